@@ -1,0 +1,74 @@
+#include "config.hpp"
+
+namespace kohtaamo {
+
+DeviceConfig load_device_config(const std::filesystem::path& file) {
+    TomlReader r(file);
+    const toml::table& root = r.root();
+    // [sync] and [export] belong to sync/ and the export code, which read them themselves.
+    r.only_keys(root, {"device", "kiosk", "store", "sync", "export"}, "");
+    DeviceConfig c;
+    c.file = r.file();
+    const auto base = std::filesystem::absolute(file).parent_path();
+
+    const toml::table& device = r.table(root, "device", "");
+    r.only_keys(device, {"site", "event"}, "device");
+    c.site = r.id(device, "site", "device");
+    c.event = r.optional_string(device, "event", "device").value_or("");
+
+    const toml::table& kiosk = r.table(root, "kiosk", "");
+    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "surveys", "texts"}, "kiosk");
+    c.languages = r.strings(kiosk, "languages", "kiosk");
+    if (c.languages.empty()) r.fail(kiosk.get("languages"), "kiosk.languages must name at least one language");
+    for (const auto& l : c.languages)
+        if (l.size() < 2 || l.size() > 8) r.fail(kiosk.get("languages"), "kiosk.languages: \"" + l + "\" is not a language code");
+    auto idle = r.integer_or(kiosk, "idle_timeout_seconds", 60, "kiosk");
+    if (idle < 10 || idle > 3600) r.fail(kiosk.get("idle_timeout_seconds"), "kiosk.idle_timeout_seconds must be 10..3600");
+    c.idle_timeout_ms = static_cast<int>(idle * 1000);
+    auto thanks = r.integer_or(kiosk, "thank_you_seconds", 6, "kiosk");
+    if (thanks < 1 || thanks > 60) r.fail(kiosk.get("thank_you_seconds"), "kiosk.thank_you_seconds must be 1..60");
+    c.thank_you_ms = static_cast<int>(thanks * 1000);
+    c.surveys_dir = base / r.optional_string(kiosk, "surveys", "kiosk").value_or("surveys");
+    c.texts_dir = base / r.optional_string(kiosk, "texts", "kiosk").value_or("lang");
+
+    const toml::table& store = r.table(root, "store", "");
+    r.only_keys(store, {"data_dir"}, "store");
+    c.data_dir = base / r.string(store, "data_dir", "store");
+    return c;
+}
+
+Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::string>& languages) {
+    Catalog cat;
+    std::string first_file;
+    for (const auto& lang : languages) {
+        TomlReader r(dir / (lang + ".toml"));
+        r.only_keys(r.root(), {"language_name", "ui"}, "");
+        auto& texts = cat.texts_[lang];
+        texts["language_name"] = r.string(r.root(), "language_name", "");
+        const toml::table& ui = r.table(r.root(), "ui", "");
+        for (const auto& [key, node] : ui) {
+            if (!node.is_string()) r.fail(&node, "ui." + std::string(key.str()) + " must be a string");
+            texts[std::string(key.str())] = *node.value<std::string>();
+        }
+        if (lang == languages.front()) {
+            first_file = r.file();
+        } else {
+            for (const auto& [key, _] : cat.texts_[languages.front()])
+                if (!texts.count(key))
+                    r.fail(&ui, "ui." + key + " is missing (it is in " + first_file + ")");
+        }
+    }
+    return cat;
+}
+
+const std::string& Catalog::get(const std::string& lang, const std::string& key) const {
+    auto l = texts_.find(lang);
+    if (l != texts_.end()) {
+        auto t = l->second.find(key);
+        if (t != l->second.end()) return t->second;
+    }
+    auto [it, _] = missing_.emplace(key, "[" + key + "]");
+    return it->second;
+}
+
+}  // namespace kohtaamo

@@ -1,0 +1,46 @@
+// config.hpp — the device config (config/kiosk.toml) and the UI text catalogue
+// (config/lang/<code>.toml). Format in docs/configuration.md.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "toml_reader.hpp"
+
+namespace kohtaamo {
+
+struct DeviceConfig {
+    std::string file;
+    std::string site;                    // meeting point id, stored with each response
+    std::string event;                   // pop-up event tag, may be empty
+    std::vector<std::string> languages;  // offered on the welcome screen; first is the default
+    int idle_timeout_ms = 60'000;
+    int thank_you_ms = 6'000;
+    std::filesystem::path surveys_dir;
+    std::filesystem::path texts_dir;
+    std::filesystem::path data_dir;
+
+    std::filesystem::path database() const { return data_dir / "kohtaamo.sqlite"; }
+};
+
+// Relative paths in the file are resolved against the file's own folder.
+DeviceConfig load_device_config(const std::filesystem::path& file);
+
+// Every text the screens show that is not part of a survey, per language.
+class Catalog {
+public:
+    // Loads <dir>/<code>.toml for each language. Each file has `language_name` and a [ui]
+    // table; every language must have every key the first language has.
+    static Catalog load(const std::filesystem::path& dir, const std::vector<std::string>& languages);
+
+    // The text for `key` in `lang`; the key itself in brackets if absent (never empty).
+    const std::string& get(const std::string& lang, const std::string& key) const;
+    const std::string& language_name(const std::string& lang) const { return get(lang, "language_name"); }
+
+private:
+    std::map<std::string, std::map<std::string, std::string>> texts_;
+    mutable std::map<std::string, std::string> missing_;
+};
+
+}  // namespace kohtaamo

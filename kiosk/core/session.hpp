@@ -1,0 +1,107 @@
+// session.hpp — one visitor's walk through the kiosk, as a state machine. No UI here:
+// screens read this state and call the event functions; the platform layer calls
+// tick() from its loop and sleeps until next_deadline().
+//
+// States (Session::screen()) and transitions, with the function behind each:
+//
+//   Welcome ──choose_language()──► ChooseSurvey ──choose_survey()──► Question[0]
+//      ▲                              │  ▲                              │
+//      │                      back()  │  │ back() on the first question  │ answer() on a
+//      │◄─────────────────────────────┘  └──────────────────────────────┤ single-tap kind:
+//      │                                                                 │ saved at once, moves
+//      │                                                                 │ on after kAdvanceMs;
+//      │                                                                 │ toggle() + next()
+//      │                                                                 │ for multiple choice;
+//      │                                                                 │ next() skips an
+//      │                                                                 │ optional question
+//      │                               Question[i] ──back()──► Question[i-1]
+//      │                               Question[last] ──next()/answer()──► ThankYou
+//      │                                    (response finished as complete)
+//      ├──tick(): ThankYou shown for thank_you_ms
+//      └──tick(): no input for idle_timeout_ms on any other screen; a response with
+//                 answers is finished as abandoned
+//
+// Invariants:
+//  1. Every answer is in the store before answer()/toggle() returns (Store::save_answer).
+//  2. A response row exists only once it has an answer; leaving a survey (back out of
+//     it, idle timeout) finishes it as abandoned.
+//  3. Time comes only from the Clock, so replays can advance it.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "store.hpp"
+#include "survey.hpp"
+
+namespace kohtaamo {
+
+enum class Screen { Welcome, ChooseSurvey, Question, ThankYou };
+const char* to_string(Screen);
+
+class Session {
+public:
+    // How long a picked single-tap answer stays highlighted before the next question.
+    static constexpr int kAdvanceMs = 450;
+
+    Session(const DeviceConfig& config, const std::vector<Survey>& surveys, Store& store, Clock& clock);
+
+    // --- state, for screens ---
+    Screen screen() const { return screen_; }
+    const std::string& language() const { return language_; }
+    const std::vector<Survey>& surveys() const { return surveys_; }
+    const Survey* survey() const { return survey_; }
+    const Question* question() const;
+    int question_index() const { return index_; }
+    int question_count() const;
+    // The current question's picked values.
+    const std::vector<std::string>& picked() const;
+    bool is_picked(const std::string& value) const;
+    // "Next" is offered: multiple choice, or an optional question, or an answered one.
+    bool can_next() const;
+    // The id of the response being answered ("" before its first answer is saved).
+    std::string response_id() const { return saved_any_ ? header_.id : std::string(); }
+
+    // --- events, from screens (each one also counts as input) ---
+    void input();  // any touch or key: resets the idle timer
+    void choose_language(const std::string& lang);
+    void choose_survey(const std::string& survey_id);
+    void answer(const std::string& value);  // single-tap kinds
+    void toggle(const std::string& value);  // multiple choice
+    void next();
+    void back();
+
+    // --- time, from the main loop ---
+    void tick();
+    // Monotonic ms of the next moment tick() has something to do (idle timeout,
+    // auto-advance, end of thank-you); nullopt when nothing is due (welcome screen).
+    std::optional<std::int64_t> next_deadline() const;
+
+private:
+    void enter(Screen s);
+    void save(const std::vector<std::string>& values);
+    void advance();
+    void abandon();
+
+    const DeviceConfig& config_;
+    const std::vector<Survey>& surveys_;
+    Store& store_;
+    Clock& clock_;
+
+    Screen screen_ = Screen::Welcome;
+    std::string language_;
+    const Survey* survey_ = nullptr;
+    int index_ = 0;
+    ResponseHeader header_;
+    bool saved_any_ = false;
+    std::map<std::string, std::vector<std::string>> answers_;  // question id -> values
+    std::int64_t last_input_ms_ = 0;
+    std::int64_t screen_since_ms_ = 0;
+    std::optional<std::int64_t> advance_at_ms_;
+};
+
+}  // namespace kohtaamo

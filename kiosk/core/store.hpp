@@ -1,0 +1,92 @@
+// store.hpp — the kiosk's local SQLite store: every answer is committed the moment it
+// is given.
+//
+// Design notes (see docs/store.md for the schema and the durability argument):
+//  1. One file, WAL journal, synchronous=FULL: when save_answer() returns, the answer is
+//     on disk and survives a power cut.
+//  2. A response row is created by the first answer it gets (an untouched session leaves
+//     nothing behind), in the same transaction as that answer.
+//  3. The schema is versioned with PRAGMA user_version; open() migrates older files in
+//     one transaction per step (schema.cpp lists the steps).
+//
+// Response state machine (column responses.status):
+//
+//        save_answer() [first answer]
+//   (none) ──────────────────────────► in_progress ──finish(Complete)──► complete
+//                                          │
+//                                          ├──finish(Abandoned)────────► abandoned
+//                                          │   (idle timeout, back out of the survey)
+//                                          └──recover_interrupted()────► abandoned
+//                                              (at open: the kiosk died mid-survey)
+//
+//   save_answer() on a complete/abandoned response throws: finished responses are
+//   never changed by the kiosk. Only the sync columns change afterwards (sync/).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace kohtaamo {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class ResponseStatus { InProgress, Complete, Abandoned };
+const char* to_string(ResponseStatus);
+
+// What a response is, fixed when the survey is chosen.
+struct ResponseHeader {
+    std::string id;  // random UUID
+    std::string survey_id;
+    int survey_version = 0;
+    std::string language;
+    std::string site;
+    std::string event;
+    std::int64_t started_ms = 0;  // wall clock
+};
+
+class Store {
+public:
+    // The schema version this build writes: the number of steps in schema.cpp.
+    static int latest_schema_version();
+
+    // Opens (creating it and its folder if needed) and migrates the file, then marks any
+    // response left in_progress as abandoned at `now_ms`.
+    Store(const std::filesystem::path& file, std::int64_t now_ms);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Replaces the answer to one question (several values for a multiple choice, none to
+    // clear it) and commits. Creates the response row on its first answer.
+    void save_answer(const ResponseHeader& r, const std::string& question_id,
+                     const std::vector<std::string>& values, std::int64_t at_ms);
+    // Marks an in-progress response complete or abandoned and commits. Does nothing for a
+    // response that has no row (no answer given).
+    void finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms);
+
+    // Number of responses the startup recovery marked abandoned.
+    int recovered() const { return recovered_; }
+    int schema_version() const;
+    // This kiosk's random id, made when the file was created.
+    std::string device_id() const;
+    const std::filesystem::path& path() const { return path_; }
+    sqlite3* handle() { return db_; }
+
+    // Runs SQL with no result rows; throws StoreError.
+    void exec(const char* sql);
+
+private:
+    void migrate();
+    std::filesystem::path path_;
+    sqlite3* db_ = nullptr;
+    int recovered_ = 0;
+};
+
+}  // namespace kohtaamo

@@ -1,0 +1,132 @@
+#include "survey.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace kohtaamo {
+
+const char* to_string(QuestionKind k) {
+    switch (k) {
+        case QuestionKind::Smiley: return "smiley";
+        case QuestionKind::Picture: return "picture";
+        case QuestionKind::Agree: return "agree";
+    }
+    return "?";
+}
+
+std::vector<std::string> Question::allowed_values() const {
+    std::vector<std::string> out;
+    switch (kind) {
+        case QuestionKind::Smiley:
+            for (int i = 1; i <= faces; ++i) out.push_back(std::to_string(i));
+            break;
+        case QuestionKind::Agree:
+            for (int i = 1; i <= 5; ++i) out.push_back(std::to_string(i));
+            break;
+        case QuestionKind::Picture:
+            for (const auto& c : choices) out.push_back(c.id);
+            break;
+    }
+    return out;
+}
+
+const Question* Survey::find(const std::string& question_id) const {
+    for (const auto& q : questions)
+        if (q.id == question_id) return &q;
+    return nullptr;
+}
+
+static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const std::string& where) {
+    std::string kind = r.string(t, "kind", where);
+    if (kind == "smiley") return QuestionKind::Smiley;
+    if (kind == "picture") return QuestionKind::Picture;
+    if (kind == "agree") return QuestionKind::Agree;
+    r.fail(t.get("kind"), "unknown question kind \"" + kind + "\" in " + where +
+                              " (expected smiley, picture or agree)");
+}
+
+Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages) {
+    TomlReader r(file);
+    const toml::table& root = r.root();
+    r.only_keys(root, {"id", "version", "icon", "title", "questions"}, "");
+
+    Survey s;
+    s.file = r.file();
+    s.id = r.id(root, "id", "");
+    s.id_line = static_cast<int>(root.get("id")->source().begin.line);
+    s.id_column = static_cast<int>(root.get("id")->source().begin.column);
+    s.version = static_cast<int>(r.integer(root, "version", ""));
+    if (s.version < 1) r.fail(root.get("version"), "version must be 1 or more");
+    s.icon = r.optional_string(root, "icon", "").value_or("");
+    s.title = r.texts(root, "title", languages, "");
+
+    auto qs = r.tables(root, "questions", "");
+    if (qs.empty()) r.fail(&root, "a survey needs at least one [[questions]]");
+    std::set<std::string> question_ids;
+    for (std::size_t i = 0; i < qs.size(); ++i) {
+        const toml::table& qt = *qs[i];
+        std::string where = "questions[" + std::to_string(i) + "]";
+        r.only_keys(qt, {"id", "kind", "required", "multiple", "faces", "text", "choices"}, where);
+        Question q;
+        q.id = r.id(qt, "id", where);
+        if (!question_ids.insert(q.id).second) r.fail(qt.get("id"), "duplicate question id \"" + q.id + "\"");
+        where = "question \"" + q.id + "\"";
+        q.kind = parse_kind(r, qt, where);
+        q.required = r.boolean_or(qt, "required", true, where);
+        q.text = r.texts(qt, "text", languages, where);
+
+        if (q.kind == QuestionKind::Smiley) {
+            q.faces = static_cast<int>(r.integer_or(qt, "faces", 5, where));
+            if (q.faces != 3 && q.faces != 5) r.fail(qt.get("faces"), where + ": faces must be 3 or 5");
+        } else if (qt.get("faces")) {
+            r.fail(qt.get("faces"), where + ": faces is only for smiley questions");
+        }
+
+        if (q.kind == QuestionKind::Picture) {
+            q.multiple = r.boolean_or(qt, "multiple", false, where);
+            auto cs = r.tables(qt, "choices", where);
+            if (cs.size() < 2) r.fail(&qt, where + " needs at least two [[questions.choices]]");
+            if (cs.size() > 12) r.fail(&qt, where + " has " + std::to_string(cs.size()) + " choices; at most 12 fit one screen");
+            std::set<std::string> choice_ids;
+            for (std::size_t j = 0; j < cs.size(); ++j) {
+                const toml::table& ct = *cs[j];
+                std::string cwhere = where + " choices[" + std::to_string(j) + "]";
+                r.only_keys(ct, {"id", "icon", "text"}, cwhere);
+                Choice c;
+                c.id = r.id(ct, "id", cwhere);
+                if (!choice_ids.insert(c.id).second) r.fail(ct.get("id"), "duplicate choice id \"" + c.id + "\" in " + where);
+                c.icon = r.string(ct, "icon", cwhere);
+                if (c.icon.empty()) r.fail(ct.get("icon"), cwhere + ".icon is empty: every choice needs a picture");
+                c.text = r.texts(ct, "text", languages, cwhere);
+                q.choices.push_back(std::move(c));
+            }
+        } else {
+            if (qt.get("multiple")) r.fail(qt.get("multiple"), where + ": multiple is only for picture questions");
+            if (qt.get("choices")) r.fail(qt.get("choices"), where + ": choices are only for picture questions");
+        }
+        s.questions.push_back(std::move(q));
+    }
+    return s;
+}
+
+std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) throw ConfigError(dir.string(), 0, 0, "survey folder not found");
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) throw ConfigError(dir.string(), 0, 0, "no survey files (*.toml) in the survey folder");
+
+    std::vector<Survey> out;
+    for (const auto& f : files) {
+        Survey s = load_survey(f, languages);
+        for (const auto& other : out)
+            if (other.id == s.id)
+                throw ConfigError(s.file, s.id_line, s.id_column, "duplicate survey id \"" + s.id + "\" (also in " + other.file + ")");
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+}  // namespace kohtaamo

@@ -1,0 +1,66 @@
+// survey.hpp — the survey model and its loader.
+//
+// Surveys are data: one TOML file per survey under config/surveys/ (format in
+// docs/survey-format.md). The loader validates everything a screen relies on — kinds,
+// ids, texts in every configured language, choices — and refuses a bad file with a
+// ConfigError naming the file, the line and the problem. Nothing here knows about SDL
+// or ImGui.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "toml_reader.hpp"
+
+namespace kohtaamo {
+
+enum class QuestionKind {
+    Smiley,   // 3 or 5 faces; value "1" (saddest) .. "3"/"5" (happiest)
+    Picture,  // choices with a picture each; one or several; value = the choice id
+    Agree,    // 5-point agree scale; value "1" (disagree) .. "5" (agree)
+};
+
+const char* to_string(QuestionKind);
+
+struct Choice {
+    std::string id;
+    std::string icon;  // an emoji, drawn as a colour picture
+    LangText text;
+};
+
+struct Question {
+    std::string id;
+    QuestionKind kind = QuestionKind::Smiley;
+    bool required = true;
+    bool multiple = false;  // Picture: several choices may be picked
+    int faces = 5;          // Smiley: 3 or 5
+    LangText text;
+    std::vector<Choice> choices;  // Picture only
+
+    // The values this question accepts, in display order.
+    std::vector<std::string> allowed_values() const;
+    // A single tap answers it (and the kiosk moves on); otherwise a "Next" confirms.
+    bool single_tap() const { return !multiple; }
+};
+
+struct Survey {
+    std::string id;
+    int version = 1;
+    std::string icon;
+    LangText title;
+    std::vector<Question> questions;
+    std::string file;  // where it was loaded from, for messages
+    int id_line = 0;
+    int id_column = 0;
+
+    const Question* find(const std::string& question_id) const;
+};
+
+// Loads and validates one survey file. `languages` are the languages every text must have.
+Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages);
+
+// Loads every *.toml in `dir` (sorted by file name). Fails on any bad file and on two
+// surveys with the same id (naming both files).
+std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages);
+
+}  // namespace kohtaamo

@@ -1,0 +1,154 @@
+#include "toml_reader.hpp"
+
+#include <algorithm>
+
+namespace kohtaamo {
+
+namespace {
+std::string join(const std::string& where, const std::string& key) {
+    return where.empty() ? key : where + "." + key;
+}
+const char* type_name(const toml::node& n) {
+    switch (n.type()) {
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a number";
+        case toml::node_type::boolean: return "true/false";
+        case toml::node_type::table: return "a table";
+        case toml::node_type::array: return "an array";
+        default: return "a date or time";
+    }
+}
+}  // namespace
+
+TomlReader::TomlReader(const std::filesystem::path& file) : file_(file.string()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) throw ConfigError(file_, 0, 0, "file not found");
+    try {
+        root_ = toml::parse_file(file_);
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        throw ConfigError(file_, static_cast<int>(where.line), static_cast<int>(where.column),
+                          "syntax error: " + std::string(e.description()));
+    }
+}
+
+void TomlReader::fail(const toml::node* near, const std::string& problem) const {
+    int line = 0, column = 0;
+    if (near) {
+        line = static_cast<int>(near->source().begin.line);
+        column = static_cast<int>(near->source().begin.column);
+    }
+    throw ConfigError(file_, line, column, problem);
+}
+
+std::optional<std::string> TomlReader::optional_string(const toml::table& t, const std::string& key,
+                                                       const std::string& where) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) fail(n, join(where, key) + " must be a string, not " + type_name(*n));
+    return n->value<std::string>();
+}
+
+std::string TomlReader::string(const toml::table& t, const std::string& key, const std::string& where) const {
+    auto v = optional_string(t, key, where);
+    if (!v) fail(&t, "missing " + join(where, key));
+    return *v;
+}
+
+std::int64_t TomlReader::integer(const toml::table& t, const std::string& key, const std::string& where) const {
+    const toml::node* n = t.get(key);
+    if (!n) fail(&t, "missing " + join(where, key));
+    if (!n->is_integer()) fail(n, join(where, key) + " must be an integer, not " + type_name(*n));
+    return *n->value<std::int64_t>();
+}
+
+std::int64_t TomlReader::integer_or(const toml::table& t, const std::string& key, std::int64_t fallback,
+                                    const std::string& where) const {
+    return t.get(key) ? integer(t, key, where) : fallback;
+}
+
+bool TomlReader::boolean_or(const toml::table& t, const std::string& key, bool fallback,
+                            const std::string& where) const {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    if (!n->is_boolean()) fail(n, join(where, key) + " must be true or false, not " + type_name(*n));
+    return *n->value<bool>();
+}
+
+std::string TomlReader::id(const toml::table& t, const std::string& key, const std::string& where) const {
+    std::string v = string(t, key, where);
+    bool ok = !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (!ok) fail(t.get(key), join(where, key) + " \"" + v + "\" is not a valid id (use 1-64 of a-z, 0-9, _ and -)");
+    return v;
+}
+
+const toml::table& TomlReader::table(const toml::table& t, const std::string& key, const std::string& where) const {
+    const toml::node* n = t.get(key);
+    if (!n) fail(&t, "missing " + join(where, key));
+    if (!n->is_table()) fail(n, join(where, key) + " must be a table, not " + type_name(*n));
+    return *n->as_table();
+}
+
+std::vector<const toml::table*> TomlReader::tables(const toml::table& t, const std::string& key,
+                                                   const std::string& where) const {
+    std::vector<const toml::table*> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    const toml::array* arr = n->as_array();
+    if (!arr) fail(n, join(where, key) + " must be a list of tables ([[" + key + "]]), not " + type_name(*n));
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& item = *arr->get(i);
+        if (!item.is_table())
+            fail(&item, join(where, key) + "[" + std::to_string(i) + "] must be a table, not " + type_name(item));
+        out.push_back(item.as_table());
+    }
+    return out;
+}
+
+std::vector<std::string> TomlReader::strings(const toml::table& t, const std::string& key,
+                                             const std::string& where) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) fail(&t, "missing " + join(where, key));
+    const toml::array* arr = n->as_array();
+    if (!arr) fail(n, join(where, key) + " must be a list of strings, not " + type_name(*n));
+    for (const auto& item : *arr) {
+        if (!item.is_string()) fail(&item, join(where, key) + " must hold only strings, not " + type_name(item));
+        out.push_back(*item.value<std::string>());
+    }
+    return out;
+}
+
+LangText TomlReader::texts(const toml::table& t, const std::string& key, const std::vector<std::string>& langs,
+                           const std::string& where) const {
+    const toml::table& tt = table(t, key, where);
+    LangText out;
+    for (const auto& [lang, node] : tt) {
+        std::string code(lang.str());
+        if (!node.is_string()) fail(&node, join(join(where, key), code) + " must be a string, not " + type_name(node));
+        out[code] = *node.value<std::string>();
+    }
+    for (const auto& lang : langs) {
+        auto it = out.find(lang);
+        if (it == out.end()) fail(&tt, join(where, key) + " has no text in language \"" + lang + "\"");
+        if (it->second.empty()) fail(tt.get(lang), join(join(where, key), lang) + " is empty");
+    }
+    return out;
+}
+
+void TomlReader::only_keys(const toml::table& t, std::initializer_list<const char*> allowed,
+                           const std::string& where) const {
+    for (const auto& [key, node] : t) {
+        bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key.str() == a; });
+        if (!ok) {
+            std::string list;
+            for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+            fail(&node, "unknown key " + join(where, std::string(key.str())) + " (expected one of: " + list + ")");
+        }
+    }
+}
+
+}  // namespace kohtaamo

@@ -1,0 +1,129 @@
+// The session flow on the bundled config: what a visitor's taps do, what is in the store
+// after each, the back button, the idle timeout and the thank-you screen.
+#include <catch2/catch.hpp>
+
+#include "session.hpp"
+#include "test_support.hpp"
+
+using namespace kohtaamo;
+using kohtaamo::test::query;
+using kohtaamo::test::Rows;
+using kohtaamo::test::TempDir;
+
+namespace {
+struct Fixture {
+    TempDir dir;
+    DeviceConfig config = load_device_config(test::config_dir() / "kiosk.toml");
+    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages);
+    Clock clock;
+    Store store{dir / "k.sqlite", clock.wall_ms()};
+    Session session{config, surveys, store, clock};
+
+    Rows rows(const std::string& sql) { return query(dir / "k.sqlite", sql); }
+    void wait(int ms) {
+        clock.advance(ms);
+        session.tick();
+    }
+};
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "a child walks the survey and every answer is stored as it is given") {
+    CHECK(session.screen() == Screen::Welcome);
+    session.choose_language("sv");
+    CHECK(session.screen() == Screen::ChooseSurvey);
+    session.choose_survey("child");
+    REQUIRE(session.screen() == Screen::Question);
+    CHECK(session.question()->id == "feeling");
+    CHECK(rows("SELECT count(*) FROM responses") == Rows{{"0"}});  // nothing until an answer
+
+    session.answer("5");
+    CHECK(rows("SELECT survey_id, language, status, site FROM responses") ==
+          Rows{{"child", "sv", "in_progress", "demo-kohtaamispaikka"}});
+    CHECK(rows("SELECT question_id, value FROM answers") == Rows{{"feeling", "5"}});
+    CHECK(session.question()->id == "feeling");  // stays highlighted for a moment
+    wait(Session::kAdvanceMs);
+    CHECK(session.question()->id == "best");
+
+    session.toggle("music");
+    session.toggle("play");
+    session.toggle("snack");
+    session.toggle("music");
+    CHECK(rows("SELECT value FROM answers WHERE question_id = 'best' ORDER BY value") == Rows{{"play"}, {"snack"}});
+    session.next();
+    CHECK(session.question()->id == "age");
+    CHECK_FALSE(session.can_next());  // required
+    session.answer("3-5");
+    wait(Session::kAdvanceMs);
+    CHECK(session.screen() == Screen::ThankYou);
+    CHECK(rows("SELECT status, finished_at IS NOT NULL FROM responses") == Rows{{"complete", "1"}});
+
+    wait(config.thank_you_ms);
+    CHECK(session.screen() == Screen::Welcome);
+    CHECK(session.language() == "fi");
+}
+
+TEST_CASE_METHOD(Fixture, "back goes to the previous question, shows its answer, and a new tap replaces it") {
+    session.choose_language("en");
+    session.choose_survey("child");
+    session.answer("2");
+    wait(Session::kAdvanceMs);
+    session.back();
+    CHECK(session.question()->id == "feeling");
+    CHECK(session.is_picked("2"));
+    session.answer("4");
+    wait(Session::kAdvanceMs);
+    CHECK(session.question()->id == "best");
+    CHECK(rows("SELECT value FROM answers WHERE question_id = 'feeling'") == Rows{{"4"}});
+    // Optional multiple choice: Next with nothing picked skips it.
+    CHECK(session.can_next());
+    session.next();
+    CHECK(session.question()->id == "age");
+}
+
+TEST_CASE_METHOD(Fixture, "backing out of a started survey leaves it abandoned; an untouched one leaves nothing") {
+    session.choose_language("fi");
+    session.choose_survey("child");
+    session.back();
+    CHECK(session.screen() == Screen::ChooseSurvey);
+    CHECK(rows("SELECT count(*) FROM responses") == Rows{{"0"}});
+    session.choose_survey("child");
+    session.answer("1");
+    session.back();  // before the auto-advance: still on the first question
+    CHECK(session.screen() == Screen::ChooseSurvey);
+    CHECK(rows("SELECT status FROM responses") == Rows{{"abandoned"}});
+}
+
+TEST_CASE_METHOD(Fixture, "left alone half-way, the kiosk returns to welcome and keeps the answers as abandoned") {
+    session.choose_language("fi");
+    session.choose_survey("child");
+    session.input();
+    session.answer("4");
+    wait(Session::kAdvanceMs);
+    REQUIRE(session.question()->id == "best");
+    REQUIRE(session.next_deadline().has_value());
+    wait(config.idle_timeout_ms - Session::kAdvanceMs - 1);
+    CHECK(session.screen() == Screen::Question);  // not yet
+    wait(1);
+    CHECK(session.screen() == Screen::Welcome);
+    CHECK_FALSE(session.next_deadline().has_value());  // nothing to wake up for
+    CHECK(rows("SELECT status FROM responses") == Rows{{"abandoned"}});
+    CHECK(rows("SELECT question_id, value FROM answers") == Rows{{"feeling", "4"}});
+}
+
+TEST_CASE_METHOD(Fixture, "input keeps the session alive and the idle timeout applies on the survey choice too") {
+    session.choose_language("fi");
+    wait(config.idle_timeout_ms - 1000);
+    session.input();
+    wait(config.idle_timeout_ms - 1000);
+    CHECK(session.screen() == Screen::ChooseSurvey);
+    wait(1000);
+    CHECK(session.screen() == Screen::Welcome);
+}
+
+TEST_CASE_METHOD(Fixture, "values a question does not offer are refused") {
+    session.choose_language("fi");
+    CHECK_THROWS(session.choose_survey("nope"));
+    session.choose_survey("child");
+    CHECK_THROWS(session.answer("7"));
+    CHECK(rows("SELECT count(*) FROM answers") == Rows{{"0"}});
+}

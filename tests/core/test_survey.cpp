@@ -1,0 +1,147 @@
+// The survey loader: the bundled surveys load, and every kind of bad file is refused with
+// a message naming the file, the line and the problem.
+#include <catch2/catch.hpp>
+
+#include "survey.hpp"
+#include "test_support.hpp"
+
+using namespace kohtaamo;
+using kohtaamo::test::TempDir;
+using kohtaamo::test::write_file;
+
+static const std::vector<std::string> kLangs = {"fi", "sv", "en"};
+
+static const char* kGood = R"(id = "mini"
+version = 3
+title = { fi = "Mini", sv = "Mini", en = "Mini" }
+
+[[questions]]
+id = "feeling"
+kind = "smiley"
+faces = 3
+text = { fi = "Miltä?", sv = "Hur?", en = "How?" }
+
+[[questions]]
+id = "best"
+kind = "picture"
+multiple = true
+required = false
+text = { fi = "Mikä?", sv = "Vad?", en = "What?" }
+  [[questions.choices]]
+  id = "play"
+  icon = "🧸"
+  text = { fi = "Leikki", sv = "Lek", en = "Play" }
+  [[questions.choices]]
+  id = "snack"
+  icon = "🍎"
+  text = { fi = "Välipala", sv = "Mellanmål", en = "Snack" }
+
+[[questions]]
+id = "fair"
+kind = "agree"
+text = { fi = "Reilu", sv = "Rättvis", en = "Fair" }
+)";
+
+// Loads `content` as a survey file and returns the error message (fails if it loads).
+static std::string load_error(const std::string& content, const std::string& name = "bad.toml") {
+    TempDir dir;
+    write_file(dir / name, content);
+    try {
+        load_survey(dir / name, kLangs);
+    } catch (const ConfigError& e) {
+        std::string msg = e.what();
+        // The message starts with the file's path; tests compare the rest.
+        REQUIRE(msg.rfind((dir / name).string(), 0) == 0);
+        return msg.substr((dir / name).string().size());
+    }
+    FAIL("the file loaded although it is broken");
+    return "";
+}
+
+static std::string replace(std::string s, const std::string& from, const std::string& to) {
+    auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+}
+
+TEST_CASE("a good survey file loads with every field") {
+    TempDir dir;
+    write_file(dir / "mini.toml", kGood);
+    Survey s = load_survey(dir / "mini.toml", kLangs);
+    CHECK(s.id == "mini");
+    CHECK(s.version == 3);
+    REQUIRE(s.questions.size() == 3);
+    CHECK(s.questions[0].kind == QuestionKind::Smiley);
+    CHECK(s.questions[0].faces == 3);
+    CHECK(s.questions[0].required);
+    CHECK(s.questions[0].allowed_values() == std::vector<std::string>{"1", "2", "3"});
+    CHECK(s.questions[1].kind == QuestionKind::Picture);
+    CHECK(s.questions[1].multiple);
+    CHECK_FALSE(s.questions[1].required);
+    CHECK(s.questions[1].choices[1].icon == "🍎");
+    CHECK(s.questions[1].choices[1].text.at("sv") == "Mellanmål");
+    CHECK(s.questions[2].allowed_values().size() == 5);
+}
+
+TEST_CASE("the bundled surveys load in fi, sv and en") {
+    auto surveys = load_surveys(test::config_dir() / "surveys", kLangs);
+    REQUIRE(surveys.size() >= 2);
+    auto child = std::find_if(surveys.begin(), surveys.end(), [](const Survey& s) { return s.id == "child"; });
+    REQUIRE(child != surveys.end());
+    REQUIRE(child->questions.size() == 3);
+    CHECK(child->questions[0].kind == QuestionKind::Smiley);
+    CHECK(child->questions[1].choices.size() >= 6);
+    CHECK(child->questions[2].id == "age");
+}
+
+TEST_CASE("a syntax error names the file and the parser's line") {
+    std::string bad = replace(kGood, "kind = \"agree\"", "kind = \"agree");
+    CHECK_THAT(load_error(bad), Catch::StartsWith(":28:14:") && Catch::Contains("syntax error"));
+}
+
+TEST_CASE("an unknown question kind is named with its line") {
+    std::string bad = replace(kGood, "kind = \"smiley\"", "kind = \"smily\"");
+    CHECK_THAT(load_error(bad), Catch::StartsWith(":7:") && Catch::Contains("unknown question kind \"smily\""));
+}
+
+TEST_CASE("a missing language text names the question and the language") {
+    std::string bad = replace(kGood, "text = { fi = \"Reilu\", sv = \"Rättvis\", en = \"Fair\" }",
+                              "text = { fi = \"Reilu\", en = \"Fair\" }");
+    CHECK_THAT(load_error(bad), Catch::StartsWith(":29:") && Catch::Contains("question \"fair\".text") &&
+                                    Catch::Contains("no text in language \"sv\""));
+}
+
+TEST_CASE("duplicate ids are refused") {
+    SECTION("question ids") {
+        std::string bad = replace(kGood, "id = \"fair\"", "id = \"feeling\"");
+        CHECK_THAT(load_error(bad), Catch::StartsWith(":27:") && Catch::Contains("duplicate question id \"feeling\""));
+    }
+    SECTION("choice ids") {
+        std::string bad = replace(kGood, "id = \"snack\"", "id = \"play\"");
+        CHECK_THAT(load_error(bad), Catch::Contains("duplicate choice id \"play\""));
+    }
+    SECTION("survey ids across files") {
+        TempDir dir;
+        write_file(dir / "a.toml", kGood);
+        write_file(dir / "b.toml", kGood);
+        try {
+            load_surveys(dir.path(), kLangs);
+            FAIL("two surveys with one id loaded");
+        } catch (const ConfigError& e) {
+            CHECK_THAT(e.what(), Catch::Contains("b.toml:1:") && Catch::Contains("duplicate survey id \"mini\"") &&
+                                     Catch::Contains("a.toml"));
+        }
+    }
+}
+
+TEST_CASE("other mistakes are refused with a clear message") {
+    CHECK_THAT(load_error(replace(kGood, "faces = 3", "faces = 4")), Catch::Contains("faces must be 3 or 5"));
+    CHECK_THAT(load_error(replace(kGood, "version = 3", "version = \"3\"")),
+               Catch::StartsWith(":2:") && Catch::Contains("version must be an integer"));
+    CHECK_THAT(load_error(replace(kGood, "required = false", "requird = false")),
+               Catch::Contains("unknown key question") || Catch::Contains("unknown key questions[1].requird"));
+    CHECK_THAT(load_error(replace(kGood, "icon = \"🍎\"", "icon = \"\"")), Catch::Contains("every choice needs a picture"));
+    CHECK_THAT(load_error(replace(kGood, "id = \"mini\"", "id = \"Mini Survey\"")), Catch::Contains("not a valid id"));
+    CHECK_THAT(load_error("id = \"x\"\nversion = 1\ntitle = { fi = \"a\", sv = \"b\", en = \"c\" }\n"),
+               Catch::Contains("at least one [[questions]]"));
+}
