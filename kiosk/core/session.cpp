@@ -156,14 +156,17 @@ void Session::tick() {
     const std::int64_t now = clock_.mono_ms();
     if (advance_at_ms_ && now >= *advance_at_ms_) advance();
     if (screen_ == Screen::ThankYou && now - screen_since_ms_ >= config_.thank_you_ms) {
-        enter(Screen::Welcome);
-        language_ = config_.languages.front();
+        reset();
     } else if (screen_ != Screen::Welcome && screen_ != Screen::ThankYou &&
                now - last_input_ms_ >= config_.idle_timeout_ms) {
-        abandon();
-        enter(Screen::Welcome);
-        language_ = config_.languages.front();
+        reset();
     }
+}
+
+void Session::reset() {
+    abandon();
+    enter(Screen::Welcome);
+    language_ = config_.languages.front();
 }
 
 std::optional<std::int64_t> Session::next_deadline() const {

@@ -18,8 +18,8 @@
 //      │                               Question[last] ──next()/answer()──► ThankYou
 //      │                                    (response finished as complete)
 //      ├──tick(): ThankYou shown for thank_you_ms
-//      └──tick(): no input for idle_timeout_ms on any other screen; a response with
-//                 answers is finished as abandoned
+//      └──tick(): no input for idle_timeout_ms on any other screen → reset(): a
+//                 response with answers is finished as abandoned
 //
 // Invariants:
 //  1. Every answer is in the store before answer()/toggle() returns (Store::save_answer).
@@ -52,6 +52,8 @@ public:
 
     // --- state, for screens ---
     Screen screen() const { return screen_; }
+    // Monotonic ms when the current screen (or question) was entered.
+    std::int64_t screen_since_ms() const { return screen_since_ms_; }
     const std::string& language() const { return language_; }
     const std::vector<Survey>& surveys() const { return surveys_; }
     const Survey* survey() const { return survey_; }
@@ -74,6 +76,9 @@ public:
     void toggle(const std::string& value);  // multiple choice
     void next();
     void back();
+    // Back to the welcome screen at once; an open response is finished as abandoned.
+    // (The idle timeout does this; so does the platform after a frame fails.)
+    void reset();
 
     // --- time, from the main loop ---
     void tick();

@@ -47,6 +47,13 @@ using Rows = std::vector<std::vector<std::string>>;
 // Runs `sql` on `db` through its own read-only connection; NULL reads as "NULL".
 Rows query(const std::filesystem::path& db, const std::string& sql);
 
+// Runs a program to completion (no shell), capturing its output.
+struct RunResult {
+    int exit_code = -1;  // -1 when it died by a signal
+    std::string out, err;
+};
+RunResult run_program(const std::vector<std::string>& argv);
+
 // The repository's own folders.
 std::filesystem::path source_dir();
 std::filesystem::path config_dir();

@@ -1,0 +1,144 @@
+// main.cpp — wires the kiosk together: command line, config, store, session, app.
+//
+//   kohtaamo [--config FILE] [--data DIR] [--fullscreen] [--headless] [--size WxH]
+//            [--replay SCRIPT] [--check-config] [--version]
+//
+// Exit codes: 0 normal end, 1 a replay step failed, 2 the configuration is broken,
+// 3 the store cannot be opened, 4 the screen cannot be opened.
+#include <cstdio>
+#include <memory>
+#include <regex>
+
+#include <CLI/CLI.hpp>
+
+#include "app.hpp"
+#include "config.hpp"
+#include "kiosk_scene.hpp"
+#include "replay.hpp"
+#include "session.hpp"
+#include "store.hpp"
+#include "survey.hpp"
+
+using namespace kohtaamo;
+
+namespace {
+
+struct Options {
+    std::string config = "config/kiosk.toml";
+    std::string data;
+    std::string size;
+    std::string replay;
+    bool check_config = false;
+    platform::AppOptions app;
+};
+
+// Every survey icon must have a picture in the emoji font.
+void check_icons(platform::EmojiPictures& emoji, const std::vector<Survey>& surveys) {
+    for (const auto& s : surveys) {
+        if (!s.icon.empty() && !emoji.has(s.icon))
+            throw ConfigError(s.file, 0, 0, "icon \"" + s.icon + "\" has no picture in the emoji font");
+        for (const auto& q : s.questions)
+            for (const auto& c : q.choices)
+                if (!emoji.has(c.icon))
+                    throw ConfigError(s.file, 0, 0, "question \"" + q.id + "\" choice \"" + c.id + "\": icon \"" +
+                                                        c.icon + "\" has no picture in the emoji font");
+    }
+}
+
+// Runs `scene` as the app does: the replay script if one is given, else the main loop.
+int run_scene(platform::App& app, platform::Scene& scene, Clock& clock, const Options& o) {
+    if (o.replay.empty()) return app.run(scene);
+    try {
+        auto steps = platform::parse_replay(o.replay);
+        platform::run_replay(o.replay, steps, app, scene, clock);
+    } catch (const platform::ReplayError& e) {
+        std::fprintf(stderr, "replay failed: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+
+// The configuration is broken: say so on the terminal, and on the screen for staff when
+// the kiosk was started full-screen (or a replay wants to see that screen).
+int config_failure(const std::string& message, Clock& clock, const Options& o) {
+    std::fprintf(stderr, "kohtaamo: configuration error: %s\n", message.c_str());
+    if (o.app.fullscreen || !o.replay.empty()) {
+        try {
+            platform::App app(o.app, clock);
+            ErrorScene scene(message);
+            int rc = run_scene(app, scene, clock, o);
+            if (rc != 0) return rc;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "kohtaamo: cannot show the error on screen: %s\n", e.what());
+        }
+    }
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App cli{"Kohtaamo — the participation kiosk"};
+    cli.set_version_flag("--version", std::string("kohtaamo ") + KOHTAAMO_VERSION);
+    cli.add_option("--config", o.config, "Device config file")->capture_default_str();
+    cli.add_option("--data", o.data, "Data folder: the database is DIR/kohtaamo.sqlite (overrides the config)");
+    cli.add_flag("--fullscreen", o.app.fullscreen, "Full screen, for kiosk use");
+    cli.add_flag("--headless", o.app.headless, "No display: SDL's offscreen driver and the software renderer");
+    cli.add_flag("--software", o.app.software, "Use the software renderer in a window too");
+    cli.add_option("--size", o.size, "Window size WxH, e.g. 1280x800")->check([](const std::string& s) {
+        return std::regex_match(s, std::regex("[0-9]{3,4}x[0-9]{3,4}")) ? "" : "expected WxH, e.g. 1280x800";
+    });
+    cli.add_option("--replay", o.replay, "Run a replay script (see docs/replay.md) and exit")->check(CLI::ExistingFile);
+    cli.add_flag("--check-config", o.check_config, "Check the config and surveys, print a summary, and exit");
+    CLI11_PARSE(cli, argc, argv);
+    if (!o.size.empty()) std::sscanf(o.size.c_str(), "%dx%d", &o.app.width, &o.app.height);
+
+    Clock clock;
+    DeviceConfig config;
+    std::vector<Survey> surveys;
+    Catalog texts;
+    try {
+        config = load_device_config(o.config);
+        if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
+        surveys = load_surveys(config.surveys_dir, config.languages);
+        texts = Catalog::load(config.texts_dir, config.languages);
+    } catch (const ConfigError& e) {
+        return config_failure(e.what(), clock, o);
+    }
+    if (o.check_config) {
+        std::printf("%s: ok — %zu surveys, languages", config.file.c_str(), surveys.size());
+        for (const auto& l : config.languages) std::printf(" %s", l.c_str());
+        std::printf(", database %s\n", config.database().c_str());
+        return 0;
+    }
+
+    std::unique_ptr<Store> store;
+    try {
+        store = std::make_unique<Store>(config.database(), clock.wall_ms());
+        if (store->recovered() > 0)
+            std::fprintf(stderr, "kohtaamo: %d response(s) left open by the last run marked abandoned\n",
+                         store->recovered());
+    } catch (const StoreError& e) {
+        std::fprintf(stderr, "kohtaamo: %s\n", e.what());
+        return 3;
+    }
+
+    std::unique_ptr<platform::App> app;
+    try {
+        app = std::make_unique<platform::App>(o.app, clock);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kohtaamo: %s\n", e.what());
+        return 4;
+    }
+    try {
+        check_icons(app->emoji(), surveys);
+    } catch (const ConfigError& e) {
+        app.reset();
+        return config_failure(e.what(), clock, o);
+    }
+
+    Session session(config, surveys, *store, clock);
+    KioskScene scene(session, config, texts, clock);
+    return run_scene(*app, scene, clock, o);
+}

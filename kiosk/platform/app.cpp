@@ -1,0 +1,218 @@
+#include "app.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <vector>
+
+#include <imgui.h>
+#include <imgui_impl_sdlrenderer.h>
+#include <stb_image_write.h>
+
+namespace kohtaamo::platform {
+
+namespace {
+constexpr const char* kFontRegular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+constexpr const char* kFontBold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+
+// Latin (with Finnish, Swedish and Sámi letters), Cyrillic (Ukrainian, Russian),
+// punctuation such as – · ‹ › and the euro sign.
+const ImWchar kGlyphRanges[] = {0x0020, 0x024F, 0x0300, 0x036F, 0x0400, 0x052F, 0x2000, 0x206F, 0x20AC, 0x20AC, 0};
+}  // namespace
+
+App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(clock) {
+    if (options_.headless) {
+        setenv("SDL_VIDEODRIVER", "offscreen", 1);
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+    }
+    SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0");  // touches arrive as finger events only
+    SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
+        throw std::runtime_error(std::string("SDL could not start: ") + SDL_GetError());
+
+    Uint32 flags = SDL_WINDOW_ALLOW_HIGHDPI | (options_.headless ? SDL_WINDOW_HIDDEN : SDL_WINDOW_RESIZABLE);
+    if (options_.fullscreen) flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    window_ = SDL_CreateWindow("Kohtaamo", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, options_.width,
+                               options_.height, flags);
+    if (!window_) throw std::runtime_error(std::string("cannot open a window: ") + SDL_GetError());
+    bool software = options_.headless || options_.software;
+    renderer_ = SDL_CreateRenderer(window_, -1, software ? SDL_RENDERER_SOFTWARE : SDL_RENDERER_ACCELERATED);
+    if (!renderer_ && !software) renderer_ = SDL_CreateRenderer(window_, -1, SDL_RENDERER_SOFTWARE);
+    if (!renderer_) throw std::runtime_error(std::string("cannot create a renderer: ") + SDL_GetError());
+    if (options_.fullscreen) SDL_ShowCursor(SDL_DISABLE);
+
+    float ddpi = 0;
+    if (!options_.headless && SDL_GetDisplayDPI(SDL_GetWindowDisplayIndex(window_), &ddpi, nullptr, nullptr) == 0)
+        dpi_ = ddpi;
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // no imgui.ini: the kiosk keeps no UI state on disk
+    io.LogFilename = nullptr;
+    io.ConfigInputTextCursorBlink = false;
+    io.ConfigFlags &= ~(ImGuiConfigFlags_NavEnableKeyboard | ImGuiConfigFlags_NavEnableGamepad);
+    io.ConfigFlags |= ImGuiConfigFlags_NoMouseCursorChange;
+    io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+    ImGui::GetStyle().Colors[ImGuiCol_NavHighlight] = ImVec4(0, 0, 0, 0);
+    ImGui_ImplSDLRenderer_Init(renderer_);
+
+    emoji_ = std::make_unique<EmojiPictures>(renderer_);
+    icon_ = [this](const std::string& e) -> ImTextureID { return emoji_->get(e); };
+    layout();
+    last_frame_ms_ = clock_.mono_ms();
+}
+
+App::~App() {
+    emoji_.reset();
+    ImGui_ImplSDLRenderer_Shutdown();
+    ImGui::DestroyContext();
+    if (renderer_) SDL_DestroyRenderer(renderer_);
+    if (window_) SDL_DestroyWindow(window_);
+    SDL_Quit();
+}
+
+void App::layout() {
+    int w = 0, h = 0;
+    SDL_GetRendererOutputSize(renderer_, &w, &h);
+    ui::Metrics m;
+    m.width = static_cast<float>(w);
+    m.height = static_cast<float>(h);
+    float shorter = std::min(m.width, m.height);
+    m.font = std::round(std::clamp(shorter * 0.065f, 24.0f, 96.0f));
+    m.title = std::round(m.font * 1.35f);
+    m.small = std::round(m.font * 0.8f);
+    m.pad = std::round(m.font * 0.4f);
+    // At least 15 mm: from the display's DPI when SDL knows it, else assume 96 dpi.
+    float mm15 = 15.0f / 25.4f * (dpi_ > 0 ? dpi_ : 96.0f);
+    m.min_target = std::round(std::max({mm15, shorter * 0.13f, m.font * 1.8f}));
+
+    bool fonts_changed = m.font != metrics_.font;
+    metrics_ = m;
+    if (!fonts_changed) return;
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    ImFontConfig cfg;
+    cfg.OversampleH = 1;  // large sizes: no need to oversample, keeps the atlas small
+    cfg.OversampleV = 1;
+    fonts_.body = io.Fonts->AddFontFromFileTTF(kFontRegular, m.font, &cfg, kGlyphRanges);
+    fonts_.small = io.Fonts->AddFontFromFileTTF(kFontRegular, m.small, &cfg, kGlyphRanges);
+    fonts_.title = io.Fonts->AddFontFromFileTTF(kFontBold, m.title, &cfg, kGlyphRanges);
+    if (!fonts_.body || !fonts_.small || !fonts_.title)
+        throw std::runtime_error(std::string("cannot load the font ") + kFontRegular + " (Debian package fonts-dejavu-core)");
+    io.FontDefault = fonts_.body;
+    ImGui_ImplSDLRenderer_DestroyFontsTexture();
+    ImGui_ImplSDLRenderer_CreateFontsTexture();
+}
+
+void App::handle(const SDL_Event& e, Scene& scene) {
+    if (e.type == SDL_QUIT) {
+        quit_ = true;
+        return;
+    }
+    if (e.type == SDL_WINDOWEVENT) {
+        if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) layout();
+        frames_pending_ = std::max(frames_pending_, 2);
+        return;
+    }
+    if (input_.handle(e, static_cast<int>(metrics_.width), static_cast<int>(metrics_.height))) {
+        scene.input();
+        frames_pending_ = std::max(frames_pending_, input_.frames_needed() + 1);
+        return;
+    }
+    // Anything else (a user event from a background thread, a key): redraw once.
+    frames_pending_ = std::max(frames_pending_, 1);
+}
+
+void App::render(Scene& scene) {
+    ImGuiIO& io = ImGui::GetIO();
+    const std::int64_t now = clock_.mono_ms();
+    io.DisplaySize = ImVec2(metrics_.width, metrics_.height);
+    io.DeltaTime = std::clamp(static_cast<float>(now - last_frame_ms_) / 1000.0f, 0.001f, 1.0f);
+    last_frame_ms_ = now;
+    input_.apply(io);
+
+    ImGui_ImplSDLRenderer_NewFrame();
+    ImGui::NewFrame();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(io.DisplaySize);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0);
+    ImGui::Begin("kohtaamo", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBackground |
+                     ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                     ImGuiWindowFlags_NoNav | ImGuiWindowFlags_NoScrollWithMouse);
+    registry_.clear();
+    try {
+        scene.draw(metrics_, fonts_, icon_, registry_);
+    } catch (const std::exception& e) {
+        ++frame_errors_;
+        std::fprintf(stderr, "kohtaamo: a frame failed (%s); back to the welcome screen\n", e.what());
+        scene.reset();
+        frames_pending_ = std::max(frames_pending_, 2);
+    }
+    ImGui::End();
+    ImGui::PopStyleVar(2);
+    ImGui::Render();
+
+    const unsigned bg = ui::colour::kBackground;
+    SDL_SetRenderDrawColor(renderer_, (bg >> 16) & 0xff, (bg >> 8) & 0xff, bg & 0xff, 255);
+    SDL_RenderClear(renderer_);
+    ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
+    ++frames_drawn_;
+}
+
+void App::frame(Scene& scene) {
+    SDL_Event e;
+    while (SDL_PollEvent(&e)) handle(e, scene);
+    if (scene.tick()) frames_pending_ = std::max(frames_pending_, 2);
+    render(scene);
+    if (frames_pending_ > 0) --frames_pending_;
+    // The picture stays in the renderer's target for screenshot(); present it.
+    SDL_RenderPresent(renderer_);
+}
+
+void App::settle(Scene& scene) {
+    frames_pending_ = std::max(frames_pending_, input_.frames_needed() + 2);
+    for (int guard = 0; guard < 64 && (frames_pending_ > 0 || input_.frames_needed() > 0); ++guard) frame(scene);
+}
+
+int App::run(Scene& scene) {
+    while (!quit_ && !scene.wants_quit()) {
+        int timeout = -1;  // nothing to do: sleep until an event
+        const std::int64_t now = clock_.mono_ms();
+        if (frames_pending_ > 0 || input_.frames_needed() > 0) {
+            timeout = 0;
+        } else if (scene.animating()) {
+            timeout = 33;  // ~30 frames per second while something moves
+        } else if (auto d = scene.deadline()) {
+            timeout = static_cast<int>(std::clamp<std::int64_t>(*d - now, 0, 60'000));
+        }
+        SDL_Event e;
+        if (timeout != 0 ? SDL_WaitEventTimeout(&e, timeout == -1 ? 60'000 : timeout) : SDL_PollEvent(&e)) {
+            handle(e, scene);
+            while (SDL_PollEvent(&e)) handle(e, scene);
+        }
+        if (scene.tick()) frames_pending_ = std::max(frames_pending_, 2);
+        if (frames_pending_ > 0 || input_.frames_needed() > 0 || scene.animating()) {
+            render(scene);
+            SDL_RenderPresent(renderer_);
+            if (frames_pending_ > 0) --frames_pending_;
+        }
+    }
+    return 0;
+}
+
+void App::screenshot(const std::filesystem::path& png) {
+    int w = static_cast<int>(metrics_.width), h = static_cast<int>(metrics_.height);
+    std::vector<unsigned char> pixels(static_cast<std::size_t>(w * h * 4));
+    if (SDL_RenderReadPixels(renderer_, nullptr, SDL_PIXELFORMAT_ABGR8888, pixels.data(), w * 4) != 0)
+        throw std::runtime_error(std::string("cannot read the screen: ") + SDL_GetError());
+    if (png.has_parent_path()) std::filesystem::create_directories(png.parent_path());
+    if (!stbi_write_png(png.c_str(), w, h, 4, pixels.data(), w * 4))
+        throw std::runtime_error("cannot write " + png.string());
+}
+
+}  // namespace kohtaamo::platform

@@ -1,0 +1,108 @@
+// app.hpp — the platform layer: SDL window and renderer, fonts and sizes, input, the
+// main loop, and PNG screenshots. It knows nothing of surveys: it runs a Scene.
+//
+// The main loop (App::run) reads top to bottom:
+//   1. wait for an event, at most until the scene's next deadline (idle timeout, end of
+//      the thank-you screen) — SDL_WaitEventTimeout, so an idle kiosk uses no CPU;
+//   2. hand pointer events to Input, resize the layout on a window change;
+//   3. let the scene tick (its clock-driven transitions);
+//   4. draw a frame only when something changed: a few frames after input or a state
+//      change, continuously only while the scene animates;
+//   5. a frame that throws is logged and counted, and the scene is reset (to the
+//      welcome screen) instead of the kiosk dying.
+// Headless (--headless): SDL's offscreen video driver and the software renderer, the same
+// code; the replay harness (replay.hpp) drives it frame by frame.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <SDL.h>
+
+#include "clock.hpp"
+#include "emoji.hpp"
+#include "input.hpp"
+#include "ui.hpp"
+
+namespace kohtaamo::platform {
+
+struct AppOptions {
+    bool headless = false;
+    bool fullscreen = false;
+    bool software = false;  // force the software renderer in a window too
+    int width = 1280, height = 800;
+};
+
+// What the app runs: the kiosk, or the config-error screen.
+class Scene {
+public:
+    virtual ~Scene() = default;
+    // Draws the frame (calling ui widgets) and applies what the user did.
+    virtual void draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon,
+                      ui::Registry& registry) = 0;
+    // Clock-driven transitions; true when the picture changed.
+    virtual bool tick() = 0;
+    // Monotonic ms of the next tick() that has work; nullopt for none.
+    virtual std::optional<std::int64_t> deadline() const = 0;
+    // True while an animation needs continuous frames.
+    virtual bool animating() const = 0;
+    // Something the user did counts as input (idle timer).
+    virtual void input() = 0;
+    // After a frame threw: back to a safe state.
+    virtual void reset() = 0;
+    virtual bool wants_quit() const { return false; }
+};
+
+class App {
+public:
+    App(const AppOptions& options, Clock& clock);
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
+    // The main loop; returns when the window closes or the scene quits. Exit code.
+    int run(Scene& scene);
+
+    // --- step by step, for the replay harness ---
+    // Processes pending SDL events, ticks, and draws one frame.
+    void frame(Scene& scene);
+    // Draws frames until queued input is delivered and the picture is settled.
+    void settle(Scene& scene);
+    Input& input() { return input_; }
+    const ui::Registry& registry() const { return registry_; }
+    // Writes the last drawn frame as PNG; throws on failure.
+    void screenshot(const std::filesystem::path& png);
+    // Emoji pictures, for checking that every survey icon has one.
+    EmojiPictures& emoji() { return *emoji_; }
+
+    // Figures for the benchmark and the issue notes.
+    std::int64_t frames_drawn() const { return frames_drawn_; }
+    int frame_errors() const { return frame_errors_; }
+    const ui::Metrics& metrics() const { return metrics_; }
+
+private:
+    void layout();  // metrics and fonts for the current window size
+    void handle(const SDL_Event& e, Scene& scene);
+    void render(Scene& scene);
+
+    AppOptions options_;
+    Clock& clock_;
+    SDL_Window* window_ = nullptr;
+    SDL_Renderer* renderer_ = nullptr;
+    std::unique_ptr<EmojiPictures> emoji_;
+    ui::IconLookup icon_;
+    Input input_;
+    ui::Metrics metrics_;
+    ui::Fonts fonts_;
+    ui::Registry registry_;
+    std::int64_t last_frame_ms_ = 0;
+    std::int64_t frames_drawn_ = 0;
+    int frame_errors_ = 0;
+    int frames_pending_ = 2;
+    bool quit_ = false;
+    float dpi_ = 0;
+};
+
+}  // namespace kohtaamo::platform

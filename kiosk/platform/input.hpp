@@ -1,0 +1,40 @@
+// input.hpp — the one input adapter between SDL (or a replay script) and Dear ImGui.
+//
+// Does: turns SDL finger events and real mouse events (not the mouse events SDL
+// synthesises from touches: one source only) into a queue of pointer states, and feeds
+// ImGuiIO one state per frame, so a press is always seen for at least one frame before
+// its release, however fast the tap. After a release the pointer is moved off-screen a
+// frame later, so nothing stays highlighted (there is no hover on a touch screen).
+// Does not: use imgui_impl_sdl's global mouse polling or mouse capture (STYLE.md).
+#pragma once
+#include <deque>
+
+#include <SDL.h>
+#include <imgui.h>
+
+namespace kohtaamo::platform {
+
+class Input {
+public:
+    // Feeds one SDL event; true when it was pointer input.
+    bool handle(const SDL_Event& e, int window_w, int window_h);
+    // Queues a press and a release at (x, y) (replay, tests).
+    void tap(float x, float y);
+    // Applies the next pointer state to ImGuiIO; call once per frame before NewFrame().
+    void apply(ImGuiIO& io);
+    // Frames still needed to deliver what is queued (and clear the pointer afterwards).
+    int frames_needed() const;
+
+private:
+    struct State {
+        float x, y;
+        bool down;
+    };
+    void push(float x, float y, bool down);
+    std::deque<State> queue_;
+    State current_{-1, -1, false};
+    bool clear_pending_ = false;
+    SDL_FingerID finger_ = -1;  // the finger being tracked; others are ignored
+};
+
+}  // namespace kohtaamo::platform

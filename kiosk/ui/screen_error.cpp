@@ -1,0 +1,25 @@
+// screen_error.cpp — shown instead of the kiosk when its configuration is broken, so
+// staff at a full-screen kiosk see what to fix (never a blank screen). Its texts are the
+// one place with fixed strings: the text catalogue may itself be the broken file.
+#include "ui.hpp"
+
+namespace kohtaamo::ui {
+
+bool config_error_screen(const Frame& f, const std::string& message) {
+    const Metrics& m = f.m;
+    ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(0, 0), ImVec2(m.width, m.height), colour::rgb(colour::kError));
+    float y = m.pad * 2;
+    y += text_centred(f, f.fonts.title, m.title * 0.8f, m.pad * 2, m.width - m.pad * 2, y, colour::kOnPrimary,
+                      "Kohtaamo ei käynnistynyt · startade inte · did not start");
+    y += m.pad;
+    y += text_centred(f, f.fonts.small, m.small, m.pad * 2, m.width - m.pad * 2, y, colour::kOnPrimary,
+                      "Asetuksissa on virhe · Fel i inställningarna · The configuration has an error:");
+    y += m.pad;
+    text(f, f.fonts.small, m.small, ImVec2(m.pad * 2, y), colour::kOnPrimary, message, m.width - m.pad * 4);
+    float w = std::max(m.min_target * 3.0f, m.width * 0.3f);
+    ImVec2 min((m.width - w) / 2, m.height - m.min_target - m.pad * 2);
+    return button(f, "close", min, ImVec2(min.x + w, min.y + m.min_target), "Sulje · Stäng · Close", colour::kSecondary,
+                  colour::kEdge, colour::kText);
+}
+
+}  // namespace kohtaamo::ui

@@ -1,0 +1,113 @@
+// screen_question.cpp — one question per screen: the question, its answers (faces,
+// pictures or an agree scale), progress dots, and the bottom bar (Back; Next, Skip or Done).
+#include <algorithm>
+
+#include "ui.hpp"
+
+namespace kohtaamo::ui {
+
+Action back_button(const Frame& f) {
+    const Metrics& m = f.m;
+    float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
+    ImVec2 min(m.pad * 1.5f, m.height - m.min_target - m.pad * 1.5f);
+    if (button(f, "back", min, ImVec2(min.x + w, min.y + m.min_target), f.t("back"), colour::kSecondary,
+               colour::kEdge, colour::kText, Arrow::Back))
+        return {Action::Back, ""};
+    return {};
+}
+
+namespace {
+
+void progress_dots(const Frame& f, int index, int count, float y) {
+    const Metrics& m = f.m;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    float r = m.pad * 0.45f, gap = r * 3.2f;
+    float x0 = (m.width - gap * static_cast<float>(count - 1)) / 2;
+    for (int i = 0; i < count; ++i) {
+        ImVec2 c(x0 + gap * static_cast<float>(i), y);
+        if (i <= index)
+            dl->AddCircleFilled(c, r, colour::rgb(colour::kPrimary), 20);
+        else
+            dl->AddCircle(c, r, colour::rgb(colour::kEdge), 20, 2.0f);
+    }
+}
+
+Action smiley_answers(const Frame& f, const View& v, const Question& q, ImVec2 min, ImVec2 max) {
+    Action act;
+    Grid g = layout_grid(q.faces, min, max, f.m.pad, 0.8f);
+    if (g.rows > 1) g = layout_grid(q.faces, min, max, f.m.pad * 0.5f, 0.55f);
+    for (int i = 0; i < q.faces; ++i) {
+        std::string value = std::to_string(i + 1);
+        std::string id = "face-" + value;
+        std::string label = f.t("smiley_" + std::to_string(q.faces) + "_" + value);
+        if (smiley(f, id.c_str(), g.cell_min(i), g.cell_max(i), i, q.faces, label, v.session.is_picked(value)))
+            act = {Action::Answer, value};
+    }
+    return act;
+}
+
+Action agree_answers(const Frame& f, const View& v, ImVec2 min, ImVec2 max) {
+    Action act;
+    // Five faces from "strongly disagree" to "strongly agree", in one row (landscape)
+    // or one column (portrait), each with its words.
+    Grid g = f.m.portrait() ? layout_grid(5, min, max, f.m.pad * 0.5f, 3.0f) : layout_grid(5, min, max, f.m.pad * 0.5f, 0.62f);
+    for (int i = 0; i < 5; ++i) {
+        std::string value = std::to_string(i + 1);
+        std::string id = "agree-" + value;
+        if (smiley(f, id.c_str(), g.cell_min(i), g.cell_max(i), i, 5, f.t("agree_" + value), v.session.is_picked(value)))
+            act = {Action::Answer, value};
+    }
+    return act;
+}
+
+Action picture_answers(const Frame& f, const View& v, const Question& q, ImVec2 min, ImVec2 max) {
+    Action act;
+    Grid g = layout_grid(static_cast<int>(q.choices.size()), min, max, f.m.pad, 0.95f);
+    for (std::size_t i = 0; i < q.choices.size(); ++i) {
+        const Choice& c = q.choices[i];
+        std::string id = "choice-" + c.id;
+        if (picture_tile(f, id.c_str(), g.cell_min(static_cast<int>(i)), g.cell_max(static_cast<int>(i)), c.icon,
+                         c.text.at(f.lang), v.session.is_picked(c.id)))
+            act = {q.multiple ? Action::Toggle : Action::Answer, c.id};
+    }
+    return act;
+}
+
+}  // namespace
+
+Action question_screen(const Frame& f, const View& v) {
+    const Metrics& m = f.m;
+    const Question* q = v.session.question();
+    if (!q) return {};
+    Action act;
+
+    progress_dots(f, v.session.question_index(), v.session.question_count(), m.pad * 1.2f);
+    float y = m.pad * 2.4f;
+    y += text_centred(f, f.fonts.title, m.title, m.pad * 2, m.width - m.pad * 2, y, colour::kText, q->text.at(f.lang));
+    if (q->multiple) y += text_centred(f, f.fonts.small, m.small, m.pad * 2, m.width - m.pad * 2, y, colour::kMuted, f.t("pick_many"));
+    y += m.pad;
+
+    const float bar = m.height - m.min_target - m.pad * 2.5f;
+    ImVec2 min(m.pad * 1.5f, y), max(m.width - m.pad * 1.5f, bar);
+    switch (q->kind) {
+        case QuestionKind::Smiley: act = smiley_answers(f, v, *q, min, max); break;
+        case QuestionKind::Agree: act = agree_answers(f, v, min, max); break;
+        case QuestionKind::Picture: act = picture_answers(f, v, *q, min, max); break;
+    }
+
+    if (Action b = back_button(f)) act = b;
+    // Next (or Skip, or Done on the last question) when it can be used. A single-tap
+    // question moves on by itself once answered, so Next shows only when coming back.
+    if (v.session.can_next()) {
+        bool last = v.session.question_index() + 1 == v.session.question_count();
+        const std::string& label = v.session.picked().empty() ? f.t("skip") : (last ? f.t("done") : f.t("next"));
+        float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
+        ImVec2 bmin(m.width - m.pad * 1.5f - w, m.height - m.min_target - m.pad * 1.5f);
+        if (button(f, "next", bmin, ImVec2(bmin.x + w, bmin.y + m.min_target), label, colour::kPrimary,
+                   colour::kPrimaryDown, colour::kOnPrimary, Arrow::Forward))
+            act = {Action::Next, ""};
+    }
+    return act;
+}
+
+}  // namespace kohtaamo::ui

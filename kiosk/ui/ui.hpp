@@ -1,0 +1,143 @@
+// ui.hpp — what every screen draws with: the frame context (fonts, sizes, colours,
+// pictures, texts) and the kiosk's few widgets.
+//
+// Screens are thin: each is one function that reads the core's state (through View) and
+// returns an Action; it owns no data. Every widget records its visible text and rectangle
+// in the frame's Registry, which is how the replay harness finds "the button whose text is
+// exactly X" and checks `expect "text"`.
+//
+// Does: big touch targets (never smaller than Metrics::min_target), pressed feedback while
+// a finger is down, no hover-only affordance. Does not: talk to SDL or the store.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <imgui.h>
+
+#include "config.hpp"
+#include "session.hpp"
+
+namespace kohtaamo::ui {
+
+// Something a screen asks the session to do.
+struct Action {
+    enum Kind { None, Language, Survey, Answer, Toggle, Next, Back } kind = None;
+    std::string value;
+    explicit operator bool() const { return kind != None; }
+};
+
+// One visible text on the last frame; `tappable` when it labels a target.
+struct Target {
+    std::string text;
+    ImVec2 min, max;
+    bool tappable = false;
+    ImVec2 center() const { return {(min.x + max.x) / 2, (min.y + max.y) / 2}; }
+};
+using Registry = std::vector<Target>;
+
+// Sizes that follow the window. Built by the platform layer when the window size changes.
+struct Metrics {
+    float width = 0, height = 0;
+    float font = 0;        // body text, px
+    float title = 0;       // headings, px
+    float small = 0;       // labels under pictures, px (still large)
+    float min_target = 0;  // smallest touch target side, px (>= 15 mm)
+    float pad = 0;         // spacing unit
+    bool portrait() const { return height > width; }
+};
+
+// Colour pictures for emoji icons (the platform rasterises them).
+using IconLookup = std::function<ImTextureID(const std::string& emoji)>;
+
+struct Fonts {
+    ImFont* body = nullptr;
+    ImFont* title = nullptr;
+    ImFont* small = nullptr;
+};
+
+// Everything a screen needs for one frame.
+struct Frame {
+    const Metrics& m;
+    const Fonts& fonts;
+    const Catalog& texts;
+    const IconLookup& icon;
+    const std::string& lang;
+    Registry& registry;
+    double time_s = 0;  // seconds on the kiosk clock, for animations
+
+    const std::string& t(const std::string& key) const { return texts.get(lang, key); }
+};
+
+// The colours of the kiosk's theme. Every text/background pair used by the screens has
+// a contrast of at least 4.5:1 (WCAG AA); tests/ui checks each pair.
+namespace colour {
+constexpr ImU32 rgb(unsigned v) { return IM_COL32((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff, 0xff); }
+constexpr unsigned kBackground = 0xFFF8EC;  // warm paper
+constexpr unsigned kText = 0x1F2933;        // near black
+constexpr unsigned kMuted = 0x4A5560;       // secondary text, still 7:1 on background
+constexpr unsigned kPrimary = 0x1D4E89;     // main buttons (white text)
+constexpr unsigned kPrimaryDown = 0x133762;
+constexpr unsigned kOnPrimary = 0xFFFFFF;
+constexpr unsigned kTile = 0xFFFFFF;        // picture tiles (dark text)
+constexpr unsigned kTileDown = 0xE3ECF7;
+constexpr unsigned kPicked = 0xCFE3FA;      // picked tile fill (dark text)
+constexpr unsigned kPickedEdge = 0x1D4E89;
+constexpr unsigned kEdge = 0x8A96A3;
+constexpr unsigned kSecondary = 0xE6E1D6;   // back/skip buttons (dark text)
+constexpr unsigned kError = 0x9B1C1C;       // error screen background (white text)
+// Smiley faces, saddest to happiest (drawn with dark features).
+constexpr unsigned kFace[5] = {0xEE6A45, 0xF29E4C, 0xF1C453, 0xA3C45A, 0x4CAF50};
+}  // namespace colour
+
+// --- widgets ---
+
+// Text drawn at a position (registered, not tappable). Returns its size.
+ImVec2 text(const Frame& f, ImFont* font, float size, ImVec2 pos, unsigned colour, const std::string& s,
+            float wrap_width = 0);
+// Text centred horizontally in [x0, x1] at y, wrapped to the width. Returns the height used.
+float text_centred(const Frame& f, ImFont* font, float size, float x0, float x1, float y, unsigned colour,
+                   const std::string& s);
+enum class Arrow { None, Back, Forward };
+// A rounded button with a centred label. Returns true when tapped (released inside).
+bool button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& label, unsigned fill,
+            unsigned fill_down, unsigned ink, Arrow arrow = Arrow::None);
+// A picture tile: icon above, label below; `picked` draws it selected. True when tapped.
+bool picture_tile(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& icon,
+                  const std::string& label, bool picked);
+// A smiley face (level 0..faces-1 of `faces`) with its label below. True when tapped.
+bool smiley(const Frame& f, const char* id, ImVec2 min, ImVec2 max, int level, int faces,
+            const std::string& label, bool picked);
+// Draws a face into a circle (used by smiley() and the agree scale).
+void draw_face(ImDrawList* dl, ImVec2 centre, float radius, float mood /* -1 sad .. 1 happy */, unsigned fill);
+
+// A grid of `n` cells in [min,max]: the columns/rows that give the largest cells.
+struct Grid {
+    int cols = 1, rows = 1;
+    ImVec2 cell;
+    ImVec2 origin;
+    float gap = 0;
+    ImVec2 cell_min(int i) const;
+    ImVec2 cell_max(int i) const { auto p = cell_min(i); return {p.x + cell.x, p.y + cell.y}; }
+};
+Grid layout_grid(int n, ImVec2 min, ImVec2 max, float gap, float aspect /* w/h wanted */);
+
+// --- screens (one file each) ---
+
+struct View {
+    const Session& session;
+};
+
+Action welcome_screen(const Frame& f, const View& v, const std::vector<std::string>& languages);
+Action choose_screen(const Frame& f, const View& v);
+Action question_screen(const Frame& f, const View& v);
+Action thanks_screen(const Frame& f, const View& v);
+// How long the thank-you screen animates (the loop draws continuously only that long).
+double thanks_animation_seconds();
+// Shown instead of the kiosk when the config is broken (staff read it). Texts are fixed
+// here, in three languages, because the catalogue itself may be what is broken.
+bool config_error_screen(const Frame& f, const std::string& message);
+// The top-level: the screen for the session's state.
+Action draw(const Frame& f, const View& v, const std::vector<std::string>& languages);
+
+}  // namespace kohtaamo::ui

@@ -1,0 +1,227 @@
+// widgets.cpp — the kiosk's widgets: text, buttons, picture tiles, smiley faces, grids.
+#include <algorithm>
+#include <array>
+#include <cfloat>
+#include <cmath>
+
+#include "ui.hpp"
+
+namespace kohtaamo::ui {
+
+namespace {
+
+ImVec2 measure(ImFont* font, float size, const std::string& s) {
+    return font->CalcTextSizeA(size, FLT_MAX, 0.0f, s.c_str(), s.c_str() + s.size());
+}
+
+// Splits `s` into lines no wider than `width` (a single word wider than the width stays
+// on its own line; callers shrink the font first so that this is rare).
+std::vector<std::string> wrap(ImFont* font, float size, const std::string& s, float width) {
+    std::vector<std::string> lines;
+    std::string line;
+    std::size_t i = 0;
+    while (i <= s.size()) {
+        std::size_t j = s.find(' ', i);
+        if (j == std::string::npos) j = s.size();
+        std::string word = s.substr(i, j - i);
+        std::string candidate = line.empty() ? word : line + " " + word;
+        if (!line.empty() && measure(font, size, candidate).x > width) {
+            lines.push_back(line);
+            line = word;
+        } else {
+            line = candidate;
+        }
+        i = j + 1;
+    }
+    if (!line.empty()) lines.push_back(line);
+    return lines;
+}
+
+// The font size for `s` in `width`: full size on one line if it fits; else a little
+// smaller (down to 80%) on one line; else wrapped to at most `max_lines` (down to 70%).
+float fit(ImFont* font, float size, const std::string& s, float width, int max_lines) {
+    for (float k = 1.0f; k >= 0.8f; k -= 0.05f)
+        if (measure(font, size * k, s).x <= width) return size * k;
+    for (float k = 1.0f; k >= 0.7f; k -= 0.05f) {
+        float sz = size * k;
+        auto lines = wrap(font, sz, s, width);
+        bool ok = static_cast<int>(lines.size()) <= max_lines;
+        for (const auto& l : lines) ok = ok && measure(font, sz, l).x <= width;
+        if (ok) return sz;
+    }
+    return size * 0.7f;
+}
+
+void add(const Frame& f, const std::string& s, ImVec2 min, ImVec2 max, bool tappable) {
+    f.registry.push_back(Target{s, min, max, tappable});
+}
+
+// An invisible ImGui button over [min,max]: true on release inside; `down` while pressed.
+bool hit(const char* id, ImVec2 min, ImVec2 max, bool* down) {
+    ImGui::SetCursorScreenPos(min);
+    bool clicked = ImGui::InvisibleButton(id, ImVec2(max.x - min.x, max.y - min.y));
+    *down = ImGui::IsItemActive();
+    return clicked;
+}
+
+// Draws lines centred in [x0,x1] from y; returns the height.
+float draw_lines(ImDrawList* dl, ImFont* font, float size, float x0, float x1, float y, ImU32 col,
+                 const std::vector<std::string>& lines) {
+    float line_h = size * 1.15f;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        float w = measure(font, size, lines[i]).x;
+        dl->AddText(font, size, ImVec2(std::floor((x0 + x1 - w) / 2), y + line_h * static_cast<float>(i)), col,
+                    lines[i].c_str(), lines[i].c_str() + lines[i].size());
+    }
+    return line_h * static_cast<float>(lines.size());
+}
+
+}  // namespace
+
+ImVec2 text(const Frame& f, ImFont* font, float size, ImVec2 pos, unsigned colour, const std::string& s,
+            float wrap_width) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImVec2 sz = font->CalcTextSizeA(size, FLT_MAX, wrap_width, s.c_str(), s.c_str() + s.size());
+    dl->AddText(font, size, pos, colour::rgb(colour), s.c_str(), s.c_str() + s.size(), wrap_width);
+    add(f, s, pos, ImVec2(pos.x + sz.x, pos.y + sz.y), false);
+    return sz;
+}
+
+float text_centred(const Frame& f, ImFont* font, float size, float x0, float x1, float y, unsigned colour,
+                   const std::string& s) {
+    float sz = fit(font, size, s, x1 - x0, 3);
+    auto lines = wrap(font, sz, s, x1 - x0);
+    float h = draw_lines(ImGui::GetWindowDrawList(), font, sz, x0, x1, y, colour::rgb(colour), lines);
+    add(f, s, ImVec2(x0, y), ImVec2(x1, y + h), false);
+    return h;
+}
+
+bool button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& label, unsigned fill,
+            unsigned fill_down, unsigned ink, Arrow arrow) {
+    bool down = false;
+    bool clicked = hit(id, min, max, &down);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    float r = std::min(max.y - min.y, max.x - min.x) * 0.22f;
+    dl->AddRectFilled(min, max, colour::rgb(down ? fill_down : fill), r);
+    if (fill == colour::kSecondary || fill == colour::kTile)
+        dl->AddRect(min, max, colour::rgb(colour::kEdge), r, 0, std::max(2.0f, f.m.pad * 0.12f));
+    // The arrow is drawn, not registered: replay scripts tap "Seuraava", not "Seuraava ›".
+    const std::string shown = arrow == Arrow::Back ? "‹ " + label : arrow == Arrow::Forward ? label + " ›" : label;
+    float inner = (max.x - min.x) - 2 * f.m.pad;
+    float sz = fit(f.fonts.body, f.m.font, shown, inner, 2);
+    auto lines = wrap(f.fonts.body, sz, shown, inner);
+    float h = sz * 1.15f * static_cast<float>(lines.size());
+    draw_lines(dl, f.fonts.body, sz, min.x, max.x, (min.y + max.y - h) / 2, colour::rgb(ink), lines);
+    add(f, label, min, max, true);
+    return clicked;
+}
+
+bool picture_tile(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& icon,
+                  const std::string& label, bool picked) {
+    bool down = false;
+    bool clicked = hit(id, min, max, &down);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    float w = max.x - min.x, h = max.y - min.y;
+    float r = std::min(w, h) * 0.12f;
+    unsigned fill = picked ? colour::kPicked : (down ? colour::kTileDown : colour::kTile);
+    dl->AddRectFilled(min, max, colour::rgb(fill), r);
+    float edge = picked ? std::max(4.0f, f.m.pad * 0.35f) : std::max(2.0f, f.m.pad * 0.12f);
+    dl->AddRect(min, max, colour::rgb(picked ? colour::kPickedEdge : colour::kEdge), r, 0, edge);
+
+    // Label: up to two lines at the bottom; the picture takes the rest.
+    float inner = w - f.m.pad;
+    float sz = fit(f.fonts.small, f.m.small, label, inner, 2);
+    auto lines = wrap(f.fonts.small, sz, label, inner);
+    float label_h = sz * 1.15f * static_cast<float>(lines.size());
+    float pic = std::min(w - 2 * f.m.pad, h - label_h - 1.5f * f.m.pad);
+    if (pic > 0) {
+        ImTextureID tex = f.icon(icon);
+        ImVec2 p0((min.x + max.x - pic) / 2, min.y + f.m.pad * 0.6f);
+        if (tex) dl->AddImage(tex, p0, ImVec2(p0.x + pic, p0.y + pic));
+    }
+    draw_lines(dl, f.fonts.small, sz, min.x, max.x, max.y - label_h - f.m.pad * 0.4f, colour::rgb(colour::kText), lines);
+    if (picked) {
+        // A check mark in the corner, so "picked" does not rely on colour alone.
+        float c = std::max(f.m.pad * 1.6f, w * 0.16f);
+        ImVec2 cc(max.x - c * 0.65f, min.y + c * 0.65f);
+        dl->AddCircleFilled(cc, c * 0.5f, colour::rgb(colour::kPickedEdge));
+        dl->AddPolyline(std::array<ImVec2, 3>{ImVec2(cc.x - c * 0.22f, cc.y), ImVec2(cc.x - c * 0.05f, cc.y + c * 0.18f),
+                                               ImVec2(cc.x + c * 0.25f, cc.y - c * 0.18f)}.data(),
+                        3, colour::rgb(colour::kOnPrimary), 0, c * 0.1f);
+    }
+    add(f, label, min, max, true);
+    return clicked;
+}
+
+void draw_face(ImDrawList* dl, ImVec2 c, float r, float mood, unsigned fill) {
+    const ImU32 ink = colour::rgb(colour::kText);
+    dl->AddCircleFilled(c, r, colour::rgb(fill), 48);
+    dl->AddCircle(c, r, ink, 48, std::max(2.0f, r * 0.05f));
+    // Eyes.
+    float ex = r * 0.35f, ey = r * 0.28f, er = r * 0.1f;
+    dl->AddCircleFilled(ImVec2(c.x - ex, c.y - ey), er, ink, 16);
+    dl->AddCircleFilled(ImVec2(c.x + ex, c.y - ey), er, ink, 16);
+    // Mouth: a curve from a frown (mood -1) to a wide smile (mood 1).
+    float mw = r * 0.5f, my = c.y + r * 0.32f, bend = mood * r * 0.35f;
+    dl->AddBezierCubic(ImVec2(c.x - mw, my - bend * 0.3f), ImVec2(c.x - mw * 0.4f, my + bend),
+                       ImVec2(c.x + mw * 0.4f, my + bend), ImVec2(c.x + mw, my - bend * 0.3f), ink,
+                       std::max(3.0f, r * 0.09f), 24);
+}
+
+bool smiley(const Frame& f, const char* id, ImVec2 min, ImVec2 max, int level, int faces, const std::string& label,
+            bool picked) {
+    bool down = false;
+    bool clicked = hit(id, min, max, &down);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    float w = max.x - min.x, h = max.y - min.y;
+    if (picked || down) {
+        float r = std::min(w, h) * 0.12f;
+        dl->AddRectFilled(min, max, colour::rgb(picked ? colour::kPicked : colour::kTileDown), r);
+        if (picked) dl->AddRect(min, max, colour::rgb(colour::kPickedEdge), r, 0, std::max(4.0f, f.m.pad * 0.35f));
+    }
+    float inner = w - f.m.pad * 0.5f;
+    float sz = fit(f.fonts.small, f.m.small, label, inner, 2);
+    auto lines = wrap(f.fonts.small, sz, label, inner);
+    float label_h = sz * 1.15f * static_cast<float>(lines.size());
+    float radius = std::min(w - f.m.pad, h - label_h - 2 * f.m.pad) / 2;
+    float mood = faces > 1 ? -1.0f + 2.0f * static_cast<float>(level) / static_cast<float>(faces - 1) : 0.0f;
+    // 3 faces use the red, yellow and green of the 5-face palette.
+    int colour_index = faces == 3 ? level * 2 : level;
+    draw_face(dl, ImVec2((min.x + max.x) / 2, min.y + f.m.pad + radius), radius, mood, colour::kFace[colour_index]);
+    draw_lines(dl, f.fonts.small, sz, min.x, max.x, max.y - label_h - f.m.pad * 0.5f, colour::rgb(colour::kText), lines);
+    add(f, label, min, max, true);
+    return clicked;
+}
+
+ImVec2 Grid::cell_min(int i) const {
+    int c = i % cols, r = i / cols;
+    return ImVec2(origin.x + static_cast<float>(c) * (cell.x + gap), origin.y + static_cast<float>(r) * (cell.y + gap));
+}
+
+Grid layout_grid(int n, ImVec2 min, ImVec2 max, float gap, float aspect) {
+    Grid best;
+    float best_area = -1;
+    float W = max.x - min.x, H = max.y - min.y;
+    for (int cols = 1; cols <= n; ++cols) {
+        int rows = (n + cols - 1) / cols;
+        float cw = (W - gap * static_cast<float>(cols - 1)) / static_cast<float>(cols);
+        float ch = (H - gap * static_cast<float>(rows - 1)) / static_cast<float>(rows);
+        if (cw <= 0 || ch <= 0) continue;
+        // Keep cells near the wanted aspect: shrink the longer side.
+        if (cw / ch > aspect) cw = ch * aspect; else ch = cw / aspect;
+        float area = cw * ch;
+        if (area > best_area) {
+            best_area = area;
+            best.cols = cols;
+            best.rows = rows;
+            best.cell = ImVec2(cw, ch);
+        }
+    }
+    best.gap = gap;
+    float used_w = best.cell.x * static_cast<float>(best.cols) + gap * static_cast<float>(best.cols - 1);
+    float used_h = best.cell.y * static_cast<float>(best.rows) + gap * static_cast<float>(best.rows - 1);
+    best.origin = ImVec2(min.x + (W - used_w) / 2, min.y + (H - used_h) / 2);
+    return best;
+}
+
+}  // namespace kohtaamo::ui

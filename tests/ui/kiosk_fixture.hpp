@@ -1,0 +1,46 @@
+// kiosk_fixture.hpp — the real kiosk in-process, headless, on the bundled config with a
+// fresh database: for tests that look at layout and input frame by frame.
+#pragma once
+#include <catch2/catch.hpp>
+
+#include "app.hpp"
+#include "kiosk_scene.hpp"
+#include "test_support.hpp"
+
+namespace kohtaamo::test {
+
+struct Kiosk {
+    TempDir dir;
+    Clock clock;
+    DeviceConfig config = load_device_config(config_dir() / "kiosk.toml");
+    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages);
+    Catalog texts = Catalog::load(config.texts_dir, config.languages);
+    Store store{dir / "k.sqlite", clock.wall_ms()};
+    Session session{config, surveys, store, clock};
+    KioskScene scene{session, config, texts, clock};
+    platform::App app;
+
+    explicit Kiosk(int w = 1280, int h = 800) : app(platform::AppOptions{true, false, true, w, h}, clock) {
+        app.settle(scene);
+    }
+
+    const ui::Target* find(const std::string& text) const {
+        for (const auto& t : app.registry())
+            if (t.tappable && t.text == text) return &t;
+        return nullptr;
+    }
+    void tap(const std::string& text) {
+        const ui::Target* t = find(text);
+        INFO("tapping \"" << text << "\"");
+        REQUIRE(t != nullptr);
+        app.input().tap(t->center().x, t->center().y);
+        scene.input();
+        app.settle(scene);
+    }
+    void advance(int ms) {
+        clock.advance(ms);
+        app.settle(scene);
+    }
+};
+
+}  // namespace kohtaamo::test

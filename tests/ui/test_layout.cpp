@@ -1,0 +1,79 @@
+// Every screen at every supported size: touch targets at least 15 mm (and never below a
+// fixed share of the screen), inside the window, not overlapping; text large.
+#include "kiosk_fixture.hpp"
+
+using namespace kohtaamo;
+using namespace kohtaamo::test;
+
+namespace {
+
+void check_screen(const Kiosk& k, const std::string& name) {
+    const ui::Metrics& m = k.app.metrics();
+    INFO("screen " << name << " at " << m.width << "x" << m.height);
+    // 15 mm at 96 dpi (the assumption when the display does not report its DPI).
+    CHECK(m.min_target >= 15.0f / 25.4f * 96.0f);
+    CHECK(m.small >= 24.0f);
+    int targets = 0;
+    const auto& reg = k.app.registry();
+    for (std::size_t i = 0; i < reg.size(); ++i) {
+        const auto& t = reg[i];
+        if (!t.tappable) continue;
+        ++targets;
+        INFO("target \"" << t.text << "\" " << t.min.x << "," << t.min.y << " - " << t.max.x << "," << t.max.y);
+        CHECK(t.max.x - t.min.x >= m.min_target - 0.5f);
+        CHECK(t.max.y - t.min.y >= m.min_target - 0.5f);
+        CHECK(t.min.x >= 0);
+        CHECK(t.min.y >= 0);
+        CHECK(t.max.x <= m.width);
+        CHECK(t.max.y <= m.height);
+        for (std::size_t j = i + 1; j < reg.size(); ++j) {
+            const auto& u = reg[j];
+            if (!u.tappable) continue;
+            bool overlap = t.min.x < u.max.x && u.min.x < t.max.x && t.min.y < u.max.y && u.min.y < t.max.y;
+            INFO("overlaps \"" << u.text << "\"");
+            CHECK_FALSE(overlap);
+        }
+    }
+    CHECK(targets > 0);
+}
+
+}  // namespace
+
+TEST_CASE("every screen has big, separate targets inside the window at each size") {
+    const std::pair<int, int> sizes[] = {{800, 480}, {1280, 800}, {1920, 1080}, {1080, 1920}};
+    for (auto [w, h] : sizes) {
+        DYNAMIC_SECTION(w << "x" << h) {
+            Kiosk k(w, h);
+            check_screen(k, "welcome");
+            k.tap("Suomi");
+            check_screen(k, "choose");
+            k.tap("Lapset");
+            check_screen(k, "smileys");
+            k.tap("Ihan ok");
+            k.advance(Session::kAdvanceMs);
+            check_screen(k, "pictures (8)");
+            k.tap("Leikki");
+            check_screen(k, "pictures with Next");
+            k.tap("Seuraava");
+            check_screen(k, "pictures (4)");
+            k.tap("Takaisin");
+            k.tap("Takaisin");
+            k.tap("Takaisin");
+            k.tap("Aikuiset");
+            check_screen(k, "agree scale");
+        }
+    }
+}
+
+TEST_CASE("a window resized at run time lays out again") {
+    Kiosk k(1280, 800);
+    const float before = k.app.metrics().font;
+    SDL_Window* w = SDL_GetWindowFromID(1);
+    if (!w) w = SDL_GetGrabbedWindow();
+    REQUIRE(w != nullptr);
+    SDL_SetWindowSize(w, 800, 480);
+    k.app.settle(k.scene);
+    CHECK(k.app.metrics().width == 800);
+    CHECK(k.app.metrics().font < before);
+    check_screen(k, "welcome after resize");
+}

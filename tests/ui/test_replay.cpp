@@ -1,0 +1,137 @@
+// End to end: the real kohtaamo binary, headless (SDL offscreen driver, software
+// renderer), driven by the replay scripts in tests/replay/; then the SQLite file it wrote
+// is read back and checked row by row.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "test_support.hpp"
+
+using namespace kohtaamo::test;
+
+namespace {
+
+RunResult kiosk(const TempDir& dir, const std::string& script, const std::string& config = "",
+                const std::string& size = "1280x800") {
+    return run_program({KOHTAAMO_BIN, "--headless", "--size", size, "--config",
+                        config.empty() ? (config_dir() / "kiosk.toml").string() : config, "--data",
+                        (dir / "data").string(), "--replay", script});
+}
+
+std::string script(const std::string& name) { return std::string(REPLAY_DIR) + "/" + name; }
+
+}  // namespace
+
+TEST_CASE("a child answers in each language and every answer is in SQLite") {
+    for (const std::string lang : {"fi", "sv", "en"}) {
+        DYNAMIC_SECTION("language " << lang) {
+            TempDir dir;
+            auto r = kiosk(dir, script("child-" + lang + ".txt"));
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            const auto db = dir / "data" / "kohtaamo.sqlite";
+            CHECK(query(db, "SELECT survey_id, survey_version, language, status, site, event, "
+                            "length(id), finished_at >= started_at FROM responses") ==
+                  Rows{{"child", "1", lang, "complete", "demo-kohtaamispaikka", "", "36", "1"}});
+            CHECK(query(db, "SELECT question_id, value FROM answers ORDER BY answered_at, question_id") ==
+                  Rows{{"feeling", "5"}, {"best", "music"}, {"age", "3-5"}});
+            // Every timestamp is ISO 8601 UTC with milliseconds.
+            CHECK(query(db, "SELECT count(*) FROM answers WHERE answered_at NOT GLOB "
+                            "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'") ==
+                  Rows{{"0"}});
+        }
+    }
+}
+
+TEST_CASE("left alone after one answer, the kiosk returns to welcome and keeps it as abandoned") {
+    TempDir dir;
+    auto r = kiosk(dir, script("idle-timeout.txt"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto db = dir / "data" / "kohtaamo.sqlite";
+    CHECK(query(db, "SELECT survey_id, language, status, finished_at IS NOT NULL FROM responses") ==
+          Rows{{"child", "fi", "abandoned", "1"}});
+    CHECK(query(db, "SELECT question_id, value FROM answers") == Rows{{"feeling", "4"}});
+}
+
+TEST_CASE("back, replace, skip and a second survey leave exactly the answers given last") {
+    TempDir dir;
+    auto r = kiosk(dir, script("back-button.txt"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto db = dir / "data" / "kohtaamo.sqlite";
+    CHECK(query(db, "SELECT survey_id, status FROM responses ORDER BY started_at") ==
+          Rows{{"child", "abandoned"}, {"family", "complete"}});
+    CHECK(query(db, "SELECT r.survey_id, a.question_id, a.value FROM answers a JOIN responses r ON r.id = a.response_id "
+                    "ORDER BY r.started_at, a.answered_at") ==
+          Rows{{"child", "feeling", "4"}, {"family", "welcome", "4"}, {"family", "visits", "weekly"}});
+}
+
+TEST_CASE("the same walk works at every supported screen size") {
+    for (const std::string size : {"800x480", "1920x1080", "1080x1920"}) {
+        DYNAMIC_SECTION("size " << size) {
+            TempDir dir;
+            auto r = kiosk(dir, script("child-fi.txt"), "", size);
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            CHECK(query(dir / "data" / "kohtaamo.sqlite", "SELECT status FROM responses") == Rows{{"complete"}});
+        }
+    }
+}
+
+TEST_CASE("a broken survey file stops the kiosk with the file, line and problem, on the terminal and on screen") {
+    TempDir dir;
+    // A copy of the bundled config with one survey broken.
+    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    std::string child = read_file(dir / "config" / "surveys" / "child.toml");
+    child.replace(child.find("kind = \"smiley\""), 15, "kind = \"smily\" ");
+    write_file(dir / "config" / "surveys" / "broken.toml", child);
+    std::filesystem::remove(dir / "config" / "surveys" / "child.toml");
+    auto r = run_program({KOHTAAMO_BIN, "--headless", "--config", (dir / "config" / "kiosk.toml").string(), "--data",
+                          (dir / "data").string(), "--replay", script("config-error.txt")});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    const int line = 1 + static_cast<int>(std::count(child.begin(), child.begin() + child.find("smily"), '\n'));
+    const std::string where = "broken.toml:" + std::to_string(line) + ":";
+    CHECK_THAT(r.err, Catch::Contains(where) && Catch::Contains("unknown question kind \"smily\""));
+    CHECK_FALSE(std::filesystem::exists(dir / "data" / "kohtaamo.sqlite"));  // nothing started
+    // And without a screen to show it on, the terminal alone says it.
+    auto plain = run_program({KOHTAAMO_BIN, "--check-config", "--config", (dir / "config" / "kiosk.toml").string()});
+    CHECK(plain.exit_code == 2);
+    CHECK_THAT(plain.err, Catch::Contains(where));
+}
+
+TEST_CASE("a broken device config is named too") {
+    TempDir dir;
+    write_file(dir / "kiosk.toml", "[device]\nsite = \"x\"\n[kiosk]\nlanguages = [\"fi\"\n");
+    auto r = run_program({KOHTAAMO_BIN, "--check-config", "--config", (dir / "kiosk.toml").string()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("kiosk.toml:4:") && Catch::Contains("syntax error"));
+}
+
+TEST_CASE("a failing replay step names the script line and the app exits non-zero") {
+    TempDir dir;
+    write_file(dir / "bad.txt", "tap \"Suomi\"\n\nexpect \"No such text\"\n");
+    auto r = kiosk(dir, (dir / "bad.txt").string());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("bad.txt:3:") && Catch::Contains("No such text"));
+
+    write_file(dir / "typo.txt", "tap \"Suomi\"\ntapp \"Lapset\"\n");
+    r = kiosk(dir, (dir / "typo.txt").string());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("typo.txt:2:") && Catch::Contains("unknown step \"tapp\""));
+
+    write_file(dir / "missing.txt", "tap \"Ruotsi\"\n");
+    r = kiosk(dir, (dir / "missing.txt").string());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("no button \"Ruotsi\"") && Catch::Contains("\"Svenska\""));
+}
+
+TEST_CASE("the version and help flags answer without opening a window") {
+    auto v = run_program({KOHTAAMO_BIN, "--version"});
+    CHECK(v.exit_code == 0);
+    CHECK_THAT(v.out, Catch::StartsWith("kohtaamo "));
+    auto h = run_program({KOHTAAMO_BIN, "--help"});
+    CHECK(h.exit_code == 0);
+    CHECK_THAT(h.out, Catch::Contains("--replay") && Catch::Contains("--headless") && Catch::Contains("--data"));
+}
