@@ -1,5 +1,7 @@
 #include "survey.hpp"
 
+#include "utf8.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -36,6 +38,24 @@ const Question* Survey::find(const std::string& question_id) const {
     return nullptr;
 }
 
+// An icon is one emoji: a single code point, optionally followed by U+FE0F (emoji
+// presentation). Sequences (ZWJ families, flags, skin tones) need text shaping, which the
+// kiosk's picture renderer does not do, so they are refused here with the line.
+static bool single_emoji(const std::string& s) {
+    auto cps = utf8_decode(s);
+    if (!cps) return false;
+    if (cps->size() == 2 && (*cps)[1] == 0xFE0F) cps->pop_back();
+    return cps->size() == 1 && (*cps)[0] >= 0x2000;
+}
+
+static std::string icon(const TomlReader& r, const toml::table& t, const std::string& where) {
+    std::string v = r.string(t, "icon", where);
+    if (v.empty()) r.fail(t.get("icon"), where + ".icon is empty: every choice needs a picture");
+    if (!single_emoji(v))
+        r.fail(t.get("icon"), where + ".icon \"" + v + "\" must be one emoji (no sequences, flags or plain letters)");
+    return v;
+}
+
 static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const std::string& where) {
     std::string kind = r.string(t, "kind", where);
     if (kind == "smiley") return QuestionKind::Smiley;
@@ -57,7 +77,7 @@ Survey load_survey(const std::filesystem::path& file, const std::vector<std::str
     s.id_column = static_cast<int>(root.get("id")->source().begin.column);
     s.version = static_cast<int>(r.integer(root, "version", ""));
     if (s.version < 1) r.fail(root.get("version"), "version must be 1 or more");
-    s.icon = r.optional_string(root, "icon", "").value_or("");
+    s.icon = root.get("icon") ? icon(r, root, "survey") : "";
     s.title = r.texts(root, "title", languages, "");
 
     auto qs = r.tables(root, "questions", "");
@@ -95,8 +115,7 @@ Survey load_survey(const std::filesystem::path& file, const std::vector<std::str
                 Choice c;
                 c.id = r.id(ct, "id", cwhere);
                 if (!choice_ids.insert(c.id).second) r.fail(ct.get("id"), "duplicate choice id \"" + c.id + "\" in " + where);
-                c.icon = r.string(ct, "icon", cwhere);
-                if (c.icon.empty()) r.fail(ct.get("icon"), cwhere + ".icon is empty: every choice needs a picture");
+                c.icon = icon(r, ct, cwhere);
                 c.text = r.texts(ct, "text", languages, cwhere);
                 q.choices.push_back(std::move(c));
             }

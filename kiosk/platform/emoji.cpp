@@ -7,20 +7,15 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
+#include "utf8.hpp"
+
 namespace kohtaamo::platform {
 
 namespace {
-// The first code point of `s` (UTF-8), or 0.
+// The first code point of `s` (the survey loader allows one, plus U+FE0F), or 0.
 char32_t first_code_point(const std::string& s) {
-    if (s.empty()) return 0;
-    auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    unsigned char c = b(0);
-    if (c < 0x80) return c;
-    if ((c >> 5) == 0x6 && s.size() >= 2) return ((c & 0x1F) << 6) | (b(1) & 0x3F);
-    if ((c >> 4) == 0xE && s.size() >= 3) return ((c & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
-    if ((c >> 3) == 0x1E && s.size() >= 4)
-        return ((c & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
-    return 0;
+    auto cps = utf8_decode(s);
+    return cps && !cps->empty() ? cps->front() : 0;
 }
 }  // namespace
 
@@ -40,6 +35,10 @@ EmojiPictures::~EmojiPictures() {
         if (tex) SDL_DestroyTexture(tex);
     FT_Done_Face(face_);
     FT_Done_FreeType(ft_);
+}
+
+int EmojiPictures::native_size() const {
+    return face_->num_fixed_sizes > 0 ? face_->available_sizes[0].height : 128;
 }
 
 bool EmojiPictures::has(const std::string& emoji) {

@@ -30,6 +30,8 @@ public:
     SDL_Texture* get(const std::string& emoji);
     // True when the font has a picture for `emoji` (for checking surveys at start-up).
     bool has(const std::string& emoji);
+    // The side of the font's bitmaps in pixels (109 for Noto Color Emoji).
+    int native_size() const;
 
 private:
     SDL_Renderer* renderer_;

@@ -16,7 +16,7 @@ bool config_error_screen(const Frame& f, const std::string& message) {
                       "Asetuksissa on virhe · Fel i inställningarna · The configuration has an error:");
     y += m.pad;
     text(f, f.fonts.small, m.small, ImVec2(m.pad * 2, y), colour::kOnPrimary, message, m.width - m.pad * 4);
-    float w = std::max(m.min_target * 3.0f, m.width * 0.3f);
+    float w = std::max(m.min_target * 4.0f, m.width * 0.5f);
     ImVec2 min((m.width - w) / 2, m.height - m.min_target - m.pad * 2);
     return button(f, "close", min, ImVec2(min.x + w, min.y + m.min_target), "Sulje · Stäng · Close", colour::kSecondary,
                   colour::kEdge, colour::kText);

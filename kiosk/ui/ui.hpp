@@ -44,6 +44,7 @@ struct Metrics {
     float small = 0;       // labels under pictures, px (still large)
     float min_target = 0;  // smallest touch target side, px (>= 15 mm)
     float pad = 0;         // spacing unit
+    float icon_max = 256;  // largest picture side before the emoji bitmaps look blurred
     bool portrait() const { return height > width; }
 };
 

@@ -133,10 +133,11 @@ bool picture_tile(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const 
     float sz = fit(f.fonts.small, f.m.small, label, inner, 2);
     auto lines = wrap(f.fonts.small, sz, label, inner);
     float label_h = sz * 1.15f * static_cast<float>(lines.size());
-    float pic = std::min(w - 2 * f.m.pad, h - label_h - 1.5f * f.m.pad);
+    float room = h - label_h - 1.5f * f.m.pad;
+    float pic = std::min({w - 2 * f.m.pad, room, f.m.icon_max});
     if (pic > 0) {
         ImTextureID tex = f.icon(icon);
-        ImVec2 p0((min.x + max.x - pic) / 2, min.y + f.m.pad * 0.6f);
+        ImVec2 p0((min.x + max.x - pic) / 2, min.y + f.m.pad * 0.6f + (room - pic) / 2);
         if (tex) dl->AddImage(tex, p0, ImVec2(p0.x + pic, p0.y + pic));
     }
     draw_lines(dl, f.fonts.small, sz, min.x, max.x, max.y - label_h - f.m.pad * 0.4f, colour::rgb(colour::kText), lines);

@@ -142,6 +142,9 @@ TEST_CASE("other mistakes are refused with a clear message") {
                Catch::Contains("unknown key question") || Catch::Contains("unknown key questions[1].requird"));
     CHECK_THAT(load_error(replace(kGood, "icon = \"🍎\"", "icon = \"\"")), Catch::Contains("every choice needs a picture"));
     CHECK_THAT(load_error(replace(kGood, "id = \"mini\"", "id = \"Mini Survey\"")), Catch::Contains("not a valid id"));
+    CHECK_THAT(load_error(replace(kGood, "icon = \"🍎\"", "icon = \"👨‍👩‍👧\"")),
+               Catch::StartsWith(":23:") && Catch::Contains("must be one emoji"));
+    CHECK_THAT(load_error(replace(kGood, "icon = \"🍎\"", "icon = \"A\"")), Catch::Contains("must be one emoji"));
     CHECK_THAT(load_error("id = \"x\"\nversion = 1\ntitle = { fi = \"a\", sv = \"b\", en = \"c\" }\n"),
                Catch::Contains("at least one [[questions]]"));
 }
