@@ -37,6 +37,32 @@ CREATE TABLE device (
 -- device_id (a random UUID) is written by Store::open when missing.
 CREATE INDEX responses_by_started ON responses(started_at);
 )sql",
+        // 2 -> 3: sync (sync/uploader.cpp; the state machine is described there).
+        R"sql(
+-- When the collector acknowledged this response (its reply listed the id); NULL = not yet.
+ALTER TABLE responses ADD COLUMN synced_at TEXT;
+-- The batch this response is (or was last) sent in; NULL = not in a batch yet.
+ALTER TABLE responses ADD COLUMN batch_id TEXT;
+-- The collector's reason when it refused this response on its own (never retried by
+-- itself; `kohtaamo-sync --retry-rejected` puts it back in the queue); NULL otherwise.
+ALTER TABLE responses ADD COLUMN sync_rejected TEXT;
+CREATE INDEX responses_by_batch ON responses(batch_id);
+CREATE INDEX responses_unsynced ON responses(status) WHERE synced_at IS NULL;
+-- One row per batch ever formed; state 'open' until acknowledged (or split/rejected).
+CREATE TABLE sync_batches (
+    id          TEXT PRIMARY KEY,
+    state       TEXT NOT NULL CHECK (state IN ('open', 'acked', 'split', 'rejected', 'conflict')),
+    created_at  TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    closed_at   TEXT
+);
+-- The uploader's last known state, for the coordinator screen (keys: state,
+-- last_success_at, last_attempt_at, last_error, last_error_at, auth_failed).
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)sql",
     };
     return steps;
 }

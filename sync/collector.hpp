@@ -1,0 +1,87 @@
+// collector.hpp — the reference collector: an HTTP server (cpp-httplib) on SQLite that
+// receives batches from kiosks and stores each response exactly once.
+//
+// Its database uses the kiosk's own table and column names (`responses`, `answers`), plus
+// where each response came from (device_id, device_name, batch_id, received_at), so the
+// kiosk's export code can read it too. `batches` remembers every batch id with a hash of
+// its body: the same id with a different body is refused (409).
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol.hpp"
+
+namespace kohtaamo::sync {
+
+struct DeviceToken {
+    std::string name;        // the kiosk's name in logs and exports
+    std::string token_hash;  // "blake2b:<64 hex digits>", from `kohtaamo-collector token`
+    bool enabled = true;     // false: the token is refused with 403
+};
+
+struct CollectorConfig {
+    std::string file;  // where it was read from (for messages)
+    std::string listen = "127.0.0.1";
+    int port = 8470;  // 0: any free port (tests)
+    std::filesystem::path database;
+    int threads = 8;
+    bool log_requests = true;
+    int read_timeout_seconds = 30;
+    Limits limits;
+    std::vector<DeviceToken> devices;
+};
+
+// Reads config/collector.toml (format in the example file and sync/README.md); relative
+// paths are resolved against the file's folder. Throws ConfigError naming file:line.
+CollectorConfig load_collector_config(const std::filesystem::path& file);
+// Only the [[device]] list (for a reload on SIGHUP).
+std::vector<DeviceToken> load_collector_devices(const std::filesystem::path& file);
+
+// What storing one batch did.
+struct StoreOutcome {
+    int status = 200;  // 200, or 409 when the batch id was seen with another body
+    Reply reply;
+};
+
+class Collector {
+public:
+    explicit Collector(CollectorConfig config);
+    ~Collector();
+    Collector(const Collector&) = delete;
+    Collector& operator=(const Collector&) = delete;
+
+    // Binds the listening socket; returns the port (the chosen one when config.port is 0).
+    int bind();
+    // Serves until stop() (bind() first). Returns false when listening failed.
+    bool serve();
+    // bind() + serve() on a thread of its own; returns the port. For tests and benchmarks.
+    int start();
+    // Stops serving and joins the thread start() made. Idempotent.
+    void stop();
+    int port() const { return port_; }
+    // Replaces the accepted device tokens (SIGHUP reloads them from the file).
+    void set_devices(std::vector<DeviceToken> devices);
+    // Where log lines go (default: stderr). Never given a token.
+    void set_log(std::function<void(const std::string&)> log);
+
+    // Stores a validated batch in one transaction: each response once, whatever the number
+    // of concurrent copies. `body_hash` identifies the batch's content.
+    StoreOutcome store(const Batch& batch, const std::string& device_name, const std::string& body_hash);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    int port_ = 0;
+};
+
+// Exports everything a collector database holds. CSV: one row per answer (response fields
+// repeated), RFC 4180 quoting. JSON: an array of responses with their answers, the same
+// shape as the protocol's, plus device_id, device_name, batch_id and received_at.
+void export_csv(const std::filesystem::path& database, std::ostream& out);
+void export_json(const std::filesystem::path& database, std::ostream& out);
+
+}  // namespace kohtaamo::sync

@@ -1,0 +1,81 @@
+// outbox.hpp — the uploader's side of the kiosk database: which responses are waiting,
+// the batches they travel in, and what the collector acknowledged. Every change is one
+// short transaction on the uploader's own connection (the UI keeps writing answers
+// through its own; WAL lets both in, busy_timeout makes them queue, never fail).
+// The state machine these functions implement is described in uploader.cpp.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol.hpp"
+
+struct sqlite3;
+
+namespace kohtaamo::sync {
+
+struct OutgoingBatch {
+    std::string id;
+    std::vector<std::string> response_ids;  // sorted
+    std::string json;                       // the request body before gzip
+};
+
+struct AckResult {
+    int acknowledged = 0;  // responses now marked synced
+    int released = 0;      // members the reply did not mention, back in the queue
+};
+
+class Outbox {
+public:
+    // Opens its own connection to the kiosk's database, which the kiosk (Store) has
+    // created and migrated. Throws std::runtime_error with a clear message otherwise.
+    Outbox(const std::filesystem::path& database, bool send_abandoned);
+    ~Outbox();
+    Outbox(const Outbox&) = delete;
+    Outbox& operator=(const Outbox&) = delete;
+
+    const std::string& device_id() const { return device_id_; }
+
+    // The batch to send next: the oldest open one (formed before a failure or a crash:
+    // same id, same members, same body), else a new one formed now from the queue, at
+    // most `max_responses` and about `max_bytes` of JSON (always at least one response).
+    // nullopt when nothing is waiting.
+    std::optional<OutgoingBatch> next_batch(std::size_t max_responses, std::size_t max_bytes);
+
+    // The collector's reply to `batch_id`: its listed members become synced, the others
+    // go back to the queue, the batch closes. One transaction.
+    AckResult acknowledge(const std::string& batch_id, const Reply& reply);
+    // Replaces an open batch with two halves under new ids (413, or 400 on a batch of
+    // several responses). Returns false when it has one response (nothing to split).
+    bool split(const std::string& batch_id);
+    // The collector refused the batch's only response: it leaves the queue, with reason.
+    void reject(const std::string& batch_id, const std::string& reason);
+    // 409: the id is spent; its members go back to the queue, to travel under a new id.
+    void renew(const std::string& batch_id);
+    // Puts every rejected response back in the queue; returns how many.
+    int retry_rejected();
+
+    std::int64_t pending();   // finished, not acknowledged, not rejected
+    std::int64_t rejected();
+
+    // The persistent status (table sync_state): read all, write some keys.
+    std::map<std::string, std::string> load_state();
+    void save_state(const std::map<std::string, std::string>& values);
+
+private:
+    OutgoingBatch load_batch(const std::string& id);
+    Response load_response(const std::string& id);
+    sqlite3* db_ = nullptr;
+    bool send_abandoned_;
+    std::string device_id_;
+    std::string status_filter_;
+};
+
+// Opens the database read-only and returns the saved sync state plus the current
+// pending and rejected counts (keys: pending, rejected, and sync_state's keys).
+std::map<std::string, std::string> read_sync_state(const std::filesystem::path& database, bool send_abandoned);
+
+}  // namespace kohtaamo::sync

@@ -1,0 +1,43 @@
+// sync_config.hpp — the kiosk's [sync] settings (config/kiosk.toml). No endpoint: sync off.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace kohtaamo::sync {
+
+using Millis = std::chrono::milliseconds;
+
+struct SyncConfig {
+    // Base URL of the collector, e.g. "https://keruu.example.fi/kohtaamo"; the uploader
+    // posts to <endpoint>/v1/batches. Empty: sync is off.
+    std::string endpoint;
+    std::string token;    // this kiosk's bearer token (from `kohtaamo-collector token NAME`)
+    std::string ca_file;  // PEM bundle to verify the collector with; empty = the system's CAs
+    // http:// to anything but a loopback address must be allowed explicitly (a LAN
+    // collector without TLS); TLS certificates are always verified.
+    bool allow_plain_http = false;
+    bool send_abandoned = true;  // also send responses the visitor walked away from
+
+    std::size_t batch_max_responses = 200;
+    std::size_t batch_max_bytes = 1 << 20;  // JSON before gzip
+
+    Millis interval{60'000};  // how often an idle uploader looks for new responses
+    Millis connect_timeout{10'000};
+    long low_speed_bytes = 100;  // a transfer slower than this for low_speed_time ...
+    Millis low_speed_time{30'000};  // ... is abandoned (a stalled network never hangs it)
+    Millis request_timeout{300'000};  // hard cap on one request
+    Millis backoff_initial{2'000};
+    Millis backoff_max{600'000};
+    Millis retry_after_max{3'600'000};  // a longer Retry-After is cut to this
+    Millis auth_retry{1'800'000};       // after 401/403: the next try (the admin fixes the token)
+
+    bool enabled() const { return !endpoint.empty(); }
+};
+
+// Reads the [sync] table of a kiosk config file. Relative paths (ca_file, token_file)
+// are resolved against the file's folder. Throws ConfigError naming file:line and key.
+SyncConfig load_sync_config(const std::filesystem::path& kiosk_toml);
+
+}  // namespace kohtaamo::sync

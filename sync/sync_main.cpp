@@ -1,0 +1,129 @@
+// kohtaamo-sync — the uploader as a one-shot command, for scripts and cron:
+//
+//   kohtaamo-sync --config config/kiosk.toml --data data
+//
+// Sends every finished response the collector has not acknowledged, retrying network and
+// collector failures a few times with backoff, and exits:
+//   0  everything pending was acknowledged
+//   1  bad usage or config, or the database cannot be opened
+//   2  not everything was sent (network or collector trouble; run it again later)
+//   3  the collector refused this kiosk's token
+//   4  the collector refused some responses (kept in the kiosk, see --retry-rejected)
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "config.hpp"
+#include "config_error.hpp"
+#include "uploader.hpp"
+
+using namespace kohtaamo;
+using namespace kohtaamo::sync;
+
+int main(int argc, char** argv) {
+    CLI::App app{"Kohtaamo sync: send this kiosk's answers to the collector once, then exit"};
+    std::string config_file;
+    std::string data_dir;
+    std::string database;
+    int attempts = 4;
+    bool status_only = false;
+    bool retry_rejected = false;
+    bool quiet = false;
+    app.add_option("--config,-c", config_file, "the kiosk's config (its [sync] table), e.g. config/kiosk.toml")
+        ->required();
+    app.add_option("--data", data_dir, "the kiosk's data folder (default: [store] data_dir of the config)");
+    app.add_option("--database", database, "the kiosk's SQLite file (instead of --data)");
+    app.add_option("--attempts", attempts, "tries per run on network/collector failures (default 4)")
+        ->check(CLI::Range(1, 100));
+    app.add_flag("--status", status_only, "print the saved sync state and exit (sends nothing)");
+    app.add_flag("--retry-rejected", retry_rejected, "put responses the collector refused back in the queue first");
+    app.add_flag("--quiet,-q", quiet, "print only errors");
+    CLI11_PARSE(app, argc, argv);
+
+    SyncConfig config;
+    std::filesystem::path db;
+    try {
+        config = load_sync_config(config_file);
+        if (!database.empty())
+            db = database;
+        else if (!data_dir.empty())
+            db = std::filesystem::path(data_dir) / "kohtaamo.sqlite";
+        else
+            db = load_device_config(config_file).database();
+    } catch (const ConfigError& e) {
+        std::cerr << "kohtaamo-sync: " << e.what() << "\n";
+        return 1;
+    }
+
+    if (status_only) {
+        try {
+            SyncStatus s = read_sync_status(db, config.send_abandoned);
+            std::cout << "database:        " << db.string() << "\n"
+                      << "endpoint:        " << (config.enabled() ? config.endpoint : "(sync off)") << "\n"
+                      << "pending:         " << s.pending << "\n"
+                      << "rejected:        " << s.rejected << "\n"
+                      << "last success:    " << (s.last_success_at.empty() ? "never" : s.last_success_at) << "\n"
+                      << "last error:      " << (s.last_error.empty() ? "-" : s.last_error_at + " " + s.last_error)
+                      << "\n"
+                      << "token refused:   " << (s.auth_failed ? "yes" : "no") << "\n";
+            return 0;
+        } catch (const std::exception& e) {
+            std::cerr << "kohtaamo-sync: " << e.what() << "\n";
+            return 1;
+        }
+    }
+    if (!config.enabled()) {
+        std::cerr << "kohtaamo-sync: sync is off: " << config_file << " has no [sync] endpoint\n";
+        return 1;
+    }
+
+    Uploader up(db, config);
+    if (retry_rejected) {
+        try {
+            int n = up.retry_rejected();
+            if (!quiet) std::cout << "kohtaamo-sync: " << n << " refused response(s) back in the queue\n";
+        } catch (const std::exception& e) {
+            std::cerr << "kohtaamo-sync: " << e.what() << "\n";
+            return 1;
+        }
+    }
+    std::mt19937_64 rng(std::random_device{}());
+    int acknowledged = 0;
+    SyncReport r;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+        r = up.sync_once();
+        acknowledged += r.acknowledged;
+        if (r.complete || r.auth_failed || !r.transient) break;
+        if (r.error.find("does not exist") != std::string::npos || r.error.find("schema version") != std::string::npos)
+            break;  // no database to send from: retrying will not help
+        if (attempt == attempts) break;
+        std::int64_t delay = config.backoff_initial.count() << (attempt - 1);
+        delay = std::min<std::int64_t>(delay, config.backoff_max.count());
+        delay = delay - delay / 2 + std::uniform_int_distribution<std::int64_t>(0, delay / 2)(rng);
+        if (r.retry_after_ms > 0) delay = std::max(delay, std::min(r.retry_after_ms, config.retry_after_max.count()));
+        if (!quiet)
+            std::cerr << "kohtaamo-sync: " << r.error << "; trying again in " << (delay + 999) / 1000 << " s\n";
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    }
+    SyncStatus s = up.status();
+    if (r.auth_failed) {
+        std::cerr << "kohtaamo-sync: " << r.error << "\n";
+        return 3;
+    }
+    if (!r.complete) {
+        std::cerr << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged, " << r.pending
+                  << " still waiting: " << (r.error.empty() ? "not finished" : r.error) << "\n";
+        return r.error.find("does not exist") != std::string::npos ? 1 : 2;
+    }
+    if (s.rejected > 0) {
+        std::cerr << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged; the collector refused "
+                  << s.rejected << " (kept in the kiosk; " << s.last_error
+                  << "). Fix the collector, then run with --retry-rejected\n";
+        return 4;
+    }
+    if (!quiet) std::cout << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged, nothing pending\n";
+    return 0;
+}
