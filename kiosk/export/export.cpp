@@ -1,0 +1,409 @@
+// export.cpp — the one pass over the database that feeds every output (see export.hpp).
+#include "export.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "clock.hpp"
+#include "output.hpp"
+#include "report.hpp"
+#include "sqlite.hpp"
+
+namespace kohtaamo {
+
+const char* to_string(ExportStatus s) {
+    switch (s) {
+        case ExportStatus::Ok: return "ok";
+        case ExportStatus::NoDrive: return "no drive";
+        case ExportStatus::DriveFull: return "drive full";
+        case ExportStatus::ReadOnly: return "read-only drive";
+        case ExportStatus::DatabaseError: return "database error";
+        case ExportStatus::Cancelled: return "cancelled";
+        case ExportStatus::Failed: return "failed";
+    }
+    return "?";
+}
+
+namespace {
+
+struct Fail {
+    ExportStatus status;
+    std::string message;
+};
+
+// The WHERE clause for a filter over `responses r`, with its parameters in order.
+struct Where {
+    std::string sql;
+    std::vector<std::string> params;
+    void bind(Statement& s, int first = 1) const {
+        for (std::size_t i = 0; i < params.size(); ++i) s.bind(first + static_cast<int>(i), params[i]);
+    }
+};
+
+Where where_of(const ExportFilter& f, bool with_status) {
+    Where w;
+    std::vector<std::string> parts;
+    if (with_status) {
+        parts.push_back(f.include_abandoned ? "r.status IN ('complete', 'abandoned')" : "r.status = 'complete'");
+        if (!f.include_flagged) parts.push_back("r.flagged = 0");
+    }
+    if (f.from) {
+        parts.push_back("r.started_at >= ?");
+        w.params.push_back(iso8601_utc(*local_midnight(*f.from)));
+    }
+    if (f.to) {
+        parts.push_back("r.started_at < ?");
+        w.params.push_back(iso8601_utc(*local_midnight(*f.to, 1)));
+    }
+    auto in = [&](const char* column, const std::vector<std::string>& ids) {
+        if (ids.empty()) return;
+        std::string p = std::string(column) + " IN (";
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            p += i ? ", ?" : "?";
+            w.params.push_back(ids[i]);
+        }
+        parts.push_back(p + ")");
+    };
+    in("r.survey_id", f.surveys);
+    in("r.site", f.sites);
+    for (std::size_t i = 0; i < parts.size(); ++i) w.sql += (i ? " AND " : " WHERE ") + parts[i];
+    return w;
+}
+
+// Read-only connection holding one read transaction: every query sees the same snapshot
+// while the kiosk keeps writing.
+class Reader {
+public:
+    explicit Reader(const std::filesystem::path& file) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec))
+            throw Fail{ExportStatus::DatabaseError, "no database at " + file.string()};
+        if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+            std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+            throw Fail{ExportStatus::DatabaseError, "cannot open " + file.string() + ": " + msg};
+        }
+        sqlite3_busy_timeout(db_, 5000);
+        sqlite_exec(db_, "BEGIN", "export: " + file.string());
+    }
+    ~Reader() { sqlite3_close_v2(db_); }  // ends the read transaction
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    sqlite3* db() const { return db_; }
+
+    bool has_column(const char* table, const char* column) const {
+        Statement s(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+        s.bind(1, table).bind(2, column);
+        return s.step();
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+struct QuestionColumn {
+    std::string id;
+    bool withheld = false;
+};
+
+struct SurveyPlan {
+    const Survey* def = nullptr;
+    std::vector<QuestionColumn> columns;  // the survey's order, then the data's
+    std::unique_ptr<AtomicFile> file;
+    std::unique_ptr<CsvWriter> csv;
+};
+
+const Survey* find_survey(const std::vector<Survey>& surveys, const std::string& id) {
+    for (const auto& s : surveys)
+        if (s.id == id) return &s;
+    return nullptr;
+}
+
+bool withheld(const Survey* def, const std::string& question_id, const ExportFilter& f) {
+    if (f.free_text) return false;
+    const Question* q = def ? def->find(question_id) : nullptr;
+    // A question the survey files do not describe may hold free text: leave it out too.
+    return q == nullptr || is_free_text(q->kind);
+}
+
+Fail output_failure(const OutputError& e, const std::filesystem::path& folder) {
+    switch (e.error_number()) {
+        case ENOSPC:
+        case EDQUOT:
+            return {ExportStatus::DriveFull, "the drive is full (" + folder.string() + "): " + e.what()};
+        case EROFS:
+        case EACCES:
+        case EPERM:
+            return {ExportStatus::ReadOnly, "the drive cannot be written to (" + folder.string() + "): " + e.what()};
+        case ENOENT:
+        case ENODEV:
+        case ENXIO:
+            return {ExportStatus::NoDrive, "the drive is gone (" + folder.string() + "): " + e.what()};
+        default:
+            return {ExportStatus::Failed, e.what()};
+    }
+}
+
+const char* kResponseColumns[] = {"response_id", "survey_id", "survey_version", "site", "event"};
+const char* kResponseColumns2[] = {"language", "status", "flagged", "started_at", "finished_at"};
+
+void header(CsvWriter& csv, bool device) {
+    for (const char* c : kResponseColumns) csv.field(c);
+    if (device) csv.field("device_id");
+    for (const char* c : kResponseColumns2) csv.field(c);
+}
+
+void response_fields(CsvWriter& csv, const ResponseRow& r, bool device) {
+    csv.field(r.id);
+    csv.field(r.survey_id);
+    csv.field(r.survey_version);
+    csv.field(r.site);
+    csv.field(r.event);
+    if (device) csv.field(r.device_id.value_or(""));
+    csv.field(r.language);
+    csv.field(r.status);
+    csv.field(r.flagged ? "1" : "0");
+    csv.field(r.started_at);
+    csv.field(r.finished_at.value_or(""));
+}
+
+void validate(const ExportOptions& o, const std::filesystem::path& folder) {
+    auto bad = [](const std::string& m) { throw Fail{ExportStatus::Failed, m}; };
+    if (o.filter.from && !valid_date(*o.filter.from)) bad("not a date (YYYY-MM-DD): " + *o.filter.from);
+    if (o.filter.to && !valid_date(*o.filter.to)) bad("not a date (YYYY-MM-DD): " + *o.filter.to);
+    if (o.filter.from && o.filter.to && *o.filter.from > *o.filter.to)
+        bad("the period ends (" + *o.filter.to + ") before it starts (" + *o.filter.from + ")");
+    if (o.name.empty() || o.name.find('/') != std::string::npos || o.name[0] == '.')
+        bad("not a usable file name: \"" + o.name + "\"");
+    if (o.min_group < 1) bad("min_group must be 1 or more");
+    if (!o.wide_csv && !o.long_csv && !o.jsonl && !o.report) bad("nothing to export: every format is off");
+    std::error_code ec;
+    if (!std::filesystem::exists(folder, ec))
+        throw Fail{ExportStatus::NoDrive, "no drive: " + folder.string() + " is not there"};
+    if (!std::filesystem::is_directory(folder, ec))
+        throw Fail{ExportStatus::NoDrive, "no drive: " + folder.string() + " is not a folder"};
+}
+
+}  // namespace
+
+ExportResult export_to_folder(const std::filesystem::path& db, const std::vector<Survey>& surveys,
+                              const std::filesystem::path& folder, const ExportOptions& o,
+                              const ExportProgress& progress) {
+    ExportResult result;
+    try {
+        validate(o, folder);
+        // The report's words first: a missing catalogue fails before any file is made.
+        std::optional<ReportBuilder> report;
+        if (o.report)
+            report.emplace(surveys, o, ReportTexts::load(o.texts_dir, o.report_language),
+                           Catalog::load(o.texts_dir, {o.report_language}));
+
+        Reader reader(db);
+        sqlite3* h = reader.db();
+        const bool device = reader.has_column("responses", "device_id");
+        const Where where = where_of(o.filter, true);
+
+        // Pre-pass (an aggregate, bounded by surveys × questions): which surveys and
+        // questions the rows hold, in order of first appearance, and how many rows.
+        std::map<std::string, SurveyPlan> plans;
+        std::vector<std::string> survey_order;
+        std::uint64_t total = 0;
+        {
+            Statement s(h, ("SELECT r.survey_id, a.question_id, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id" +
+                            where.sql + " GROUP BY r.survey_id, a.question_id ORDER BY r.survey_id, MIN(r.started_at), a.question_id")
+                               .c_str());
+            where.bind(s);
+            std::map<std::string, std::vector<std::string>> seen;
+            while (s.step()) {
+                const std::string sid = s.text(0);
+                if (!seen.count(sid)) survey_order.push_back(sid);
+                seen[sid].push_back(s.text(1));
+                total += static_cast<std::uint64_t>(s.integer(2));
+                if (withheld(find_survey(surveys, sid), s.text(1), o.filter))
+                    result.withheld += static_cast<std::uint64_t>(s.integer(2));
+            }
+            for (const auto& sid : survey_order) {
+                SurveyPlan& p = plans[sid];
+                p.def = find_survey(surveys, sid);
+                std::set<std::string> have;
+                if (p.def)
+                    for (const auto& q : p.def->questions) {
+                        p.columns.push_back({q.id, withheld(p.def, q.id, o.filter)});
+                        have.insert(q.id);
+                    }
+                for (const auto& qid : seen[sid])
+                    if (have.insert(qid).second) p.columns.push_back({qid, withheld(p.def, qid, o.filter)});
+            }
+        }
+        if (report) {
+            const Where base = where_of(o.filter, false);
+            Statement s(h, ("SELECT r.status, r.flagged, COUNT(*) FROM responses r" + base.sql + " GROUP BY 1, 2").c_str());
+            base.bind(s);
+            StatusCounts c;
+            while (s.step()) {
+                auto n = static_cast<std::uint64_t>(s.integer(2));
+                if (s.integer(1) != 0) {
+                    c.flagged += n;  // the mischief rule's: counted apart, never in the rate
+                } else if (s.text(0) == "complete") {
+                    c.complete += n;
+                } else if (s.text(0) == "abandoned") {
+                    c.abandoned += n;
+                }
+            }
+            report->set_status_counts(c);
+        }
+
+        // The files, all under temporary names until every one is complete.
+        std::unique_ptr<AtomicFile> long_file, jsonl_file, report_file;
+        std::unique_ptr<CsvWriter> long_csv;
+        if (o.wide_csv)
+            for (const auto& sid : survey_order) {
+                SurveyPlan& p = plans[sid];
+                p.file = std::make_unique<AtomicFile>(folder, o.name + "-wide-" + sid + ".csv");
+                p.csv = std::make_unique<CsvWriter>(*p.file, o.csv_style);
+                header(*p.csv, device);
+                for (const auto& c : p.columns)
+                    if (!c.withheld) p.csv->field(c.id);
+                p.csv->end_row();
+            }
+        if (o.long_csv) {
+            long_file = std::make_unique<AtomicFile>(folder, o.name + "-long.csv");
+            long_csv = std::make_unique<CsvWriter>(*long_file, o.csv_style);
+            header(*long_csv, device);
+            for (const char* c : {"question_id", "value", "answered_at"}) long_csv->field(c);
+            long_csv->end_row();
+        }
+        if (o.jsonl) jsonl_file = std::make_unique<AtomicFile>(folder, o.name + ".jsonl");
+        if (o.report) report_file = std::make_unique<AtomicFile>(folder, o.name + "-report-" + o.report_language + ".html");
+
+        // The pass: responses in time order, each with its answers from the primary key.
+        Statement responses(h, ("SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.flagged, r.site, r.event,"
+                                " r.started_at, r.finished_at" +
+                                std::string(device ? ", r.device_id" : ", NULL") + " FROM responses r" + where.sql +
+                                " ORDER BY r.started_at, r.id")
+                                   .c_str());
+        where.bind(responses);
+        Statement answers(h, "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value");
+        std::uint64_t done = 0, next_report = 0;
+        ResponseRow r;
+        std::map<std::string, std::string> cells;  // one wide row: question → values joined with '|'
+        while (responses.step()) {
+            r.id = responses.text(0);
+            r.survey_id = responses.text(1);
+            r.survey_version = responses.integer(2);
+            r.language = responses.text(3);
+            r.status = responses.text(4);
+            r.flagged = responses.integer(5) != 0;
+            r.site = responses.text(6);
+            r.event = responses.text(7);
+            r.started_at = responses.text(8);
+            r.finished_at = responses.optional_text(9);
+            r.device_id = responses.optional_text(10);
+            r.answers.clear();
+            SurveyPlan& plan = plans[r.survey_id];
+            answers.bind(1, r.id);
+            while (answers.step()) {
+                ++done;
+                AnswerRow a{answers.text(0), answers.text(1), answers.text(2)};
+                if (withheld(plan.def, a.question_id, o.filter)) continue;
+                r.answers.push_back(std::move(a));
+            }
+            answers.reset();
+            ++result.responses;
+            result.answers += r.answers.size();
+
+            if (plan.csv) {
+                cells.clear();
+                for (const auto& a : r.answers) {
+                    auto& c = cells[a.question_id];
+                    if (!c.empty()) c += '|';
+                    c += a.value;
+                }
+                response_fields(*plan.csv, r, device);
+                for (const auto& c : plan.columns)
+                    if (!c.withheld) {
+                        auto it = cells.find(c.id);
+                        plan.csv->field(it == cells.end() ? std::string_view() : std::string_view(it->second));
+                    }
+                plan.csv->end_row();
+            }
+            if (long_csv)
+                for (const auto& a : r.answers) {
+                    response_fields(*long_csv, r, device);
+                    long_csv->field(a.question_id);
+                    long_csv->field(a.value);
+                    long_csv->field(a.answered_at);
+                    long_csv->end_row();
+                }
+            if (jsonl_file) {
+                nlohmann::ordered_json j;
+                j["response_id"] = r.id;
+                j["survey_id"] = r.survey_id;
+                j["survey_version"] = r.survey_version;
+                j["site"] = r.site;
+                j["event"] = r.event;
+                if (device) j["device_id"] = r.device_id ? nlohmann::ordered_json(*r.device_id) : nullptr;
+                j["language"] = r.language;
+                j["status"] = r.status;
+                j["flagged"] = r.flagged;
+                j["started_at"] = r.started_at;
+                j["finished_at"] = r.finished_at ? nlohmann::ordered_json(*r.finished_at) : nullptr;
+                auto& ans = j["answers"] = nlohmann::ordered_json::object();
+                for (const auto& a : r.answers) {
+                    auto& q = ans[a.question_id];
+                    if (q.is_null()) q = {{"values", nlohmann::ordered_json::array()}, {"answered_at", a.answered_at}};
+                    q["values"].push_back(a.value);
+                }
+                jsonl_file->write(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+                jsonl_file->write("\n");
+            }
+            if (report) {
+                auto ms = parse_iso8601_utc(r.started_at);
+                if (ms) report->add(r, local_parts(*ms));
+            }
+            if (progress && done >= next_report) {
+                next_report = done + 1024;
+                if (!progress(done, total)) throw Fail{ExportStatus::Cancelled, "the export was cancelled"};
+            }
+        }
+        if (progress && !progress(done, total)) throw Fail{ExportStatus::Cancelled, "the export was cancelled"};
+        if (report) report->render(*report_file);
+
+        // Complete every file, then rename them all into place.
+        std::vector<AtomicFile*> files;
+        for (const auto& sid : survey_order)
+            if (plans[sid].file) files.push_back(plans[sid].file.get());
+        for (auto* f : {long_file.get(), jsonl_file.get(), report_file.get()})
+            if (f) files.push_back(f);
+        for (auto* f : files) f->finish();
+        for (auto* f : files) {
+            f->commit();
+            result.files.push_back(f->final_path());
+        }
+        sync_folder(folder);
+    } catch (const Fail& f) {
+        result.status = f.status;
+        result.message = f.message;
+    } catch (const OutputError& e) {
+        Fail f = output_failure(e, folder);
+        result.status = f.status;
+        result.message = f.message;
+    } catch (const SqliteError& e) {
+        result.status = ExportStatus::DatabaseError;
+        result.message = std::string("cannot read ") + db.string() + ": " + e.what();
+    } catch (const ConfigError& e) {
+        result.status = ExportStatus::Failed;
+        result.message = e.what();
+    } catch (const std::exception& e) {
+        result.status = ExportStatus::Failed;
+        result.message = e.what();
+    }
+    if (!result.ok()) result.files.clear();
+    return result;
+}
+
+}  // namespace kohtaamo

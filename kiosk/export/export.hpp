@@ -1,0 +1,135 @@
+// export.hpp — getting the data out: CSV (wide and long), JSON Lines and the HTML report,
+// from the kiosk's SQLite file or from the collector's (any SQLite file with the tables
+// `responses` and `answers` and the kiosk's column names; extra columns are ignored).
+//
+// What it does and does not do:
+//  1. One pass. A single cursor walks responses joined to their answers, ordered by
+//     response, and every output (wide CSV per survey, long CSV, JSON Lines, the report's
+//     counters) is fed from that one row as it goes. Memory stays flat whatever the size:
+//     at most one response's answers, the report's counters (bounded by weeks × values) and
+//     a capped list of free texts are held.
+//  2. Nothing half-written looks complete. Each file is written under a hidden temporary
+//     name in the target folder (".<name>.part"), flushed and fsync'ed; only when every file
+//     is complete are they renamed into place and the folder fsync'ed. On any failure or a
+//     cancel the temporary files are removed and the result says why.
+//  3. Errors a coordinator can act on: no drive (the folder is not there), drive full,
+//     read-only drive, database unreadable. Never an exception out of export_to_folder.
+//  4. The database is only read (opened read-only); the kiosk can keep taking answers.
+//  5. Local time: dates in filters and the report's weeks, months and hours use the
+//     machine's time zone (TZ; a kiosk in Finland runs on Europe/Helsinki); stored
+//     timestamps stay UTC in every export.
+//
+// It does not draw anything, find drives on its own or read the clock: the caller passes
+// `now_ms` (the kiosk's Clock) and the folder (find_removable_drives below).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "survey.hpp"
+
+namespace kohtaamo {
+
+// Which responses go out. Dates are local calendar dates, both ends included.
+struct ExportFilter {
+    std::optional<std::string> from;  // "YYYY-MM-DD"
+    std::optional<std::string> to;    // "YYYY-MM-DD"
+    std::vector<std::string> surveys;  // survey ids; empty = all
+    std::vector<std::string> sites;    // site ids; empty = all
+    bool include_abandoned = false;    // complete responses always; in_progress never
+    bool include_flagged = false;      // responses the kiosk's mischief rule marked
+    bool free_text = true;             // false: free-text answers are withheld everywhere
+};
+
+// "2026H1", "2026-H2" → the local dates of that half-year; nullopt if malformed.
+struct DateRange {
+    std::string from, to;
+};
+std::optional<DateRange> half_year_range(const std::string& spec);
+// The half-year `now_ms` falls in (offset 0) or the one before (offset -1), e.g. "2026H2".
+std::string half_year_of(std::int64_t now_ms, int offset = 0);
+// True for a real calendar date written YYYY-MM-DD.
+bool valid_date(const std::string& date);
+
+enum class CsvStyle {
+    Rfc4180,  // comma, CRLF, UTF-8 without BOM: exactly the database's text
+    ExcelFi,  // semicolon, CRLF, UTF-8 with BOM; cells starting with = + - @ get a leading '
+              // so that Excel never runs free text as a formula
+};
+
+struct ExportOptions {
+    ExportFilter filter;
+    bool wide_csv = true;   // one file per survey: a row per response, a column per question
+    bool long_csv = true;   // one file: a row per answer
+    bool jsonl = true;      // one file: a line per response
+    bool report = true;     // one self-contained HTML file
+    CsvStyle csv_style = CsvStyle::Rfc4180;
+    std::string report_language = "fi";  // fi, sv or en
+    int min_group = 5;      // small-group protection: nothing is shown over fewer answers
+    std::string name = "kohtaamo";  // file names: <name>-long.csv, <name>-wide-<survey>.csv, ...
+    std::int64_t now_ms = 0;        // "generated at" in the report
+    std::filesystem::path texts_dir;  // the catalogues: report-<lang>.toml and <lang>.toml
+};
+
+enum class ExportStatus {
+    Ok,
+    NoDrive,        // the folder (the drive's mount point) is not there
+    DriveFull,      // ENOSPC / EDQUOT while writing
+    ReadOnly,       // EROFS, or not allowed to write there (EACCES/EPERM)
+    DatabaseError,  // the database cannot be opened or read, or lacks the tables
+    Cancelled,      // the progress callback returned false
+    Failed,         // anything else (bad options, another I/O error)
+};
+const char* to_string(ExportStatus);
+
+struct ExportResult {
+    ExportStatus status = ExportStatus::Ok;
+    std::string message;  // for a person: what went wrong and where ("" when Ok)
+    std::vector<std::filesystem::path> files;  // the complete files, in the order written
+    std::uint64_t responses = 0;  // responses exported
+    std::uint64_t answers = 0;    // answer rows exported
+    std::uint64_t withheld = 0;   // answer rows left out as free text
+    bool ok() const { return status == ExportStatus::Ok; }
+};
+
+// Called as rows go out: (answer rows done, answer rows in total). Return false to cancel.
+// Called from the thread that runs the export, at most every ~1000 rows and at the end.
+using ExportProgress = std::function<bool(std::uint64_t done, std::uint64_t total)>;
+
+// Exports the responses in `db` that pass `options.filter` into `folder`. `surveys` give
+// question order, kinds and labels (may be empty: then everything comes from the data).
+// Safe to run on a worker thread while the kiosk keeps saving answers.
+ExportResult export_to_folder(const std::filesystem::path& db, const std::vector<Survey>& surveys,
+                              const std::filesystem::path& folder, const ExportOptions& options,
+                              const ExportProgress& progress = {});
+
+// A place an export can go: a mounted removable drive, or the configured folder.
+struct Drive {
+    std::filesystem::path path;
+    std::string label;  // the folder's name, as a person would recognise the stick
+    std::uint64_t free_bytes = 0;
+    std::uint64_t total_bytes = 0;
+    bool read_only = false;
+};
+
+// Mounted file systems at /media/*/*, /run/media/*/* and /mnt/* (read from `mounts`,
+// normally /proc/self/mounts), then `configured` if given, exists, is a folder and is not
+// on the root file system (an empty mount point with no stick in is not a drive).
+std::vector<Drive> find_removable_drives(const std::optional<std::filesystem::path>& configured,
+                                         const std::filesystem::path& mounts = "/proc/self/mounts");
+
+// The [export] table of the device config (config/kiosk.toml); every key is optional.
+struct ExportConfig {
+    std::optional<std::filesystem::path> drive;  // drive = "/media/kohtaamo" (relative: to the file)
+    int min_group = 5;                            // min_group = 5
+    CsvStyle csv_style = CsvStyle::ExcelFi;       // csv = "excel-fi" | "rfc4180"
+    bool free_text = true;                        // free_text = true
+    std::optional<std::string> report_language;   // report_language = "fi" (else the kiosk's first)
+};
+// Reads [export] from the device config file; throws ConfigError naming file and line.
+ExportConfig load_export_config(const std::filesystem::path& device_config);
+
+}  // namespace kohtaamo

@@ -1,0 +1,563 @@
+// report.cpp — counting as the rows go by, and drawing the page (see report.hpp).
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "clock.hpp"
+#include "output.hpp"
+
+namespace kohtaamo {
+
+bool is_free_text(QuestionKind kind) {
+    switch (kind) {
+        case QuestionKind::Smiley:
+        case QuestionKind::Picture:
+        case QuestionKind::Agree: return false;
+    }
+    return true;
+}
+
+bool looks_like_id(const std::string& v) {
+    if (v.empty() || v.size() > 64) return false;
+    for (char c : v)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// The report's words
+
+ReportTexts ReportTexts::load(const std::filesystem::path& texts_dir, const std::string& lang) {
+    TomlReader r(texts_dir / ("report-" + lang + ".toml"));
+    r.only_keys(r.root(), {"report"}, "");
+    ReportTexts t;
+    t.lang_ = lang;
+    const toml::table& report = r.table(r.root(), "report", "");
+    for (const auto& [key, node] : report) {
+        if (!node.is_string()) r.fail(&node, "report." + std::string(key.str()) + " must be a string");
+        t.texts_[std::string(key.str())] = *node.value<std::string>();
+    }
+    return t;
+}
+
+const std::string& ReportTexts::get(const std::string& key) const {
+    auto it = texts_.find(key);
+    if (it != texts_.end()) return it->second;
+    return missing_.emplace(key, "[" + key + "]").first->second;
+}
+
+std::string ReportTexts::fill(const std::string& key,
+                              std::initializer_list<std::pair<const char*, std::string>> values) const {
+    std::string s = get(key);
+    for (const auto& [name, value] : values) {
+        const std::string token = std::string("{") + name + "}";
+        for (auto at = s.find(token); at != std::string::npos; at = s.find(token, at + value.size()))
+            s.replace(at, token.size(), value);
+    }
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Counting
+
+namespace {
+
+constexpr std::size_t kMaxValues = 64;  // distinct values counted per question; more → "many"
+const std::string kMany = "\x01many";   // marker value in Bucket::values
+
+void count_in(ReportBuilder::Bucket& b, const std::vector<const std::string*>& values) {
+    ++b.n;
+    if (b.values.count(kMany)) return;
+    for (const auto* v : values) ++b.values[*v];
+    if (b.values.size() > kMaxValues) b.values = {{kMany, 1}};
+}
+
+std::string esc(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default:
+                // Control characters are not allowed in HTML (or XML) text.
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+                else out += c;
+        }
+    }
+    return out;
+}
+
+std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+}  // namespace
+
+ReportBuilder::ReportBuilder(const std::vector<Survey>& surveys, const ExportOptions& options, ReportTexts texts,
+                             Catalog ui)
+    : surveys_(surveys), options_(options), texts_(std::move(texts)), ui_(std::move(ui)) {}
+
+ReportBuilder::QuestionStats& ReportBuilder::question(SurveyStats& s, const std::string& id) {
+    for (auto& q : s.questions)
+        if (q.id == id) return q;
+    QuestionStats q;
+    q.id = id;
+    q.def = s.def ? s.def->find(id) : nullptr;
+    s.questions.push_back(std::move(q));
+    return s.questions.back();
+}
+
+void ReportBuilder::add(const ResponseRow& r, const LocalParts& when) {
+    auto sit = std::find_if(stats_.begin(), stats_.end(), [&](const SurveyStats& s) { return s.id == r.survey_id; });
+    if (sit == stats_.end()) {
+        SurveyStats s;
+        s.id = r.survey_id;
+        for (const auto& d : surveys_)
+            if (d.id == r.survey_id) s.def = &d;
+        if (s.def)
+            for (const auto& q : s.def->questions) question(s, q.id);
+        stats_.push_back(std::move(s));
+        sit = stats_.end() - 1;
+    }
+    SurveyStats& s = *sit;
+    ++s.responses;
+    ++responses_;
+    ++languages_[r.language];
+    ++sites_[r.site];
+    const int h = when.hour;
+    ++bands_[h < 9 ? 0 : h >= 19 ? 6 : static_cast<std::size_t>((h - 9) / 2 + 1)];
+    if (!first_) first_ = when;
+    last_ = when;  // rows come in time order
+
+    std::vector<const std::string*> values;
+    for (std::size_t i = 0; i < r.answers.size();) {
+        const std::string& qid = r.answers[i].question_id;
+        values.clear();
+        for (; i < r.answers.size() && r.answers[i].question_id == qid; ++i) values.push_back(&r.answers[i].value);
+        QuestionStats& q = question(s, qid);
+        bool text = q.def ? is_free_text(q.def->kind) : false;
+        if (!q.def)
+            for (const auto* v : values)
+                if (!looks_like_id(*v)) text = true;
+        if (text) {
+            q.all_ids = false;
+            for (const auto* v : values) {
+                ++q.text_count;
+                q.texts.push_back(*v);
+                if (q.texts.size() > kMaxTexts) q.texts.pop_front();
+            }
+            q.total.values.clear();
+            ++q.total.n;
+            continue;
+        }
+        if (!q.all_ids) {
+            ++q.total.n;
+            continue;
+        }
+        count_in(q.total, values);
+        count_in(q.weeks[when.iso_year * 100 + when.iso_week], values);
+        count_in(q.months[when.year * 100 + when.month], values);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Formatting
+
+std::string ReportBuilder::fewer() const { return texts_.fill("fewer_than", {{"n", std::to_string(options_.min_group)}}); }
+
+std::string ReportBuilder::count(std::uint64_t n) const {
+    if (n > 0 && n < static_cast<std::uint64_t>(options_.min_group)) return fewer();
+    return std::to_string(n);
+}
+
+std::string ReportBuilder::percent(double p) const {
+    return texts_.fill("percent", {{"p", std::to_string(std::lround(p * 100))}});
+}
+
+std::string ReportBuilder::date(int y, int m, int d) const {
+    return texts_.fill("date", {{"y", std::to_string(y)}, {"m", std::to_string(m)}, {"d", std::to_string(d)},
+                                {"mm", two(m)}, {"dd", two(d)},
+                                {"mon", texts_.get("month_" + std::to_string(m))}});
+}
+
+std::string ReportBuilder::text(const LangText& t, const std::string& fallback) const {
+    auto it = t.find(texts_.lang());
+    return it != t.end() ? it->second : fallback;
+}
+
+std::string ReportBuilder::value_label(const QuestionStats& q, const std::string& value) const {
+    if (!q.def) return value;
+    switch (q.def->kind) {
+        case QuestionKind::Smiley: return ui_.get(texts_.lang(), "smiley_" + std::to_string(q.def->faces) + "_" + value);
+        case QuestionKind::Agree: return ui_.get(texts_.lang(), "agree_" + value);
+        case QuestionKind::Picture:
+            for (const auto& c : q.def->choices)
+                if (c.id == value) return c.icon + " " + text(c.text, c.id);
+            return value;
+    }
+    return value;
+}
+
+// ---------------------------------------------------------------------------------------
+// Charts: inline SVG, 720 units wide, scaled to the page. Every bar over fewer than
+// min_group answers is drawn as a hatched stub with the "fewer than N" text instead.
+
+namespace {
+
+constexpr int kWidth = 720;
+constexpr int kRow = 26;
+
+std::string fmt(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+
+struct Svg {
+    std::string body;
+    int height = 0;
+    void text(double x, double y, const std::string& s, const char* anchor = "start", const char* cls = "") {
+        body += "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" text-anchor=\"" + anchor + "\"" +
+                (*cls ? std::string(" class=\"") + cls + "\"" : std::string()) + ">" + esc(s) + "</text>";
+    }
+    void rect(double x, double y, double w, double h, const std::string& fill) {
+        body += "<rect x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(w) + "\" height=\"" + fmt(h) +
+                "\" fill=\"" + fill + "\"/>";
+    }
+    std::string done(const std::string& title) const {
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
+               std::to_string(height) + "\" role=\"img\" aria-label=\"" + esc(title) + "\">" + body + "</svg>\n";
+    }
+};
+
+const char* scale_color(std::size_t i, std::size_t n) {
+    static const char* five[] = {"#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4"};
+    static const char* three[] = {"#d73027", "#fee090", "#4575b4"};
+    if (n == 3) return three[i];
+    return five[std::min<std::size_t>(i, 4)];
+}
+
+bool dark(const char* color) { return std::string(color) == "#d73027" || std::string(color) == "#4575b4"; }
+
+}  // namespace
+
+void ReportBuilder::render_scale(std::string& html, const QuestionStats& q, const std::vector<std::string>& values,
+                                 bool weeks) const {
+    const auto min = static_cast<std::uint64_t>(options_.min_group);
+    html += "<div class=\"legend\">";
+    for (std::size_t i = 0; i < values.size(); ++i)
+        html += "<span><i style=\"background:" + std::string(scale_color(i, values.size())) + "\"></i>" +
+                esc(value_label(q, values[i])) + "</span>";
+    html += "</div>\n";
+
+    auto chart = [&](const std::string& heading, const std::vector<std::pair<std::string, const Bucket*>>& rows) {
+        Svg svg;
+        const double x0 = 150, w = 480;
+        for (const auto& [label, b] : rows) {
+            const double y = svg.height;
+            svg.text(x0 - 8, y + 17, label, "end");
+            if (b->n < min) {
+                svg.rect(x0, y + 3, w, kRow - 6, "url(#hatch)");
+                svg.text(x0 + w / 2, y + 17, fewer(), "middle", "fewer");
+            } else {
+                std::uint64_t sum = 0;
+                for (const auto& v : values) {
+                    auto it = b->values.find(v);
+                    sum += it == b->values.end() ? 0 : it->second;
+                }
+                double x = x0;
+                for (std::size_t i = 0; i < values.size(); ++i) {
+                    auto it = b->values.find(values[i]);
+                    const double share = sum && it != b->values.end() ? static_cast<double>(it->second) / sum : 0;
+                    const double sw = share * w;
+                    const char* color = scale_color(i, values.size());
+                    svg.rect(x, y + 3, sw, kRow - 6, color);
+                    if (sw >= 30) svg.text(x + sw / 2, y + 17, percent(share), "middle", dark(color) ? "in light" : "in");
+                    x += sw;
+                }
+                svg.text(x0 + w + 8, y + 17, texts_.fill("n", {{"n", count(b->n)}}), "start", "n");
+            }
+            svg.height += kRow;
+        }
+        html += "<h4>" + esc(heading) + "</h4>\n" + svg.done(heading);
+    };
+
+    chart(texts_.get("overall"), {{texts_.get("all"), &q.total}});
+    auto period_rows = [&](const std::map<int, Bucket>& m, bool is_week) {
+        std::vector<std::pair<std::string, const Bucket*>> rows;
+        auto start = m.size() > 53 ? std::prev(m.end(), 53) : m.begin();  // at most a year of weeks
+        for (auto it = start; it != m.end(); ++it) {
+            const int y = it->first / 100, k = it->first % 100;
+            rows.emplace_back(is_week ? texts_.fill("week", {{"week", std::to_string(k)}, {"year", std::to_string(y)}})
+                                      : texts_.fill("month_label", {{"month", texts_.get("month_" + std::to_string(k))},
+                                                                    {"year", std::to_string(y)}}),
+                              &it->second);
+        }
+        return rows;
+    };
+    if (weeks && q.weeks.size() > 1) chart(texts_.get("by_week"), period_rows(q.weeks, true));
+    if (q.months.size() > 1) chart(texts_.get("by_month"), period_rows(q.months, false));
+}
+
+void ReportBuilder::render_ranked(std::string& html, const QuestionStats& q, std::vector<std::string> values) const {
+    const auto min = static_cast<std::uint64_t>(options_.min_group);
+    auto of = [](const Bucket& b, const std::string& v) {
+        auto it = b.values.find(v);
+        return it == b.values.end() ? std::uint64_t{0} : it->second;
+    };
+    for (const auto& [v, _] : q.total.values)
+        if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
+    std::stable_sort(values.begin(), values.end(),
+                     [&](const std::string& a, const std::string& b) { return of(q.total, a) > of(q.total, b); });
+    {
+        Svg svg;
+        const double x0 = 230, w = 400;
+        const std::uint64_t top = values.empty() ? 1 : std::max<std::uint64_t>(1, of(q.total, values.front()));
+        for (const auto& v : values) {
+            const double y = svg.height;
+            const std::uint64_t c = of(q.total, v);
+            svg.text(x0 - 8, y + 17, value_label(q, v), "end");
+            svg.rect(x0, y + 3, w * static_cast<double>(c) / top, kRow - 6, "#4575b4");
+            svg.text(x0 + w * static_cast<double>(c) / top + 6, y + 17, percent(static_cast<double>(c) / q.total.n), "start", "n");
+            svg.height += kRow;
+        }
+        html += "<h4>" + esc(texts_.get("ranked")) + "</h4>\n" + svg.done(texts_.get("ranked"));
+    }
+    if (q.months.empty()) return;
+
+    // Heat map: choices × months, each cell the share of that month's answers.
+    std::vector<int> months;
+    {
+        int k = q.months.begin()->first, last = q.months.rbegin()->first;
+        for (; k <= last; k = (k % 100 == 12) ? (k / 100 + 1) * 100 + 1 : k + 1) months.push_back(k);
+        if (months.size() > 24) months.erase(months.begin(), months.end() - 24);
+    }
+    if (months.size() < 2) return;
+    Svg svg;
+    const double x0 = 230, cw = std::min(40.0, (kWidth - x0 - 10) / months.size()), top = 22;
+    for (std::size_t j = 0; j < months.size(); ++j) {
+        const int m = months[j] % 100;
+        svg.text(x0 + cw * j + cw / 2, 15, texts_.get("month_" + std::to_string(m)),
+                 "middle", "small");
+    }
+    static const Bucket empty;
+    // Shades run from white to the scale's blue, the most chosen cell darkest.
+    double peak = 0;
+    for (const auto& v : values)
+        for (int k : months) {
+            auto it = q.months.find(k);
+            if (it != q.months.end() && it->second.n >= min)
+                peak = std::max(peak, static_cast<double>(of(it->second, v)) / it->second.n);
+        }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const double y = top + i * kRow;
+        svg.text(x0 - 8, y + 17, value_label(q, values[i]), "end");
+        for (std::size_t j = 0; j < months.size(); ++j) {
+            auto it = q.months.find(months[j]);
+            const Bucket& b = it == q.months.end() ? empty : it->second;
+            if (b.n < min) {
+                svg.rect(x0 + cw * j + 1, y + 1, cw - 2, kRow - 2, "url(#hatch)");
+                continue;
+            }
+            const double share = static_cast<double>(of(b, values[i])) / b.n;
+            const double shade = peak > 0 ? share / peak : 0;
+            auto mix = [&](int from, int to) { return static_cast<int>(std::lround(from + (to - from) * shade)); };
+            char color[8];
+            std::snprintf(color, sizeof color, "#%02x%02x%02x", mix(255, 0x45), mix(255, 0x75), mix(255, 0xb4));
+            svg.rect(x0 + cw * j + 1, y + 1, cw - 2, kRow - 2, color);
+            if (cw >= 30) svg.text(x0 + cw * j + cw / 2, y + 17, std::to_string(std::lround(share * 100)), "middle",
+                                   shade > 0.55 ? "small light" : "small");
+        }
+    }
+    svg.height = static_cast<int>(top + values.size() * kRow + 6);
+    const std::string heading = texts_.get("by_month_heat");
+    html += "<h4>" + esc(heading) + "</h4>\n" + svg.done(heading) + "<p class=\"note\">" +
+            esc(texts_.fill("heat_note", {{"n", std::to_string(options_.min_group)}})) + "</p>\n";
+}
+
+void ReportBuilder::render_texts(std::string& html, const QuestionStats& q) const {
+    if (q.text_count < static_cast<std::uint64_t>(options_.min_group)) {
+        html += "<p class=\"fewer\">" + esc(texts_.fill("texts_hidden", {{"n", std::to_string(options_.min_group)}})) + "</p>\n";
+        return;
+    }
+    // Alphabetical, not in time order: a text cannot be matched to who was there when.
+    std::vector<std::string> sorted(q.texts.begin(), q.texts.end());
+    std::sort(sorted.begin(), sorted.end());
+    html += "<h4>" + esc(texts_.get("texts")) + "</h4>\n<ul class=\"texts\">";
+    for (const auto& t : sorted) html += "<li>" + esc(t) + "</li>";
+    html += "</ul>\n";
+    if (q.text_count > sorted.size())
+        html += "<p class=\"note\">" + esc(texts_.fill("texts_more", {{"n", std::to_string(q.text_count - sorted.size())}})) + "</p>\n";
+}
+
+void ReportBuilder::render_question(std::string& html, const QuestionStats& q) const {
+    html += "<div class=\"question\">\n<h3>" +
+            esc(q.def ? text(q.def->text, q.id) : texts_.fill("other_question", {{"id", q.id}})) + "</h3>\n";
+    html += "<p class=\"n\">" + esc(texts_.fill("answers_n", {{"n", count(q.total.n)}})) + "</p>\n";
+    if (q.total.n < static_cast<std::uint64_t>(options_.min_group)) {
+        html += "</div>\n";
+        return;
+    }
+    if (!q.def) {
+        // Not in the survey files: ranked values when they are ids, else the texts.
+        if (!q.all_ids) render_texts(html, q);
+        else if (q.total.values.count(kMany))
+            html += "<p class=\"note\">" + esc(texts_.get("many_values")) + "</p>\n";
+        else render_ranked(html, q, {});
+        html += "</div>\n";
+        return;
+    }
+    switch (q.def->kind) {
+        case QuestionKind::Smiley: render_scale(html, q, q.def->allowed_values(), true); break;
+        case QuestionKind::Agree: render_scale(html, q, q.def->allowed_values(), false); break;
+        case QuestionKind::Picture: render_ranked(html, q, q.def->allowed_values()); break;
+    }
+    html += "</div>\n";
+}
+
+// ---------------------------------------------------------------------------------------
+// The page
+
+static const char* kStyle = R"css(
+@page { size: A4; margin: 14mm 12mm; }
+* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { font-family: "DejaVu Sans", "Noto Sans", system-ui, sans-serif; color: #1d1d1f; max-width: 780px;
+       margin: 24px auto; padding: 0 16px; line-height: 1.4; font-size: 14px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 28px 0 4px; border-bottom: 2px solid #4575b4; padding-bottom: 2px; }
+h3 { font-size: 16px; margin: 18px 0 0; }
+h4 { font-size: 13px; margin: 10px 0 2px; color: #444; font-weight: normal; text-transform: uppercase; letter-spacing: .04em; }
+p { margin: 4px 0; }
+.meta, .n, .note { color: #555; }
+.note { font-size: 12px; }
+.fewer { color: #666; font-style: italic; }
+.tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 14px 0 6px; }
+.tile { border: 1px solid #c9d3e3; border-radius: 8px; padding: 8px 14px; min-width: 140px; background: #f5f8fc; }
+.tile b { display: block; font-size: 24px; }
+.privacy { border-left: 4px solid #fee090; background: #fffbea; padding: 6px 10px; font-size: 13px; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; margin: 6px 0 0; }
+.legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -1px; border-radius: 2px; }
+.question, svg, .tiles { break-inside: avoid; }
+svg { display: block; width: 100%; height: auto; }
+svg text { font-size: 12px; fill: #1d1d1f; }
+svg text.in { font-size: 11px; }
+svg text.light { fill: #fff; }
+svg text.fewer { font-style: italic; fill: #555; }
+svg text.n { fill: #555; }
+svg text.small { font-size: 10px; }
+ul.texts { columns: 2; column-gap: 24px; padding-left: 18px; }
+ul.texts li { break-inside: avoid; margin-bottom: 4px; }
+footer { margin-top: 28px; border-top: 1px solid #ccc; padding-top: 6px; font-size: 11px; color: #666; }
+@media print { body { margin: 0; max-width: none; padding: 0; } h2 { break-after: avoid; } }
+)css";
+
+void ReportBuilder::render(AtomicFile& out) const {
+    const auto min = static_cast<std::uint64_t>(options_.min_group);
+    const std::string lang = texts_.lang();
+    std::string html;
+    html.reserve(64 * 1024);
+    html += "<!DOCTYPE html>\n<html lang=\"" + esc(lang) + "\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>" +
+            esc(texts_.get("title")) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+    // Shared definitions for every chart: the hatch of a hidden bar.
+    html += "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\"><defs>"
+            "<pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+            "<rect width=\"6\" height=\"6\" fill=\"#eeeeee\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#c8c8c8\" "
+            "stroke-width=\"3\"/></pattern></defs></svg>\n";
+
+    // Header: what this covers.
+    std::string period;
+    auto date_of = [&](const std::string& ymd) {
+        return date(std::stoi(ymd.substr(0, 4)), std::stoi(ymd.substr(5, 2)), std::stoi(ymd.substr(8, 2)));
+    };
+    if (options_.filter.from || options_.filter.to)
+        period = (options_.filter.from ? date_of(*options_.filter.from) : std::string()) + " – " +
+                 (options_.filter.to ? date_of(*options_.filter.to) : std::string());
+    else if (first_)
+        period = date(first_->year, first_->month, first_->day) + " – " + date(last_->year, last_->month, last_->day);
+    std::string sites;
+    for (const auto& s : options_.filter.sites) sites += (sites.empty() ? "" : ", ") + s;
+    if (sites.empty()) sites = texts_.get("all_sites");
+    const LocalParts now = local_parts(options_.now_ms);
+    html += "<header>\n<h1>" + esc(texts_.get("title")) + "</h1>\n<p class=\"meta\">" + esc(texts_.get("period")) +
+            ": <b>" + esc(period) + "</b> · " + esc(texts_.get("sites")) + ": <b>" + esc(sites) + "</b> · " +
+            esc(texts_.get("generated")) + " " + esc(date(now.year, now.month, now.day)) + " " + two(now.hour) + ":" +
+            two(now.minute) + "</p>\n</header>\n";
+
+    // Summary.
+    html += "<section class=\"tiles\">\n";
+    auto tile = [&](const std::string& label, const std::string& value) {
+        html += "<div class=\"tile\"><b>" + esc(value) + "</b>" + esc(label) + "</div>\n";
+    };
+    tile(texts_.get("responses"), count(responses_));
+    const std::uint64_t finished = status_.complete + status_.abandoned;
+    tile(texts_.get("completion_rate"),
+         finished < min ? fewer() : percent(static_cast<double>(status_.complete) / static_cast<double>(finished)));
+    tile(texts_.get("abandoned"), count(status_.abandoned));
+    if (status_.flagged) tile(texts_.get(options_.filter.include_flagged ? "flagged_in" : "flagged_out"), count(status_.flagged));
+    html += "</section>\n<p class=\"privacy\">" + esc(texts_.fill("privacy_note", {{"n", std::to_string(options_.min_group)}})) +
+            (options_.filter.free_text ? std::string() : " " + esc(texts_.get("free_text_left_out"))) + "</p>\n";
+
+    if (responses_ == 0) html += "<p class=\"fewer\">" + esc(texts_.get("no_responses")) + "</p>\n";
+
+    // One section per survey: the survey files' order, then any other the data holds.
+    std::vector<const SurveyStats*> order;
+    for (const auto& d : surveys_)
+        for (const auto& s : stats_)
+            if (s.id == d.id) order.push_back(&s);
+    for (const auto& s : stats_)
+        if (!s.def) order.push_back(&s);
+    for (const SurveyStats* s : order) {
+        html += "<section class=\"survey\">\n<h2>" +
+                esc(s->def ? s->def->icon + " " + text(s->def->title, s->id) : s->id) + "</h2>\n";
+        html += "<p class=\"n\">" + esc(texts_.fill("responses_n", {{"n", count(s->responses)}})) + "</p>\n";
+        if (s->responses >= min)
+            for (const auto& q : s->questions)
+                if (q.total.n > 0) render_question(html, q);
+        html += "</section>\n";
+    }
+
+    // Who answered, and when: counts, each under min_group shown as "fewer than N".
+    auto count_chart = [&](const std::string& heading, const std::vector<std::pair<std::string, std::uint64_t>>& rows) {
+        Svg svg;
+        const double x0 = 230, w = 400;
+        std::uint64_t top = 1;
+        for (const auto& r : rows) top = std::max(top, r.second);
+        for (const auto& [label, n] : rows) {
+            const double y = svg.height;
+            svg.text(x0 - 8, y + 17, label, "end");
+            if (n > 0 && n < min) {
+                svg.rect(x0, y + 3, 60, kRow - 6, "url(#hatch)");
+                svg.text(x0 + 66, y + 17, fewer(), "start", "fewer");
+            } else {
+                const double bw = w * static_cast<double>(n) / static_cast<double>(top);
+                svg.rect(x0, y + 3, bw, kRow - 6, "#91bfdb");
+                svg.text(x0 + bw + 6, y + 17, std::to_string(n), "start", "n");
+            }
+            svg.height += kRow;
+        }
+        html += "<section>\n<h2>" + esc(heading) + "</h2>\n" + svg.done(heading) + "</section>\n";
+    };
+    if (responses_ > 0) {
+        std::vector<std::pair<std::string, std::uint64_t>> rows;
+        for (const auto& [code, n] : languages_) {
+            const std::string& name = texts_.get("lang_" + code);
+            rows.emplace_back(name.front() == '[' ? code : name, n);
+        }
+        count_chart(texts_.get("languages"), rows);
+        rows.clear();
+        for (std::size_t i = 0; i < bands_.size(); ++i) rows.emplace_back(texts_.get("band_" + std::to_string(i)), bands_[i]);
+        count_chart(texts_.get("time_of_day"), rows);
+        if (sites_.size() > 1) {
+            rows.assign(sites_.begin(), sites_.end());
+            count_chart(texts_.get("sites_heading"), rows);
+        }
+    }
+    html += "<footer>" + esc(texts_.get("footer")) + "</footer>\n</body>\n</html>\n";
+    out.write(html);
+}
+
+}  // namespace kohtaamo
