@@ -8,11 +8,13 @@ namespace kohtaamo {
 
 std::int64_t Clock::wall_ms() const {
     using namespace std::chrono;
+    if (manual_) return offset_ms_;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() + offset_ms_;
 }
 
 std::int64_t Clock::mono_ms() const {
     using namespace std::chrono;
+    if (manual_) return offset_ms_;
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count() + offset_ms_;
 }
 

@@ -12,6 +12,15 @@ namespace kohtaamo {
 
 class Clock {
 public:
+    Clock() = default;
+    // A clock that stands still until advance()d: for tests that must be exact to the ms.
+    static Clock manual(std::int64_t wall_start_ms) {
+        Clock c;
+        c.manual_ = true;
+        c.offset_ms_ = wall_start_ms;
+        return c;
+    }
+
     // Milliseconds since the Unix epoch, plus any advance().
     std::int64_t wall_ms() const;
     // Milliseconds on a monotonic clock, plus any advance().
@@ -20,6 +29,7 @@ public:
     void advance(std::int64_t ms) { offset_ms_ += ms; }
 
 private:
+    bool manual_ = false;
     std::int64_t offset_ms_ = 0;
 };
 

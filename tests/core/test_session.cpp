@@ -15,7 +15,7 @@ struct Fixture {
     TempDir dir;
     DeviceConfig config = load_device_config(test::config_dir() / "kiosk.toml");
     std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages);
-    Clock clock;
+    Clock clock = Clock::manual(1'764'000'000'000);
     Store store{dir / "k.sqlite", clock.wall_ms()};
     Session session{config, surveys, store, clock};
 
