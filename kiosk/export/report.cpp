@@ -274,6 +274,7 @@ void ReportBuilder::render_scale(std::string& html, const QuestionStats& q, cons
                     const double share = sum && it != b->values.end() ? static_cast<double>(it->second) / sum : 0;
                     const double sw = share * w;
                     const char* color = scale_color(i, values.size());
+                    if (sw <= 0) continue;
                     svg.rect(x, y + 3, sw, kRow - 6, color);
                     if (sw >= 30) svg.text(x + sw / 2, y + 17, percent(share), "middle", dark(color) ? "in light" : "in");
                     x += sw;
@@ -320,7 +321,7 @@ void ReportBuilder::render_ranked(std::string& html, const QuestionStats& q, std
             const double y = svg.height;
             const std::uint64_t c = of(q.total, v);
             svg.text(x0 - 8, y + 17, value_label(q, v), "end");
-            svg.rect(x0, y + 3, w * static_cast<double>(c) / top, kRow - 6, "#4575b4");
+            if (c > 0) svg.rect(x0, y + 3, w * static_cast<double>(c) / top, kRow - 6, "#4575b4");
             svg.text(x0 + w * static_cast<double>(c) / top + 6, y + 17, percent(static_cast<double>(c) / q.total.n), "start", "n");
             svg.height += kRow;
         }
@@ -534,7 +535,7 @@ void ReportBuilder::render(AtomicFile& out) const {
                 svg.text(x0 + 66, y + 17, fewer(), "start", "fewer");
             } else {
                 const double bw = w * static_cast<double>(n) / static_cast<double>(top);
-                svg.rect(x0, y + 3, bw, kRow - 6, "#91bfdb");
+                if (n > 0) svg.rect(x0, y + 3, bw, kRow - 6, "#91bfdb");
                 svg.text(x0 + bw + 6, y + 17, std::to_string(n), "start", "n");
             }
             svg.height += kRow;
