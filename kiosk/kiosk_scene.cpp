@@ -4,6 +4,12 @@
 
 namespace kohtaamo {
 
+std::string screen_texts(const Catalog& texts, const std::vector<Survey>& surveys) {
+    std::string out = texts.all_text();
+    for (const auto& s : surveys) out += s.all_text();
+    return out;
+}
+
 void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {
     const double since = static_cast<double>(clock_.mono_ms() - session_.screen_since_ms()) / 1000.0;
     ui::Frame f{m, fonts, texts_, icon, session_.language(), reg, since};

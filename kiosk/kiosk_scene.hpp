@@ -8,6 +8,9 @@
 
 namespace kohtaamo {
 
+// Every text the kiosk's screens can show (for AppOptions::glyph_text).
+std::string screen_texts(const Catalog& texts, const std::vector<Survey>& surveys);
+
 class KioskScene : public platform::Scene {
 public:
     KioskScene(Session& session, const DeviceConfig& config, const Catalog& texts, Clock& clock)

@@ -124,6 +124,8 @@ int main(int argc, char** argv) {
         return 3;
     }
 
+    o.app.glyph_text = screen_texts(texts, surveys);
+
     std::unique_ptr<platform::App> app;
     try {
         app = std::make_unique<platform::App>(o.app, clock);

@@ -61,6 +61,13 @@ Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::s
     return cat;
 }
 
+std::string Catalog::all_text() const {
+    std::string out;
+    for (const auto& [_, texts] : texts_)
+        for (const auto& [__, text] : texts) out += text;
+    return out;
+}
+
 const std::string& Catalog::get(const std::string& lang, const std::string& key) const {
     auto l = texts_.find(lang);
     if (l != texts_.end()) {

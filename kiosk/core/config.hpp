@@ -37,6 +37,8 @@ public:
     // The text for `key` in `lang`; the key itself in brackets if absent (never empty).
     const std::string& get(const std::string& lang, const std::string& key) const;
     const std::string& language_name(const std::string& lang) const { return get(lang, "language_name"); }
+    // Every text in every language, concatenated (to know which glyphs the screens need).
+    std::string all_text() const;
 
 private:
     std::map<std::string, std::map<std::string, std::string>> texts_;

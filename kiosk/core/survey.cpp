@@ -41,6 +41,19 @@ const Question* Survey::find(const std::string& question_id) const {
 // An icon is one emoji: a single code point, optionally followed by U+FE0F (emoji
 // presentation). Sequences (ZWJ families, flags, skin tones) need text shaping, which the
 // kiosk's picture renderer does not do, so they are refused here with the line.
+std::string Survey::all_text() const {
+    std::string out;
+    auto add = [&](const LangText& t) {
+        for (const auto& [_, text] : t) out += text;
+    };
+    add(title);
+    for (const auto& q : questions) {
+        add(q.text);
+        for (const auto& c : q.choices) add(c.text);
+    }
+    return out;
+}
+
 static bool single_emoji(const std::string& s) {
     auto cps = utf8_decode(s);
     if (!cps) return false;

@@ -54,6 +54,8 @@ struct Survey {
     int id_column = 0;
 
     const Question* find(const std::string& question_id) const;
+    // Every text of the survey in every language, concatenated.
+    std::string all_text() const;
 };
 
 // Loads and validates one survey file. `languages` are the languages every text must have.

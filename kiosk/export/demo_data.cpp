@@ -5,6 +5,7 @@
 // export benchmark (scripts/bench-export).
 //
 //   kohtaamo-demo-data --db demo.sqlite --responses 600 --from 2026-01-01 --days 181
+//   kohtaamo-demo-data --db big.sqlite --answers 1000000 --fast
 #include <iostream>
 #include <random>
 
@@ -23,12 +24,14 @@ int main(int argc, char** argv) {
     std::string db, from = "2026-01-01", surveys_dir = std::string(KOHTAAMO_SOURCE_DIR) + "/config/surveys";
     std::vector<std::string> sites = {"kalliola", "mustikkala", "puistola"};
     int responses = 600, days = 181;
+    std::uint64_t answers_wanted = 0;
     unsigned seed = 7;
     bool fast = false;
     app.add_option("--db", db, "SQLite file to create or add to")->required();
     app.add_option("--responses", responses, "How many responses");
     app.add_option("--from", from, "First day (YYYY-MM-DD, local)");
     app.add_option("--days", days, "Over how many days");
+    app.add_option("--answers", answers_wanted, "Stop once this many answers are in (overrides --responses)");
     app.add_option("--site", sites, "Meeting points (repeatable)");
     app.add_option("--surveys", surveys_dir, "Survey files");
     app.add_option("--seed", seed, "Random seed");
@@ -48,7 +51,8 @@ int main(int argc, char** argv) {
         Store store(db, *start);
         if (fast) store.exec("PRAGMA synchronous = OFF");
         std::uint64_t answers = 0;
-        for (int i = 0; i < responses; ++i) {
+        int made = 0;
+        for (int i = 0; answers_wanted ? answers < answers_wanted : i < responses; ++i, ++made) {
             // A day in the period (busier midweek), an hour in opening times (peaks at 10 and 15).
             const int day = std::uniform_int_distribution<int>(0, days - 1)(rng);
             const int hour = static_cast<int>(8 + pick({2, 8, 9, 6, 4, 5, 7, 6, 3, 2, 1}));
@@ -112,7 +116,7 @@ int main(int argc, char** argv) {
             store.finish(h.id, abandon ? ResponseStatus::Abandoned : ResponseStatus::Complete, t + 3'000);
             if (chance(0.01)) Statement(store.handle(), "UPDATE responses SET flagged = 1 WHERE id = ?").bind(1, h.id).run();
         }
-        std::cout << responses << " responses, " << answers << " answers in " << db << "\n";
+        std::cout << made << " responses, " << answers << " answers in " << db << "\n";
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "kohtaamo-demo-data: " << e.what() << "\n";

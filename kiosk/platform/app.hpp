@@ -3,7 +3,8 @@
 //
 // The main loop (App::run) reads top to bottom:
 //   1. wait for an event, at most until the scene's next deadline (idle timeout, end of
-//      the thank-you screen) — SDL_WaitEventTimeout, so an idle kiosk uses no CPU;
+//      the thank-you screen) — SDL_WaitEventTimeout where the video driver can sleep
+//      (x11, wayland), a 10 ms poll where it cannot — so an idle kiosk uses ~no CPU;
 //   2. hand pointer events to Input, resize the layout on a window change;
 //   3. let the scene tick (its clock-driven transitions);
 //   4. draw a frame only when something changed: a few frames after input or a state
@@ -33,6 +34,10 @@ struct AppOptions {
     bool fullscreen = false;
     bool software = false;  // force the software renderer in a window too
     int width = 1280, height = 800;
+    // The texts the screens will show: the font atlas holds ASCII, Latin-1 and exactly
+    // the other characters these contain (a full Latin+Cyrillic atlas at kiosk sizes
+    // would take ~130 MB of RGBA textures).
+    std::string glyph_text;
 };
 
 // What the app runs: the kiosk, or the config-error screen.
@@ -86,6 +91,7 @@ private:
     void layout();  // metrics and fonts for the current window size
     void handle(const SDL_Event& e, Scene& scene);
     void render(Scene& scene);
+    bool wait_for_event(SDL_Event* e, int timeout_ms);
 
     AppOptions options_;
     Clock& clock_;
@@ -103,6 +109,8 @@ private:
     int frames_pending_ = 2;
     bool quit_ = false;
     float dpi_ = 0;
+    bool driver_waits_ = false;
+    ImVector<ImWchar> glyph_ranges_;  // the video driver can sleep until an event comes
 };
 
 }  // namespace kohtaamo::platform

@@ -20,7 +20,7 @@ struct Kiosk {
     KioskScene scene{session, config, texts, clock};
     platform::App app;
 
-    explicit Kiosk(int w = 1280, int h = 800) : app(platform::AppOptions{true, false, true, w, h}, clock) {
+    explicit Kiosk(int w = 1280, int h = 800) : app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys)}, clock) {
         app.settle(scene);
     }
 

@@ -107,7 +107,7 @@ struct ThrowingScene : platform::Scene {
 
 TEST_CASE("a frame that throws is counted and the scene reset, and the app goes on") {
     Clock clock;
-    platform::App app(platform::AppOptions{true, false, true, 640, 480}, clock);
+    platform::App app(platform::AppOptions{true, false, true, 640, 480, ""}, clock);
     ThrowingScene scene;
     for (int i = 0; i < 4; ++i) app.frame(scene);
     CHECK(app.frame_errors() == 1);
