@@ -439,14 +439,17 @@ void Collector::Impl::handle_batch(const httplib::Request& req, httplib::Respons
         return early(413, "too_large", "body: more than " + std::to_string(config.limits.max_uncompressed_bytes) +
                                            " bytes once decompressed; split the batch");
     if (!read_ok)
-        return early(400, "invalid_body", "the body could not be read: truncated, or a corrupt gzip stream");
+        return early(400, "invalid_body", "the body could not be read: a corrupt gzip stream, or the connection broke");
 
     Batch batch;
     try {
         batch = parse_batch(body, config.limits);
     } catch (const ProtocolError& e) {
-        set_error(res, e.status(), e.code(), e.what());
-        log_result(e.code() + ": " + e.what());
+        std::string message = e.what();
+        if (e.code() == "invalid_json" && encoding == "gzip")
+            message = "after gunzip, " + message + " (a truncated gzip stream ends like this too)";
+        set_error(res, e.status(), e.code(), message);
+        log_result(e.code() + ": " + message);
         return;
     }
     // The body's identity: its canonical JSON (parsed and dumped again), so that the same

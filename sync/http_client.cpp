@@ -1,5 +1,6 @@
 #include "http_client.hpp"
 
+#include <chrono>
 #include <mutex>
 
 #include <curl/curl.h>
@@ -14,6 +15,13 @@ struct Transfer {
     std::string body;
     bool too_big = false;
     const std::atomic<bool>* stop = nullptr;
+    // Our own low-speed check, over windows of exactly low_speed_time (curl's averages
+    // over ~5 s first, so a stall would cost low_speed_time + 5 s).
+    std::chrono::steady_clock::time_point window_start = std::chrono::steady_clock::now();
+    curl_off_t window_bytes = 0;
+    long min_bytes_per_second = 0;
+    std::chrono::milliseconds window{0};
+    bool too_slow = false;
 };
 
 std::size_t on_data(char* p, std::size_t size, std::size_t n, void* user) {
@@ -27,9 +35,21 @@ std::size_t on_data(char* p, std::size_t size, std::size_t n, void* user) {
     return bytes;
 }
 
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+int on_progress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
     auto* t = static_cast<Transfer*>(user);
-    return t->stop && t->stop->load() ? 1 : 0;
+    if (t->stop && t->stop->load()) return 1;
+    auto now = std::chrono::steady_clock::now();
+    if (now - t->window_start >= t->window) {
+        const curl_off_t moved = dlnow + ulnow - t->window_bytes;
+        const auto seconds = std::chrono::duration<double>(now - t->window_start).count();
+        if (static_cast<double>(moved) < static_cast<double>(t->min_bytes_per_second) * seconds) {
+            t->too_slow = true;
+            return 1;
+        }
+        t->window_start = now;
+        t->window_bytes = dlnow + ulnow;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -56,6 +76,8 @@ HttpResult HttpClient::perform(const std::string& url, const std::vector<std::st
     curl_easy_reset(c);  // keeps the connection cache
     Transfer t;
     t.stop = stop_;
+    t.min_bytes_per_second = config_.low_speed_bytes;
+    t.window = config_.low_speed_time;
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_slist* list = nullptr;
     for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
@@ -92,9 +114,12 @@ HttpResult HttpClient::perform(const std::string& url, const std::vector<std::st
 
     HttpResult r;
     if (rc != CURLE_OK) {
-        r.stopped = rc == CURLE_ABORTED_BY_CALLBACK;
-        r.error = t.too_big ? "the reply is larger than " + std::to_string(kMaxReplyBytes) + " bytes"
-                 : r.stopped ? "stopped"
+        r.stopped = rc == CURLE_ABORTED_BY_CALLBACK && !t.too_slow;
+        r.error = t.too_big    ? "the reply is larger than " + std::to_string(kMaxReplyBytes) + " bytes"
+                 : t.too_slow ? "timed out: less than " + std::to_string(config_.low_speed_bytes) +
+                                    " bytes/s for " + std::to_string(config_.low_speed_time.count() / 1000) +
+                                    " s (a stalled network or collector)"
+                 : r.stopped  ? "stopped"
                  : *errbuf   ? std::string(errbuf)
                              : std::string(curl_easy_strerror(rc));
         if (rc == CURLE_OPERATION_TIMEDOUT) r.error = "timed out: " + r.error;

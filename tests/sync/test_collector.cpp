@@ -1,0 +1,176 @@
+// The collector over loopback: what it refuses (with which status and reason), that it
+// keeps serving afterwards, and that it stores each response once under concurrency.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <thread>
+
+#include "sync_support.hpp"
+
+using namespace kohtaamo;
+using namespace kohtaamo::sync;
+using namespace kohtaamo::test;
+using namespace kohtaamo::test::sync;
+
+namespace {
+
+std::vector<std::string> headers_for(const std::string& token, bool gzipped = true) {
+    std::vector<std::string> h = {"Authorization: Bearer " + token, "Content-Type: application/json"};
+    if (gzipped) h.push_back("Content-Encoding: gzip");
+    return h;
+}
+
+// A good batch is still stored and acknowledged after whatever came before.
+void still_serves(TestCollector& col, unsigned seed) {
+    Batch good = make_batch(3, seed);
+    HttpReply r = post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(good)));
+    REQUIRE(r.status == 200);
+    std::string why;
+    auto reply = decode_reply(r.body, good.batch_id, why);
+    REQUIRE(reply);
+    CHECK(reply->stored.size() == 3);
+    CHECK(get(col.url() + kHealthPath).status == 200);
+}
+
+}  // namespace
+
+TEST_CASE("collector: health check answers", "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    HttpReply r = get(col.url() + kHealthPath);
+    CHECK(r.status == 200);
+    CHECK_THAT(r.body, Catch::Contains("\"status\":\"ok\""));
+    CHECK(get(col.url() + "/nothing").status == 404);
+}
+
+TEST_CASE("collector: bad bodies get their 4xx with a reason and the next good request is served",
+          "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    const std::string url = col.url() + kBatchesPath;
+    const std::string token = col.token(0);
+    nlohmann::json good = to_json(make_batch(2, 7));
+    struct Case {
+        std::string name;
+        std::string body;
+        std::vector<std::string> headers;
+        long status;
+        std::string reason;  // in the error body
+    };
+    std::string zipped = gzip(good.dump());
+    auto with = [&](const std::function<void(nlohmann::json&)>& change) {
+        nlohmann::json j = good;
+        change(j);
+        return gzip(j.dump());
+    };
+    std::vector<Case> cases = {
+        {"truncated gzip", zipped.substr(0, zipped.size() / 2), headers_for(token), 400, "gzip"},
+        {"not gzip at all", "{\"protocol\": 1", headers_for(token), 400, "gzip"},
+        {"invalid JSON", gzip("{\"protocol\": 1, \"batch_id\": "), headers_for(token), 400, "not valid JSON"},
+        {"wrong type", with([](auto& j) { j["responses"][0]["flagged"] = "no"; }), headers_for(token), 400,
+         "responses[0].flagged: must be true or false"},
+        {"missing field", with([](auto& j) { j["responses"][1]["answers"][0].erase("value"); }), headers_for(token),
+         400, "responses[1].answers[0].value: missing"},
+        {"a 10 MB string", with([](auto& j) { j["responses"][0]["answers"][0]["value"] = std::string(10 << 20, 'a'); }),
+         headers_for(token), 400, "responses[0].answers[0].value: is 10485760 bytes long"},
+        {"unknown protocol version", with([](auto& j) { j["protocol"] = 99; }), headers_for(token), 400,
+         "version 99 is not supported"},
+        {"empty batch", with([](auto& j) { j["responses"] = nlohmann::json::array(); }), headers_for(token), 400,
+         "responses: must have at least 1"},
+        {"no token", zipped, {"Content-Encoding: gzip"}, 401, "bearer token"},
+        {"a wrong token", zipped, headers_for("not-a-token"), 401, "bearer token"},
+        {"a gzip bomb", gzip(std::string(40 << 20, ' ')), headers_for(token), 413, "once decompressed"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        HttpReply r = post(url, c.headers, c.body);
+        CHECK(r.status == c.status);
+        auto [code, message] = decode_error(r.body);
+        CHECK_FALSE(code.empty());
+        CHECK_THAT(message, Catch::Contains(c.reason));
+        still_serves(col, static_cast<unsigned>(c.name.size()));
+    }
+    SECTION("a 100 MB body is refused from its Content-Length, before it is read") {
+        std::string huge(100 << 20, 'x');
+        auto started = std::chrono::steady_clock::now();
+        HttpReply r = post(url, headers_for(token), huge);
+        CHECK(r.status == 413);
+        CHECK_THAT(r.body, Catch::Contains("more than the limit"));
+        CHECK(std::chrono::steady_clock::now() - started < 10s);
+        still_serves(col, 100);
+    }
+    // Nothing but the good batches was stored.
+    CHECK(col.count("SELECT count(*) FROM responses") == col.count("SELECT sum(stored) FROM batches"));
+    CHECK(col.count("SELECT count(*) FROM batches") == static_cast<std::int64_t>(cases.size()) + 1);
+}
+
+TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    Batch batch = make_batch(40, 11);
+    const std::string body = gzip(encode_batch(batch));
+    std::vector<HttpReply> replies(50);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < replies.size(); ++i)
+        threads.emplace_back([&, i] { replies[i] = post(col.url() + kBatchesPath, headers_for(col.token(0)), body); });
+    for (auto& t : threads) t.join();
+    std::size_t stored = 0, duplicate = 0;
+    for (const auto& r : replies) {
+        REQUIRE(r.status == 200);
+        std::string why;
+        auto reply = decode_reply(r.body, batch.batch_id, why);
+        REQUIRE(reply);
+        CHECK(reply->stored.size() + reply->duplicate.size() == 40);
+        stored += reply->stored.size();
+        duplicate += reply->duplicate.size();
+    }
+    CHECK(stored == 40);  // exactly one copy stored them
+    CHECK(duplicate == 49 * 40);
+    CHECK(col.count("SELECT count(*) FROM responses") == 40);
+    CHECK(col.count("SELECT count(*) FROM answers") == 120);
+    CHECK(col.count("SELECT count(*) FROM batches") == 1);
+}
+
+TEST_CASE("collector: a batch id reused with another body is 409 and a response sent in two batches is kept once",
+          "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    Batch a = make_batch(3, 21);
+    REQUIRE(post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(a))).status == 200);
+    Batch changed = a;
+    changed.responses[0].answers[0].value = "5" + changed.responses[0].answers[0].value;
+    HttpReply r = post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(changed)));
+    CHECK(r.status == 409);
+    CHECK(decode_error(r.body).first == "batch_conflict");
+    Batch again = a;
+    again.batch_id = "0a0a0a0a-0000-4000-8000-000000000000";
+    r = post(col.url() + kBatchesPath, headers_for(col.token(1)), gzip(encode_batch(again)));
+    REQUIRE(r.status == 200);
+    std::string why;
+    auto reply = decode_reply(r.body, again.batch_id, why);
+    REQUIRE(reply);
+    CHECK(reply->duplicate.size() == 3);
+    CHECK(col.count("SELECT count(*) FROM responses") == 3);
+    CHECK(col.count("SELECT count(*) FROM responses WHERE device_name = 'k1'") == 3);
+}
+
+TEST_CASE("collector: exports everything as CSV and JSON", "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    Batch b = make_batch(4, 31);
+    b.responses[0].answers[0].value = "sanoi \"moi\", ja\nlähti";
+    REQUIRE(post(col.url() + kBatchesPath, headers_for(col.token(2)), gzip(encode_batch(b))).status == 200);
+    std::ostringstream csv, json;
+    export_csv(col.database(), csv);
+    export_json(col.database(), json);
+    CHECK_THAT(csv.str(), Catch::StartsWith("response_id,device_id,device_name,"));
+    CHECK_THAT(csv.str(), Catch::Contains("\"sanoi \"\"moi\"\", ja\nlähti\""));
+    auto j = nlohmann::json::parse(json.str());
+    REQUIRE(j.size() == 4);
+    std::size_t answers = 0;
+    for (const auto& r : j) {
+        CHECK(r["device_name"] == "k3");
+        answers += r["answers"].size();
+    }
+    CHECK(answers == 12);
+}

@@ -1,0 +1,177 @@
+// The protocol's own rules, the kiosk's [sync] config, and the collector's config.
+#include <catch2/catch.hpp>
+
+#include "collector.hpp"
+#include "config_error.hpp"
+#include "protocol.hpp"
+#include "sync_config.hpp"
+#include "sync_support.hpp"
+
+using namespace kohtaamo;
+using namespace kohtaamo::sync;
+using namespace kohtaamo::test;
+using kohtaamo::test::sync::make_batch;
+
+namespace {
+std::string message_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST_CASE("protocol: a batch survives encode and decode unchanged and encodes to the same bytes twice", "[protocol]") {
+    Batch b = make_batch(5, 1);
+    b.responses[0].answers[0].value = "rivi 1\nrivi \"2\", åäö";
+    b.responses[1].finished_at.clear();
+    std::string text = encode_batch(b);
+    CHECK(encode_batch(b) == text);
+    Batch back = parse_batch(text, Limits{});
+    CHECK(encode_batch(back) == text);
+    CHECK(back.responses[0].answers[0].value == "rivi 1\nrivi \"2\", åäö");
+    CHECK(back.responses[1].finished_at.empty());
+}
+
+TEST_CASE("protocol: decode names the field that is wrong", "[protocol]") {
+    auto j = to_json(make_batch(3, 2));
+    SECTION("wrong type") {
+        j["responses"][2]["survey_version"] = "3";
+        CHECK(message_of([&] { decode_batch(j, Limits{}); }) ==
+              "responses[2].survey_version: must be an integer, not a string");
+    }
+    SECTION("missing") {
+        j["responses"][1].erase("answers");
+        CHECK(message_of([&] { decode_batch(j, Limits{}); }) == "responses[1].answers: missing");
+    }
+    SECTION("not a uuid") {
+        j["responses"][0]["id"] = "123";
+        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::Contains("responses[0].id: \"123\" is not a UUID"));
+    }
+    SECTION("a bad time") {
+        j["responses"][0]["answers"][1]["answered_at"] = "2026-13-01T00:00:00Z";
+        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }),
+                   Catch::StartsWith("responses[0].answers[1].answered_at:"));
+    }
+    SECTION("in progress is not sent") {
+        j["responses"][0]["status"] = "in_progress";
+        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::Contains("not a finished status"));
+    }
+    SECTION("unknown field") {
+        j["responses"][0]["name"] = "Matti";
+        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::StartsWith("responses[0].name: unknown field"));
+    }
+    SECTION("the same response twice") {
+        j["responses"][1]["id"] = j["responses"][0]["id"];
+        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::Contains("appears twice"));
+    }
+    SECTION("another protocol version") {
+        j["protocol"] = 2;
+        try {
+            decode_batch(j, Limits{});
+            FAIL("accepted");
+        } catch (const ProtocolError& e) {
+            CHECK(e.status() == 400);
+            CHECK(e.code() == "unsupported_protocol");
+        }
+    }
+    SECTION("too many responses is 413") {
+        Limits small;
+        small.max_responses = 2;
+        try {
+            decode_batch(j, small);
+            FAIL("accepted");
+        } catch (const ProtocolError& e) {
+            CHECK(e.status() == 413);
+        }
+    }
+}
+
+TEST_CASE("protocol: a reply counts only when it is the collector's and echoes the batch id", "[protocol]") {
+    std::string why;
+    Reply r{"11111111-2222-3333-4444-555555555555", {"a"}, {"b"}};
+    auto ok = decode_reply(encode_reply(r), r.batch_id, why);
+    REQUIRE(ok);
+    CHECK(ok->stored == std::vector<std::string>{"a"});
+    CHECK_FALSE(decode_reply(encode_reply(r), "99999999-2222-3333-4444-555555555555", why));
+    CHECK_FALSE(decode_reply("<html><body>Welcome to Library WiFi</body></html>", r.batch_id, why));
+    CHECK_THAT(why, Catch::Contains("captive portal"));
+    CHECK_FALSE(decode_reply("{\"status\":\"ok\"}", r.batch_id, why));
+}
+
+TEST_CASE("protocol: gzip round trip works and truncated or corrupt or oversize streams are refused", "[protocol]") {
+    std::string text(100000, 'x');
+    std::string z = gzip(text);
+    CHECK(z.size() < 1000);
+    CHECK(gunzip(z, 1 << 20) == text);
+    CHECK_THROWS_WITH(gunzip(z.substr(0, z.size() / 2), 1 << 20), Catch::Contains("truncated"));
+    CHECK_THROWS_AS(gunzip("not gzip at all", 1 << 20), ProtocolError);
+    CHECK_THROWS_WITH(gunzip(z, 1000), Catch::Contains("more than 1000 bytes"));
+}
+
+TEST_CASE("protocol: tokens are random and only their hash is kept", "[protocol]") {
+    std::string a = new_token(), b = new_token();
+    CHECK(a.size() == 64);
+    CHECK(a != b);
+    CHECK(hash_token(a) == hash_token(a));
+    CHECK(hash_token(a) != hash_token(b));
+    CHECK(hash_token(a).find(a) == std::string::npos);
+    CHECK(hash_token(a).rfind("blake2b:", 0) == 0);
+}
+
+TEST_CASE("protocol: kiosk sync config has defaults and is off without an endpoint and errors name file and line", "[protocol][config]") {
+    TempDir dir;
+    auto file = dir / "kiosk.toml";
+    SECTION("the bundled config has sync off") {
+        SyncConfig c = load_sync_config(config_dir() / "kiosk.toml");
+        CHECK_FALSE(c.enabled());
+    }
+    SECTION("all keys") {
+        write_file(file, "[sync]\nendpoint = \"https://keruu.example.fi/k/\"\ntoken = \"abc\"\nbatch_max_responses = 50\n"
+                         "backoff_initial_seconds = 3\nsend_abandoned = false\n");
+        SyncConfig c = load_sync_config(file);
+        CHECK(c.enabled());
+        CHECK(c.endpoint == "https://keruu.example.fi/k");
+        CHECK(c.batch_max_responses == 50);
+        CHECK(c.backoff_initial == std::chrono::milliseconds(3000));
+        CHECK_FALSE(c.send_abandoned);
+    }
+    SECTION("token from a file") {
+        write_file(dir / "tok", "secret-token\n");
+        write_file(file, "[sync]\nendpoint = \"https://x.example\"\ntoken_file = \"tok\"\n");
+        CHECK(load_sync_config(file).token == "secret-token");
+    }
+    SECTION("plain http across the network needs a yes") {
+        write_file(file, "[sync]\nendpoint = \"http://10.0.0.5:8470\"\ntoken = \"abc\"\n");
+        CHECK_THROWS_WITH(load_sync_config(file), Catch::Contains("kiosk.toml:2:12") && Catch::Contains("allow_plain_http"));
+    }
+    SECTION("a typo") {
+        write_file(file, "[sync]\nendpoint = \"https://x.example\"\ntoken = \"abc\"\nbatch_max_respones = 5\n");
+        CHECK_THROWS_WITH(load_sync_config(file), Catch::Contains(":4:") && Catch::Contains("sync.batch_max_respones"));
+    }
+    SECTION("a wrong type") {
+        write_file(file, "[sync]\nendpoint = \"https://x.example\"\ntoken = \"abc\"\ninterval_seconds = \"60\"\n");
+        CHECK_THROWS_WITH(load_sync_config(file), Catch::Contains(":4:") && Catch::Contains("must be an integer"));
+    }
+    SECTION("no token") {
+        write_file(file, "[sync]\nendpoint = \"https://x.example\"\n");
+        CHECK_THROWS_WITH(load_sync_config(file), Catch::Contains("needs a token"));
+    }
+}
+
+TEST_CASE("protocol: collector config example loads and mistakes name file and line and field", "[protocol][config]") {
+    CollectorConfig c = load_collector_config(config_dir() / "collector.toml");
+    CHECK(c.port == 8470);
+    CHECK(c.devices.size() == 1);
+    TempDir dir;
+    auto file = dir / "collector.toml";
+    write_file(file, "[server]\nport = 8470\n[storage]\ndatabase = \"c.sqlite\"\n[[device]]\nname = \"k1\"\n"
+                     "token_hash = \"plain-token\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:7") &&
+                                                       Catch::Contains("device[0].token_hash") &&
+                                                       Catch::Contains("never the token itself"));
+    write_file(file, "[server]\nport = 99999\n[storage]\ndatabase = \"c.sqlite\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:2") && Catch::Contains("server.port"));
+}

@@ -1,0 +1,212 @@
+// The uploader against the real collector over loopback, without faults: everything
+// arrives once, batches are bounded and split when too big, a response the collector
+// refuses stays in the kiosk, the kiosk keeps saving answers while it uploads.
+#include <catch2/catch.hpp>
+
+#include <mutex>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "clock.hpp"
+#include "store.hpp"
+#include "sync_support.hpp"
+#include "uploader.hpp"
+#include "uuid.hpp"
+
+using namespace kohtaamo;
+using namespace kohtaamo::sync;
+using namespace kohtaamo::test;
+using namespace kohtaamo::test::sync;
+
+namespace {
+
+// Every answer row of the kiosk's finished responses equals what the collector holds for
+// that device: same responses, same values, nothing missing, nothing twice.
+void check_same_content(const KioskDb& k, const TestCollector& col) {
+    auto kiosk = query(k.path,
+                       "SELECT r.id, r.survey_id, r.survey_version, r.status, r.finished_at, r.flagged, a.question_id,"
+                       " a.value, a.answered_at FROM responses r JOIN answers a ON a.response_id = r.id"
+                       " WHERE r.status <> 'in_progress' ORDER BY 1, 7, 8");
+    auto central = query(col.database(),
+                         "SELECT r.id, r.survey_id, r.survey_version, r.status, r.finished_at, r.flagged, a.question_id,"
+                         " a.value, a.answered_at FROM responses r JOIN answers a ON a.response_id = r.id"
+                         " WHERE r.device_id = '" + k.device_id + "' ORDER BY 1, 7, 8");
+    REQUIRE(kiosk.size() == static_cast<std::size_t>(k.answers));
+    CHECK(kiosk == central);
+}
+
+bool all_sent(Uploader& up) {
+    auto s = up.status();
+    return s.pending == 0 && s.state == SyncState::Idle;
+}
+
+}  // namespace
+
+TEST_CASE("uploader: 10000 responses from 3 kiosks arrive exactly once", "[uploader]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    std::vector<KioskDb> kiosks = {make_kiosk_db(dir / "k1.sqlite", 3334, 1),
+                                   make_kiosk_db(dir / "k2.sqlite", 3333, 2),
+                                   make_kiosk_db(dir / "k3.sqlite", 3333, 3)};
+    std::vector<std::unique_ptr<Uploader>> uploaders;
+    for (int i = 0; i < 3; ++i) {
+        SyncConfig cfg = fast_config(col.url(), col.token(i));
+        cfg.batch_max_responses = 250;
+        uploaders.push_back(std::make_unique<Uploader>(kiosks[static_cast<std::size_t>(i)].path, cfg));
+    }
+    for (auto& up : uploaders) up->start();
+    for (auto& up : uploaders) REQUIRE(wait_until([&] { return all_sent(*up); }, 90s));
+    for (auto& up : uploaders) up->stop();
+
+    CHECK(col.count("SELECT count(*) FROM responses") == 10000);
+    CHECK(col.count("SELECT count(DISTINCT id) FROM responses") == 10000);
+    CHECK(col.count("SELECT count(*) FROM answers") == kiosks[0].answers + kiosks[1].answers + kiosks[2].answers);
+    for (std::size_t i = 0; i < kiosks.size(); ++i) {
+        INFO("kiosk " << i + 1);
+        const auto& k = kiosks[i];
+        CHECK(count(k.path, "SELECT count(*) FROM responses WHERE synced_at IS NOT NULL") == k.finished);
+        CHECK(count(k.path, "SELECT count(*) FROM responses WHERE status = 'in_progress' AND synced_at IS NULL") ==
+              k.in_progress);
+        CHECK(col.count("SELECT count(*) FROM responses WHERE device_name = 'k" + std::to_string(i + 1) + "'") ==
+              k.finished);
+        // Batches are bounded: 250 at most, so at least 14 per kiosk.
+        CHECK(count(k.path, "SELECT count(*) FROM sync_batches WHERE state = 'acked'") >= (k.finished + 249) / 250);
+        check_same_content(k, col);
+    }
+    CHECK(col.count("SELECT max(responses) FROM batches") <= 250);
+}
+
+TEST_CASE("uploader: without abandoned responses only complete ones are sent", "[uploader]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 300, 4);
+    SyncConfig cfg = fast_config(col.url(), col.token(0));
+    cfg.send_abandoned = false;
+    Uploader up(k.path, cfg);
+    SyncReport r = up.sync_once();
+    CHECK(r.complete);
+    const auto complete = count(k.path, "SELECT count(*) FROM responses WHERE status = 'complete'");
+    CHECK(r.acknowledged == complete);
+    CHECK(col.count("SELECT count(*) FROM responses") == complete);
+    CHECK(col.count("SELECT count(*) FROM responses WHERE status = 'abandoned'") == 0);
+}
+
+TEST_CASE("uploader: a batch over the collector's size limit gets 413 and is split until it fits", "[uploader]") {
+    TempDir dir;
+    Limits limits;
+    limits.max_body_bytes = 6000;  // gzip bytes: a few dozen responses
+    TestCollector col(dir.path(), limits);
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 500, 5);
+    SyncConfig cfg = fast_config(col.url(), col.token(0));
+    cfg.batch_max_responses = 500;
+    cfg.batch_max_bytes = 10 << 20;
+    Uploader up(k.path, cfg);
+    up.start();
+    REQUIRE(wait_until([&] { return all_sent(up); }, 60s));
+    up.stop();
+    CHECK(col.count("SELECT count(*) FROM responses") == k.finished);
+    CHECK(count(k.path, "SELECT count(*) FROM sync_batches WHERE state = 'split'") >= 1);
+    CHECK(col.count("SELECT count(*) FROM batches") ==
+          count(k.path, "SELECT count(*) FROM sync_batches WHERE state = 'acked'"));
+    check_same_content(k, col);
+}
+
+TEST_CASE("uploader: a response the collector refuses stays in the kiosk and is reported while the rest arrive", "[uploader]") {
+    TempDir dir;
+    Limits limits;
+    limits.max_value_bytes = 1000;
+    TestCollector col(dir.path(), limits);
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 120, 6);
+    const auto bad = query(k.path, "SELECT id FROM responses WHERE status = 'complete' LIMIT 1")[0][0];
+    {
+        sqlite3* db = nullptr;
+        sqlite3_open(k.path.c_str(), &db);
+        sqlite3_exec(db, ("INSERT INTO answers VALUES ('" + bad + "', 'q9', printf('%.*c', 5000, 'x'), '" +
+                          iso8601_utc(1'790'000'000'000) + "')").c_str(),
+                     nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+    }
+    Uploader up(k.path, fast_config(col.url(), col.token(0)));
+    SyncReport r = up.sync_once();
+    CHECK(r.complete);  // nothing pending: all sent, or refused
+    CHECK(r.rejected == 1);
+    CHECK(r.acknowledged == k.finished - 1);
+    CHECK(col.count("SELECT count(*) FROM responses") == k.finished - 1);
+    auto rows = query(k.path, "SELECT id, sync_rejected FROM responses WHERE sync_rejected IS NOT NULL");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0][0] == bad);
+    CHECK_THAT(rows[0][1], Catch::Contains("value: is 5000 bytes long"));
+    CHECK(up.status().rejected == 1);
+    CHECK(up.retry_rejected() == 1);
+    CHECK(up.status().pending == 1);
+}
+
+TEST_CASE("uploader: status is kept in the database and readable without the uploader", "[uploader]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 50, 7);
+    SyncStatus before = read_sync_status(k.path);
+    CHECK(before.pending == 50);
+    CHECK(before.last_success_at.empty());
+    std::vector<SyncStatus> seen;
+    std::mutex m;
+    {
+        Uploader up(k.path, fast_config(col.url(), col.token(0)));
+        up.on_status_change([&](const SyncStatus& s) {
+            std::lock_guard lock(m);
+            seen.push_back(s);
+        });
+        up.start();
+        REQUIRE(wait_until([&] { return all_sent(up); }, 20s));
+    }
+    SyncStatus after = read_sync_status(k.path);
+    CHECK(after.pending == 0);
+    CHECK_FALSE(after.last_success_at.empty());
+    CHECK(after.last_error.empty());
+    std::lock_guard lock(m);
+    REQUIRE_FALSE(seen.empty());
+    CHECK(std::any_of(seen.begin(), seen.end(), [](auto& s) { return s.state == SyncState::Sending; }));
+    CHECK(seen.back().state == SyncState::Stopped);
+    CHECK(seen.back().pending == 0);
+}
+
+TEST_CASE("uploader: the kiosk keeps saving answers quickly while it uploads", "[uploader]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 4000, 8);
+    Store store(k.path, 1'800'000'000'000);  // the kiosk's own connection, as the UI uses it
+    SyncConfig cfg = fast_config(col.url(), col.token(0));
+    cfg.batch_max_responses = 1000;
+    Uploader up(k.path, cfg);
+    up.start();
+    std::chrono::steady_clock::duration worst{};
+    int saved = 0;
+    // Answers keep coming while the 4000 queued ones go out.
+    while (col.count("SELECT count(*) FROM responses") < k.finished || saved < 20) {
+        ResponseHeader h{new_uuid(), "child", 1, "fi", "demo", "", 1'800'000'000'000};
+        auto t0 = std::chrono::steady_clock::now();
+        store.save_answer(h, "q1", {"4"}, 1'800'000'001'000);
+        store.finish(h.id, ResponseStatus::Complete, 1'800'000'002'000);
+        worst = std::max(worst, std::chrono::steady_clock::now() - t0);
+        ++saved;
+        up.nudge();
+        REQUIRE(saved < 2000);
+        std::this_thread::sleep_for(5ms);
+    }
+    REQUIRE(wait_until([&] { return all_sent(up); }, 20s));
+    up.stop();
+    CHECK(worst < 1s);
+    // (opening the Store marked the two in-progress responses abandoned: they are sent too)
+    CHECK(col.count("SELECT count(*) FROM responses") == k.finished + k.in_progress + saved);
+}
+
+TEST_CASE("uploader: with no endpoint sync is off and start() does nothing", "[uploader]") {
+    TempDir dir;
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 3, 9);
+    Uploader up(k.path, SyncConfig{});
+    up.start();
+    CHECK(up.status().state == SyncState::Off);
+    CHECK(up.status().pending == 3);
+    up.stop();
+}
