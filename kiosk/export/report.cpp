@@ -441,7 +441,8 @@ p { margin: 4px 0; }
 .privacy { border-left: 4px solid #fee090; background: #fffbea; padding: 6px 10px; font-size: 13px; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; margin: 6px 0 0; }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -1px; border-radius: 2px; }
-.question, svg, .tiles { break-inside: avoid; }
+svg, .tiles, .legend { break-inside: avoid; }
+h3, h4, .legend, .question > p.n { break-after: avoid; }
 svg { display: block; width: 100%; height: auto; }
 svg text { font-size: 12px; fill: #1d1d1f; }
 svg text.in { font-size: 11px; }
