@@ -24,7 +24,12 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
     if (a) apply(a);
 }
 
+void KioskScene::notice_finish(Screen before) {
+    if (before == Screen::Question && session_.screen() != Screen::Question && finished_) finished_();
+}
+
 void KioskScene::apply(const ui::Action& a) {
+    const Screen before = session_.screen();
     try {
         switch (a.kind) {
             case ui::Action::Language: session_.choose_language(a.value); break;
@@ -36,6 +41,7 @@ void KioskScene::apply(const ui::Action& a) {
             case ui::Action::None: break;
         }
         if (a.kind == ui::Action::Answer || a.kind == ui::Action::Toggle) save_error_.clear();
+        notice_finish(before);
     } catch (const StoreError& e) {
         // The answer is not in the store: say so, keep the visitor on this question.
         save_error_ = e.what();
@@ -46,6 +52,7 @@ void KioskScene::apply(const ui::Action& a) {
 bool KioskScene::tick() {
     const auto before = std::make_pair(session_.screen(), session_.question_index());
     session_.tick();
+    notice_finish(before.first);
     return before != std::make_pair(session_.screen(), session_.question_index());
 }
 
@@ -58,7 +65,9 @@ bool KioskScene::animating() const {
 
 void KioskScene::reset() {
     // Leave whatever screen failed; an open response is finished as abandoned.
+    const Screen before = session_.screen();
     session_.reset();
+    notice_finish(before);
 }
 
 void ErrorScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {

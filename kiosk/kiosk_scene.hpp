@@ -1,6 +1,7 @@
 // kiosk_scene.hpp — the kiosk as the platform layer runs it: draws the session's screen,
 // applies the Action the screen returns, and tells the loop when to wake up.
 #pragma once
+#include <functional>
 #include <string>
 
 #include "app.hpp"
@@ -22,9 +23,14 @@ public:
     bool animating() const override;
     void input() override { session_.input(); }
     void reset() override;
+    // Called when a visitor leaves a survey (finished or walked away): the uploader can
+    // send the new response soon instead of at its next interval.
+    void on_response_finished(std::function<void()> f) { finished_ = std::move(f); }
 
 private:
     void apply(const ui::Action& a);
+    void notice_finish(Screen before);
+    std::function<void()> finished_;
     Session& session_;
     const DeviceConfig& config_;
     const Catalog& texts_;

@@ -18,6 +18,9 @@
 #include "session.hpp"
 #include "store.hpp"
 #include "survey.hpp"
+#ifdef KOHTAAMO_WITH_SYNC
+#include "uploader.hpp"
+#endif
 
 using namespace kohtaamo;
 
@@ -98,11 +101,17 @@ int main(int argc, char** argv) {
     DeviceConfig config;
     std::vector<Survey> surveys;
     Catalog texts;
+#ifdef KOHTAAMO_WITH_SYNC
+    sync::SyncConfig sync_config;
+#endif
     try {
         config = load_device_config(o.config);
         if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
         surveys = load_surveys(config.surveys_dir, config.languages);
         texts = Catalog::load(config.texts_dir, config.languages);
+#ifdef KOHTAAMO_WITH_SYNC
+        sync_config = sync::load_sync_config(o.config);
+#endif
     } catch (const ConfigError& e) {
         return config_failure(e.what(), clock, o);
     }
@@ -142,5 +151,22 @@ int main(int argc, char** argv) {
 
     Session session(config, surveys, *store, clock);
     KioskScene scene(session, config, texts, clock);
+#ifdef KOHTAAMO_WITH_SYNC
+    // The uploader works on its own thread and its own connection to the database; a
+    // status change wakes the UI loop with an SDL user event (it never waits for sync).
+    sync::Uploader uploader(config.database(), sync_config);
+    const Uint32 sync_event = SDL_RegisterEvents(1);
+    uploader.on_status_change([sync_event](const sync::SyncStatus&) {
+        SDL_Event e{};
+        e.type = sync_event;
+        SDL_PushEvent(&e);
+    });
+    scene.on_response_finished([&uploader] { uploader.nudge(); });
+    uploader.start();
+    const int rc = run_scene(*app, scene, clock, o);
+    uploader.stop();
+    return rc;
+#else
     return run_scene(*app, scene, clock, o);
+#endif
 }
