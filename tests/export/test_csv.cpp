@@ -34,6 +34,17 @@ void fill(KioskDb& db) {
     db.add("r10", "child", kT0 + 540'000, {{"feeling", {"4"}}}, ResponseStatus::InProgress);
 }
 
+// A kiosk database with fill()'s responses and an empty folder to export into.
+struct Filled {
+    TempDir dir;
+    KioskDb db{dir / "k.sqlite"};
+    std::filesystem::path out = dir / "out";
+    Filled() {
+        fill(db);
+        std::filesystem::create_directory(out);
+    }
+};
+
 const char* kLongSql =
     "SELECT r.id, r.survey_id, r.survey_version, r.site, r.event, r.language, r.status, r.flagged, r.started_at,"
     " coalesce(r.finished_at, ''), a.question_id, a.value, a.answered_at"
@@ -49,11 +60,9 @@ Rows with_header(Rows header, const Rows& rows) {
 }  // namespace
 
 TEST_CASE("the long CSV read back by Python's csv module equals the database, quotes, line breaks, å ä ö and emoji included") {
-    TempDir dir;
-    KioskDb db(dir / "k.sqlite");
-    fill(db);
-    const auto out = dir / "out";
-    std::filesystem::create_directory(out);
+    Filled f;
+    auto& db = f.db;
+    const auto& out = f.out;
 
     ExportOptions o = options_for();
     o.report = false;
@@ -79,11 +88,9 @@ TEST_CASE("the long CSV read back by Python's csv module equals the database, qu
 }
 
 TEST_CASE("the wide CSV has one row per response and the survey's questions in the survey's order") {
-    TempDir dir;
-    KioskDb db(dir / "k.sqlite");
-    fill(db);
-    const auto out = dir / "out";
-    std::filesystem::create_directory(out);
+    Filled f;
+    auto& db = f.db;
+    const auto& out = f.out;
     ExportOptions o = options_for();
     o.report = o.jsonl = o.long_csv = false;
     o.filter.include_abandoned = true;
@@ -109,11 +116,9 @@ TEST_CASE("the wide CSV has one row per response and the survey's questions in t
 }
 
 TEST_CASE("the Excel option writes semicolons and a byte order mark, and defuses formulas") {
-    TempDir dir;
-    KioskDb db(dir / "k.sqlite");
-    fill(db);
-    const auto out = dir / "out";
-    std::filesystem::create_directory(out);
+    Filled f;
+    auto& db = f.db;
+    const auto& out = f.out;
     ExportOptions o = options_for();
     o.report = o.jsonl = false;
     o.csv_style = CsvStyle::ExcelFi;
@@ -136,11 +141,9 @@ TEST_CASE("the Excel option writes semicolons and a byte order mark, and defuses
 }
 
 TEST_CASE("JSON Lines read back by Python's json module hold every response with its answers") {
-    TempDir dir;
-    KioskDb db(dir / "k.sqlite");
-    fill(db);
-    const auto out = dir / "out";
-    std::filesystem::create_directory(out);
+    Filled f;
+    auto& db = f.db;
+    const auto& out = f.out;
     ExportOptions o = options_for();
     o.report = o.wide_csv = o.long_csv = false;
     REQUIRE(export_to_folder(db.path(), bundled_surveys(), out, o).ok());
@@ -232,11 +235,9 @@ TEST_CASE("filters: period in local time, half-year, survey, site, abandoned, fl
 }
 
 TEST_CASE("kohtaamo-export on the command line: --db, a half-year, Excel, and clear errors") {
-    TempDir dir;
-    KioskDb db(dir / "k.sqlite");
-    fill(db);
-    const auto out = dir / "out";
-    std::filesystem::create_directory(out);
+    Filled f;
+    auto& db = f.db;
+    const auto& out = f.out;
     const std::string tool = KOHTAAMO_EXPORT_TOOL;
     std::string printed = run(tool + " --db " + shell_quote(db.path()) + " --out " + shell_quote(out) +
                               " --half-year 2026H1 --excel --name k --lang sv --survey family 2>&1");
@@ -246,10 +247,10 @@ TEST_CASE("kohtaamo-export on the command line: --db, a half-year, Excel, and cl
     CHECK_THAT(read_file(out / "k-report-sv.html"), Catch::Contains("<html lang=\"sv\">"));
 
     int code = 0;
-    printed = run(tool + " --db " + shell_quote(db.path()) + " --out " + shell_quote(dir / "no-such-stick") + " 2>&1", &code);
+    printed = run(tool + " --db " + shell_quote(db.path()) + " --out " + shell_quote(f.dir / "no-such-stick") + " 2>&1", &code);
     CHECK(code == 1);
     CHECK_THAT(printed, Catch::Contains("no drive"));
-    printed = run(tool + " --db " + shell_quote(dir / "nothing.sqlite") + " --out " + shell_quote(out) + " 2>&1", &code);
+    printed = run(tool + " --db " + shell_quote(f.dir / "nothing.sqlite") + " --out " + shell_quote(out) + " 2>&1", &code);
     CHECK(code == 1);
     CHECK_THAT(printed, Catch::Contains("database error") && Catch::Contains("nothing.sqlite"));
     printed = run(tool + " --db " + shell_quote(db.path()) + " --out " + shell_quote(out) + " --half-year 2026H5 2>&1", &code);
