@@ -72,8 +72,9 @@ public:
     Uploader(const Uploader&) = delete;
     Uploader& operator=(const Uploader&) = delete;
 
-    // Set before start(). Called on the sync thread whenever status() changes; must be
-    // quick and must not call back into the Uploader's start/stop.
+    // Set before start(). Called on the sync thread whenever status() changes (and once
+    // from stop(), on the caller's thread, with state Stopped); must be quick and must not
+    // call the Uploader's start/stop/sync_once (status() is fine).
     void on_status_change(std::function<void(const SyncStatus&)> callback);
 
     void start();  // starts the background thread (no-op when sync is off or running)

@@ -63,6 +63,10 @@ CREATE TABLE sync_state (
     value TEXT NOT NULL
 );
 )sql",
+        // 3 -> 4: the uploader finds its open batch without scanning every batch ever sent.
+        R"sql(
+CREATE INDEX sync_batches_open ON sync_batches(created_at) WHERE state = 'open';
+)sql",
     };
     return steps;
 }
