@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     {
         Store store(dir / "bench.sqlite", clock.wall_ms());
         Session session(config, surveys, store, clock);
-        KioskScene scene(session, config, texts, clock);
+        KioskScene scene(session, store, config, texts, clock);
         o.glyph_text = screen_texts(texts, surveys);
         platform::App app(o, clock);
         app.settle(scene);

@@ -10,10 +10,49 @@ std::string screen_texts(const Catalog& texts, const std::vector<Survey>& survey
     return out;
 }
 
+KioskScene::KioskScene(Session& session, Store& store, const DeviceConfig& config, const Catalog& texts, Clock& clock,
+                       ExportConfig export_config)
+    : session_(session), store_(store), config_(config), texts_(texts), clock_(clock), export_config_(std::move(export_config)),
+      pin_lock_(config.pin_hash) {}
+
 void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {
     const double since = static_cast<double>(clock_.mono_ms() - session_.screen_since_ms()) / 1000.0;
+    if (mode_ == Mode::Pin) {
+        ui::Frame f{m, fonts, texts_, icon, config_.languages.front(), reg, since};
+        if (pin_lock_.locked_for(clock_.mono_ms()) > 0) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "%s %lld s", f.t("pin_locked").c_str(),
+                          static_cast<long long>((pin_lock_.locked_for(clock_.mono_ms()) + 999) / 1000));
+            pin_message_ = buf;
+        }
+        ui::PinView v{static_cast<int>(pin_.size()), pin_message_, pin_lock_.locked_for(clock_.mono_ms()) > 0};
+        if (ui::Action a = ui::pin_screen(f, v)) apply_staff(a);
+        return;
+    }
+    if (mode_ == Mode::Staff) {
+        ui::Frame f{m, fonts, texts_, icon, config_.languages.front(), reg, since};
+        if (auto r = export_.take_result()) {
+            switch (r->status) {
+                case ExportStatus::Ok:
+                    export_message_ = f.t("staff_export_done") + " " + std::to_string(r->responses) + " · " +
+                                      (r->files.empty() ? "" : r->files.front().parent_path().string());
+                    break;
+                case ExportStatus::NoDrive: export_message_ = f.t("staff_export_no_drive"); break;
+                case ExportStatus::DriveFull: export_message_ = f.t("staff_export_full"); break;
+                case ExportStatus::ReadOnly: export_message_ = f.t("staff_export_read_only"); break;
+                default: export_message_ = r->message; break;
+            }
+            stats_ = read_stats(store_.handle(), clock_.wall_ms(), {});
+        }
+        ui::StaffView v{stats_, session_.surveys(), export_message_, export_.running() ? export_.progress() : -1};
+        if (ui::Action a = ui::staff_screen(f, v)) apply_staff(a);
+        return;
+    }
+
     ui::Frame f{m, fonts, texts_, icon, session_.language(), reg, since};
     ui::Action a = ui::draw(f, ui::View{session_}, config_.languages);
+    if (session_.screen() == Screen::Welcome && ui::staff_corner(f) && pin_lock_.configured())
+        a = {ui::Action::OpenStaff, ""};
     if (!save_error_.empty()) {
         // A staff-readable banner across the top: the answer was not saved.
         ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(0, 0), ImVec2(m.width, m.font * 1.6f),
@@ -28,6 +67,19 @@ void KioskScene::notice_finish(Screen before) {
     if (before == Screen::Question && session_.screen() != Screen::Question && finished_) finished_();
 }
 
+void KioskScene::enter(Mode m) {
+    mode_ = m;
+    staff_input_ms_ = clock_.mono_ms();
+    pin_.clear();
+    pin_message_.clear();
+    if (m == Mode::Staff) {
+        std::vector<std::string> order;
+        for (const auto& s : session_.surveys()) order.push_back(s.id);
+        stats_ = read_stats(store_.handle(), clock_.wall_ms(), order);
+        export_message_.clear();
+    }
+}
+
 void KioskScene::apply(const ui::Action& a) {
     const Screen before = session_.screen();
     try {
@@ -38,7 +90,8 @@ void KioskScene::apply(const ui::Action& a) {
             case ui::Action::Toggle: session_.toggle(a.value); break;
             case ui::Action::Next: session_.next(); break;
             case ui::Action::Back: session_.back(); break;
-            case ui::Action::None: break;
+            case ui::Action::OpenStaff: enter(Mode::Pin); break;
+            default: break;
         }
         if (a.kind == ui::Action::Answer || a.kind == ui::Action::Toggle) save_error_.clear();
         notice_finish(before);
@@ -49,22 +102,93 @@ void KioskScene::apply(const ui::Action& a) {
     }
 }
 
+void KioskScene::apply_staff(const ui::Action& a) {
+    switch (a.kind) {
+        case ui::Action::Digit:
+            pin_message_.clear();
+            if (pin_.size() < 12) pin_ += a.value;
+            break;
+        case ui::Action::Erase:
+            if (!pin_.empty()) pin_.pop_back();
+            break;
+        case ui::Action::PinOk: {
+            auto r = pin_lock_.verify(pin_, clock_.mono_ms());
+            pin_.clear();
+            if (r == PinLock::Result::Ok) {
+                enter(Mode::Staff);
+            } else {
+                pin_message_ = texts_.get(config_.languages.front(), "pin_wrong");
+                std::fprintf(stderr, "kohtaamo: wrong coordinator PIN (%d in a row)\n", pin_lock_.failures());
+            }
+            break;
+        }
+        case ui::Action::Close: enter(Mode::Visitor); break;
+        case ui::Action::Export: start_export(); break;
+        case ui::Action::Quit: quit_ = true; break;
+        default: break;
+    }
+}
+
+void KioskScene::start_export() {
+    const std::string& lang = config_.languages.front();
+    auto drives = find_removable_drives(export_config_.drive);
+    if (drives.empty()) {
+        export_message_ = texts_.get(lang, "staff_export_no_drive");
+        return;
+    }
+    const Drive& d = drives.front();
+    if (d.read_only) {
+        export_message_ = texts_.get(lang, "staff_export_read_only") + " " + d.label;
+        return;
+    }
+    ExportOptions o;
+    o.csv_style = export_config_.csv_style;
+    o.min_group = export_config_.min_group;
+    o.filter.free_text = export_config_.free_text;
+    o.report_language = export_config_.report_language.value_or(lang);
+    o.now_ms = clock_.wall_ms();
+    o.texts_dir = config_.texts_dir;
+    o.name = "kohtaamo-" + config_.site + "-" + iso8601_utc(o.now_ms).substr(0, 10);
+    export_message_.clear();
+    export_.start(store_.path(), session_.surveys(), d.path, o, wake_);
+}
+
 bool KioskScene::tick() {
     const auto before = std::make_pair(session_.screen(), session_.question_index());
+    if (mode_ != Mode::Visitor) {
+        // Staff screens time out too: a coordinator who walks away leaves nothing open.
+        if (!export_.running() && clock_.mono_ms() - staff_input_ms_ >= config_.idle_timeout_ms) {
+            enter(Mode::Visitor);
+            return true;
+        }
+        return false;
+    }
     session_.tick();
     notice_finish(before.first);
     return before != std::make_pair(session_.screen(), session_.question_index());
 }
 
-std::optional<std::int64_t> KioskScene::deadline() const { return session_.next_deadline(); }
+std::optional<std::int64_t> KioskScene::deadline() const {
+    if (mode_ == Mode::Pin && pin_lock_.locked_for(clock_.mono_ms()) > 0)
+        return clock_.mono_ms() + 1000;  // the lock-out countdown
+    if (mode_ != Mode::Visitor) return staff_input_ms_ + config_.idle_timeout_ms;
+    return session_.next_deadline();
+}
 
 bool KioskScene::animating() const {
-    return session_.screen() == Screen::ThankYou &&
+    if (mode_ == Mode::Staff) return export_.running();
+    return mode_ == Mode::Visitor && session_.screen() == Screen::ThankYou &&
            static_cast<double>(clock_.mono_ms() - session_.screen_since_ms()) / 1000.0 < ui::thanks_animation_seconds();
+}
+
+void KioskScene::input() {
+    if (mode_ == Mode::Visitor) session_.input();
+    else staff_input_ms_ = clock_.mono_ms();
 }
 
 void KioskScene::reset() {
     // Leave whatever screen failed; an open response is finished as abandoned.
+    mode_ = Mode::Visitor;
     const Screen before = session_.screen();
     session_.reset();
     notice_finish(before);

@@ -1,10 +1,19 @@
-// kiosk_scene.hpp — the kiosk as the platform layer runs it: draws the session's screen,
-// applies the Action the screen returns, and tells the loop when to wake up.
+// kiosk_scene.hpp — the kiosk as the platform layer runs it: draws the screen for the
+// current mode, applies the Action the screen returns, and tells the loop when to wake.
+//
+// Modes: Visitor (the session's screens) ──hold the welcome screen's top-left corner 3 s──►
+// Pin ──right PIN──► Staff (the coordinator's screen) ──Close / idle timeout──► Visitor.
+// Pin ──Cancel / idle timeout──► Visitor. Staff ──Quit──► the program ends. In
+// --fullscreen kiosk mode this is the only way out (App ignores window-close requests).
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "app.hpp"
+#include "coordinator.hpp"
+#include "export.hpp"
+#include "export_job.hpp"
 #include "session.hpp"
 
 namespace kohtaamo {
@@ -14,28 +23,52 @@ std::string screen_texts(const Catalog& texts, const std::vector<Survey>& survey
 
 class KioskScene : public platform::Scene {
 public:
-    KioskScene(Session& session, const DeviceConfig& config, const Catalog& texts, Clock& clock)
-        : session_(session), config_(config), texts_(texts), clock_(clock) {}
+    KioskScene(Session& session, Store& store, const DeviceConfig& config, const Catalog& texts, Clock& clock,
+               ExportConfig export_config = {});
 
     void draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) override;
     bool tick() override;
     std::optional<std::int64_t> deadline() const override;
     bool animating() const override;
-    void input() override { session_.input(); }
+    void input() override;
     void reset() override;
+    bool wants_quit() const override { return quit_; }
+
     // Called when a visitor leaves a survey (finished or walked away): the uploader can
     // send the new response soon instead of at its next interval.
     void on_response_finished(std::function<void()> f) { finished_ = std::move(f); }
+    // Wakes the UI loop from another thread (the export's progress).
+    void set_wake(std::function<void()> f) { wake_ = std::move(f); }
+
+    enum class Mode { Visitor, Pin, Staff };
+    Mode mode() const { return mode_; }
 
 private:
     void apply(const ui::Action& a);
+    void apply_staff(const ui::Action& a);
     void notice_finish(Screen before);
-    std::function<void()> finished_;
+    void enter(Mode m);
+    void start_export();
+
     Session& session_;
+    Store& store_;
     const DeviceConfig& config_;
     const Catalog& texts_;
     Clock& clock_;
+    ExportConfig export_config_;
+    std::function<void()> finished_;
+    std::function<void()> wake_;
     std::string save_error_;  // shown to staff until the next answer is saved
+
+    Mode mode_ = Mode::Visitor;
+    std::int64_t staff_input_ms_ = 0;  // idle timeout in the Pin and Staff modes
+    PinLock pin_lock_;
+    std::string pin_;
+    std::string pin_message_;
+    CoordinatorStats stats_;
+    ExportJob export_;
+    std::string export_message_;
+    bool quit_ = false;
 };
 
 // Shows a configuration error until staff close it.

@@ -6,6 +6,7 @@
 // Exit codes: 0 normal end, 1 a replay step failed, 2 the configuration is broken,
 // 3 the store cannot be opened, 4 the screen cannot be opened.
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <regex>
 
@@ -13,14 +14,14 @@
 
 #include "app.hpp"
 #include "config.hpp"
+#include "coordinator.hpp"
+#include "export.hpp"
 #include "kiosk_scene.hpp"
 #include "replay.hpp"
 #include "session.hpp"
 #include "store.hpp"
 #include "survey.hpp"
-#ifdef KOHTAAMO_WITH_SYNC
 #include "uploader.hpp"
-#endif
 
 using namespace kohtaamo;
 
@@ -94,24 +95,34 @@ int main(int argc, char** argv) {
     });
     cli.add_option("--replay", o.replay, "Run a replay script (see docs/replay.md) and exit")->check(CLI::ExistingFile);
     cli.add_flag("--check-config", o.check_config, "Check the config and surveys, print a summary, and exit");
+    bool hash = false;
+    cli.add_flag("--hash-pin", hash, "Read a coordinator PIN from standard input, print its hash for [coordinator] pin_hash");
     CLI11_PARSE(cli, argc, argv);
+    if (hash) {
+        std::string pin;
+        std::getline(std::cin, pin);
+        if (pin.size() < 4 || pin.size() > 12 || pin.find_first_not_of("0123456789") != std::string::npos) {
+            std::fprintf(stderr, "kohtaamo: a PIN is 4 to 12 digits\n");
+            return 2;
+        }
+        std::printf("%s\n", hash_pin(pin).c_str());
+        return 0;
+    }
     if (!o.size.empty()) std::sscanf(o.size.c_str(), "%dx%d", &o.app.width, &o.app.height);
 
     Clock clock;
     DeviceConfig config;
     std::vector<Survey> surveys;
     Catalog texts;
-#ifdef KOHTAAMO_WITH_SYNC
+    ExportConfig export_config;
     sync::SyncConfig sync_config;
-#endif
     try {
         config = load_device_config(o.config);
         if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
         surveys = load_surveys(config.surveys_dir, config.languages);
         texts = Catalog::load(config.texts_dir, config.languages);
-#ifdef KOHTAAMO_WITH_SYNC
+        export_config = load_export_config(o.config);
         sync_config = sync::load_sync_config(o.config);
-#endif
     } catch (const ConfigError& e) {
         return config_failure(e.what(), clock, o);
     }
@@ -150,23 +161,17 @@ int main(int argc, char** argv) {
     }
 
     Session session(config, surveys, *store, clock);
-    KioskScene scene(session, config, texts, clock);
-#ifdef KOHTAAMO_WITH_SYNC
+    KioskScene scene(session, *store, config, texts, clock, export_config);
+    scene.set_wake([&a = *app] { a.wake(); });
     // The uploader works on its own thread and its own connection to the database; a
     // status change wakes the UI loop with an SDL user event (it never waits for sync).
     sync::Uploader uploader(config.database(), sync_config);
-    const Uint32 sync_event = SDL_RegisterEvents(1);
-    uploader.on_status_change([sync_event](const sync::SyncStatus&) {
-        SDL_Event e{};
-        e.type = sync_event;
-        SDL_PushEvent(&e);
-    });
+    platform::App& ui = *app;
+    uploader.on_status_change([&ui](const sync::SyncStatus&) { ui.wake(); });
     scene.on_response_finished([&uploader] { uploader.nudge(); });
     uploader.start();
     const int rc = run_scene(*app, scene, clock, o);
     uploader.stop();
     return rc;
-#else
-    return run_scene(*app, scene, clock, o);
-#endif
+
 }

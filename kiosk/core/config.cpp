@@ -6,7 +6,7 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     TomlReader r(file);
     const toml::table& root = r.root();
     // [sync] and [export] belong to sync/ and the export code, which read them themselves.
-    r.only_keys(root, {"device", "kiosk", "store", "sync", "export"}, "");
+    r.only_keys(root, {"device", "kiosk", "store", "coordinator", "sync", "export"}, "");
     DeviceConfig c;
     c.file = r.file();
     const auto base = std::filesystem::absolute(file).parent_path();
@@ -17,7 +17,8 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     c.event = r.optional_string(device, "event", "device").value_or("");
 
     const toml::table& kiosk = r.table(root, "kiosk", "");
-    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "surveys", "texts"}, "kiosk");
+    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "surveys", "texts"},
+                "kiosk");
     c.languages = r.strings(kiosk, "languages", "kiosk");
     if (c.languages.empty()) r.fail(kiosk.get("languages"), "kiosk.languages must name at least one language");
     for (const auto& l : c.languages)
@@ -28,12 +29,23 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     auto thanks = r.integer_or(kiosk, "thank_you_seconds", 6, "kiosk");
     if (thanks < 1 || thanks > 60) r.fail(kiosk.get("thank_you_seconds"), "kiosk.thank_you_seconds must be 1..60");
     c.thank_you_ms = static_cast<int>(thanks * 1000);
+    auto repeat = r.integer_or(kiosk, "repeat_window_seconds", 20, "kiosk");
+    if (repeat < 0 || repeat > 600) r.fail(kiosk.get("repeat_window_seconds"), "kiosk.repeat_window_seconds must be 0..600 (0: off)");
+    c.repeat_window_ms = static_cast<int>(repeat * 1000);
     c.surveys_dir = base / r.optional_string(kiosk, "surveys", "kiosk").value_or("surveys");
     c.texts_dir = base / r.optional_string(kiosk, "texts", "kiosk").value_or("lang");
 
     const toml::table& store = r.table(root, "store", "");
     r.only_keys(store, {"data_dir"}, "store");
     c.data_dir = base / r.string(store, "data_dir", "store");
+
+    if (root.get("coordinator")) {
+        const toml::table& coord = r.table(root, "coordinator", "");
+        r.only_keys(coord, {"pin_hash"}, "coordinator");
+        c.pin_hash = r.optional_string(coord, "pin_hash", "coordinator").value_or("");
+        if (!c.pin_hash.empty() && c.pin_hash.rfind("$argon2", 0) != 0)
+            r.fail(coord.get("pin_hash"), "coordinator.pin_hash must be a hash from `kohtaamo --hash-pin`, never the PIN itself");
+    }
     return c;
 }
 

@@ -17,9 +17,14 @@ struct DeviceConfig {
     std::vector<std::string> languages;  // offered on the welcome screen; first is the default
     int idle_timeout_ms = 60'000;
     int thank_you_ms = 6'000;
+    // The mischief rule (docs/store.md): a response with the same answers as the previous
+    // one to its survey, started at most this long after that one finished, is flagged.
+    // 0 turns the rule off.
+    int repeat_window_ms = 20'000;
     std::filesystem::path surveys_dir;
     std::filesystem::path texts_dir;
     std::filesystem::path data_dir;
+    std::string pin_hash;                // [coordinator] pin_hash; empty: no coordinator screen
 
     std::filesystem::path database() const { return data_dir / "kohtaamo.sqlite"; }
 };

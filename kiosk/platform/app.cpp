@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,16 @@ constexpr const char* kFontBold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-B
 
 // Always in the atlas: ASCII and Latin-1 (any config error message, Finnish and Swedish
 // letters), and the arrows and dots the widgets draw.
-const ImWchar kBaseRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2039, 0x203A, 0};
+const ImWchar kBaseRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2039, 0x203A, 0x232B, 0x232B, 0};
+
+// Set by SIGTERM/SIGINT: the only quit request a full-screen kiosk obeys besides the
+// coordinator's Quit button (a window manager's close request is ignored there).
+volatile std::sig_atomic_t g_signalled = 0;
+void (*g_sdl_handler[NSIG])(int) = {};
+void on_signal(int sig) {
+    g_signalled = 1;
+    if (g_sdl_handler[sig] && g_sdl_handler[sig] != SIG_DFL && g_sdl_handler[sig] != SIG_IGN) g_sdl_handler[sig](sig);
+}
 }  // namespace
 
 App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(clock) {
@@ -35,6 +45,13 @@ App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(cl
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
         throw std::runtime_error(std::string("SDL could not start: ") + SDL_GetError());
 
+    // SDL turns SIGINT/SIGTERM into SDL_QUIT; chain a handler that remembers it was a signal.
+    for (int sig : {SIGINT, SIGTERM}) {
+        auto previous = std::signal(sig, on_signal);
+        if (previous != on_signal) g_sdl_handler[sig] = previous;
+    }
+    wake_event_ = SDL_RegisterEvents(1);
+
     Uint32 flags = SDL_WINDOW_ALLOW_HIGHDPI | (options_.headless ? SDL_WINDOW_HIDDEN : SDL_WINDOW_RESIZABLE);
     if (options_.fullscreen) flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
     window_ = SDL_CreateWindow("Kohtaamo", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, options_.width,
@@ -44,7 +61,12 @@ App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(cl
     renderer_ = SDL_CreateRenderer(window_, -1, software ? SDL_RENDERER_SOFTWARE : SDL_RENDERER_ACCELERATED);
     if (!renderer_ && !software) renderer_ = SDL_CreateRenderer(window_, -1, SDL_RENDERER_SOFTWARE);
     if (!renderer_) throw std::runtime_error(std::string("cannot create a renderer: ") + SDL_GetError());
-    if (options_.fullscreen) SDL_ShowCursor(SDL_DISABLE);
+    if (options_.fullscreen) {
+        SDL_ShowCursor(SDL_DISABLE);
+        // Keep the window manager's shortcuts (Alt+Tab, Super) away from the kiosk.
+        SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
+        SDL_SetWindowKeyboardGrab(window_, SDL_TRUE);
+    }
 
     const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
     driver_waits_ = driver == "x11" || driver == "wayland" || driver == "windows" || driver == "cocoa";
@@ -121,7 +143,9 @@ void App::layout() {
 
 void App::handle(const SDL_Event& e, Scene& scene) {
     if (e.type == SDL_QUIT) {
-        quit_ = true;
+        // Full screen is kiosk mode: only a signal (system shutdown) or the coordinator's
+        // Quit ends it, not a close request from the window manager or a keyboard.
+        if (!options_.fullscreen || g_signalled) quit_ = true;
         return;
     }
     if (e.type == SDL_WINDOWEVENT) {
@@ -186,6 +210,12 @@ void App::frame(Scene& scene) {
     SDL_RenderPresent(renderer_);
 }
 
+void App::wake() const {
+    SDL_Event e{};
+    e.type = wake_event_;
+    SDL_PushEvent(&e);
+}
+
 void App::settle(Scene& scene) {
     frames_pending_ = std::max(frames_pending_, input_.frames_needed() + 2);
     for (int guard = 0; guard < 64 && (frames_pending_ > 0 || input_.frames_needed() > 0); ++guard) frame(scene);
@@ -213,6 +243,8 @@ int App::run(Scene& scene) {
             timeout = 0;
         } else if (scene.animating()) {
             timeout = 33;  // ~30 frames per second while something moves
+        } else if (input_.pointer_down()) {
+            timeout = 100;  // a finger held still: frames for hold gestures (staff corner)
         } else if (auto d = scene.deadline()) {
             timeout = static_cast<int>(std::clamp<std::int64_t>(*d - now, 0, 60'000));
         }
@@ -222,7 +254,7 @@ int App::run(Scene& scene) {
             while (SDL_PollEvent(&e)) handle(e, scene);
         }
         if (scene.tick()) frames_pending_ = std::max(frames_pending_, 2);
-        if (frames_pending_ > 0 || input_.frames_needed() > 0 || scene.animating()) {
+        if (frames_pending_ > 0 || input_.frames_needed() > 0 || scene.animating() || input_.pointer_down()) {
             render(scene);
             SDL_RenderPresent(renderer_);
             if (frames_pending_ > 0) --frames_pending_;

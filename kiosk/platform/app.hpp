@@ -79,6 +79,8 @@ public:
     const ui::Registry& registry() const { return registry_; }
     // Writes the last drawn frame as PNG; throws on failure.
     void screenshot(const std::filesystem::path& png);
+    // Wakes the loop from any thread (posts an SDL user event).
+    void wake() const;
     // Emoji pictures, for checking that every survey icon has one.
     EmojiPictures& emoji() { return *emoji_; }
 
@@ -110,6 +112,7 @@ private:
     bool quit_ = false;
     float dpi_ = 0;
     bool driver_waits_ = false;
+    Uint32 wake_event_ = 0;
     ImVector<ImWchar> glyph_ranges_;  // the video driver can sleep until an event comes
 };
 

@@ -20,6 +20,11 @@ public:
     bool handle(const SDL_Event& e, int window_w, int window_h);
     // Queues a press and a release at (x, y) (replay, tests).
     void tap(float x, float y);
+    // Queues a press only / a release only (replay's hold).
+    void press(float x, float y) { queue_.push_back({x, y, true}); }
+    void release(float x, float y) { queue_.push_back({x, y, false}); }
+    // A finger or the mouse button is down now.
+    bool pointer_down() const { return current_.down; }
     // Applies the next pointer state to ImGuiIO; call once per frame before NewFrame().
     void apply(ImGuiIO& io);
     // Frames still needed to deliver what is queued (and clear the pointer afterwards).

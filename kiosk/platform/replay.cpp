@@ -1,5 +1,6 @@
 #include "replay.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -52,6 +53,9 @@ std::vector<ReplayStep> parse_replay(const std::filesystem::path& file) {
                 s.kind = ReplayStep::TapAt;
                 if (!(in >> s.x >> s.y)) throw fail("tap needs \"text\" or X Y");
             }
+        } else if (verb == "hold") {
+            s.kind = ReplayStep::Hold;
+            if (!(in >> s.x >> s.y >> s.ms) || s.ms < 0) throw fail("hold needs X Y and milliseconds");
         } else if (verb == "wait" || verb == "advance") {
             s.kind = verb == "wait" ? ReplayStep::Wait : ReplayStep::Advance;
             if (!(in >> s.ms) || s.ms < 0) throw fail(verb + " needs milliseconds (a whole number >= 0)");
@@ -62,7 +66,7 @@ std::vector<ReplayStep> parse_replay(const std::filesystem::path& file) {
             s.kind = ReplayStep::Screenshot;
             if (!(in >> s.text)) throw fail("screenshot needs a file name");
         } else {
-            throw fail("unknown step \"" + verb + "\" (expected tap, wait, advance, expect, expect-not, screenshot)");
+            throw fail("unknown step \"" + verb + "\" (expected tap, hold, wait, advance, expect, expect-not, screenshot)");
         }
         if (!at_end(in)) throw fail("unexpected text after the step");
         steps.push_back(s);
@@ -104,6 +108,17 @@ void run_replay(const std::filesystem::path& file, const std::vector<ReplayStep>
             case ReplayStep::TapAt:
                 app.input().tap(s.x, s.y);
                 scene.input();
+                app.settle(scene);
+                break;
+            case ReplayStep::Hold:
+                app.input().press(s.x, s.y);
+                scene.input();
+                app.settle(scene);
+                for (long held = 0; held < s.ms; held += 100) {
+                    clock.advance(std::min(100L, s.ms - held));
+                    app.frame(scene);
+                }
+                app.input().release(s.x, s.y);
                 app.settle(scene);
                 break;
             case ReplayStep::Wait: {

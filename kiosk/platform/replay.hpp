@@ -3,6 +3,7 @@
 //
 //   tap "Suomi"        press and release on the visible button whose text is exactly this
 //   tap 640 400        press and release at a window position
+//   hold 20 20 3500    press at a position, keep the finger there 3.5 s (kiosk clock), release
 //   wait 500           let 500 ms pass (real time; the app keeps running)
 //   advance 61000      move the kiosk's clock 61 s on without sleeping
 //   expect "Kiitos!"   fail unless a visible text contains this now
@@ -27,7 +28,7 @@ public:
 };
 
 struct ReplayStep {
-    enum Kind { TapText, TapAt, Wait, Advance, Expect, ExpectNot, Screenshot } kind;
+    enum Kind { TapText, TapAt, Hold, Wait, Advance, Expect, ExpectNot, Screenshot } kind;
     std::string text;
     float x = 0, y = 0;
     long ms = 0;

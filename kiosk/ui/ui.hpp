@@ -16,13 +16,17 @@
 #include <imgui.h>
 
 #include "config.hpp"
+#include "coordinator.hpp"
 #include "session.hpp"
 
 namespace kohtaamo::ui {
 
 // Something a screen asks the session to do.
 struct Action {
-    enum Kind { None, Language, Survey, Answer, Toggle, Next, Back } kind = None;
+    enum Kind {
+        None, Language, Survey, Answer, Toggle, Next, Back,  // the visitor
+        OpenStaff, Digit, Erase, PinOk, Close, Export, Quit  // the coordinator
+    } kind = None;
     std::string value;
     explicit operator bool() const { return kind != None; }
 };
@@ -138,6 +142,27 @@ double thanks_animation_seconds();
 // Shown instead of the kiosk when the config is broken (staff read it). Texts are fixed
 // here, in three languages, because the catalogue itself may be what is broken.
 bool config_error_screen(const Frame& f, const std::string& message);
+// A hidden target in the top-left corner of the welcome screen: held for 3 s it opens
+// the coordinator's PIN screen. Not tappable by replay text (use `hold X Y MS`).
+bool staff_corner(const Frame& f);
+
+// The PIN pad. `entered` digits show as dots; `message` (wrong PIN, locked) above them.
+struct PinView {
+    int entered = 0;
+    std::string message;
+    bool locked = false;
+};
+Action pin_screen(const Frame& f, const PinView& v);
+
+// The coordinator's screen: the numbers, sync state, Export, Close and Quit.
+struct StaffView {
+    const CoordinatorStats& stats;
+    const std::vector<Survey>& surveys;
+    std::string export_message;  // result or error of the last export; "" = none
+    double export_progress = -1;  // 0..1 while an export runs; -1 otherwise
+};
+Action staff_screen(const Frame& f, const StaffView& v);
+
 // The top-level: the screen for the session's state.
 Action draw(const Frame& f, const View& v, const std::vector<std::string>& languages);
 

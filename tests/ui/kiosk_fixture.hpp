@@ -17,10 +17,11 @@ struct Kiosk {
     Catalog texts = Catalog::load(config.texts_dir, config.languages);
     Store store{dir / "k.sqlite", clock.wall_ms()};
     Session session{config, surveys, store, clock};
-    KioskScene scene{session, config, texts, clock};
+    KioskScene scene;
     platform::App app;
 
-    explicit Kiosk(int w = 1280, int h = 800) : app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys)}, clock) {
+    explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {})
+        : scene(session, store, config, texts, clock, std::move(ec)), app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys)}, clock) {
         app.settle(scene);
     }
 

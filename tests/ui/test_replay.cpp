@@ -135,3 +135,30 @@ TEST_CASE("the version and help flags answer without opening a window") {
     CHECK(h.exit_code == 0);
     CHECK_THAT(h.out, Catch::Contains("--replay") && Catch::Contains("--headless") && Catch::Contains("--data"));
 }
+
+TEST_CASE("the coordinator's corner, PIN lock-out and numbers work on the real app") {
+    TempDir dir;
+    auto r = kiosk(dir, script("coordinator.txt"));
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    // The failed attempts are logged (without the PIN).
+    CHECK_THAT(r.err, Catch::Contains("wrong coordinator PIN (3 in a row)"));
+    CHECK(r.err.find("1234") == std::string::npos);
+}
+
+TEST_CASE("a PIN hash is made on the command line and a plain PIN in the config is refused") {
+    TempDir dir;
+    write_file(dir / "pin.txt", "4321\n");
+    auto h = run_program({"/bin/sh", "-c", std::string(KOHTAAMO_BIN) + " --hash-pin < " + (dir / "pin.txt").string()});
+    CHECK(h.exit_code == 0);
+    CHECK_THAT(h.out, Catch::StartsWith("$argon2id$"));
+    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    std::string cfg = read_file(dir / "config" / "kiosk.toml");
+    const auto at = cfg.find("pin_hash = \"");
+    REQUIRE(at != std::string::npos);
+    cfg.replace(at, cfg.find('\n', at) - at, "pin_hash = \"2580\"");
+    write_file(dir / "config" / "kiosk.toml", cfg);
+    auto r = run_program({KOHTAAMO_BIN, "--check-config", "--config", (dir / "config" / "kiosk.toml").string()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("kiosk.toml:") && Catch::Contains("coordinator.pin_hash must be a hash"));
+}

@@ -1,0 +1,81 @@
+#include "coordinator.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <stdexcept>
+
+#include <sodium.h>
+
+#include "clock.hpp"
+#include "sqlite.hpp"
+
+namespace kohtaamo {
+
+std::string hash_pin(const std::string& pin) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium could not start");
+    char out[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(out, pin.data(), pin.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        throw std::runtime_error("out of memory while hashing the PIN");
+    return out;
+}
+
+PinLock::Result PinLock::verify(const std::string& pin, std::int64_t now) {
+    if (!configured() || locked_for(now) > 0) return Result::Locked;
+    if (sodium_init() < 0) return Result::Locked;
+    if (crypto_pwhash_str_verify(hash_.c_str(), pin.data(), pin.size()) == 0) {
+        failures_ = 0;
+        return Result::Ok;
+    }
+    ++failures_;
+    if (failures_ >= kFreeTries) {
+        const int doublings = std::min(failures_ - kFreeTries, 20);
+        locked_until_ = now + std::min(kMaxLockMs, kFirstLockMs << doublings);
+    }
+    return Result::Wrong;
+}
+
+std::int64_t PinLock::locked_for(std::int64_t now) const { return std::max<std::int64_t>(0, locked_until_ - now); }
+
+namespace {
+// The device's local midnight of the day `now` falls on, as an ISO 8601 UTC string (the
+// stored timestamps are UTC text, which compares in time order).
+std::string local_midnight_utc(std::int64_t now_ms) {
+    std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+    std::tm local{};
+    localtime_r(&t, &local);
+    local.tm_hour = local.tm_min = local.tm_sec = 0;
+    local.tm_isdst = -1;
+    return iso8601_utc(static_cast<std::int64_t>(std::mktime(&local)) * 1000);
+}
+}  // namespace
+
+CoordinatorStats read_stats(sqlite3* db, std::int64_t now_wall_ms, const std::vector<std::string>& survey_order) {
+    CoordinatorStats st;
+    Statement counts(db,
+                     "SELECT survey_id, sum(started_at >= ?), count(*), sum(status = 'abandoned'), sum(flagged)"
+                     " FROM responses WHERE status != 'in_progress' GROUP BY survey_id");
+    counts.bind(1, local_midnight_utc(now_wall_ms));
+    for (const auto& id : survey_order) st.surveys.push_back(SurveyCounts{id});
+    while (counts.step()) {
+        SurveyCounts c{counts.text(0), static_cast<int>(counts.integer(1)), static_cast<int>(counts.integer(2)),
+                       static_cast<int>(counts.integer(3)), static_cast<int>(counts.integer(4))};
+        auto it = std::find_if(st.surveys.begin(), st.surveys.end(),
+                               [&](const SurveyCounts& s) { return s.survey_id == c.survey_id; });
+        if (it != st.surveys.end()) *it = c; else st.surveys.push_back(c);
+    }
+    // The sync columns and table exist from schema step 3 on (sync/uploader.cpp).
+    Statement pending(db, "SELECT count(*) FROM responses WHERE status != 'in_progress' AND synced_at IS NULL");
+    if (pending.step()) st.pending_sync = static_cast<int>(pending.integer(0));
+    Statement state(db, "SELECT key, value FROM sync_state");
+    while (state.step()) {
+        const std::string key = state.text(0);
+        if (key == "state") st.sync_state = state.text(1);
+        else if (key == "last_success_at") st.last_success_at = state.text(1);
+        else if (key == "last_error") st.last_error = state.text(1);
+        else if (key == "auth_failed") st.auth_failed = state.text(1) == "1" || state.text(1) == "true";
+    }
+    return st;
+}
+
+}  // namespace kohtaamo

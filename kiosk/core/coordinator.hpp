@@ -1,0 +1,70 @@
+// coordinator.hpp — what the coordinator's screen needs from the core: the PIN lock and
+// the day's numbers. No UI here.
+//
+// PIN lock state machine (PinLock):
+//
+//   Open ──verify(right)──► Open            (failures reset to 0)
+//   Open ──verify(wrong)──► Open            (failures 1, 2)
+//   Open ──verify(wrong, 3rd in a row)──► Locked for 30 s
+//   Locked ──time passes──► Open; the next wrong PIN locks again, each time twice as
+//                           long (30 s, 60 s, 120 s … at most 1 h); a right PIN resets.
+//   While Locked verify() refuses without checking the PIN.
+//
+// The PIN is never stored: the config holds an Argon2id hash (libsodium crypto_pwhash_str,
+// made by `kohtaamo --hash-pin`), and verification is deliberately slow.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace kohtaamo {
+
+// Argon2id hash of `pin` for the config (crypto_pwhash_str, interactive limits).
+std::string hash_pin(const std::string& pin);
+
+class PinLock {
+public:
+    static constexpr int kFreeTries = 3;
+    static constexpr std::int64_t kFirstLockMs = 30'000;
+    static constexpr std::int64_t kMaxLockMs = 3'600'000;
+
+    explicit PinLock(std::string pin_hash) : hash_(std::move(pin_hash)) {}
+    bool configured() const { return !hash_.empty(); }
+
+    enum class Result { Ok, Wrong, Locked };
+    Result verify(const std::string& pin, std::int64_t now_mono_ms);
+    // Milliseconds until the lock opens (0 when open).
+    std::int64_t locked_for(std::int64_t now_mono_ms) const;
+    int failures() const { return failures_; }
+
+private:
+    std::string hash_;
+    int failures_ = 0;
+    std::int64_t locked_until_ = 0;
+};
+
+struct SurveyCounts {
+    std::string survey_id;
+    int today = 0;      // responses started today (the device's local day)
+    int total = 0;
+    int abandoned = 0;  // of total
+    int flagged = 0;    // of total (the mischief rule)
+};
+
+struct CoordinatorStats {
+    std::vector<SurveyCounts> surveys;
+    int pending_sync = 0;         // finished responses the collector has not acknowledged
+    std::string sync_state;       // the uploader's last state ("" = never ran / sync off)
+    std::string last_success_at;  // ISO 8601 UTC
+    std::string last_error;
+    bool auth_failed = false;
+};
+
+// Reads the numbers from the kiosk's database (the uploader writes its state there too).
+// `survey_order` lists the configured surveys first, in order; others follow.
+CoordinatorStats read_stats(sqlite3* db, std::int64_t now_wall_ms, const std::vector<std::string>& survey_order);
+
+}  // namespace kohtaamo

@@ -1,0 +1,94 @@
+// screen_staff.cpp — the coordinator's screen: responses today and in total per survey,
+// the abandoned share, sync state, Export to a USB stick with progress, Close and Quit.
+#include <cstdio>
+
+#include "ui.hpp"
+
+namespace kohtaamo::ui {
+
+namespace {
+std::string percent(int part, int whole) {
+    if (whole == 0) return "–";
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%d %%", (part * 100 + whole / 2) / whole);
+    return buf;
+}
+// ISO 8601 UTC → "2026-11-25 19:55 UTC" (short enough for a table cell).
+std::string when(const std::string& iso) {
+    if (iso.size() < 16) return iso;
+    return iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
+}
+}  // namespace
+
+Action staff_screen(const Frame& f, const StaffView& v) {
+    const Metrics& m = f.m;
+    Action act;
+    float y = m.pad;
+    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("staff_title"));
+    y += m.pad;
+
+    // The numbers: one row per survey.
+    const float x0 = m.pad * 2, x_today = m.width * 0.36f, x_total = m.width * 0.53f, x_aband = m.width * 0.7f;
+    const float row = m.small * 1.5f;
+    text(f, f.fonts.small, m.small, ImVec2(x_today, y), colour::kMuted, f.t("staff_today"));
+    text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kMuted, f.t("staff_total"));
+    text(f, f.fonts.small, m.small, ImVec2(x_aband, y), colour::kMuted, f.t("staff_abandoned"));
+    y += row;
+    for (const auto& c : v.stats.surveys) {
+        std::string title = c.survey_id;
+        for (const auto& s : v.surveys)
+            if (s.id == c.survey_id) title = s.title.at(f.lang);
+        text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, title);
+        text(f, f.fonts.small, m.small, ImVec2(x_today, y), colour::kText, std::to_string(c.today));
+        text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kText, std::to_string(c.total));
+        text(f, f.fonts.small, m.small, ImVec2(x_aband, y), colour::kText, percent(c.abandoned, c.total));
+        y += row;
+    }
+    y += m.pad;
+
+    // Sync.
+    std::string sync;
+    if (v.stats.auth_failed) sync = f.t("staff_sync_auth");
+    else if (v.stats.sync_state.empty() || v.stats.sync_state == "off") sync = f.t("staff_sync_off");
+    else sync = f.t("staff_sync_pending") + " " + std::to_string(v.stats.pending_sync) + " · " + f.t("staff_sync_last") +
+                " " + (v.stats.last_success_at.empty() ? f.t("staff_sync_never") : when(v.stats.last_success_at));
+    text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, sync, m.width - 2 * x0);
+    y += row;
+    if (!v.stats.last_error.empty() && !v.stats.auth_failed) {
+        text(f, f.fonts.small, m.small * 0.9f, ImVec2(x0, y), colour::kMuted, v.stats.last_error, m.width - 2 * x0);
+        y += row;
+    }
+
+    // Export: a progress bar while it runs, then its result.
+    const float bar_y = m.height - m.min_target - m.pad * 1.5f;
+    if (v.export_progress >= 0) {
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        ImVec2 p0(x0, bar_y - m.pad - m.font), p1(m.width - x0, bar_y - m.pad);
+        dl->AddRectFilled(p0, p1, colour::rgb(colour::kSecondary), m.pad * 0.5f);
+        dl->AddRectFilled(p0, ImVec2(p0.x + (p1.x - p0.x) * static_cast<float>(v.export_progress), p1.y),
+                          colour::rgb(colour::kPrimary), m.pad * 0.5f);
+        text(f, f.fonts.small, m.small, ImVec2(x0, p0.y - row), colour::kText, f.t("staff_exporting"));
+    } else if (!v.export_message.empty()) {
+        text(f, f.fonts.small, m.small, ImVec2(x0, bar_y - m.pad - row * 2), colour::kText, v.export_message,
+             m.width - 2 * x0);
+    }
+
+    // The bottom bar: Close (back to the kiosk), Export, Quit (leaves the program).
+    float w = (m.width - m.pad * 5) / 3;
+    ImVec2 b0(m.pad * 1.5f, bar_y);
+    if (button(f, "close", b0, ImVec2(b0.x + w, b0.y + m.min_target), f.t("staff_close"), colour::kSecondary,
+               colour::kEdge, colour::kText, Arrow::Back))
+        act = {Action::Close, ""};
+    ImVec2 b1(b0.x + w + m.pad, bar_y);
+    if (button(f, "export", b1, ImVec2(b1.x + w, b1.y + m.min_target), f.t("staff_export"), colour::kPrimary,
+               colour::kPrimaryDown, colour::kOnPrimary) &&
+        v.export_progress < 0)
+        act = {Action::Export, ""};
+    ImVec2 b2(b1.x + w + m.pad, bar_y);
+    if (button(f, "quit", b2, ImVec2(b2.x + w, b2.y + m.min_target), f.t("staff_quit"), colour::kSecondary,
+               colour::kEdge, colour::kText))
+        act = {Action::Quit, ""};
+    return act;
+}
+
+}  // namespace kohtaamo::ui
