@@ -123,13 +123,13 @@ void Session::advance() {
         screen_since_ms_ = clock_.mono_ms();
         return;
     }
-    if (saved_any_) store_.finish(header_.id, ResponseStatus::Complete, clock_.wall_ms());
+    if (saved_any_) store_.finish(header_.id, ResponseStatus::Complete, clock_.wall_ms(), config_.repeat_window_ms);
     enter(Screen::ThankYou);
 }
 
 void Session::abandon() {
     if (screen_ == Screen::Question && saved_any_)
-        store_.finish(header_.id, ResponseStatus::Abandoned, clock_.wall_ms());
+        store_.finish(header_.id, ResponseStatus::Abandoned, clock_.wall_ms(), config_.repeat_window_ms);
     saved_any_ = false;
     survey_ = nullptr;
     answers_.clear();

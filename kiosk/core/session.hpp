@@ -26,6 +26,8 @@
 //  2. A response row exists only once it has an answer; leaving a survey (back out of
 //     it, idle timeout) finishes it as abandoned.
 //  3. Time comes only from the Clock, so replays can advance it.
+//  4. Finishing a response (complete or abandoned) applies the mischief rule in the same
+//     transaction (Store::finish with config.repeat_window_ms; docs/store.md).
 #pragma once
 #include <cstdint>
 #include <map>

@@ -5,6 +5,9 @@
 #include "sqlite.hpp"
 #include "uuid.hpp"
 
+#include <utility>
+#include <vector>
+
 namespace kohtaamo {
 
 const char* to_string(ResponseStatus s) {
@@ -110,14 +113,47 @@ void Store::save_answer(const ResponseHeader& r, const std::string& question_id,
     }
 }
 
-void Store::finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms) {
+bool Store::finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms,
+                   std::int64_t repeat_window_ms) {
     if (status == ResponseStatus::InProgress) throw StoreError("store: finish() needs complete or abandoned");
     try {
+        Transaction tx(db_);
         Statement s(db_, "UPDATE responses SET status = ?, finished_at = ? WHERE id = ? AND status = 'in_progress'");
         s.bind(1, to_string(status)).bind(2, iso8601_utc(at_ms)).bind(3, response_id).run();
+        if (sqlite3_changes(db_) == 0) return false;  // no such row, or finished already
+        const bool flag = repeat_window_ms > 0 && repeats_previous(response_id, repeat_window_ms);
+        if (flag) Statement(db_, "UPDATE responses SET flagged = 1 WHERE id = ?").bind(1, response_id).run();
+        tx.commit();
+        return flag;
     } catch (const SqliteError& e) {
         throw StoreError("store: " + path_.string() + ": cannot finish the response: " + e.what());
     }
+}
+
+// The mischief rule's test (docs/store.md): the response started last before this one, to
+// the same survey, finished at most `window_ms` before this one started, with exactly the
+// same set of (question, value) answers.
+bool Store::repeats_previous(const std::string& response_id, std::int64_t window_ms) {
+    Statement prev(db_,
+                   "SELECT p.id, CAST(round((julianday(r.started_at) - julianday(p.finished_at)) * 86400000.0) AS INTEGER)"
+                   "  FROM responses r JOIN responses p"
+                   "    ON p.survey_id = r.survey_id AND p.id != r.id AND p.started_at <= r.started_at"
+                   " WHERE r.id = ? AND p.finished_at IS NOT NULL"
+                   " ORDER BY p.started_at DESC, p.rowid DESC LIMIT 1");
+    prev.bind(1, response_id);
+    if (!prev.step()) return false;
+    const std::string previous = prev.text(0);
+    const std::int64_t gap_ms = prev.integer(1);
+    if (gap_ms < 0 || gap_ms > window_ms) return false;
+    Statement answers(db_, "SELECT question_id, value FROM answers WHERE response_id = ? ORDER BY question_id, value");
+    auto answers_of = [&](const std::string& id) {
+        std::vector<std::pair<std::string, std::string>> out;
+        answers.bind(1, id);
+        while (answers.step()) out.emplace_back(answers.text(0), answers.text(1));
+        answers.reset();
+        return out;
+    };
+    return answers_of(previous) == answers_of(response_id);
 }
 
 }  // namespace kohtaamo

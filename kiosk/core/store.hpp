@@ -68,8 +68,15 @@ public:
     void save_answer(const ResponseHeader& r, const std::string& question_id,
                      const std::vector<std::string>& values, std::int64_t at_ms);
     // Marks an in-progress response complete or abandoned and commits. Does nothing for a
-    // response that has no row (no answer given).
-    void finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms);
+    // response that has no row (no answer given), or one already finished.
+    //
+    // The mischief rule (docs/store.md), in the same transaction: with repeat_window_ms > 0
+    // the response is flagged (responses.flagged = 1) when the previous response to the
+    // same survey (the one started last before it) has exactly the same answers and
+    // finished at most repeat_window_ms before this one started. Flagged responses are
+    // kept like any other. Returns true when it flagged this one.
+    bool finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms,
+                std::int64_t repeat_window_ms = 0);
 
     // Number of responses the startup recovery marked abandoned.
     int recovered() const { return recovered_; }
@@ -84,6 +91,7 @@ public:
 
 private:
     void migrate();
+    bool repeats_previous(const std::string& response_id, std::int64_t window_ms);
     std::filesystem::path path_;
     sqlite3* db_ = nullptr;
     int recovered_ = 0;

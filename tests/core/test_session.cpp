@@ -127,3 +127,38 @@ TEST_CASE_METHOD(Fixture, "values a question does not offer are refused") {
     CHECK_THROWS(session.answer("7"));
     CHECK(rows("SELECT count(*) FROM answers") == Rows{{"0"}});
 }
+
+TEST_CASE_METHOD(Fixture, "a child who runs through the same answers again and again is flagged after the first time") {
+    REQUIRE(config.repeat_window_ms == 20'000);
+    // feeling, then skip the pictures, then age; the thank-you screen ends by itself.
+    auto child = [&](const std::string& feeling, const std::string& age) {
+        session.choose_language("fi");
+        session.choose_survey("child");
+        session.answer(feeling);
+        wait(Session::kAdvanceMs);
+        session.next();
+        session.answer(age);
+        wait(Session::kAdvanceMs);
+        REQUIRE(session.screen() == Screen::ThankYou);
+        wait(config.thank_you_ms);
+        REQUIRE(session.screen() == Screen::Welcome);
+    };
+    child("5", "3-5");
+    child("5", "3-5");
+    child("5", "3-5");
+    wait(30'000);  // half a minute with nobody at the kiosk
+    child("5", "3-5");
+    child("1", "3-5");
+    // Backing out after one tap, over and over, is caught too.
+    for (int i = 0; i < 3; ++i) {
+        session.choose_language("fi");
+        session.choose_survey("child");
+        session.answer("1");
+        session.back();
+        session.back();
+        REQUIRE(session.screen() == Screen::Welcome);
+    }
+    CHECK(rows("SELECT status, flagged FROM responses ORDER BY started_at") ==
+          Rows{{"complete", "0"}, {"complete", "1"}, {"complete", "1"}, {"complete", "0"}, {"complete", "0"},
+               {"abandoned", "0"}, {"abandoned", "1"}, {"abandoned", "1"}});
+}

@@ -139,3 +139,75 @@ TEST_CASE("a full disk fails the save loudly, keeps what was saved, and recovers
     store.save_answer(header("r2"), "feeling", {"2"}, T0 + 2);
     CHECK(query(file, "SELECT id FROM responses ORDER BY id") == Rows{{"r1"}, {"r2"}});
 }
+
+// The mischief rule (docs/store.md): a response with the same answers as the previous one
+// to its survey, started within the window after that one finished, is flagged, not dropped.
+namespace {
+struct Walk {
+    std::string id;
+    std::int64_t started_ms;
+    std::vector<std::pair<std::string, std::string>> answers;  // question, value
+    std::int64_t finished_ms;
+    std::string survey = "child";
+    ResponseStatus status = ResponseStatus::Complete;
+};
+bool walk(Store& store, const Walk& w, std::int64_t window_ms = 20'000) {
+    ResponseHeader h{w.id, w.survey, 1, "fi", "site-a", "", w.started_ms};
+    for (const auto& [q, v] : w.answers) store.save_answer(h, q, {v}, w.started_ms + 1000);
+    return store.finish(w.id, w.status, w.finished_ms, window_ms);
+}
+const std::vector<std::pair<std::string, std::string>> kSame = {{"feeling", "5"}, {"age", "3-5"}};
+}  // namespace
+
+TEST_CASE("forty identical responses in a row count once: one kept plain, 39 flagged") {
+    TempDir dir;
+    Store store(dir / "k.sqlite", T0);
+    int flagged = 0;
+    for (int i = 0; i < 40; ++i) {
+        // Each takes 3 s and the next starts 7 s after the last one finished.
+        const std::int64_t start = T0 + i * 10'000;
+        flagged += walk(store, {"r" + std::to_string(100 + i), start, kSame, start + 3000}) ? 1 : 0;
+    }
+    CHECK(flagged == 39);
+    CHECK(query(dir / "k.sqlite", "SELECT flagged, count(*) FROM responses GROUP BY flagged ORDER BY flagged") ==
+          Rows{{"0", "1"}, {"1", "39"}});
+    CHECK(query(dir / "k.sqlite", "SELECT id FROM responses WHERE flagged = 0") == Rows{{"r100"}});
+    // Flagged responses keep their status and answers: nothing is dropped.
+    CHECK(query(dir / "k.sqlite", "SELECT status, count(*) FROM responses GROUP BY status") == Rows{{"complete", "40"}});
+    CHECK(query(dir / "k.sqlite", "SELECT count(*) FROM answers") == Rows{{"80"}});
+}
+
+TEST_CASE("the mischief rule flags only identical answers within the window, compared with the previous response") {
+    TempDir dir;
+    Store store(dir / "k.sqlite", T0);
+    const std::int64_t W = 20'000;
+    std::int64_t t = T0;
+    auto next = [&](const std::string& id, std::int64_t gap_ms, const std::vector<std::pair<std::string, std::string>>& a,
+                    const std::string& survey = "child", ResponseStatus status = ResponseStatus::Complete) {
+        t += gap_ms;  // from the previous finish to this start
+        const std::int64_t start = t;
+        t += 5000;    // five seconds to answer
+        return walk(store, {id, start, a, t, survey, status}, W);
+    };
+    CHECK_FALSE(next("a", 0, kSame));                               // the first: nothing to compare with
+    CHECK(next("b", W, kSame));                                     // exactly at the window: flagged
+    CHECK_FALSE(next("c", W + 1, kSame));                           // 1 ms slower: a new visitor
+    CHECK_FALSE(next("d", 1000, {{"feeling", "4"}, {"age", "3-5"}}));  // quick but a different answer
+    CHECK_FALSE(next("e", 1000, {{"feeling", "4"}}));               // a subset is not the same
+    CHECK(next("f", 1000, {{"feeling", "4"}}, "child", ResponseStatus::Abandoned));  // abandoned ones count too
+    CHECK_FALSE(next("g", 1000, {{"welcome", "4"}}, "family"));     // another survey: its own previous (none)
+    CHECK(next("h", 1000, {{"feeling", "4"}}));                     // compared with f, the previous child response
+    CHECK(query(dir / "k.sqlite", "SELECT id FROM responses WHERE flagged = 1 ORDER BY started_at") ==
+          Rows{{"b"}, {"f"}, {"h"}});
+    // Finishing again changes nothing, and never unflags.
+    CHECK_FALSE(store.finish("h", ResponseStatus::Abandoned, t + 1, W));
+    CHECK(query(dir / "k.sqlite", "SELECT status, flagged FROM responses WHERE id = 'h'") == Rows{{"complete", "1"}});
+}
+
+TEST_CASE("a repeat window of 0 turns the mischief rule off") {
+    TempDir dir;
+    Store store(dir / "k.sqlite", T0);
+    CHECK_FALSE(walk(store, {"a", T0, kSame, T0 + 1000}, 0));
+    CHECK_FALSE(walk(store, {"b", T0 + 1000, kSame, T0 + 2000}, 0));
+    CHECK(query(dir / "k.sqlite", "SELECT sum(flagged) FROM responses") == Rows{{"0"}});
+}

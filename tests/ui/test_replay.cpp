@@ -67,6 +67,20 @@ TEST_CASE("back, replace, skip and a second survey leave exactly the answers giv
           Rows{{"child", "feeling", "4"}, {"family", "welcome", "4"}, {"family", "visits", "weekly"}});
 }
 
+TEST_CASE("the same answers over and over in quick succession are flagged, not dropped") {
+    TempDir dir;
+    auto r = kiosk(dir, script("mischief.txt"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto db = dir / "data" / "kohtaamo.sqlite";
+    CHECK(query(db, "SELECT status, flagged FROM responses ORDER BY started_at") ==
+          Rows{{"complete", "0"}, {"complete", "1"}, {"complete", "1"}, {"complete", "0"}, {"complete", "0"}});
+    CHECK(query(db, "SELECT r.flagged, a.question_id, a.value, count(*) FROM answers a "
+                    "JOIN responses r ON r.id = a.response_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3") ==
+          Rows{{"0", "age", "3-5", "3"}, {"0", "feeling", "2", "1"}, {"0", "feeling", "5", "2"},
+               {"1", "age", "3-5", "2"}, {"1", "feeling", "5", "2"}});
+}
+
 TEST_CASE("the same walk works at every supported screen size") {
     for (const std::string size : {"800x480", "1920x1080", "1080x1920"}) {
         DYNAMIC_SECTION("size " << size) {
