@@ -51,6 +51,7 @@ std::string Survey::all_text() const {
         add(q.text);
         for (const auto& c : q.choices) add(c.text);
     }
+    if (yearclock) out += yearclock->all_text();
     return out;
 }
 
@@ -69,6 +70,8 @@ static std::string icon(const TomlReader& r, const toml::table& t, const std::st
     return v;
 }
 
+std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where) { return icon(r, t, where); }
+
 static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const std::string& where) {
     std::string kind = r.string(t, "kind", where);
     if (kind == "smiley") return QuestionKind::Smiley;
@@ -81,7 +84,12 @@ static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const 
 Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages) {
     TomlReader r(file);
     const toml::table& root = r.root();
-    r.only_keys(root, {"id", "version", "icon", "title", "questions"}, "");
+    // kind = "questions" (the default) or "yearclock" (the participation year-clock).
+    const std::string kind = r.optional_string(root, "kind", "").value_or("questions");
+    if (kind != "questions" && kind != "yearclock")
+        r.fail(root.get("kind"), "unknown survey kind \"" + kind + "\" (expected questions or yearclock)");
+    if (kind == "yearclock") yearclock_only_keys(r);
+    else r.only_keys(root, {"id", "version", "icon", "title", "kind", "questions"}, "");
 
     Survey s;
     s.file = r.file();
@@ -92,6 +100,10 @@ Survey load_survey(const std::filesystem::path& file, const std::vector<std::str
     if (s.version < 1) r.fail(root.get("version"), "version must be 1 or more");
     s.icon = root.get("icon") ? icon(r, root, "survey") : "";
     s.title = r.texts(root, "title", languages, "");
+    if (kind == "yearclock") {
+        s.yearclock = load_yearclock(r, languages);
+        return s;
+    }
 
     auto qs = r.tables(root, "questions", "");
     if (qs.empty()) r.fail(&root, "a survey needs at least one [[questions]]");

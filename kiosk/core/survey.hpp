@@ -7,10 +7,12 @@
 // or ImGui.
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "toml_reader.hpp"
+#include "yearclock.hpp"
 
 namespace kohtaamo {
 
@@ -48,7 +50,9 @@ struct Survey {
     int version = 1;
     std::string icon;
     LangText title;
-    std::vector<Question> questions;
+    std::vector<Question> questions;  // empty for a year-clock
+    // kind = "yearclock": the centre's year instead of questions (yearclock.hpp).
+    std::optional<YearClock> yearclock;
     std::string file;  // where it was loaded from, for messages
     int id_line = 0;
     int id_column = 0;
@@ -57,6 +61,9 @@ struct Survey {
     // Every text of the survey in every language, concatenated.
     std::string all_text() const;
 };
+
+// Reads a survey's or a year-clock's `icon`: exactly one emoji.
+std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where);
 
 // Loads and validates one survey file. `languages` are the languages every text must have.
 Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages);

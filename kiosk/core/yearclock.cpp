@@ -1,0 +1,169 @@
+#include "yearclock.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "survey.hpp"
+
+namespace kohtaamo {
+
+namespace {
+
+// "YYYY-MM-DD" naming a real calendar day (leap years included); returns its month or 0.
+int date_month(const std::string& s) {
+    int y = 0, m = 0, d = 0;
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return 0;
+    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
+        if (s[i] < '0' || s[i] > '9') return 0;
+    y = std::stoi(s.substr(0, 4));
+    m = std::stoi(s.substr(5, 2));
+    d = std::stoi(s.substr(8, 2));
+    if (m < 1 || m > 12 || d < 1) return 0;
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return d <= days[m - 1] ? m : 0;
+}
+
+std::tm local_tm(std::int64_t wall_ms) {
+    std::time_t t = static_cast<std::time_t>(wall_ms / 1000);
+    std::tm local{};
+    localtime_r(&t, &local);
+    return local;
+}
+
+std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+}  // namespace
+
+std::string wish_question(int month) { return "wish-" + two(month); }
+std::string idea_question(int month) { return "idea-" + two(month); }
+
+int wish_month(const std::string& q) {
+    if (q.size() != 7 || q.compare(0, 5, "wish-") != 0 || q[5] < '0' || q[5] > '1' || q[6] < '0' || q[6] > '9') return 0;
+    const int m = (q[5] - '0') * 10 + (q[6] - '0');
+    return m >= 1 && m <= 12 ? m : 0;
+}
+
+std::string local_date(std::int64_t wall_ms) {
+    const std::tm t = local_tm(wall_ms);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
+    return buf;
+}
+
+int local_month(std::int64_t wall_ms) { return local_tm(wall_ms).tm_mon + 1; }
+
+std::vector<const YearClockEvent*> YearClock::coming_events(int m, const std::string& today) const {
+    std::vector<const YearClockEvent*> out;
+    for (const auto& e : events)  // already sorted by date
+        if (e.month == m && e.date >= today) out.push_back(&e);
+    if (out.size() > static_cast<std::size_t>(kMaxEventsPerMonth)) out.resize(kMaxEventsPerMonth);
+    return out;
+}
+
+const YearClockEvent* YearClock::find_event(const std::string& id) const {
+    for (const auto& e : events)
+        if (e.id == id) return &e;
+    return nullptr;
+}
+
+const YearClockActivity* YearClock::find_activity(const std::string& id) const {
+    for (const auto& a : activities)
+        if (a.id == id) return &a;
+    return nullptr;
+}
+
+std::string YearClock::all_text() const {
+    std::string out;
+    auto add = [&](const LangText& t) {
+        for (const auto& [_, text] : t) out += text;
+    };
+    for (const auto& m : months) add(m.theme);
+    for (const auto& e : events) add(e.text);
+    for (const auto& a : activities) add(a.text);
+    return out + "0123456789.";  // event dates are drawn as "7.2."
+}
+
+void yearclock_only_keys(const TomlReader& r) {
+    r.only_keys(r.root(), {"id", "version", "icon", "title", "kind", "ideas", "months", "events", "activities"}, "");
+}
+
+YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& languages) {
+    const toml::table& root = r.root();
+    YearClock y;
+    y.ideas = r.boolean_or(root, "ideas", false, "");
+
+    // Twelve months, each once.
+    auto ms = r.tables(root, "months", "");
+    if (ms.size() != 12)
+        r.fail(ms.empty() ? &root : ms.back(),
+               "a year-clock needs exactly 12 [[months]], one per month (this file has " + std::to_string(ms.size()) + ")");
+    std::set<int> seen;
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+        const toml::table& mt = *ms[i];
+        std::string where = "months[" + std::to_string(i) + "]";
+        r.only_keys(mt, {"month", "icon", "theme"}, where);
+        const std::int64_t m = r.integer(mt, "month", where);
+        if (m < 1 || m > 12) r.fail(mt.get("month"), where + ".month must be 1..12, not " + std::to_string(m));
+        if (!seen.insert(static_cast<int>(m)).second)
+            r.fail(mt.get("month"), "month " + std::to_string(m) + " is in [[months]] twice");
+        where = "month " + std::to_string(m);
+        YearClockMonth& out = y.months[static_cast<std::size_t>(m - 1)];
+        out.month = static_cast<int>(m);
+        out.icon = read_icon(r, mt, where);
+        out.theme = r.texts(mt, "theme", languages, where);
+    }
+
+    // Events: ids unique, dates real; at most kMaxEventsPerMonth per calendar month.
+    std::set<std::string> ids;
+    std::vector<std::pair<const toml::table*, YearClockEvent>> events;
+    for (const toml::table* et : r.tables(root, "events", "")) {
+        std::string where = "events[" + std::to_string(events.size()) + "]";
+        r.only_keys(*et, {"id", "date", "icon", "text"}, where);
+        YearClockEvent e;
+        e.id = r.id(*et, "id", where);
+        if (!ids.insert(e.id).second) r.fail(et->get("id"), "duplicate event id \"" + e.id + "\"");
+        where = "event \"" + e.id + "\"";
+        e.date = r.string(*et, "date", where);
+        e.month = date_month(e.date);
+        if (e.month == 0)
+            r.fail(et->get("date"), where + ": date \"" + e.date + "\" is not a date written as YYYY-MM-DD (e.g. \"2027-02-07\")");
+        e.icon = read_icon(r, *et, where);
+        e.text = r.texts(*et, "text", languages, where);
+        events.emplace_back(et, std::move(e));
+    }
+    std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.second.date < b.second.date; });
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        std::size_t same = 0;
+        for (std::size_t j = 0; j <= i; ++j)
+            same += events[j].second.date.compare(0, 7, events[i].second.date, 0, 7) == 0;
+        if (same > static_cast<std::size_t>(YearClock::kMaxEventsPerMonth))
+            r.fail(events[i].first, "event \"" + events[i].second.id + "\": more than " +
+                                        std::to_string(YearClock::kMaxEventsPerMonth) + " events in " +
+                                        events[i].second.date.substr(0, 7) + "; at most that many fit a month's page");
+        y.events.push_back(events[i].second);
+    }
+
+    // The activities a family can wish for.
+    auto as = r.tables(root, "activities", "");
+    if (as.size() < 2) r.fail(as.empty() ? &root : as.front(), "a year-clock needs at least two [[activities]] to wish from");
+    if (as.size() > 12) r.fail(as[12], "a year-clock has " + std::to_string(as.size()) + " activities; at most 12 fit one screen");
+    ids.clear();
+    for (std::size_t i = 0; i < as.size(); ++i) {
+        const toml::table& at = *as[i];
+        std::string where = "activities[" + std::to_string(i) + "]";
+        r.only_keys(at, {"id", "icon", "text"}, where);
+        YearClockActivity a;
+        a.id = r.id(at, "id", where);
+        if (!ids.insert(a.id).second) r.fail(at.get("id"), "duplicate activity id \"" + a.id + "\"");
+        where = "activity \"" + a.id + "\"";
+        a.icon = read_icon(r, at, where);
+        a.text = r.texts(at, "text", languages, where);
+        y.activities.push_back(std::move(a));
+    }
+    return y;
+}
+
+}  // namespace kohtaamo
