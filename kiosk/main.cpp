@@ -3,7 +3,8 @@
 //   kohtaamo [--config FILE] [--data DIR] [--fullscreen] [--headless] [--size WxH]
 //            [--replay SCRIPT] [--check-config] [--version]
 //
-// Exit codes: 0 normal end, 1 a replay step failed, 2 the configuration is broken,
+// Exit codes: 0 normal end, 1 a replay step failed (or --check-config found texts missing),
+// 2 the configuration is broken,
 // 3 the store cannot be opened, 4 the screen cannot be opened.
 #include <cstdio>
 #include <iostream>
@@ -119,18 +120,25 @@ int main(int argc, char** argv) {
     try {
         config = load_device_config(o.config);
         if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
-        surveys = load_surveys(config.surveys_dir, config.languages);
-        texts = Catalog::load(config.texts_dir, config.languages);
+        surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language);
+        texts = Catalog::load(config.texts_dir, config.languages, config.fallback_language);
         export_config = load_export_config(o.config);
         sync_config = sync::load_sync_config(o.config);
     } catch (const ConfigError& e) {
         return config_failure(e.what(), clock, o);
     }
     if (o.check_config) {
+        // Every text a language lacks (it shows in the fallback language), then the summary;
+        // exit 1 when anything is missing.
+        std::vector<MissingText> missing = texts.missing_texts();
+        for (const auto& s : surveys) missing.insert(missing.end(), s.missing_texts.begin(), s.missing_texts.end());
+        for (const auto& m : missing) std::printf("%s\n", to_string(m).c_str());
         std::printf("%s: ok — %zu surveys, languages", config.file.c_str(), surveys.size());
         for (const auto& l : config.languages) std::printf(" %s", l.c_str());
         std::printf(", database %s\n", config.database().c_str());
-        return 0;
+        if (missing.empty()) return 0;
+        std::printf("%zu text(s) missing: they show in %s\n", missing.size(), config.fallback_language.c_str());
+        return 1;
     }
 
     std::unique_ptr<Store> store;

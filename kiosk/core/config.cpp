@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include <algorithm>
+
 namespace kohtaamo {
 
 DeviceConfig load_device_config(const std::filesystem::path& file) {
@@ -17,12 +19,16 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     c.event = r.optional_string(device, "event", "device").value_or("");
 
     const toml::table& kiosk = r.table(root, "kiosk", "");
-    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "surveys", "texts"},
+    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "fallback_language", "surveys", "texts"},
                 "kiosk");
     c.languages = r.strings(kiosk, "languages", "kiosk");
     if (c.languages.empty()) r.fail(kiosk.get("languages"), "kiosk.languages must name at least one language");
     for (const auto& l : c.languages)
         if (l.size() < 2 || l.size() > 8) r.fail(kiosk.get("languages"), "kiosk.languages: \"" + l + "\" is not a language code");
+    c.fallback_language = r.optional_string(kiosk, "fallback_language", "kiosk").value_or(c.languages.front());
+    if (std::find(c.languages.begin(), c.languages.end(), c.fallback_language) == c.languages.end())
+        r.fail(kiosk.get("fallback_language"),
+               "kiosk.fallback_language \"" + c.fallback_language + "\" must be one of kiosk.languages");
     auto idle = r.integer_or(kiosk, "idle_timeout_seconds", 60, "kiosk");
     if (idle < 10 || idle > 3600) r.fail(kiosk.get("idle_timeout_seconds"), "kiosk.idle_timeout_seconds must be 10..3600");
     c.idle_timeout_ms = static_cast<int>(idle * 1000);
@@ -49,9 +55,11 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     return c;
 }
 
-Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::string>& languages) {
+Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::string>& offered,
+                      const std::string& fallback) {
     Catalog cat;
-    std::string first_file;
+    const std::vector<std::string> languages = fallback_first(offered, fallback);
+    cat.fallback_ = languages.front();
     for (const auto& lang : languages) {
         TomlReader r(dir / (lang + ".toml"));
         r.only_keys(r.root(), {"language_name", "ui"}, "");
@@ -62,13 +70,12 @@ Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::s
             if (!node.is_string()) r.fail(&node, "ui." + std::string(key.str()) + " must be a string");
             texts[std::string(key.str())] = *node.value<std::string>();
         }
-        if (lang == languages.front()) {
-            first_file = r.file();
-        } else {
-            for (const auto& [key, _] : cat.texts_[languages.front()])
-                if (!texts.count(key))
-                    r.fail(&ui, "ui." + key + " is missing (it is in " + first_file + ")");
-        }
+        // The fallback language (read first) defines the keys; another language may lack
+        // some, which then show in the fallback language.
+        if (lang != cat.fallback_)
+            for (const auto& [key, _] : cat.texts_[cat.fallback_])
+                if (!texts.count(key)) r.note_missing(&ui, lang, "ui." + key, cat.fallback_);
+        for (const auto& m : r.missing_texts()) cat.missing_texts_.push_back(m);
     }
     return cat;
 }
@@ -86,6 +93,7 @@ const std::string& Catalog::get(const std::string& lang, const std::string& key)
         auto t = l->second.find(key);
         if (t != l->second.end()) return t->second;
     }
+    if (lang != fallback_) return get(fallback_, key);
     auto [it, _] = missing_.emplace(key, "[" + key + "]");
     return it->second;
 }

@@ -15,6 +15,7 @@ struct DeviceConfig {
     std::string site;                    // meeting point id, stored with each response
     std::string event;                   // pop-up event tag, may be empty
     std::vector<std::string> languages;  // offered on the welcome screen; first is the default
+    std::string fallback_language;       // must have every text; others may lack some (default: first)
     int idle_timeout_ms = 60'000;
     int thank_you_ms = 6'000;
     // The mischief rule (docs/store.md): a response with the same answers as the previous
@@ -36,17 +37,25 @@ DeviceConfig load_device_config(const std::filesystem::path& file);
 class Catalog {
 public:
     // Loads <dir>/<code>.toml for each language. Each file has `language_name` and a [ui]
-    // table; every language must have every key the first language has.
-    static Catalog load(const std::filesystem::path& dir, const std::vector<std::string>& languages);
+    // table. The fallback language (default: the first) defines the keys; a key another
+    // language lacks is listed in missing_texts() and shows in the fallback language.
+    static Catalog load(const std::filesystem::path& dir, const std::vector<std::string>& languages,
+                        const std::string& fallback = "");
 
-    // The text for `key` in `lang`; the key itself in brackets if absent (never empty).
+    // The text for `key` in `lang`, else in the fallback language; the key itself in
+    // brackets if neither has it (never empty).
     const std::string& get(const std::string& lang, const std::string& key) const;
+    const std::string& fallback_language() const { return fallback_; }
+    // The keys a language lacks, with the file and line of its [ui] table.
+    const std::vector<MissingText>& missing_texts() const { return missing_texts_; }
     const std::string& language_name(const std::string& lang) const { return get(lang, "language_name"); }
     // Every text in every language, concatenated (to know which glyphs the screens need).
     std::string all_text() const;
 
 private:
     std::map<std::string, std::map<std::string, std::string>> texts_;
+    std::string fallback_;
+    std::vector<MissingText> missing_texts_;
     mutable std::map<std::string, std::string> missing_;
 };
 

@@ -81,8 +81,8 @@ static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const 
                               " (expected smiley, picture or agree)");
 }
 
-Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages) {
-    TomlReader r(file);
+// The survey in `r`; `languages` has the fallback language first (TomlReader::texts).
+static Survey read_survey(const TomlReader& r, const std::vector<std::string>& languages) {
     const toml::table& root = r.root();
     // kind = "questions" (the default) or "yearclock" (the participation year-clock).
     const std::string kind = r.optional_string(root, "kind", "").value_or("questions");
@@ -139,6 +139,7 @@ Survey load_survey(const std::filesystem::path& file, const std::vector<std::str
                 r.only_keys(ct, {"id", "icon", "text"}, cwhere);
                 Choice c;
                 c.id = r.id(ct, "id", cwhere);
+                cwhere = where + " choice \"" + c.id + "\"";
                 if (!choice_ids.insert(c.id).second) r.fail(ct.get("id"), "duplicate choice id \"" + c.id + "\" in " + where);
                 c.icon = icon(r, ct, cwhere);
                 c.text = r.texts(ct, "text", languages, cwhere);
@@ -153,7 +154,16 @@ Survey load_survey(const std::filesystem::path& file, const std::vector<std::str
     return s;
 }
 
-std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages) {
+Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages,
+                   const std::string& fallback) {
+    TomlReader r(file);
+    Survey s = read_survey(r, fallback_first(languages, fallback));
+    s.missing_texts = r.missing_texts();
+    return s;
+}
+
+std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages,
+                                 const std::string& fallback) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) throw ConfigError(dir.string(), 0, 0, "survey folder not found");
     std::vector<std::filesystem::path> files;
@@ -164,7 +174,7 @@ std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::ve
 
     std::vector<Survey> out;
     for (const auto& f : files) {
-        Survey s = load_survey(f, languages);
+        Survey s = load_survey(f, languages, fallback);
         for (const auto& other : out)
             if (other.id == s.id)
                 throw ConfigError(s.file, s.id_line, s.id_column, "duplicate survey id \"" + s.id + "\" (also in " + other.file + ")");

@@ -54,6 +54,7 @@ struct Survey {
     // kind = "yearclock": the centre's year instead of questions (yearclock.hpp).
     std::optional<YearClock> yearclock;
     std::string file;  // where it was loaded from, for messages
+    std::vector<MissingText> missing_texts;  // texts a language lacks (they show in the fallback)
     int id_line = 0;
     int id_column = 0;
 
@@ -65,11 +66,15 @@ struct Survey {
 // Reads a survey's or a year-clock's `icon`: exactly one emoji.
 std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where);
 
-// Loads and validates one survey file. `languages` are the languages every text must have.
-Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages);
+// Loads and validates one survey file. Every text must be there in `fallback` (default:
+// the first of `languages`); a text missing in another of `languages` is listed in
+// Survey::missing_texts and shows in the fallback language.
+Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages,
+                   const std::string& fallback = "");
 
 // Loads every *.toml in `dir` (sorted by file name). Fails on any bad file and on two
 // surveys with the same id (naming both files).
-std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages);
+std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages,
+                                 const std::string& fallback = "");
 
 }  // namespace kohtaamo

@@ -21,6 +21,27 @@ const char* type_name(const toml::node& n) {
 }
 }  // namespace
 
+const std::string& text_in(const LangText& t, const std::string& lang, const std::string& fallback) {
+    static const std::string none;
+    auto it = t.find(lang);
+    if (it != t.end()) return it->second;
+    it = t.find(fallback);
+    return it != t.end() ? it->second : none;
+}
+
+std::string to_string(const MissingText& m) {
+    return m.file + ":" + std::to_string(m.line) + ": " + m.lang + " text missing for " + m.where +
+           " (falls back to " + m.fallback + ")";
+}
+
+std::vector<std::string> fallback_first(const std::vector<std::string>& languages, const std::string& fallback) {
+    if (fallback.empty()) return languages;
+    std::vector<std::string> out{fallback};
+    for (const auto& l : languages)
+        if (l != fallback) out.push_back(l);
+    return out;
+}
+
 TomlReader::TomlReader(const std::filesystem::path& file) : file_(file.string()) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) throw ConfigError(file_, 0, 0, "file not found");
@@ -133,10 +154,21 @@ LangText TomlReader::texts(const toml::table& t, const std::string& key, const s
     }
     for (const auto& lang : langs) {
         auto it = out.find(lang);
-        if (it == out.end()) fail(&tt, join(where, key) + " has no text in language \"" + lang + "\"");
-        if (it->second.empty()) fail(tt.get(lang), join(join(where, key), lang) + " is empty");
+        if (it == out.end()) {
+            if (lang == langs.front())
+                fail(&tt, join(where, key) + " has no text in language \"" + lang + "\" (the fallback language)");
+            note_missing(&tt, lang, join(where, key), langs.front());
+        } else if (it->second.empty()) {
+            fail(tt.get(lang), join(join(where, key), lang) + " is empty");
+        }
     }
     return out;
+}
+
+void TomlReader::note_missing(const toml::node* near, const std::string& lang, const std::string& where,
+                              const std::string& fallback) const {
+    const int line = near ? static_cast<int>(near->source().begin.line) : 0;
+    missing_.push_back(MissingText{file_, line, lang, where, fallback});
 }
 
 void TomlReader::only_keys(const toml::table& t, std::initializer_list<const char*> allowed,

@@ -17,6 +17,26 @@ namespace kohtaamo {
 // Texts per language code: {"fi": "Kiitos!", "sv": "Tack!", "en": "Thank you!"}.
 using LangText = std::map<std::string, std::string>;
 
+// The one way to pick a text for the screen: the text in `lang`, else the text in the
+// fallback language (the loaders make sure it is there), else "".
+const std::string& text_in(const LangText& t, const std::string& lang, const std::string& fallback);
+
+// A text that a language lacks and that shows in the fallback language instead; listed by
+// `kohtaamo --check-config`.
+struct MissingText {
+    std::string file;
+    int line = 0;
+    std::string lang;      // the language that lacks it
+    std::string where;     // question "feeling".text, ui.next, …
+    std::string fallback;  // the language it shows in instead
+};
+// "FILE:LINE: <lang> text missing for <where> (falls back to <fallback>)"
+std::string to_string(const MissingText& m);
+
+// `languages` with `fallback` moved to the front (the order TomlReader::texts expects);
+// an empty fallback means the first language.
+std::vector<std::string> fallback_first(const std::vector<std::string>& languages, const std::string& fallback);
+
 class TomlReader {
 public:
     // Parses the file; a syntax error becomes a ConfigError with the parser's line.
@@ -44,9 +64,17 @@ public:
                                            const std::string& where) const;
     std::vector<std::string> strings(const toml::table& t, const std::string& key,
                                      const std::string& where) const;
-    // A {fi = "...", sv = "...", en = "..."} table that must have every language in `langs`.
+    // A {fi = "...", sv = "...", en = "..."} table of texts. The first of `langs` is the
+    // fallback language: its text must be there (else a ConfigError). A text missing in any
+    // other of `langs` is recorded in missing_texts(), with the table's line; the screens
+    // then show the fallback's text. An empty text is a ConfigError in every language.
     LangText texts(const toml::table& t, const std::string& key, const std::vector<std::string>& langs,
                    const std::string& where) const;
+    // Every text texts() found missing in this file so far.
+    const std::vector<MissingText>& missing_texts() const { return missing_; }
+    // Records a missing text at `near`'s line (for readers of other text layouts).
+    void note_missing(const toml::node* near, const std::string& lang, const std::string& where,
+                      const std::string& fallback) const;
     // Fails on any key not in `allowed` (catches typos such as "requird").
     void only_keys(const toml::table& t, std::initializer_list<const char*> allowed,
                    const std::string& where) const;
@@ -54,6 +82,7 @@ public:
 private:
     std::string file_;
     toml::table root_;
+    mutable std::vector<MissingText> missing_;
 };
 
 }  // namespace kohtaamo

@@ -20,7 +20,7 @@ Action choose_screen(const Frame& f, const View& v) {
         const Survey& s = surveys[i];
         std::string id = "survey-" + s.id;
         if (picture_tile(f, id.c_str(), g.cell_min(static_cast<int>(i)), g.cell_max(static_cast<int>(i)), s.icon,
-                         s.title.at(f.lang), false))
+                         text_in(s.title, f.lang, f.texts.fallback_language()), false))
             act = {Action::Survey, s.id};
     }
     if (Action b = back_button(f)) act = b;

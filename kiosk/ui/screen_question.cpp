@@ -67,7 +67,7 @@ Action picture_answers(const Frame& f, const View& v, const Question& q, ImVec2 
         const Choice& c = q.choices[i];
         std::string id = "choice-" + c.id;
         if (picture_tile(f, id.c_str(), g.cell_min(static_cast<int>(i)), g.cell_max(static_cast<int>(i)), c.icon,
-                         c.text.at(f.lang), v.session.is_picked(c.id)))
+                         text_in(c.text, f.lang, f.texts.fallback_language()), v.session.is_picked(c.id)))
             act = {q.multiple ? Action::Toggle : Action::Answer, c.id};
     }
     return act;
@@ -83,7 +83,7 @@ Action question_screen(const Frame& f, const View& v) {
 
     progress_dots(f, v.session.question_index(), v.session.question_count(), m.pad * 1.2f);
     float y = m.pad * 2.4f;
-    y += text_centred(f, f.fonts.title, m.title, m.pad * 2, m.width - m.pad * 2, y, colour::kText, q->text.at(f.lang));
+    y += text_centred(f, f.fonts.title, m.title, m.pad * 2, m.width - m.pad * 2, y, colour::kText, text_in(q->text, f.lang, f.texts.fallback_language()));
     if (q->multiple) y += text_centred(f, f.fonts.small, m.small, m.pad * 2, m.width - m.pad * 2, y, colour::kMuted, f.t("pick_many"));
     y += m.pad;
 

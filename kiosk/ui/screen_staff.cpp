@@ -37,7 +37,7 @@ Action staff_screen(const Frame& f, const StaffView& v) {
     for (const auto& c : v.stats.surveys) {
         std::string title = c.survey_id;
         for (const auto& s : v.surveys)
-            if (s.id == c.survey_id) title = s.title.at(f.lang);
+            if (s.id == c.survey_id) title = text_in(s.title, f.lang, f.texts.fallback_language());
         text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, title);
         text(f, f.fonts.small, m.small, ImVec2(x_today, y), colour::kText, std::to_string(c.today));
         text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kText, std::to_string(c.total));

@@ -42,14 +42,34 @@ TEST_CASE("a broken device config names the file, line and field") {
     CHECK_THAT(error_of("[device]\nsite = \"x\"\n"), Catch::Contains("missing kiosk"));
 }
 
-TEST_CASE("a catalogue missing a text in one language is refused") {
+TEST_CASE("a catalogue text missing in one language falls back to the fallback language and is listed") {
     TempDir dir;
     write_file(dir / "fi.toml", "language_name = \"Suomi\"\n[ui]\nback = \"Takaisin\"\nnext = \"Seuraava\"\n");
     write_file(dir / "en.toml", "language_name = \"English\"\n[ui]\nback = \"Back\"\n");
-    try {
-        Catalog::load(dir.path(), {"fi", "en"});
-        FAIL("loaded");
-    } catch (const ConfigError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("en.toml:2:") && Catch::Contains("ui.next is missing"));
-    }
+    Catalog cat = Catalog::load(dir.path(), {"fi", "en"});
+    CHECK(cat.fallback_language() == "fi");
+    CHECK(cat.get("en", "back") == "Back");
+    CHECK(cat.get("en", "next") == "Seuraava");  // falls back
+    CHECK(cat.get("en", "no_such_key") == "[no_such_key]");
+    REQUIRE(cat.missing_texts().size() == 1);
+    CHECK(to_string(cat.missing_texts()[0]) ==
+          (dir / "en.toml").string() + ":2: en text missing for ui.next (falls back to fi)");
+
+    // With English as the fallback, Finnish lacks nothing (English has no key Finnish lacks).
+    Catalog en_first = Catalog::load(dir.path(), {"fi", "en"}, "en");
+    CHECK(en_first.fallback_language() == "en");
+    CHECK(en_first.missing_texts().empty());
+    CHECK(en_first.get("fi", "next") == "Seuraava");
+}
+
+TEST_CASE("the fallback language must be one of the languages, and defaults to the first") {
+    TempDir dir;
+    const std::string base = "[device]\nsite = \"x\"\n[store]\ndata_dir = \"d\"\n[kiosk]\nlanguages = [\"fi\", \"uk\"]\n";
+    write_file(dir / "kiosk.toml", base);
+    CHECK(load_device_config(dir / "kiosk.toml").fallback_language == "fi");
+    write_file(dir / "kiosk.toml", base + "fallback_language = \"uk\"\n");
+    CHECK(load_device_config(dir / "kiosk.toml").fallback_language == "uk");
+    write_file(dir / "kiosk.toml", base + "fallback_language = \"sv\"\n");
+    CHECK_THROWS_WITH(load_device_config(dir / "kiosk.toml"),
+                      Catch::Contains("kiosk.toml:7:") && Catch::Contains("\"sv\" must be one of kiosk.languages"));
 }

@@ -2,6 +2,7 @@
 // a message naming the file, the line and the problem.
 #include <catch2/catch.hpp>
 
+#include "config.hpp"
 #include "survey.hpp"
 #include "test_support.hpp"
 
@@ -104,11 +105,44 @@ TEST_CASE("an unknown question kind is named with its line") {
     CHECK_THAT(load_error(bad), Catch::StartsWith(":7:") && Catch::Contains("unknown question kind \"smily\""));
 }
 
-TEST_CASE("a missing language text names the question and the language") {
+TEST_CASE("a text missing in the fallback language names the question and the language") {
     std::string bad = replace(kGood, "text = { fi = \"Reilu\", sv = \"Rättvis\", en = \"Fair\" }",
-                              "text = { fi = \"Reilu\", en = \"Fair\" }");
+                              "text = { sv = \"Rättvis\", en = \"Fair\" }");
     CHECK_THAT(load_error(bad), Catch::StartsWith(":29:") && Catch::Contains("question \"fair\".text") &&
-                                    Catch::Contains("no text in language \"sv\""));
+                                    Catch::Contains("no text in language \"fi\" (the fallback language)"));
+    CHECK_THAT(load_error(replace(kGood, "fi = \"Leikki\"", "fi = \"\"")),
+               Catch::StartsWith(":20:") && Catch::Contains("choice \"play\".text.fi is empty"));
+}
+
+TEST_CASE("a text missing in another language is listed with its line and shows in the fallback language") {
+    TempDir dir;
+    std::string partial = replace(kGood, "text = { fi = \"Reilu\", sv = \"Rättvis\", en = \"Fair\" }",
+                                  "text = { fi = \"Reilu\", en = \"Fair\" }");
+    partial = replace(partial, "sv = \"Mellanmål\", ", "");
+    write_file(dir / "mini.toml", partial);
+    const std::string file = (dir / "mini.toml").string();
+
+    Survey s = load_survey(dir / "mini.toml", kLangs);
+    std::vector<std::string> listed;
+    for (const auto& m : s.missing_texts) listed.push_back(to_string(m));
+    CHECK(listed == std::vector<std::string>{
+                        file + ":24: sv text missing for question \"best\" choice \"snack\".text (falls back to fi)",
+                        file + ":29: sv text missing for question \"fair\".text (falls back to fi)"});
+    const std::string& fallback = kLangs.front();
+    CHECK(text_in(s.questions[2].text, "sv", fallback) == "Reilu");
+    CHECK(text_in(s.questions[2].text, "en", fallback) == "Fair");
+    CHECK(text_in(s.questions[1].choices[1].text, "sv", fallback) == "Välipala");
+    CHECK(text_in(s.questions[1].choices[0].text, "sv", fallback) == "Lek");
+
+    // With Swedish as the fallback the same file is broken: Swedish must be complete.
+    CHECK_THROWS_WITH(load_survey(dir / "mini.toml", kLangs, "sv"),
+                      Catch::Contains(file + ":24:") &&
+                          Catch::Contains("question \"best\" choice \"snack\".text has no text in language \"sv\""));
+    // An empty text is a mistake in any language, not a missing one.
+    CHECK_THAT(load_error(replace(kGood, "en = \"Snack\"", "en = \"\"")),
+               Catch::StartsWith(":24:") && Catch::Contains("choice \"snack\".text.en is empty"));
+    // A language the kiosk does not offer is not asked for at all.
+    CHECK(load_survey(dir / "mini.toml", {"fi", "en"}).missing_texts.empty());
 }
 
 TEST_CASE("duplicate ids are refused") {

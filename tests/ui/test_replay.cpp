@@ -115,6 +115,52 @@ TEST_CASE("a broken survey file stops the kiosk with the file, line and problem,
     CHECK_THAT(plain.err, Catch::Contains(where));
 }
 
+TEST_CASE("check-config lists every missing text with its file and line, and exits 1 until none is missing") {
+    auto ok = run_program({KOHTAAMO_BIN, "--check-config", "--config", (config_dir() / "kiosk.toml").string()});
+    INFO(ok.out << ok.err);
+    CHECK(ok.exit_code == 0);
+    CHECK_THAT(ok.out, Catch::Contains(": ok — ") && !Catch::Contains("missing"));
+
+    TempDir dir;
+    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    // Swedish loses a survey text and a UI text; Finnish (the fallback) keeps everything.
+    std::string child = read_file(dir / "config" / "surveys" / "child.toml");
+    const std::string sv = " sv = \"Hur kändes det i dag?\",";
+    REQUIRE(child.find(sv) != std::string::npos);
+    child.erase(child.find(sv), sv.size());
+    write_file(dir / "config" / "surveys" / "child.toml", child);
+    const int line = 1 + static_cast<int>(std::count(child.begin(), child.begin() + child.find("Miltä tänään"), '\n'));
+    std::string ui = read_file(dir / "config" / "lang" / "sv.toml");
+    ui.erase(ui.find("skip = "), ui.find('\n', ui.find("skip = ")) - ui.find("skip = ") + 1);
+    write_file(dir / "config" / "lang" / "sv.toml", ui);
+    const int ui_line = 1 + static_cast<int>(std::count(ui.begin(), ui.begin() + ui.find("[ui]"), '\n'));
+
+    auto r = run_program({KOHTAAMO_BIN, "--check-config", "--config", (dir / "config" / "kiosk.toml").string()});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains((dir / "config" / "surveys" / "child.toml").string() + ":" + std::to_string(line) +
+                                      ": sv text missing for question \"feeling\".text (falls back to fi)\n"));
+    CHECK_THAT(r.out, Catch::Contains((dir / "config" / "lang" / "sv.toml").string() + ":" + std::to_string(ui_line) +
+                                      ": sv text missing for ui.skip (falls back to fi)\n"));
+    CHECK_THAT(r.out, Catch::Contains(": ok — ") && Catch::Contains("2 text(s) missing: they show in fi"));
+
+    // The kiosk itself runs, and shows the Finnish texts where the Swedish ones are missing.
+    write_file(dir / "walk.txt", "tap \"Svenska\"\ntap \"Barn\"\nexpect \"Miltä tänään tuntui?\"\n"
+                                 "tap \"Jättebra\"\nwait 600\nexpect \"Vad var bäst?\"\ntap \"Ohita\"\nexpect \"Hur gammal är du?\"\n");
+    auto walk = kiosk(dir, (dir / "walk.txt").string(), (dir / "config" / "kiosk.toml").string());
+    INFO(walk.err);
+    CHECK(walk.exit_code == 0);
+
+    // Finnish is the fallback: a text missing there is an error that names the file and line.
+    std::string fi_gone = child;
+    fi_gone.erase(fi_gone.find("fi = \"Miltä tänään tuntui?\","), std::string("fi = \"Miltä tänään tuntui?\",").size());
+    write_file(dir / "config" / "surveys" / "child.toml", fi_gone);
+    auto bad = run_program({KOHTAAMO_BIN, "--check-config", "--config", (dir / "config" / "kiosk.toml").string()});
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.err, Catch::Contains("child.toml:" + std::to_string(line) + ":") &&
+                            Catch::Contains("no text in language \"fi\" (the fallback language)"));
+}
+
 TEST_CASE("a broken device config is named too") {
     TempDir dir;
     write_file(dir / "kiosk.toml", "[device]\nsite = \"x\"\n[kiosk]\nlanguages = [\"fi\"\n");
