@@ -10,12 +10,15 @@ using kohtaamo::test::write_file;
 
 TEST_CASE("the bundled device config and catalogue load") {
     DeviceConfig c = load_device_config(test::config_dir() / "kiosk.toml");
-    CHECK(c.languages == std::vector<std::string>{"fi", "sv", "en"});
+    CHECK(c.languages == std::vector<std::string>{"fi", "sv", "en", "uk"});
+    CHECK(c.fallback_language == "fi");
     CHECK(c.idle_timeout_ms == 60'000);
     CHECK(c.database().filename() == "kohtaamo.sqlite");
     CHECK(std::filesystem::is_directory(c.surveys_dir));
     Catalog cat = Catalog::load(c.texts_dir, c.languages);
     CHECK(cat.language_name("sv") == "Svenska");
+    CHECK(cat.language_name("uk") == "Українська");
+    CHECK(cat.get("uk", "thanks_title") == "Дякуємо!");
     CHECK(cat.get("fi", "thanks_title") == "Kiitos!");
     CHECK(cat.get("en", "no_such_key") == "[no_such_key]");
 }

@@ -182,3 +182,14 @@ TEST_CASE("other mistakes are refused with a clear message") {
     CHECK_THAT(load_error("id = \"x\"\nversion = 1\ntitle = { fi = \"a\", sv = \"b\", en = \"c\" }\n"),
                Catch::Contains("at least one [[questions]]"));
 }
+
+TEST_CASE("the bundled surveys and catalogue have every text in every bundled language") {
+    const std::vector<std::string> langs = {"fi", "sv", "en", "uk"};
+    for (const auto& s : load_surveys(test::config_dir() / "surveys", langs)) {
+        INFO(s.file);
+        for (const auto& m : s.missing_texts) FAIL_CHECK(to_string(m));
+    }
+    Catalog cat = Catalog::load(test::config_dir() / "lang", langs);
+    for (const auto& m : cat.missing_texts()) FAIL_CHECK(to_string(m));
+    CHECK(cat.language_name("uk") == "Українська");
+}

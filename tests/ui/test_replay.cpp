@@ -23,7 +23,7 @@ std::string script(const std::string& name) { return std::string(REPLAY_DIR) + "
 }  // namespace
 
 TEST_CASE("a child answers in each language and every answer is in SQLite") {
-    for (const std::string lang : {"fi", "sv", "en"}) {
+    for (const std::string lang : {"fi", "sv", "en", "uk"}) {
         DYNAMIC_SECTION("language " << lang) {
             TempDir dir;
             auto r = kiosk(dir, script("child-" + lang + ".txt"));
