@@ -8,6 +8,7 @@
 
 #include "clock.hpp"
 #include "sqlite.hpp"
+#include "yearclock.hpp"
 
 namespace kohtaamo {
 
@@ -64,6 +65,13 @@ CoordinatorStats read_stats(sqlite3* db, std::int64_t now_wall_ms, const std::ve
                                [&](const SurveyCounts& s) { return s.survey_id == c.survey_id; });
         if (it != st.surveys.end()) *it = c; else st.surveys.push_back(c);
     }
+    Statement wishes(db,
+                     "SELECT r.survey_id, a.question_id, count(*) FROM answers a JOIN responses r ON r.id = a.response_id"
+                     " WHERE r.status != 'in_progress' AND r.flagged = 0 AND a.question_id GLOB 'wish-[01][0-9]'"
+                     " GROUP BY 1, 2");
+    while (wishes.step())
+        if (const int month = wish_month(wishes.text(1)))
+            st.wishes[wishes.text(0)][static_cast<std::size_t>(month - 1)] += static_cast<int>(wishes.integer(2));
     // The sync columns and table exist from schema step 3 on (sync/uploader.cpp).
     Statement pending(db, "SELECT count(*) FROM responses WHERE status != 'in_progress' AND synced_at IS NULL");
     if (pending.step()) st.pending_sync = static_cast<int>(pending.integer(0));

@@ -13,7 +13,9 @@
 // The PIN is never stored: the config holds an Argon2id hash (libsodium crypto_pwhash_str,
 // made by `kohtaamo --hash-pin`), and verification is deliberately slow.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +63,10 @@ struct CoordinatorStats {
     std::string last_success_at;  // ISO 8601 UTC
     std::string last_error;
     bool auth_failed = false;
+    // Year-clock wishes per month, per survey id: the wish-MM answer rows (one per wished
+    // activity) of finished responses, complete or abandoned, not flagged by the mischief
+    // rule. wishes["yearclock"][0] is January.
+    std::map<std::string, std::array<int, 12>> wishes;
 };
 
 // Reads the numbers from the kiosk's database (the uploader writes its state there too).

@@ -1,5 +1,6 @@
 // screen_staff.cpp — the coordinator's screen: responses today and in total per survey,
 // the abandoned share, sync state, Export to a USB stick with progress, Close and Quit.
+#include <algorithm>
 #include <cstdio>
 
 #include "ui.hpp"
@@ -43,6 +44,26 @@ Action staff_screen(const Frame& f, const StaffView& v) {
         text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kText, std::to_string(c.total));
         text(f, f.fonts.small, m.small, ImVec2(x_aband, y), colour::kText, percent(c.abandoned, c.total));
         y += row;
+    }
+    // Year-clock wishes per month: the months' short names over a row of counts.
+    for (const auto& s : v.surveys) {
+        if (!s.yearclock) continue;
+        auto it = v.stats.wishes.find(s.id);
+        const float col = (m.width - m.pad * 2 - x_today) / 12;
+        float widest = 1;  // the month names shrink together until the widest fits its column
+        for (int i = 1; i <= 12; ++i) {
+            const std::string& n = f.t("month_short_" + std::to_string(i));
+            widest = std::max(widest, f.fonts.small->CalcTextSizeA(m.small, 1e9f, 0, n.c_str()).x);
+        }
+        const float size = std::min(m.small, m.small * (col - m.pad * 0.4f) / widest);
+        text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kMuted, f.t("staff_wishes"), x_today - x0 - m.pad);
+        for (int i = 0; i < 12; ++i) {
+            const float x = x_today + col * static_cast<float>(i);
+            text(f, f.fonts.small, size, ImVec2(x, y + (m.small - size)), colour::kMuted, f.t("month_short_" + std::to_string(i + 1)));
+            text(f, f.fonts.small, m.small, ImVec2(x, y + row), colour::kText,
+                 std::to_string(it == v.stats.wishes.end() ? 0 : it->second[static_cast<std::size_t>(i)]));
+        }
+        y += row * 2;
     }
     y += m.pad;
 

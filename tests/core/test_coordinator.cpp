@@ -3,6 +3,7 @@
 
 #include "coordinator.hpp"
 #include "store.hpp"
+#include "sqlite.hpp"
 #include "test_support.hpp"
 
 using namespace kohtaamo;
@@ -75,4 +76,26 @@ TEST_CASE("the numbers count finished responses per survey, today and in total")
     CHECK(st.surveys[1].total == 0);
     CHECK(st.pending_sync == 3);
     CHECK(st.sync_state.empty());
+}
+
+TEST_CASE("the year-clock's wishes are counted per month, from finished responses not flagged") {
+    test::TempDir dir;
+    const std::int64_t now = 1'764'000'000'000;
+    Store store(dir / "k.sqlite", now);
+    auto visit = [&](const std::string& id, std::int64_t at, const std::vector<std::pair<std::string, std::vector<std::string>>>& rows,
+                     ResponseStatus st) {
+        const ResponseHeader h{id, "yearclock", 1, "fi", "s", "", at};
+        for (const auto& [q, values] : rows) store.save_answer(h, q, values, at);
+        if (st != ResponseStatus::InProgress) store.finish(id, st, at + 1000);
+    };
+    visit("a", now - 600'000, {{"wish-02", {"muskari", "ulkoilu"}}, {"come", {"laskiainen-2027"}}, {"idea-02", {"Pulkka"}}},
+          ResponseStatus::Complete);
+    visit("b", now - 500'000, {{"wish-02", {"ulkoilu"}}, {"wish-12", {"leipominen"}}}, ResponseStatus::Abandoned);
+    visit("c", now - 400'000, {{"wish-07", {"retki"}}}, ResponseStatus::InProgress);  // not finished: not counted
+    visit("d", now - 300'000, {{"wish-12", {"leipominen"}}}, ResponseStatus::Complete);
+    Statement(store.handle(), "UPDATE responses SET flagged = 1 WHERE id = 'd'").run();  // the mischief rule's
+    auto st = read_stats(store.handle(), now, {"child", "yearclock"});
+    REQUIRE(st.wishes.count("yearclock") == 1);
+    CHECK(st.wishes["yearclock"] == std::array<int, 12>{0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+    CHECK(st.wishes.count("child") == 0);
 }
