@@ -5,7 +5,7 @@
 namespace kohtaamo {
 
 std::string screen_texts(const Catalog& texts, const std::vector<Survey>& surveys) {
-    std::string out = texts.all_text();
+    std::string out = texts.all_text() + ui::keyboard_chars();
     for (const auto& s : surveys) out += s.all_text();
     return out;
 }
@@ -50,7 +50,7 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
     }
 
     ui::Frame f{m, fonts, texts_, icon, session_.language(), reg, since};
-    ui::Action a = ui::draw(f, ui::View{session_}, config_.languages);
+    ui::Action a = ui::draw(f, ui::View{session_, shift_}, config_.languages);
     if (session_.screen() == Screen::Welcome && ui::staff_corner(f) && pin_lock_.configured())
         a = {ui::Action::OpenStaff, ""};
     if (!save_error_.empty()) {
@@ -64,7 +64,7 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
 }
 
 void KioskScene::notice_finish(Screen before) {
-    if (before == Screen::Question && session_.screen() != Screen::Question && finished_) finished_();
+    if ((before == Screen::Question || before == Screen::YearClock) && session_.screen() != before && finished_) finished_();
 }
 
 void KioskScene::enter(Mode m) {
@@ -88,12 +88,29 @@ void KioskScene::apply(const ui::Action& a) {
             case ui::Action::Survey: session_.choose_survey(a.value); break;
             case ui::Action::Answer: session_.answer(a.value); break;
             case ui::Action::Toggle: session_.toggle(a.value); break;
-            case ui::Action::Next: session_.next(); break;
+            case ui::Action::Next:
+                // The keyboard's Next closes a year-clock idea (saving it).
+                if (session_.screen() == Screen::YearClock) session_.close_idea();
+                else session_.next();
+                break;
             case ui::Action::Back: session_.back(); break;
+            case ui::Action::Type:
+                session_.type(a.value);
+                shift_ = false;  // one letter, as on a phone
+                break;
+            case ui::Action::Erase: session_.erase(); break;
+            case ui::Action::Shift: shift_ = !shift_; break;
+            case ui::Action::Month: session_.open_month(std::stoi(a.value)); break;
+            case ui::Action::Wish: session_.wish(session_.open_month(), a.value); break;
+            case ui::Action::Come: session_.come(a.value); break;
+            case ui::Action::Idea: session_.open_idea(); break;
+            case ui::Action::Done: session_.done(); break;
             case ui::Action::OpenStaff: enter(Mode::Pin); break;
             default: break;
         }
-        if (a.kind == ui::Action::Answer || a.kind == ui::Action::Toggle) save_error_.clear();
+        if (a.kind == ui::Action::Answer || a.kind == ui::Action::Toggle || a.kind == ui::Action::Wish ||
+            a.kind == ui::Action::Come)
+            save_error_.clear();
         notice_finish(before);
     } catch (const StoreError& e) {
         // The answer is not in the store: say so, keep the visitor on this question.

@@ -59,6 +59,7 @@ private:
     std::function<void()> finished_;
     std::function<void()> wake_;
     std::string save_error_;  // shown to staff until the next answer is saved
+    bool shift_ = false;      // the on-screen keyboard's shift
 
     Mode mode_ = Mode::Visitor;
     std::int64_t staff_input_ms_ = 0;  // idle timeout in the Pin and Staff modes

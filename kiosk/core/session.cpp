@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "utf8.hpp"
 #include "uuid.hpp"
 
 namespace kohtaamo {
@@ -12,6 +13,7 @@ const char* to_string(Screen s) {
         case Screen::Welcome: return "welcome";
         case Screen::ChooseSurvey: return "choose-survey";
         case Screen::Question: return "question";
+        case Screen::YearClock: return "yearclock";
         case Screen::ThankYou: return "thank-you";
     }
     return "?";
@@ -45,7 +47,77 @@ bool Session::is_picked(const std::string& value) const {
 bool Session::can_next() const {
     const Question* q = question();
     if (!q) return false;
+    if (q->kind == QuestionKind::Text) return !q->required || !draft_.empty();
     return !q->required || !picked().empty();
+}
+
+bool Session::visible(int i) const {
+    const Question& q = survey_->questions[static_cast<std::size_t>(i)];
+    if (!q.show_if) return true;
+    auto it = answers_.find(q.show_if->question);
+    if (it == answers_.end()) return false;
+    for (const auto& v : it->second)
+        if (std::find(q.show_if->any_of.begin(), q.show_if->any_of.end(), v) != q.show_if->any_of.end()) return true;
+    return false;
+}
+
+int Session::next_visible(int from) const {
+    for (int i = from + 1; i < question_count(); ++i)
+        if (visible(i)) return i;
+    return -1;
+}
+
+int Session::visible_position() const {
+    int pos = 0;
+    for (int i = 0; i < index_; ++i) pos += visible(i);
+    return pos;
+}
+
+int Session::visible_count() const {
+    int n = 0;
+    for (int i = 0; i < question_count(); ++i) n += visible(i);
+    return n;
+}
+
+bool Session::is_last() const { return survey_ && next_visible(index_) < 0; }
+
+void Session::go_to(int i) {
+    index_ = i;
+    screen_since_ms_ = clock_.mono_ms();
+    const Question* q = question();
+    auto it = answers_.find(q->id);
+    draft_ = q->kind == QuestionKind::Text && it != answers_.end() && !it->second.empty() ? it->second.front() : "";
+}
+
+void Session::save_draft() {
+    const Question* q = question();
+    if (!q || q->kind != QuestionKind::Text) return;
+    auto it = answers_.find(q->id);
+    const bool had = it != answers_.end() && !it->second.empty();
+    if (draft_.empty() && !had) return;
+    if (had && it->second.front() == draft_) return;
+    save(draft_.empty() ? std::vector<std::string>{} : std::vector<std::string>{draft_});
+}
+
+void Session::type(const std::string& utf8) {
+    input();
+    const Question* q = question();
+    // A text question, or a year-clock idea (idea_limit(), session_yearclock.cpp).
+    const int limit = q && q->kind == QuestionKind::Text ? q->max_length : idea_limit();
+    if (limit == 0) return;
+    auto now = utf8_decode(draft_), add = utf8_decode(utf8);
+    if (!now || !add) return;
+    if (static_cast<int>(now->size() + add->size()) > limit) return;
+    draft_ += utf8;
+}
+
+void Session::erase() {
+    input();
+    if (draft_.empty()) return;
+    // Drop the last UTF-8 character (its continuation bytes are 10xxxxxx).
+    std::size_t n = draft_.size() - 1;
+    while (n > 0 && (static_cast<unsigned char>(draft_[n]) & 0xC0) == 0x80) --n;
+    draft_.erase(n);
 }
 
 void Session::enter(Screen s) {
@@ -73,10 +145,13 @@ void Session::choose_survey(const std::string& survey_id) {
     survey_ = &*it;
     index_ = 0;
     answers_.clear();
+    draft_.clear();
     saved_any_ = false;
     header_ = ResponseHeader{new_uuid(), survey_->id, survey_->version, language_, config_.site, config_.event,
                              clock_.wall_ms()};
-    enter(Screen::Question);
+    month_ = 0;
+    idea_open_ = false;
+    enter(survey_->yearclock ? Screen::YearClock : Screen::Question);
 }
 
 void Session::save(const std::vector<std::string>& values) {
@@ -113,14 +188,25 @@ void Session::toggle(const std::string& value) {
 void Session::next() {
     input();
     if (!can_next()) return;
+    save_draft();
     advance();
 }
 
 void Session::advance() {
     advance_at_ms_.reset();
-    if (index_ + 1 < question_count()) {
-        ++index_;
-        screen_since_ms_ = clock_.mono_ms();
+    // Answers to questions that a changed answer now hides are removed, so the stored
+    // response never holds an answer to a question the visitor was not shown.
+    const int to = next_visible(index_);
+    for (int i = index_ + 1; i < (to < 0 ? question_count() : to); ++i) {
+        const Question& hidden = survey_->questions[static_cast<std::size_t>(i)];
+        auto a = answers_.find(hidden.id);
+        if (a != answers_.end() && !a->second.empty()) {
+            store_.save_answer(header_, hidden.id, {}, clock_.wall_ms());
+            answers_.erase(a);
+        }
+    }
+    if (to >= 0) {
+        go_to(to);
         return;
     }
     if (saved_any_) store_.finish(header_.id, ResponseStatus::Complete, clock_.wall_ms(), config_.repeat_window_ms);
@@ -128,26 +214,36 @@ void Session::advance() {
 }
 
 void Session::abandon() {
+    if (screen_ == Screen::YearClock) close_idea();  // a typed idea is kept too
+    if (screen_ == Screen::YearClock && saved_any_)
+        store_.finish(header_.id, ResponseStatus::Abandoned, clock_.wall_ms(), config_.repeat_window_ms);
+    if (screen_ == Screen::Question) save_draft();  // what was typed is kept too
     if (screen_ == Screen::Question && saved_any_)
         store_.finish(header_.id, ResponseStatus::Abandoned, clock_.wall_ms(), config_.repeat_window_ms);
     saved_any_ = false;
     survey_ = nullptr;
     answers_.clear();
+    draft_.clear();
 }
 
 void Session::back() {
     input();
     switch (screen_) {
         case Screen::ChooseSurvey: enter(Screen::Welcome); break;
-        case Screen::Question:
-            if (index_ == 0) {
+        case Screen::Question: {
+            int prev = index_ - 1;
+            while (prev >= 0 && !visible(prev)) --prev;
+            if (prev < 0) {
                 abandon();
                 enter(Screen::ChooseSurvey);
             } else {
-                --index_;
+                save_draft();
                 advance_at_ms_.reset();
+                go_to(prev);
             }
             break;
+        }
+        case Screen::YearClock: yearclock_back(); break;
         default: break;
     }
 }

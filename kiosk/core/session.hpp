@@ -14,9 +14,21 @@
 //      │                                                                 │ for multiple choice;
 //      │                                                                 │ next() skips an
 //      │                                                                 │ optional question
-//      │                               Question[i] ──back()──► Question[i-1]
+//      │                               Question[i] ──back()──► the previous shown question
 //      │                               Question[last] ──next()/answer()──► ThankYou
+//      │   (a question whose show_if is not met is skipped both ways, and an answer it
+//      │    had is removed; a text question keeps its draft and saves it on next()/back()
+//      │    and when the idle timeout abandons the survey)
 //      │                                    (response finished as complete)
+//      │
+//      │   A year-clock survey (kind = "yearclock", yearclock.hpp) has one screen instead of
+//      │   questions (functions in session_yearclock.cpp):
+//      │   ChooseSurvey ──choose_survey()──► YearClock (the ring; open_month() == 0)
+//      │     ring ──open_month(m)──► month m's page ──back()──► ring ──back()──► ChooseSurvey
+//      │     month page: wish(activity) and come(event) toggle and save at once;
+//      │                 open_idea() ──► typing an idea (type()/erase()) ──close_idea()/back()──►
+//      │                 month page (the idea is saved; an empty idea removes it)
+//      │     done() anywhere ──► ThankYou (response finished as complete)
 //      ├──tick(): ThankYou shown for thank_you_ms
 //      └──tick(): no input for idle_timeout_ms on any other screen → reset(): a
 //                 response with answers is finished as abandoned
@@ -42,7 +54,7 @@
 
 namespace kohtaamo {
 
-enum class Screen { Welcome, ChooseSurvey, Question, ThankYou };
+enum class Screen { Welcome, ChooseSurvey, Question, YearClock, ThankYou };
 const char* to_string(Screen);
 
 class Session {
@@ -67,6 +79,13 @@ public:
     bool is_picked(const std::string& value) const;
     // "Next" is offered: multiple choice, or an optional question, or an answered one.
     bool can_next() const;
+    // Progress among the questions shown (show_if can hide some): 0-based position, count.
+    int visible_position() const;
+    int visible_count() const;
+    // No question is shown after this one: Next finishes the survey.
+    bool is_last() const;
+    // The text typed so far on a text question (saved when the visitor leaves it).
+    const std::string& draft() const { return draft_; }
     // The id of the response being answered ("" before its first answer is saved).
     std::string response_id() const { return saved_any_ ? header_.id : std::string(); }
 
@@ -76,11 +95,36 @@ public:
     void choose_survey(const std::string& survey_id);
     void answer(const std::string& value);  // single-tap kinds
     void toggle(const std::string& value);  // multiple choice
+    void type(const std::string& utf8);     // a key on the on-screen keyboard
+    void erase();                           // backspace
     void next();
     void back();
     // Back to the welcome screen at once; an open response is finished as abandoned.
     // (The idle timeout does this; so does the platform after a frame fails.)
     void reset();
+
+    // --- the year-clock (Screen::YearClock; session_yearclock.cpp) ---
+    static constexpr int kIdeaMaxLength = 300;  // characters in one idea
+    // The chosen survey's year-clock, or nullptr.
+    const YearClock* yearclock() const;
+    // 0: the ring of months; 1..12: that month's page.
+    int open_month() const { return month_; }
+    // Typing an idea for the open month (draft() holds the text).
+    bool idea_open() const { return idea_open_; }
+    // The month (1..12) and date ("YYYY-MM-DD") now, local time, from the Clock.
+    int this_month() const;
+    std::string today() const;
+    bool wished(int month, const std::string& activity_id) const;
+    int wish_count(int month) const;
+    bool coming(const std::string& event_id) const;
+    // The idea saved for a month ("" when none).
+    std::string idea(int month) const;
+    void open_month(int month);
+    void wish(int month, const std::string& activity_id);  // toggles; saved at once
+    void come(const std::string& event_id);                // toggles; saved at once
+    void open_idea();
+    void close_idea();  // saves the typed idea
+    void done();        // the family is finished: complete, thank-you
 
     // --- time, from the main loop ---
     void tick();
@@ -91,8 +135,15 @@ public:
 private:
     void enter(Screen s);
     void save(const std::vector<std::string>& values);
+    void save_draft();
+    bool visible(int i) const;
+    int next_visible(int from) const;  // first visible index after `from`, or -1
+    void go_to(int i);
     void advance();
     void abandon();
+    void yearclock_back();
+    void save_yearclock(const std::string& question_id, const std::vector<std::string>& values);
+    int idea_limit() const;  // characters an idea may have now; 0 when no idea is open
 
     const DeviceConfig& config_;
     const std::vector<Survey>& surveys_;
@@ -109,6 +160,9 @@ private:
     std::int64_t last_input_ms_ = 0;
     std::int64_t screen_since_ms_ = 0;
     std::optional<std::int64_t> advance_at_ms_;
+    std::string draft_;
+    int month_ = 0;           // year-clock: the open month, 0 = the ring
+    bool idea_open_ = false;  // year-clock: typing an idea for month_
 };
 
 }  // namespace kohtaamo

@@ -12,6 +12,8 @@ const char* to_string(QuestionKind k) {
         case QuestionKind::Smiley: return "smiley";
         case QuestionKind::Picture: return "picture";
         case QuestionKind::Agree: return "agree";
+        case QuestionKind::Choice: return "choice";
+        case QuestionKind::Text: return "text";
     }
     return "?";
 }
@@ -26,8 +28,10 @@ std::vector<std::string> Question::allowed_values() const {
             for (int i = 1; i <= 5; ++i) out.push_back(std::to_string(i));
             break;
         case QuestionKind::Picture:
+        case QuestionKind::Choice:
             for (const auto& c : choices) out.push_back(c.id);
             break;
+        case QuestionKind::Text: break;  // any text up to max_length
     }
     return out;
 }
@@ -72,13 +76,37 @@ static std::string icon(const TomlReader& r, const toml::table& t, const std::st
 
 std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where) { return icon(r, t, where); }
 
+// show_if = { question = "visits", any_of = ["first"] }: the question must come earlier
+// and have choices or a scale, and every value must be one it offers.
+static ShowIf parse_show_if(const TomlReader& r, const toml::table& qt, const std::string& where,
+                            const std::vector<Question>& earlier) {
+    const toml::table& t = r.table(qt, "show_if", where);
+    r.only_keys(t, {"question", "any_of"}, where + ".show_if");
+    ShowIf si;
+    si.question = r.id(t, "question", where + ".show_if");
+    auto it = std::find_if(earlier.begin(), earlier.end(), [&](const Question& q) { return q.id == si.question; });
+    if (it == earlier.end())
+        r.fail(t.get("question"), where + ".show_if: \"" + si.question + "\" is not an earlier question of this survey");
+    if (it->kind == QuestionKind::Text)
+        r.fail(t.get("question"), where + ".show_if: \"" + si.question + "\" is a text question; pick one with choices");
+    si.any_of = r.strings(t, "any_of", where + ".show_if");
+    if (si.any_of.empty()) r.fail(t.get("any_of"), where + ".show_if.any_of needs at least one value");
+    const auto allowed = it->allowed_values();
+    for (const auto& v : si.any_of)
+        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+            r.fail(t.get("any_of"), where + ".show_if: \"" + si.question + "\" has no value \"" + v + "\"");
+    return si;
+}
+
 static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const std::string& where) {
     std::string kind = r.string(t, "kind", where);
     if (kind == "smiley") return QuestionKind::Smiley;
     if (kind == "picture") return QuestionKind::Picture;
     if (kind == "agree") return QuestionKind::Agree;
+    if (kind == "choice") return QuestionKind::Choice;
+    if (kind == "text") return QuestionKind::Text;
     r.fail(t.get("kind"), "unknown question kind \"" + kind + "\" in " + where +
-                              " (expected smiley, picture or agree)");
+                              " (expected smiley, picture, agree, choice or text)");
 }
 
 // The survey in `r`; `languages` has the fallback language first (TomlReader::texts).
@@ -111,7 +139,7 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
     for (std::size_t i = 0; i < qs.size(); ++i) {
         const toml::table& qt = *qs[i];
         std::string where = "questions[" + std::to_string(i) + "]";
-        r.only_keys(qt, {"id", "kind", "required", "multiple", "faces", "text", "choices"}, where);
+        r.only_keys(qt, {"id", "kind", "required", "multiple", "faces", "text", "choices", "max_length", "show_if"}, where);
         Question q;
         q.id = r.id(qt, "id", where);
         if (!question_ids.insert(q.id).second) r.fail(qt.get("id"), "duplicate question id \"" + q.id + "\"");
@@ -127,11 +155,14 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
             r.fail(qt.get("faces"), where + ": faces is only for smiley questions");
         }
 
-        if (q.kind == QuestionKind::Picture) {
+        if (q.has_choices()) {
             q.multiple = r.boolean_or(qt, "multiple", false, where);
             auto cs = r.tables(qt, "choices", where);
+            const std::size_t most = q.kind == QuestionKind::Picture ? 12 : 8;
             if (cs.size() < 2) r.fail(&qt, where + " needs at least two [[questions.choices]]");
-            if (cs.size() > 12) r.fail(&qt, where + " has " + std::to_string(cs.size()) + " choices; at most 12 fit one screen");
+            if (cs.size() > most)
+                r.fail(&qt, where + " has " + std::to_string(cs.size()) + " choices; at most " + std::to_string(most) +
+                                " fit one screen");
             std::set<std::string> choice_ids;
             for (std::size_t j = 0; j < cs.size(); ++j) {
                 const toml::table& ct = *cs[j];
@@ -141,14 +172,22 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
                 c.id = r.id(ct, "id", cwhere);
                 cwhere = where + " choice \"" + c.id + "\"";
                 if (!choice_ids.insert(c.id).second) r.fail(ct.get("id"), "duplicate choice id \"" + c.id + "\" in " + where);
-                c.icon = icon(r, ct, cwhere);
+                // A picture question needs a picture for every choice; for text choices it is optional.
+                if (q.kind == QuestionKind::Picture || ct.get("icon")) c.icon = icon(r, ct, cwhere);
                 c.text = r.texts(ct, "text", languages, cwhere);
                 q.choices.push_back(std::move(c));
             }
         } else {
-            if (qt.get("multiple")) r.fail(qt.get("multiple"), where + ": multiple is only for picture questions");
-            if (qt.get("choices")) r.fail(qt.get("choices"), where + ": choices are only for picture questions");
+            if (qt.get("multiple")) r.fail(qt.get("multiple"), where + ": multiple is only for picture and choice questions");
+            if (qt.get("choices")) r.fail(qt.get("choices"), where + ": choices are only for picture and choice questions");
         }
+        if (q.kind == QuestionKind::Text) {
+            q.max_length = static_cast<int>(r.integer_or(qt, "max_length", 300, where));
+            if (q.max_length < 1 || q.max_length > 2000) r.fail(qt.get("max_length"), where + ": max_length must be 1..2000");
+        } else if (qt.get("max_length")) {
+            r.fail(qt.get("max_length"), where + ": max_length is only for text questions");
+        }
+        if (qt.get("show_if")) q.show_if = parse_show_if(r, qt, where, s.questions);
         s.questions.push_back(std::move(q));
     }
     return s;

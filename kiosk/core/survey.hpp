@@ -20,6 +20,8 @@ enum class QuestionKind {
     Smiley,   // 3 or 5 faces; value "1" (saddest) .. "3"/"5" (happiest)
     Picture,  // choices with a picture each; one or several; value = the choice id
     Agree,    // 5-point agree scale; value "1" (disagree) .. "5" (agree)
+    Choice,   // text choices (an icon optional); one or several; value = the choice id
+    Text,     // free text typed on the on-screen keyboard; value = the text
 };
 
 const char* to_string(QuestionKind);
@@ -30,6 +32,12 @@ struct Choice {
     LangText text;
 };
 
+// Show a question only after a given answer to an earlier one.
+struct ShowIf {
+    std::string question;             // an earlier question's id
+    std::vector<std::string> any_of;  // shown when one of these values was picked
+};
+
 struct Question {
     std::string id;
     QuestionKind kind = QuestionKind::Smiley;
@@ -37,12 +45,15 @@ struct Question {
     bool multiple = false;  // Picture: several choices may be picked
     int faces = 5;          // Smiley: 3 or 5
     LangText text;
-    std::vector<Choice> choices;  // Picture only
+    std::vector<Choice> choices;  // Picture and Choice
+    int max_length = 300;         // Text: characters at most
+    std::optional<ShowIf> show_if;
 
     // The values this question accepts, in display order.
     std::vector<std::string> allowed_values() const;
     // A single tap answers it (and the kiosk moves on); otherwise a "Next" confirms.
-    bool single_tap() const { return !multiple; }
+    bool single_tap() const { return !multiple && kind != QuestionKind::Text; }
+    bool has_choices() const { return kind == QuestionKind::Picture || kind == QuestionKind::Choice; }
 };
 
 struct Survey {

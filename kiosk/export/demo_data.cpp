@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
                     case QuestionKind::Agree:
                         values.push_back(std::to_string(pick({1, 2, 4, 10, 12}) + 1));
                         break;
-                    case QuestionKind::Picture: {
+                    case QuestionKind::Picture:
+                    case QuestionKind::Choice: {
                         std::vector<double> w;
                         for (const auto& c : q.choices) {
                             double x = 3;
@@ -109,7 +110,14 @@ int main(int argc, char** argv) {
                         }
                         break;
                     }
+                    case QuestionKind::Text: {
+                        static const char* ideas[] = {"Lisää ulkoilua!", "Vauvajumppa olisi kiva",
+                                                      "Kiitos kun olette olemassa", "Enemmän iltaryhmiä isille"};
+                        if (chance(0.5)) values.push_back(ideas[pick({1, 1, 1, 1})]);
+                        break;
+                    }
                 }
+                if (values.empty() && q.kind == QuestionKind::Text) continue;
                 store.save_answer(h, q.id, values, t);
                 answers += values.size();
             }

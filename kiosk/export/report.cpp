@@ -13,7 +13,9 @@ bool is_free_text(QuestionKind kind) {
     switch (kind) {
         case QuestionKind::Smiley:
         case QuestionKind::Picture:
-        case QuestionKind::Agree: return false;
+        case QuestionKind::Agree:
+        case QuestionKind::Choice: return false;
+        case QuestionKind::Text: return true;
     }
     return true;
 }
@@ -194,9 +196,11 @@ std::string ReportBuilder::value_label(const QuestionStats& q, const std::string
         case QuestionKind::Smiley: return ui_.get(texts_.lang(), "smiley_" + std::to_string(q.def->faces) + "_" + value);
         case QuestionKind::Agree: return ui_.get(texts_.lang(), "agree_" + value);
         case QuestionKind::Picture:
+        case QuestionKind::Choice:
             for (const auto& c : q.def->choices)
-                if (c.id == value) return c.icon + " " + text(c.text, c.id);
+                if (c.id == value) return (c.icon.empty() ? "" : c.icon + " ") + text(c.text, c.id);
             return value;
+        case QuestionKind::Text: return value;
     }
     return value;
 }
@@ -414,7 +418,9 @@ void ReportBuilder::render_question(std::string& html, const QuestionStats& q) c
     switch (q.def->kind) {
         case QuestionKind::Smiley: render_scale(html, q, q.def->allowed_values(), true); break;
         case QuestionKind::Agree: render_scale(html, q, q.def->allowed_values(), false); break;
-        case QuestionKind::Picture: render_ranked(html, q, q.def->allowed_values()); break;
+        case QuestionKind::Picture:
+        case QuestionKind::Choice: render_ranked(html, q, q.def->allowed_values()); break;
+        case QuestionKind::Text: render_texts(html, q); break;
     }
     html += "</div>\n";
 }

@@ -20,7 +20,7 @@ constexpr const char* kFontBold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-B
 
 // Always in the atlas: ASCII and Latin-1 (any config error message, Finnish and Swedish
 // letters), and the arrows and dots the widgets draw.
-const ImWchar kBaseRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2039, 0x203A, 0x232B, 0x232B, 0};
+const ImWchar kBaseRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2039, 0x203A, 0x21E7, 0x21E7, 0x232B, 0x232B, 0x2423, 0x2423, 0};
 
 // Set by SIGTERM/SIGINT: the only quit request a full-screen kiosk obeys besides the
 // coordinator's Quit button (a window manager's close request is ignored there).

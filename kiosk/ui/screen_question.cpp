@@ -73,6 +73,29 @@ Action picture_answers(const Frame& f, const View& v, const Question& q, ImVec2 
     return act;
 }
 
+Action choice_answers(const Frame& f, const View& v, const Question& q, ImVec2 min, ImVec2 max) {
+    Action act;
+    // One column of wide buttons (two columns when there are many and the screen is wide).
+    const int n = static_cast<int>(q.choices.size());
+    const float gap = f.m.pad * 0.6f;
+    const int cols = (n > 4 && !f.m.portrait()) ? 2 : 1;
+    const int rows = (n + cols - 1) / cols;
+    const float h = std::min((max.y - min.y - gap * static_cast<float>(rows - 1)) / static_cast<float>(rows),
+                             f.m.min_target * 1.6f);
+    const float w = std::min((max.x - min.x - gap * static_cast<float>(cols - 1)) / static_cast<float>(cols),
+                             f.m.font * 16.0f);
+    const float total_w = w * static_cast<float>(cols) + gap * static_cast<float>(cols - 1);
+    const float x0 = (min.x + max.x - total_w) / 2;
+    for (int i = 0; i < n; ++i) {
+        const Choice& c = q.choices[static_cast<std::size_t>(i)];
+        ImVec2 p0(x0 + static_cast<float>(i % cols) * (w + gap), min.y + static_cast<float>(i / cols) * (h + gap));
+        std::string id = "choice-" + c.id;
+        if (choice_button(f, id.c_str(), p0, ImVec2(p0.x + w, p0.y + h), c.icon, text_in(c.text, f.lang, f.texts.fallback_language()), v.session.is_picked(c.id)))
+            act = {q.multiple ? Action::Toggle : Action::Answer, c.id};
+    }
+    return act;
+}
+
 }  // namespace
 
 Action question_screen(const Frame& f, const View& v) {
@@ -81,11 +104,23 @@ Action question_screen(const Frame& f, const View& v) {
     if (!q) return {};
     Action act;
 
-    progress_dots(f, v.session.question_index(), v.session.question_count(), m.pad * 1.2f);
+    progress_dots(f, v.session.visible_position(), v.session.visible_count(), m.pad * 1.2f);
     float y = m.pad * 2.4f;
     y += text_centred(f, f.fonts.title, m.title, m.pad * 2, m.width - m.pad * 2, y, colour::kText, text_in(q->text, f.lang, f.texts.fallback_language()));
     if (q->multiple) y += text_centred(f, f.fonts.small, m.small, m.pad * 2, m.width - m.pad * 2, y, colour::kMuted, f.t("pick_many"));
     y += m.pad;
+
+    const bool last = v.session.is_last();
+    if (q->kind == QuestionKind::Text) {
+        // The text box, then the keyboard, which carries Back and Next itself.
+        const float box_h = m.font * 2.6f;
+        text_field(f, v.session.draft(), ImVec2(m.pad * 1.5f, y), ImVec2(m.width - m.pad * 1.5f, y + box_h));
+        y += box_h + m.pad;
+        const std::string next_label =
+            v.session.can_next() ? (v.session.draft().empty() ? f.t("skip") : (last ? f.t("done") : f.t("next"))) : "";
+        return keyboard(f, ImVec2(m.pad * 1.5f, y), ImVec2(m.width - m.pad * 1.5f, m.height - m.pad * 1.5f), v.shift,
+                        next_label);
+    }
 
     const float bar = m.height - m.min_target - m.pad * 2.5f;
     ImVec2 min(m.pad * 1.5f, y), max(m.width - m.pad * 1.5f, bar);
@@ -93,13 +128,14 @@ Action question_screen(const Frame& f, const View& v) {
         case QuestionKind::Smiley: act = smiley_answers(f, v, *q, min, max); break;
         case QuestionKind::Agree: act = agree_answers(f, v, min, max); break;
         case QuestionKind::Picture: act = picture_answers(f, v, *q, min, max); break;
+        case QuestionKind::Choice: act = choice_answers(f, v, *q, min, max); break;
+        case QuestionKind::Text: break;  // drawn above
     }
 
     if (Action b = back_button(f)) act = b;
     // Next (or Skip, or Done on the last question) when it can be used. A single-tap
     // question moves on by itself once answered, so Next shows only when coming back.
     if (v.session.can_next()) {
-        bool last = v.session.question_index() + 1 == v.session.question_count();
         const std::string& label = v.session.picked().empty() ? f.t("skip") : (last ? f.t("done") : f.t("next"));
         float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
         ImVec2 bmin(m.width - m.pad * 1.5f - w, m.height - m.min_target - m.pad * 1.5f);

@@ -25,6 +25,8 @@ namespace kohtaamo::ui {
 struct Action {
     enum Kind {
         None, Language, Survey, Answer, Toggle, Next, Back,  // the visitor
+        Type, Shift,                                         // the on-screen keyboard (+ Erase)
+        Month, Wish, Come, Idea, Done,                       // the year-clock (value: month, id)
         OpenStaff, Digit, Erase, PinOk, Close, Export, Quit  // the coordinator
     } kind = None;
     std::string value;
@@ -93,6 +95,8 @@ constexpr unsigned kSecondary = 0xE6E1D6;   // back/skip buttons (dark text)
 constexpr unsigned kError = 0x9B1C1C;       // error screen background (white text)
 // Smiley faces, saddest to happiest (drawn with dark features).
 constexpr unsigned kFace[5] = {0xEE6A45, 0xF29E4C, 0xF1C453, 0xA3C45A, 0x4CAF50};
+// The year-clock's seasons (month segments, dark text): winter, spring, summer, autumn.
+constexpr unsigned kSeason[4] = {0xDCE9F7, 0xDDF0D2, 0xFFEDB3, 0xF8DCC4};
 }  // namespace colour
 
 // --- widgets ---
@@ -131,12 +135,30 @@ Grid layout_grid(int n, ImVec2 min, ImVec2 max, float gap, float aspect /* w/h w
 
 struct View {
     const Session& session;
+    bool shift = false;  // the on-screen keyboard's shift (one letter, as on a phone)
 };
+
+// A text-choice button: optional icon at the left, the words, a check when picked.
+bool choice_button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& icon,
+                   const std::string& label, bool picked);
+
+// The text typed so far in a white box, wrapped, with a bar where the next letter goes;
+// a long text shows its last lines.
+void text_field(const Frame& f, const std::string& text, ImVec2 min, ImVec2 max);
+
+// The on-screen keyboard (Finnish/Swedish layout: å ä ö) in [min,max], with Back and
+// Next in its bottom row. Returns Type (value = the character), Erase, Shift, Back or Next.
+// `next_label` empty: no Next key.
+Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label);
+// Every character the keyboard can show (for the font atlas).
+std::string keyboard_chars();
 
 Action welcome_screen(const Frame& f, const View& v, const std::vector<std::string>& languages);
 Action choose_screen(const Frame& f, const View& v);
 Action question_screen(const Frame& f, const View& v);
 Action thanks_screen(const Frame& f, const View& v);
+// The participation year-clock: the ring of months, a month's page, typing an idea.
+Action yearclock_screen(const Frame& f, const View& v);
 // How long the thank-you screen animates (the loop draws continuously only that long).
 double thanks_animation_seconds();
 // Shown instead of the kiosk when the config is broken (staff read it). Texts are fixed

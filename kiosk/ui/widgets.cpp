@@ -154,6 +154,67 @@ bool picture_tile(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const 
     return clicked;
 }
 
+bool choice_button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& icon,
+                   const std::string& label, bool picked) {
+    bool down = false;
+    bool clicked = hit(id, min, max, &down);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    float h = max.y - min.y, r = h * 0.18f;
+    unsigned fill = picked ? colour::kPicked : (down ? colour::kTileDown : colour::kTile);
+    dl->AddRectFilled(min, max, colour::rgb(fill), r);
+    float edge = picked ? std::max(4.0f, f.m.pad * 0.35f) : std::max(2.0f, f.m.pad * 0.12f);
+    dl->AddRect(min, max, colour::rgb(picked ? colour::kPickedEdge : colour::kEdge), r, 0, edge);
+    float x = min.x + f.m.pad;
+    if (!icon.empty()) {
+        float pic = std::min(h - f.m.pad, f.m.icon_max);
+        if (ImTextureID tex = f.icon(icon))
+            dl->AddImage(tex, ImVec2(x, (min.y + max.y - pic) / 2), ImVec2(x + pic, (min.y + max.y + pic) / 2));
+        x += pic + f.m.pad * 0.6f;
+    }
+    // A round check box at the right: empty, or filled with a check when picked.
+    float c = std::min(h * 0.5f, f.m.font);
+    ImVec2 cc(max.x - f.m.pad - c / 2, (min.y + max.y) / 2);
+    float right = cc.x - c / 2 - f.m.pad * 0.5f;
+    if (picked) {
+        dl->AddCircleFilled(cc, c / 2, colour::rgb(colour::kPickedEdge));
+        dl->AddPolyline(std::array<ImVec2, 3>{ImVec2(cc.x - c * 0.22f, cc.y), ImVec2(cc.x - c * 0.05f, cc.y + c * 0.18f),
+                                               ImVec2(cc.x + c * 0.25f, cc.y - c * 0.18f)}.data(),
+                        3, colour::rgb(colour::kOnPrimary), 0, c * 0.1f);
+    } else {
+        dl->AddCircle(cc, c / 2, colour::rgb(colour::kEdge), 0, std::max(2.0f, f.m.pad * 0.15f));
+    }
+    float sz = fit(f.fonts.body, f.m.font, label, right - x, 2);
+    auto lines = wrap(f.fonts.body, sz, label, right - x);
+    float lh = sz * 1.15f, y = (min.y + max.y - lh * static_cast<float>(lines.size())) / 2;
+    for (const auto& l : lines) {
+        dl->AddText(f.fonts.body, sz, ImVec2(x, y), colour::rgb(colour::kText), l.c_str(), l.c_str() + l.size());
+        y += lh;
+    }
+    add(f, label, min, max, true);
+    return clicked;
+}
+
+void text_field(const Frame& f, const std::string& s, ImVec2 min, ImVec2 max) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(min, max, colour::rgb(colour::kTile), f.m.pad * 0.5f);
+    dl->AddRect(min, max, colour::rgb(colour::kPickedEdge), f.m.pad * 0.5f, 0, std::max(2.0f, f.m.pad * 0.2f));
+    const float inner = max.x - min.x - 2 * f.m.pad, line_h = f.m.font * 1.15f;
+    auto lines = wrap(f.fonts.body, f.m.font, s, inner);
+    if (lines.empty()) lines.emplace_back();
+    const std::size_t fit_lines = std::max<std::size_t>(1, static_cast<std::size_t>((max.y - min.y - f.m.pad * 0.5f) / line_h));
+    const std::size_t first = lines.size() > fit_lines ? lines.size() - fit_lines : 0;
+    float y = min.y + f.m.pad * 0.4f;
+    for (std::size_t i = first; i < lines.size(); ++i, y += line_h)
+        dl->AddText(f.fonts.body, f.m.font, ImVec2(min.x + f.m.pad, y), colour::rgb(colour::kText), lines[i].c_str(),
+                    lines[i].c_str() + lines[i].size());
+    // The cursor after the last character (a trailing space counts: wrap() drops it).
+    float x = min.x + f.m.pad + measure(f.fonts.body, f.m.font, lines.back()).x;
+    if (!s.empty() && s.back() == ' ') x += measure(f.fonts.body, f.m.font, " ").x;
+    y -= line_h;
+    dl->AddRectFilled(ImVec2(x + 2, y), ImVec2(x + 5, y + f.m.font * 1.1f), colour::rgb(colour::kPrimary));
+    add(f, s, min, max, false);
+}
+
 void draw_face(ImDrawList* dl, ImVec2 c, float r, float mood, unsigned fill) {
     const ImU32 ink = colour::rgb(colour::kText);
     dl->AddCircleFilled(c, r, colour::rgb(fill), 48);

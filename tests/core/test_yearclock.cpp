@@ -75,6 +75,19 @@ TEST_CASE("a good year-clock file loads: twelve months, events by date, activiti
     CHECK_THAT(s.all_text(), Catch::Contains("Munat") && Catch::Contains("T12") && Catch::Contains("Utelek"));
 }
 
+TEST_CASE("the bundled year-clock loads in fi, sv and en") {
+    auto surveys = load_surveys(test::config_dir() / "surveys", kLangs);
+    auto it = std::find_if(surveys.begin(), surveys.end(), [](const Survey& s) { return s.id == "yearclock"; });
+    REQUIRE(it != surveys.end());
+    REQUIRE(it->yearclock);
+    CHECK(it->yearclock->activities.size() >= 6);
+    CHECK(it->yearclock->events.size() >= 6);
+    CHECK(it->yearclock->ideas);
+    CHECK(it->yearclock->month(2).theme.at("fi") == "Laskiainen");
+    // Other surveys are question surveys.
+    CHECK_FALSE(std::find_if(surveys.begin(), surveys.end(), [](const Survey& s) { return s.id == "child"; })->yearclock);
+}
+
 TEST_CASE("coming events: the month's events from today on, by date") {
     TempDir dir;
     write_file(dir / "vk.toml", good());
@@ -137,8 +150,8 @@ TEST_CASE("a broken year-clock file is refused with its line and the problem") {
                    Catch::StartsWith(":20:") && Catch::Contains("month 4.theme has no text in language \"fi\""));
         CHECK_THAT(load_error(replace(g, "icon = \"🥚\"", "icon = \"egg\"")),
                    Catch::StartsWith(":56:") && Catch::Contains("must be one emoji"));
-        CHECK_THAT(load_error(replace(g, "en = \"Music\"", "en = \"\"")),
-                   Catch::Contains("activity \"muskari\".text.en is empty"));
+        CHECK_THAT(load_error(replace(g, "fi = \"Muskari\"", "fi = \"\"")),
+                   Catch::Contains("activity \"muskari\".text.fi is empty"));
     }
     SECTION("event dates are real YYYY-MM-DD dates") {
         for (const char* bad : {"2027-02-30", "2027-13-01", "27-03-24", "2027-3-24", "24.3.2027", "2027-03-24T10:00"}) {

@@ -77,3 +77,36 @@ TEST_CASE("a window resized at run time lays out again") {
     CHECK(k.app.metrics().font < before);
     check_screen(k, "welcome after resize");
 }
+
+TEST_CASE("the year-clock's ring, a month's page and the idea keyboard fit every size") {
+    const std::pair<int, int> sizes[] = {{800, 480}, {1280, 800}, {1920, 1080}, {1080, 1920}};
+    for (auto [w, h] : sizes) {
+        DYNAMIC_SECTION(w << "x" << h) {
+            Kiosk k(w, h);
+            // The bundled events, moved to 2099 so that they stay "coming" whenever this runs.
+            for (auto& s : k.surveys)
+                if (s.yearclock)
+                    for (auto& e : s.yearclock->events) e.date = "2099" + e.date.substr(4);
+            k.tap("Suomi");
+            check_screen(k, "choose with the year-clock");
+            k.tap("Vuosikello");
+            check_screen(k, "year-clock ring");
+            int months = 0;
+            for (const auto& t : k.app.registry()) months += t.tappable && t.text.size() <= 8 && t.text != "Valmis";
+            CHECK(months >= 12);
+            // March has two coming events (in the bundled file), the most of any month.
+            k.tap("Maalis");
+            check_screen(k, "year-clock month with two events");
+            k.tap("Ulkoilu");
+            k.tap("Tulemme!");
+            check_screen(k, "year-clock month, wished and coming");
+            k.tap("Oma idea");
+            // The keyboard's own key sizes are the keyboard's tests' business; here: it opened.
+            REQUIRE(k.find("Tallenna") != nullptr);
+            REQUIRE(k.find("ä") != nullptr);
+            k.tap("Tallenna");
+            k.tap("Takaisin");
+            check_screen(k, "year-clock ring with a check");
+        }
+    }
+}

@@ -222,3 +222,30 @@ TEST_CASE("a PIN hash is made on the command line and a plain PIN in the config 
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("kiosk.toml:") && Catch::Contains("coordinator.pin_hash must be a hash"));
 }
+
+TEST_CASE("a family at the year-clock in each language: wishes, we'll come and an idea are rows of one response") {
+    for (const std::string lang : {"fi", "sv", "en"}) {
+        DYNAMIC_SECTION("language " << lang) {
+            TempDir dir;
+            // The bundled config, with the events moved to 2099 so that they stay "coming".
+            std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+            const auto file = dir / "config" / "surveys" / "yearclock.toml";
+            std::string yc = read_file(file);
+            for (auto at = yc.find("date = \"20"); at != std::string::npos; at = yc.find("date = \"20", at + 1))
+                yc.replace(at + 8, 4, "2099");
+            write_file(file, yc);
+            auto r = kiosk(dir, script("yearclock-" + lang + ".txt"), (dir / "config" / "kiosk.toml").string());
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            const auto db = dir / "data" / "kohtaamo.sqlite";
+            CHECK(query(db, "SELECT survey_id, survey_version, language, status, flagged FROM responses") ==
+                  Rows{{"yearclock", "1", lang, "complete", "0"}});
+            CHECK(query(db, "SELECT question_id, value FROM answers ORDER BY question_id, value") ==
+                  Rows{{"come", "laskiainen-2027"},
+                       {"idea-02", "Pulkka"},
+                       {"wish-02", "muskari"},
+                       {"wish-02", "ulkoilu"},
+                       {"wish-12", "leipominen"}});
+        }
+    }
+}

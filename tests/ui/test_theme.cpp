@@ -46,6 +46,11 @@ TEST_CASE("every text colour on every background it is drawn on reaches 4.5:1") 
         {"face features on the saddest face", kText, kFace[0]},
         {"face features on the middle face", kText, kFace[2]},
         {"face features on the happiest face", kText, kFace[4]},
+        {"year-clock winter month", kText, kSeason[0]},
+        {"year-clock spring month", kText, kSeason[1]},
+        {"year-clock summer month", kText, kSeason[2]},
+        {"year-clock autumn month", kText, kSeason[3]},
+        {"year-clock month, pressed", kText, kPicked},
     };
     for (const auto& p : pairs) {
         INFO(p.what << ": " << contrast(p.ink, p.paper));
