@@ -44,7 +44,7 @@ void check_icons(platform::EmojiPictures& emoji, const std::vector<Survey>& surv
             throw ConfigError(s.file, 0, 0, "icon \"" + s.icon + "\" has no picture in the emoji font");
         for (const auto& q : s.questions)
             for (const auto& c : q.choices)
-                if (!emoji.has(c.icon))
+                if (!c.icon.empty() && !emoji.has(c.icon))
                     throw ConfigError(s.file, 0, 0, "question \"" + q.id + "\" choice \"" + c.id + "\": icon \"" +
                                                         c.icon + "\" has no picture in the emoji font");
     }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "session.hpp"
+#include "utf8.hpp"
 #include "test_support.hpp"
 
 using namespace kohtaamo;
@@ -161,4 +162,75 @@ TEST_CASE_METHOD(Fixture, "a child who runs through the same answers again and a
     CHECK(rows("SELECT status, flagged FROM responses ORDER BY started_at") ==
           Rows{{"complete", "0"}, {"complete", "1"}, {"complete", "1"}, {"complete", "0"}, {"complete", "0"},
                {"abandoned", "0"}, {"abandoned", "1"}, {"abandoned", "1"}});
+}
+
+TEST_CASE_METHOD(Fixture, "show-if: a question appears only after the answer it names, and its answer goes when that changes") {
+    session.choose_language("fi");
+    session.choose_survey("family");
+    session.answer("4");
+    wait(Session::kAdvanceMs);
+    session.next();  // skip the optional "support"
+    REQUIRE(session.question()->id == "visits");
+    session.answer("first");
+    wait(Session::kAdvanceMs);
+    session.next();  // "heard": nothing picked
+    REQUIRE(session.question()->id == "again");
+    CHECK(session.visible_count() == 6);
+    session.answer("yes");
+    wait(Session::kAdvanceMs);
+    REQUIRE(session.question()->id == "idea");
+    CHECK(rows("SELECT value FROM answers WHERE question_id = 'again'") == Rows{{"yes"}});
+    // Back to "visits" and a different answer: "again" is hidden and its answer removed.
+    session.back();
+    session.back();
+    session.back();
+    REQUIRE(session.question()->id == "visits");
+    session.answer("weekly");
+    wait(Session::kAdvanceMs);
+    session.next();
+    CHECK(session.question()->id == "idea");
+    CHECK(session.visible_count() == 5);
+    CHECK(rows("SELECT count(*) FROM answers WHERE question_id = 'again'") == Rows{{"0"}});
+}
+
+TEST_CASE_METHOD(Fixture, "free text: typed letters are saved on Next, kept on Back, and saved when the visitor walks away") {
+    session.choose_language("sv");
+    session.choose_survey("family");
+    session.answer("5");
+    wait(Session::kAdvanceMs);
+    session.next();
+    session.answer("monthly");
+    wait(Session::kAdvanceMs);
+    session.next();
+    REQUIRE(session.question()->kind == QuestionKind::Text);
+    CHECK(session.is_last());
+    for (const char* c : {"m", "e", "r", " ", "m", "u", "s", "i", "k", "x"}) session.type(c);
+    session.erase();
+    CHECK(session.draft() == "mer musik");
+    session.back();
+    CHECK(rows("SELECT value FROM answers WHERE question_id = 'idea'") == Rows{{"mer musik"}});
+    session.next();
+    CHECK(session.draft() == "mer musik");
+    session.type("å");
+    // Left alone: the typed text is kept with the abandoned response.
+    wait(config.idle_timeout_ms);
+    CHECK(session.screen() == Screen::Welcome);
+    CHECK(rows("SELECT r.status, a.value FROM answers a JOIN responses r ON r.id = a.response_id "
+               "WHERE a.question_id = 'idea'") == Rows{{"abandoned", "mer musikå"}});
+}
+
+TEST_CASE_METHOD(Fixture, "free text stops at the question's max_length") {
+    session.choose_language("en");
+    session.choose_survey("family");
+    session.answer("3");
+    wait(Session::kAdvanceMs);
+    session.next();
+    session.answer("first");
+    wait(Session::kAdvanceMs);
+    session.next();  // heard
+    session.next();  // again
+    REQUIRE(session.question() != nullptr);
+    REQUIRE(session.question()->id == "idea");
+    for (int i = 0; i < 400; ++i) session.type("ä");
+    CHECK(utf8_decode(session.draft())->size() == 300);
 }

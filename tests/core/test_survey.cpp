@@ -193,3 +193,47 @@ TEST_CASE("the bundled surveys and catalogue have every text in every bundled la
     for (const auto& m : cat.missing_texts()) FAIL_CHECK(to_string(m));
     CHECK(cat.language_name("uk") == "Українська");
 }
+
+TEST_CASE("choice, text and show-if questions load, and their mistakes are named") {
+    const std::string base = std::string(kGood) + R"(
+[[questions]]
+id = "often"
+kind = "choice"
+text = { fi = "Kuinka usein?", sv = "Hur ofta?", en = "How often?" }
+  [[questions.choices]]
+  id = "first"
+  text = { fi = "Ensi kertaa", sv = "Första gången", en = "First time" }
+  [[questions.choices]]
+  id = "weekly"
+  icon = "🏠"
+  text = { fi = "Viikoittain", sv = "Varje vecka", en = "Weekly" }
+
+[[questions]]
+id = "why"
+kind = "text"
+required = false
+max_length = 120
+show_if = { question = "often", any_of = ["first"] }
+text = { fi = "Miksi?", sv = "Varför?", en = "Why?" }
+)";
+    TempDir dir;
+    write_file(dir / "s.toml", base);
+    Survey s = load_survey(dir / "s.toml", kLangs);
+    REQUIRE(s.questions.size() == 5);
+    CHECK(s.questions[3].kind == QuestionKind::Choice);
+    CHECK(s.questions[3].choices[0].icon.empty());
+    CHECK(s.questions[3].single_tap());
+    CHECK(s.questions[4].kind == QuestionKind::Text);
+    CHECK(s.questions[4].max_length == 120);
+    CHECK_FALSE(s.questions[4].single_tap());
+    REQUIRE(s.questions[4].show_if.has_value());
+    CHECK(s.questions[4].show_if->any_of == std::vector<std::string>{"first"});
+
+    CHECK_THAT(load_error(replace(base, "any_of = [\"first\"]", "any_of = [\"never\"]")),
+               Catch::Contains("\"often\" has no value \"never\""));
+    CHECK_THAT(load_error(replace(base, "question = \"often\"", "question = \"later\"")),
+               Catch::Contains("\"later\" is not an earlier question"));
+    CHECK_THAT(load_error(replace(base, "max_length = 120", "max_length = 0")), Catch::Contains("max_length must be 1..2000"));
+    CHECK_THAT(load_error(replace(base, "kind = \"text\"", "kind = \"txt\"")),
+               Catch::Contains("expected smiley, picture, agree, choice or text"));
+}

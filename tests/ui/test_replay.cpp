@@ -64,7 +64,8 @@ TEST_CASE("back, replace, skip and a second survey leave exactly the answers giv
           Rows{{"child", "abandoned"}, {"family", "complete"}});
     CHECK(query(db, "SELECT r.survey_id, a.question_id, a.value FROM answers a JOIN responses r ON r.id = a.response_id "
                     "ORDER BY r.started_at, a.answered_at") ==
-          Rows{{"child", "feeling", "4"}, {"family", "welcome", "4"}, {"family", "visits", "weekly"}});
+          Rows{{"child", "feeling", "4"}, {"family", "welcome", "4"}, {"family", "visits", "weekly"},
+               {"family", "heard", "friends"}, {"family", "idea", "Hi "}});
 }
 
 TEST_CASE("the same answers over and over in quick succession are flagged, not dropped") {
