@@ -105,14 +105,14 @@ TEST_CASE("the wide CSV has one row per response and the survey's questions in t
                 "music|play", "3-5"},
                {"r8", "child", "1", "kalliola", "", "fi", "abandoned", "0", iso8601_utc(kT0 + 420'000),
                 iso8601_utc(kT0 + 422'000), "1", "", ""}});
-    // family.toml: welcome, support, visits — then "idea", which only the data knows.
+    // family.toml: welcome, support, visits, heard, again, idea (a free-text question).
     Rows family = read_csv(out / "t-wide-family.csv", ',');
     REQUIRE(family.size() == 7);
     CHECK(std::vector<std::string>(family[0].begin() + 10, family[0].end()) ==
-          std::vector<std::string>{"welcome", "support", "visits", "idea"});
+          std::vector<std::string>{"welcome", "support", "visits", "heard", "again", "idea"});
     CHECK(std::vector<std::string>(family[1].begin() + 10, family[1].end()) ==
-          std::vector<std::string>{"4", "", "weekly", kTricky[0]});
-    CHECK(family[3][13] == kTricky[2]);
+          std::vector<std::string>{"4", "", "weekly", "", "", kTricky[0]});
+    CHECK(family[3][15] == kTricky[2]);
 }
 
 TEST_CASE("the Excel option writes semicolons and a byte order mark, and defuses formulas") {
@@ -231,7 +231,7 @@ TEST_CASE("filters: period in local time, half-year, survey, site, abandoned, fl
     const std::string everything = read_file(out / "t-long.csv") + read_file(out / "t-wide-family.csv") + read_file(out / "t.jsonl");
     CHECK(everything.find("idea") == std::string::npos);
     CHECK(everything.find("paras") == std::string::npos);
-    CHECK(read_csv(out / "t-wide-family.csv", ',')[0].back() == "visits");
+    CHECK(read_csv(out / "t-wide-family.csv", ',')[0].back() == "again");  // the free-text column is left out
 }
 
 TEST_CASE("kohtaamo-export on the command line: --db, a half-year, Excel, and clear errors") {
