@@ -50,7 +50,7 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
     }
 
     ui::Frame f{m, fonts, texts_, icon, session_.language(), reg, since};
-    ui::Action a = ui::draw(f, ui::View{session_, shift_}, config_.languages);
+    ui::Action a = ui::draw(f, ui::View{session_, shift_, &news_}, config_.languages);
     if (session_.screen() == Screen::Welcome && ui::staff_corner(f) && pin_lock_.configured())
         a = {ui::Action::OpenStaff, ""};
     if (!save_error_.empty()) {
@@ -182,13 +182,24 @@ bool KioskScene::tick() {
     }
     session_.tick();
     notice_finish(before.first);
-    return before != std::make_pair(session_.screen(), session_.question_index());
+    bool changed = before != std::make_pair(session_.screen(), session_.question_index());
+    if (session_.screen() == Screen::Welcome && !news_.empty()) {
+        const std::int64_t step = (clock_.mono_ms() - session_.screen_since_ms()) / kNewsMs;
+        changed = changed || step != news_step_;
+        news_step_ = step;
+    }
+    return changed;
 }
 
 std::optional<std::int64_t> KioskScene::deadline() const {
     if (mode_ == Mode::Pin && pin_lock_.locked_for(clock_.mono_ms()) > 0)
         return clock_.mono_ms() + 1000;  // the lock-out countdown
     if (mode_ != Mode::Visitor) return staff_input_ms_ + config_.idle_timeout_ms;
+    if (session_.screen() == Screen::Welcome && news_.size() * config_.languages.size() > 1) {
+        // Wake for the next "you said, we did" message (every kNewsMs), and only then.
+        const std::int64_t shown = clock_.mono_ms() - session_.screen_since_ms();
+        return session_.screen_since_ms() + (shown / kNewsMs + 1) * kNewsMs;
+    }
     return session_.next_deadline();
 }
 

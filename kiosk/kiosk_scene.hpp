@@ -14,6 +14,7 @@
 #include "coordinator.hpp"
 #include "export.hpp"
 #include "export_job.hpp"
+#include "news.hpp"
 #include "session.hpp"
 
 namespace kohtaamo {
@@ -40,6 +41,9 @@ public:
     // Wakes the UI loop from another thread (the export's progress).
     void set_wake(std::function<void()> f) { wake_ = std::move(f); }
 
+    // "You said, we did" messages for the welcome screen.
+    void set_news(std::vector<NewsItem> news) { news_ = std::move(news); }
+
     enum class Mode { Visitor, Pin, Staff };
     Mode mode() const { return mode_; }
 
@@ -60,6 +64,8 @@ private:
     std::function<void()> wake_;
     std::string save_error_;  // shown to staff until the next answer is saved
     bool shift_ = false;      // the on-screen keyboard's shift
+    std::vector<NewsItem> news_;
+    std::int64_t news_step_ = -1;  // the message shown last (redraw when it changes)
 
     Mode mode_ = Mode::Visitor;
     std::int64_t staff_input_ms_ = 0;  // idle timeout in the Pin and Staff modes

@@ -116,11 +116,13 @@ int main(int argc, char** argv) {
     std::vector<Survey> surveys;
     Catalog texts;
     ExportConfig export_config;
+    std::vector<NewsItem> news;
     sync::SyncConfig sync_config;
     try {
         config = load_device_config(o.config);
         if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
         surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language);
+        news = load_news(config.news_file, config.languages, config.fallback_language);
         texts = Catalog::load(config.texts_dir, config.languages, config.fallback_language);
         export_config = load_export_config(o.config);
         sync_config = sync::load_sync_config(o.config);
@@ -153,6 +155,8 @@ int main(int argc, char** argv) {
     }
 
     o.app.glyph_text = screen_texts(texts, surveys);
+    for (const auto& n : news)
+        for (const auto& [_, t] : n.text) o.app.glyph_text += t;
 
     std::unique_ptr<platform::App> app;
     try {
@@ -170,6 +174,7 @@ int main(int argc, char** argv) {
 
     Session session(config, surveys, *store, clock);
     KioskScene scene(session, *store, config, texts, clock, export_config);
+    scene.set_news(news);
     scene.set_wake([&a = *app] { a.wake(); });
     // The uploader works on its own thread and its own connection to the database; a
     // status change wakes the UI loop with an SDL user event (it never waits for sync).

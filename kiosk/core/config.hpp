@@ -24,6 +24,7 @@ struct DeviceConfig {
     int repeat_window_ms = 20'000;
     std::filesystem::path surveys_dir;
     std::filesystem::path texts_dir;
+    std::filesystem::path news_file;     // "you said, we did" messages (may be missing)
     std::filesystem::path data_dir;
     std::string pin_hash;                // [coordinator] pin_hash; empty: no coordinator screen
 

@@ -17,6 +17,7 @@
 
 #include "config.hpp"
 #include "coordinator.hpp"
+#include "news.hpp"
 #include "session.hpp"
 
 namespace kohtaamo::ui {
@@ -136,6 +137,7 @@ Grid layout_grid(int n, ImVec2 min, ImVec2 max, float gap, float aspect /* w/h w
 struct View {
     const Session& session;
     bool shift = false;  // the on-screen keyboard's shift (one letter, as on a phone)
+    const std::vector<NewsItem>* news = nullptr;  // "you said, we did", on the welcome screen
 };
 
 // A text-choice button: optional icon at the left, the words, a check when picked.

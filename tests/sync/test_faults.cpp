@@ -81,7 +81,8 @@ TEST_CASE("fault: connection refused until the collector comes back", "[faults]"
     auto up = rig.uploader();
     up->start();
     REQUIRE(wait_until([&] { return rig.any_error("cannot reach the collector"); }, 10s));
-    CHECK(up->status().state == SyncState::Waiting);
+    // The uploader backs off and retries by itself: it is seen Waiting between its tries.
+    CHECK(wait_until([&] { return up->status().state == SyncState::Waiting; }, 10s));
     CHECK(rig.synced() == 0);
     rig.proxy.refuse(false);
     rig.recover(*up);
@@ -181,7 +182,8 @@ TEST_CASE("fault: a wrong token stops fast retries and shows in the status until
     Rig rig(250, false);  // the collector does not know the kiosk's token yet
     auto up = rig.uploader();
     up->start();
-    REQUIRE(wait_until([&] { return up->status().auth_failed; }, 10s));
+    // auth_failed and the AuthFailed state are published by two status updates: wait for both.
+    REQUIRE(wait_until([&] { auto st = up->status(); return st.auth_failed && st.state == SyncState::AuthFailed; }, 10s));
     auto s = up->status();
     CHECK(s.state == SyncState::AuthFailed);
     CHECK_THAT(s.last_error, Catch::Contains("token"));

@@ -250,3 +250,10 @@ TEST_CASE("a family at the year-clock in each language: wishes, we'll come and a
         }
     }
 }
+
+TEST_CASE("the welcome screen shows what the centre did, message by message and language by language") {
+    TempDir dir;
+    auto r = kiosk(dir, script("news.txt"));
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+}

@@ -1,0 +1,40 @@
+#include "news.hpp"
+
+#include "utf8.hpp"
+
+namespace kohtaamo {
+
+std::vector<NewsItem> load_news(const std::filesystem::path& file, const std::vector<std::string>& languages,
+                                const std::string& fallback) {
+    std::vector<NewsItem> out;
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return out;
+    TomlReader r(file);
+    r.only_keys(r.root(), {"news"}, "");
+    const auto langs = fallback_first(languages, fallback);
+    auto items = r.tables(r.root(), "news", "");
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const toml::table& t = *items[i];
+        const std::string where = "news[" + std::to_string(i) + "]";
+        r.only_keys(t, {"icon", "text"}, where);
+        NewsItem n;
+        n.icon = r.string(t, "icon", where);
+        auto cps = utf8_decode(n.icon);
+        if (!cps || cps->empty() || cps->size() > 2 || (cps->size() == 2 && (*cps)[1] != 0xFE0F))
+            r.fail(t.get("icon"), where + ".icon \"" + n.icon + "\" must be one emoji");
+        n.text = r.texts(t, "text", langs, where);
+        for (const auto& [lang, text] : n.text)
+            if (utf8_decode(text).value_or(std::vector<char32_t>{}).size() > 120)
+                r.fail(t.get("text"), where + ".text." + lang + " is over 120 characters: keep it short enough to read in passing");
+        out.push_back(std::move(n));
+    }
+    return out;
+}
+
+NewsSlot news_slot(std::size_t items, const std::vector<std::string>& languages, std::int64_t ms) {
+    if (items == 0 || languages.empty()) return {};
+    const auto step = static_cast<std::size_t>(std::max<std::int64_t>(0, ms) / kNewsMs);
+    return {step % items, languages[(step / items) % languages.size()]};
+}
+
+}  // namespace kohtaamo

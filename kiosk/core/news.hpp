@@ -1,0 +1,34 @@
+// news.hpp — "you said, we did": short messages the centre writes about what it changed
+// because of families' wishes, shown in turn on the welcome screen (config/news.toml).
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "toml_reader.hpp"
+
+namespace kohtaamo {
+
+struct NewsItem {
+    std::string icon;  // one emoji
+    LangText text;
+};
+
+// How long each message stays before the next one (and the next language) shows.
+constexpr int kNewsMs = 8000;
+
+// Loads [[news]] items (icon, text per language); a missing file gives no items. Mistakes
+// are ConfigErrors naming file:line.
+std::vector<NewsItem> load_news(const std::filesystem::path& file, const std::vector<std::string>& languages,
+                                const std::string& fallback);
+
+// Which item and which language to show `ms` after the welcome screen opened: every
+// kNewsMs the next item; after all items, the next language, so every family sees them in
+// its own language in turn.
+struct NewsSlot {
+    std::size_t item = 0;
+    std::string lang;
+};
+NewsSlot news_slot(std::size_t items, const std::vector<std::string>& languages, std::int64_t ms);
+
+}  // namespace kohtaamo
