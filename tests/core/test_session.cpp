@@ -2,31 +2,15 @@
 // after each, the back button, the idle timeout and the thank-you screen.
 #include <catch2/catch.hpp>
 
-#include "session.hpp"
+#include "session_fixture.hpp"
 #include "utf8.hpp"
-#include "test_support.hpp"
 
 using namespace kohtaamo;
 using kohtaamo::test::query;
 using kohtaamo::test::Rows;
 using kohtaamo::test::TempDir;
 
-namespace {
-struct Fixture {
-    TempDir dir;
-    DeviceConfig config = load_device_config(test::config_dir() / "kiosk.toml");
-    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages);
-    Clock clock = Clock::manual(1'764'000'000'000);
-    Store store{dir / "k.sqlite", clock.wall_ms()};
-    Session session{config, surveys, store, clock};
-
-    Rows rows(const std::string& sql) { return query(dir / "k.sqlite", sql); }
-    void wait(int ms) {
-        clock.advance(ms);
-        session.tick();
-    }
-};
-}  // namespace
+using Fixture = kohtaamo::test::SessionFixture;
 
 TEST_CASE_METHOD(Fixture, "a child walks the survey and every answer is stored as it is given") {
     CHECK(session.screen() == Screen::Welcome);

@@ -2,8 +2,7 @@
 // taps do and exactly which rows are in the store after each.
 #include <catch2/catch.hpp>
 
-#include "session.hpp"
-#include "test_support.hpp"
+#include "session_fixture.hpp"
 
 using namespace kohtaamo;
 using kohtaamo::test::query;
@@ -11,20 +10,8 @@ using kohtaamo::test::Rows;
 using kohtaamo::test::TempDir;
 
 namespace {
-struct Fixture {
-    TempDir dir;
-    DeviceConfig config = load_device_config(test::config_dir() / "kiosk.toml");
-    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages);
-    Clock clock = Clock::manual(1'764'000'000'000);  // 2025-11-24T16:00:00Z, a Monday in November
-    Store store{dir / "k.sqlite", clock.wall_ms()};
-    Session session{config, surveys, store, clock};
-
-    Rows rows(const std::string& sql) { return query(dir / "k.sqlite", sql); }
+struct Fixture : kohtaamo::test::SessionFixture {
     Rows answers() { return rows("SELECT question_id, value FROM answers ORDER BY question_id, value"); }
-    void wait(int ms) {
-        clock.advance(ms);
-        session.tick();
-    }
     void start(const std::string& lang = "fi") {
         session.choose_language(lang);
         session.choose_survey("yearclock");
