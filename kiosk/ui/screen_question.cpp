@@ -6,15 +6,26 @@
 
 namespace kohtaamo::ui {
 
-Action back_button(const Frame& f) {
+namespace {
+float bar_button_width(const Metrics& m) { return std::max(m.min_target * 2.6f, m.width * 0.22f); }
+}  // namespace
+
+bool bottom_back(const Frame& f) {
     const Metrics& m = f.m;
-    float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
     ImVec2 min(m.pad * 1.5f, m.height - m.min_target - m.pad * 1.5f);
-    if (button(f, "back", min, ImVec2(min.x + w, min.y + m.min_target), f.t("back"), colour::kSecondary,
-               colour::kEdge, colour::kText, Arrow::Back))
-        return {Action::Back, ""};
-    return {};
+    return button(f, "back", min, ImVec2(min.x + bar_button_width(m), min.y + m.min_target), f.t("back"),
+                  colour::kSecondary, colour::kEdge, colour::kText, Arrow::Back);
 }
+
+bool bottom_forward(const Frame& f, const char* id, const std::string& label, Arrow arrow) {
+    const Metrics& m = f.m;
+    const float w = bar_button_width(m);
+    ImVec2 min(m.width - m.pad * 1.5f - w, m.height - m.min_target - m.pad * 1.5f);
+    return button(f, id, min, ImVec2(min.x + w, min.y + m.min_target), label, colour::kPrimary, colour::kPrimaryDown,
+                  colour::kOnPrimary, arrow);
+}
+
+Action back_button(const Frame& f) { return bottom_back(f) ? Action{Action::Back, ""} : Action{}; }
 
 namespace {
 
@@ -137,11 +148,7 @@ Action question_screen(const Frame& f, const View& v) {
     // question moves on by itself once answered, so Next shows only when coming back.
     if (v.session.can_next()) {
         const std::string& label = v.session.picked().empty() ? f.t("skip") : (last ? f.t("done") : f.t("next"));
-        float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
-        ImVec2 bmin(m.width - m.pad * 1.5f - w, m.height - m.min_target - m.pad * 1.5f);
-        if (button(f, "next", bmin, ImVec2(bmin.x + w, bmin.y + m.min_target), label, colour::kPrimary,
-                   colour::kPrimaryDown, colour::kOnPrimary, Arrow::Forward))
-            act = {Action::Next, ""};
+        if (bottom_forward(f, "next", label)) act = {Action::Next, ""};
     }
     return act;
 }

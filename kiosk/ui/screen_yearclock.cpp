@@ -71,11 +71,7 @@ Action ring(const Frame& f, const View& v, const YearClock& y) {
     // The bottom bar first: ImGui gives a touch to the first item under it, and the ring's
     // square reaches into the corners where Back and Done are.
     if (Action b = back_button(f)) act = b;
-    const float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
-    const ImVec2 d0(m.width - m.pad * 1.5f - w, m.height - m.min_target - m.pad * 1.5f);
-    if (button(f, "done", d0, ImVec2(d0.x + w, d0.y + m.min_target), f.t("done"), colour::kPrimary, colour::kPrimaryDown,
-               colour::kOnPrimary))
-        act = {Action::Done, ""};
+    if (bottom_forward(f, "done", f.t("done"), Arrow::None)) act = {Action::Done, ""};
 
     // Which segment is the finger on (polar hit test of the press position)?
     auto month_at = [&](ImVec2 p) {
@@ -248,11 +244,7 @@ Action month_page(const Frame& f, const View& v, const YearClock& y, int mo) {
     }
 
     if (Action b = back_button(f)) act = b;
-    const float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
-    const ImVec2 d0(m.width - m.pad * 1.5f - w, m.height - m.min_target - m.pad * 1.5f);
-    if (button(f, "done", d0, ImVec2(d0.x + w, d0.y + m.min_target), f.t("done"), colour::kPrimary, colour::kPrimaryDown,
-               colour::kOnPrimary))
-        act = {Action::Done, ""};
+    if (bottom_forward(f, "done", f.t("done"), Arrow::None)) act = {Action::Done, ""};
     return act;
 }
 

@@ -109,6 +109,10 @@ ImVec2 text(const Frame& f, ImFont* font, float size, ImVec2 pos, unsigned colou
 float text_centred(const Frame& f, ImFont* font, float size, float x0, float x1, float y, unsigned colour,
                    const std::string& s);
 enum class Arrow { None, Back, Forward };
+// The bottom bar: Back at the left, a primary button (Next, Skip, Done) at the right.
+// True when tapped.
+bool bottom_back(const Frame& f);
+bool bottom_forward(const Frame& f, const char* id, const std::string& label, Arrow arrow = Arrow::Forward);
 // A rounded button with a centred label. Returns true when tapped (released inside).
 bool button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& label, unsigned fill,
             unsigned fill_down, unsigned ink, Arrow arrow = Arrow::None);
