@@ -1,6 +1,9 @@
 #include "config.hpp"
 
 #include <algorithm>
+#include <list>
+
+#include "utf8.hpp"
 
 namespace kohtaamo {
 
@@ -24,7 +27,9 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     c.languages = r.strings(kiosk, "languages", "kiosk");
     if (c.languages.empty()) r.fail(kiosk.get("languages"), "kiosk.languages must name at least one language");
     for (const auto& l : c.languages)
-        if (l.size() < 2 || l.size() > 8) r.fail(kiosk.get("languages"), "kiosk.languages: \"" + l + "\" is not a language code");
+        if (!valid_language_tag(l))
+            r.fail(kiosk.get("languages"), "kiosk.languages: \"" + l +
+                                               "\" is not a language code (\"fi\", \"sv\", or a variant such as \"fi-x-selko\")");
     c.fallback_language = r.optional_string(kiosk, "fallback_language", "kiosk").value_or(c.languages.front());
     if (std::find(c.languages.begin(), c.languages.end(), c.fallback_language) == c.languages.end())
         r.fail(kiosk.get("fallback_language"),
@@ -56,13 +61,45 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     return c;
 }
 
+namespace {
+// The on-screen keyboard's rows (keys_1..3, keys_shift_1..3): one key per character, at
+// most 12 keys a row (the third also holds shift and erase), and the shifted row as long
+// as its plain one, so the keys stay put when shift is tapped.
+void check_keyboard(const TomlReader& r, const toml::table& ui) {
+    for (int row = 1; row <= 3; ++row) {
+        const std::string plain = "keys_" + std::to_string(row), shifted = "keys_shift_" + std::to_string(row);
+        const std::size_t most = row == 3 ? 10 : 12;
+        std::size_t lengths[2] = {0, 0};
+        int i = 0;
+        for (const std::string& key : {plain, shifted}) {
+            const toml::node* n = ui.get(key);
+            if (!n || !n->is_string()) continue;
+            const std::size_t count = utf8_split(*n->value<std::string>()).value_or(std::vector<std::string>{}).size();
+            if (count == 0 || count > most)
+                r.fail(n, "ui." + key + " must have 1 to " + std::to_string(most) + " keys (one per character), not " +
+                              std::to_string(count));
+            lengths[i++] = count;
+        }
+        if (i == 2 && lengths[0] != lengths[1])
+            r.fail(ui.get(shifted), "ui." + shifted + " must have as many keys as ui." + plain + " (" +
+                                        std::to_string(lengths[0]) + "), not " + std::to_string(lengths[1]));
+    }
+}
+}  // namespace
+
 Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::string>& offered,
                       const std::string& fallback) {
     Catalog cat;
     const std::vector<std::string> languages = fallback_first(offered, fallback);
     cat.fallback_ = languages.front();
+    struct Read {
+        TomlReader r;
+        const toml::table* ui;
+        std::string lang;
+    };
+    std::list<Read> readers;  // kept (not moved) until every language is read
     for (const auto& lang : languages) {
-        TomlReader r(dir / (lang + ".toml"));
+        TomlReader& r = readers.emplace_back(Read{TomlReader(dir / (lang + ".toml")), nullptr, lang}).r;
         r.only_keys(r.root(), {"language_name", "ui"}, "");
         auto& texts = cat.texts_[lang];
         texts["language_name"] = r.string(r.root(), "language_name", "");
@@ -71,11 +108,22 @@ Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::s
             if (!node.is_string()) r.fail(&node, "ui." + std::string(key.str()) + " must be a string");
             texts[std::string(key.str())] = *node.value<std::string>();
         }
-        // The fallback language (read first) defines the keys; another language may lack
-        // some, which then show in the fallback language.
-        if (lang != cat.fallback_)
-            for (const auto& [key, _] : cat.texts_[cat.fallback_])
-                if (!texts.count(key)) r.note_missing(&ui, lang, "ui." + key, cat.fallback_);
+        check_keyboard(r, ui);
+        readers.back().ui = &ui;
+    }
+    // The fallback language (read first) defines the keys; another language may lack some,
+    // which then show in its base language (a variant such as fi-x-selko) or else in the
+    // fallback language.
+    for (auto& [r, ui, lang] : readers) {
+        if (lang == cat.fallback_) continue;
+        const auto& texts = cat.texts_[lang];
+        const std::string base = base_language(lang);
+        const auto base_texts = cat.texts_.find(base);
+        for (const auto& [key, _] : cat.texts_[cat.fallback_]) {
+            if (texts.count(key)) continue;
+            if (!base.empty() && base_texts != cat.texts_.end() && base_texts->second.count(key)) continue;
+            r.note_missing(ui, lang, "ui." + key, cat.fallback_);
+        }
         for (const auto& m : r.missing_texts()) cat.missing_texts_.push_back(m);
     }
     return cat;
@@ -94,6 +142,7 @@ const std::string& Catalog::get(const std::string& lang, const std::string& key)
         auto t = l->second.find(key);
         if (t != l->second.end()) return t->second;
     }
+    if (const std::string base = base_language(lang); !base.empty()) return get(base, key);
     if (lang != fallback_) return get(fallback_, key);
     auto [it, _] = missing_.emplace(key, "[" + key + "]");
     return it->second;

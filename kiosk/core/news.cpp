@@ -1,5 +1,7 @@
 #include "news.hpp"
 
+#include <algorithm>
+
 #include "utf8.hpp"
 
 namespace kohtaamo {
@@ -32,9 +34,16 @@ std::vector<NewsItem> load_news(const std::filesystem::path& file, const std::ve
 }
 
 NewsSlot news_slot(std::size_t items, const std::vector<std::string>& languages, std::int64_t ms) {
-    if (items == 0 || languages.empty()) return {};
+    // A variant whose base language is offered too (fi-x-selko beside fi) takes no turn of
+    // its own: it would mostly repeat its base language's words.
+    std::vector<std::string> turns;
+    for (const auto& l : languages) {
+        const std::string base = base_language(l);
+        if (base.empty() || std::find(languages.begin(), languages.end(), base) == languages.end()) turns.push_back(l);
+    }
+    if (items == 0 || turns.empty()) return {};
     const auto step = static_cast<std::size_t>(std::max<std::int64_t>(0, ms) / kNewsMs);
-    return {step % items, languages[(step / items) % languages.size()]};
+    return {step % items, turns[(step / items) % turns.size()]};
 }
 
 }  // namespace kohtaamo

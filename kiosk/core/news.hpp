@@ -24,7 +24,8 @@ std::vector<NewsItem> load_news(const std::filesystem::path& file, const std::ve
 
 // Which item and which language to show `ms` after the welcome screen opened: every
 // kNewsMs the next item; after all items, the next language, so every family sees them in
-// its own language in turn.
+// its own language in turn. A variant of an offered language (fi-x-selko beside fi) takes
+// no turn.
 struct NewsSlot {
     std::size_t item = 0;
     std::string lang;

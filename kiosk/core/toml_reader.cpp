@@ -21,10 +21,32 @@ const char* type_name(const toml::node& n) {
 }
 }  // namespace
 
+std::string base_language(const std::string& tag) {
+    const auto dash = tag.find('-');
+    return dash == std::string::npos ? std::string() : tag.substr(0, dash);
+}
+
+bool valid_language_tag(const std::string& tag) {
+    auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    std::size_t i = 0;
+    while (i < tag.size() && lower(tag[i])) ++i;
+    if (i < 2 || i > 3) return false;
+    while (i < tag.size()) {
+        if (tag[i] != '-') return false;
+        std::size_t n = 0;
+        for (++i; i < tag.size() && alnum(tag[i]); ++i) ++n;
+        if (n < 1 || n > 8) return false;
+    }
+    return true;
+}
+
 const std::string& text_in(const LangText& t, const std::string& lang, const std::string& fallback) {
     static const std::string none;
     auto it = t.find(lang);
     if (it != t.end()) return it->second;
+    const std::string base = base_language(lang);
+    if (!base.empty() && (it = t.find(base)) != t.end()) return it->second;
     it = t.find(fallback);
     return it != t.end() ? it->second : none;
 }
@@ -157,6 +179,8 @@ LangText TomlReader::texts(const toml::table& t, const std::string& key, const s
         if (it == out.end()) {
             if (lang == langs.front())
                 fail(&tt, join(where, key) + " has no text in language \"" + lang + "\" (the fallback language)");
+            if (const std::string base = base_language(lang); !base.empty() && out.count(base))
+                continue;  // a variant (fi-x-selko) shows its base language's text: by design
             note_missing(&tt, lang, join(where, key), langs.front());
         } else if (it->second.empty()) {
             fail(tt.get(lang), join(join(where, key), lang) + " is empty");

@@ -17,12 +17,21 @@ namespace kohtaamo {
 // Texts per language code: {"fi": "Kiitos!", "sv": "Tack!", "en": "Thank you!"}.
 using LangText = std::map<std::string, std::string>;
 
-// The one way to pick a text for the screen: the text in `lang`, else the text in the
-// fallback language (the loaders make sure it is there), else "".
+// Language codes are BCP 47 tags: "fi", "sv", "uk", or a variant of a language such as
+// "fi-x-selko" (plain Finnish, selkosuomi). A variant inherits every text it does not
+// give from its base language, the tag's first subtag ("fi"), as in RFC 4647 lookup: a
+// plain-language survey only rewrites the texts that need it. The base of "fi" is "".
+std::string base_language(const std::string& tag);
+// True for a tag of that shape: 2–3 lower-case letters, then "-" subtags of 1–8 letters
+// or digits.
+bool valid_language_tag(const std::string& tag);
+
+// The one way to pick a text for the screen: the text in `lang`, else in its base
+// language, else in the fallback language (the loaders make sure it is there), else "".
 const std::string& text_in(const LangText& t, const std::string& lang, const std::string& fallback);
 
-// A text that a language lacks and that shows in the fallback language instead; listed by
-// `kohtaamo --check-config`.
+// A text that a language lacks (and its base language too, for a variant) and that shows
+// in the fallback language instead; listed by `kohtaamo --check-config`.
 struct MissingText {
     std::string file;
     int line = 0;

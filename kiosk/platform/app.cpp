@@ -121,6 +121,7 @@ void App::layout() {
     // At least 15 mm: from the display's DPI when SDL knows it, else assume 96 dpi.
     float mm15 = 15.0f / 25.4f * (dpi_ > 0 ? dpi_ : 96.0f);
     m.min_target = std::round(std::max({mm15, shorter * 0.13f, m.font * 1.8f}));
+    m.min_key = std::round(mm15);
     m.icon_max = emoji_ ? 2.0f * static_cast<float>(emoji_->native_size()) : 256.0f;
 
     bool fonts_changed = m.font != metrics_.font;

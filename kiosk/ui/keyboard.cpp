@@ -1,47 +1,56 @@
-// keyboard.cpp — the on-screen keyboard for free-text questions: a Finnish/Swedish
-// layout (å ä ö), a one-letter shift as on a phone, backspace, space, and the screen's
-// Back and Next keys in its bottom row so that everything fits 800x480 with keys of at
-// least Metrics::min_target. Every key is a plain tap (no hold, no hover).
+// keyboard.cpp — the on-screen keyboard for free-text questions. Its letters come from the
+// visitor's language catalogue (keys_1..3 and keys_shift_1..3 in config/lang/<code>.toml):
+// Finnish and Swedish have å ä ö, Ukrainian the ЙЦУКЕН layout. Three letter rows (the
+// third between shift and erase), a one-letter shift as on a phone, then a bottom row
+// with the screen's Back, comma, space, full stop and Next, so that everything fits
+// 800x480. The keys share the width: each at least Metrics::min_key (15 mm), the other
+// targets of the row at least Metrics::min_target. Every key is a plain tap (no hold,
+// no hover).
 #include <algorithm>
-#include <array>
 
 #include "ui.hpp"
+#include "utf8.hpp"
 
 namespace kohtaamo::ui {
 
-namespace {
-// Three rows of eleven keys; "⇧" and "⌫" are the shift and erase keys.
-const std::array<std::array<const char*, 11>, 3> kLower = {{
-    {"q", "w", "e", "r", "t", "y", "u", "i", "o", "p", "å"},
-    {"a", "s", "d", "f", "g", "h", "j", "k", "l", "ö", "ä"},
-    {"⇧", "z", "x", "c", "v", "b", "n", "m", "-", "?", "⌫"},
-}};
-const std::array<std::array<const char*, 11>, 3> kUpper = {{
-    {"Q", "W", "E", "R", "T", "Y", "U", "I", "O", "P", "Å"},
-    {"A", "S", "D", "F", "G", "H", "J", "K", "L", "Ö", "Ä"},
-    {"⇧", "Z", "X", "C", "V", "B", "N", "M", "!", "'", "⌫"},
-}};
-}  // namespace
+std::string keyboard_chars() { return "⇧⌫␣,."; }
 
-std::string keyboard_chars() {
-    std::string out = "␣,.";
-    for (const auto* rows : {&kLower, &kUpper})
-        for (const auto& row : *rows)
-            for (const char* k : row) out += k;
-    return out;
+KeyboardLayout keyboard_layout(const Catalog& texts, const std::string& lang, bool shift) {
+    KeyboardLayout l;
+    for (int r = 1; r <= 3; ++r) {
+        const std::string key = std::string(shift ? "keys_shift_" : "keys_") + std::to_string(r);
+        // The catalogue's loader checked the text is UTF-8; a broken one gives no keys.
+        std::vector<std::string> row = utf8_split(texts.get(lang, key)).value_or(std::vector<std::string>{});
+        if (r == 3) {
+            row.insert(row.begin(), "⇧");
+            row.push_back("⌫");
+        }
+        l.columns = std::max(l.columns, static_cast<int>(row.size()));
+        l.rows.push_back(std::move(row));
+    }
+    return l;
 }
 
 Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label) {
     const Metrics& m = f.m;
     Action act;
-    const float gap = std::max(4.0f, m.pad * 0.5f);
-    const float key_w = (max.x - min.x - gap * 10) / 11;
+    const KeyboardLayout layout = keyboard_layout(f.texts, f.lang, shift);
+    const int cols = std::max(layout.columns, 11);  // the bottom row needs 11
+    // The keys take the whole width the screen gives; the gap shrinks before they do.
+    float gap = std::max(4.0f, m.pad * 0.5f);
+    float key_w = (max.x - min.x - gap * static_cast<float>(cols - 1)) / static_cast<float>(cols);
+    if (key_w < m.min_key) {
+        gap = 4.0f;
+        key_w = (max.x - min.x - gap * static_cast<float>(cols - 1)) / static_cast<float>(cols);
+    }
     const float key_h = (max.y - min.y - gap * 3) / 4;
-    const auto& rows = shift ? kUpper : kLower;
-    for (int r = 0; r < 3; ++r) {
-        for (int c = 0; c < 11; ++c) {
-            const std::string key = rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)];
-            ImVec2 k0(min.x + static_cast<float>(c) * (key_w + gap), min.y + static_cast<float>(r) * (key_h + gap));
+    for (std::size_t r = 0; r < layout.rows.size(); ++r) {
+        const auto& row = layout.rows[r];
+        // A shorter row is centred under the longer ones.
+        const float indent = static_cast<float>(cols - static_cast<int>(row.size())) * (key_w + gap) / 2;
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            const std::string& key = row[c];
+            ImVec2 k0(min.x + indent + static_cast<float>(c) * (key_w + gap), min.y + static_cast<float>(r) * (key_h + gap));
             ImVec2 k1(k0.x + key_w, k0.y + key_h);
             const bool special = key == "⇧" || key == "⌫";
             const bool lit = key == "⇧" && shift;
@@ -52,9 +61,10 @@ Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::s
                 else if (key == "⌫") act = {Action::Erase, ""};
                 else act = {Action::Type, key};
             }
+            f.registry.back().key = true;
         }
     }
-    // Bottom row: Back (2 keys wide), comma, space (5), full stop, Next (2).
+    // Bottom row: Back (2 keys wide), comma, space (the rest), full stop, Next (2).
     const float y = min.y + 3 * (key_h + gap);
     auto span = [&](int col, int width) {
         float x0 = min.x + static_cast<float>(col) * (key_w + gap);
@@ -66,12 +76,14 @@ Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::s
         act = {Action::Back, ""};
     auto [c0, c1] = span(2, 1);
     if (button(f, "kb-comma", c0, c1, ",", colour::kTile, colour::kTileDown, colour::kText)) act = {Action::Type, ","};
-    auto [s0, s1] = span(3, 5);
+    f.registry.back().key = true;
+    auto [s0, s1] = span(3, cols - 6);
     if (button(f, "kb-space", s0, s1, "␣", colour::kTile, colour::kTileDown, colour::kText)) act = {Action::Type, " "};
-    auto [d0, d1] = span(8, 1);
+    auto [d0, d1] = span(cols - 3, 1);
     if (button(f, "kb-stop", d0, d1, ".", colour::kTile, colour::kTileDown, colour::kText)) act = {Action::Type, "."};
+    f.registry.back().key = true;
     if (!next_label.empty()) {
-        auto [n0, n1] = span(9, 2);
+        auto [n0, n1] = span(cols - 2, 2);
         if (button(f, "kb-next", n0, n1, next_label, colour::kPrimary, colour::kPrimaryDown, colour::kOnPrimary,
                    Arrow::Forward))
             act = {Action::Next, ""};

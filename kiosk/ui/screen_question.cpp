@@ -86,10 +86,12 @@ Action picture_answers(const Frame& f, const View& v, const Question& q, ImVec2 
 
 Action choice_answers(const Frame& f, const View& v, const Question& q, ImVec2 min, ImVec2 max) {
     Action act;
-    // One column of wide buttons (two columns when there are many and the screen is wide).
+    // One column of wide buttons; two columns on a wide screen when there are many, or when
+    // one column would make the buttons lower than a touch target.
     const int n = static_cast<int>(q.choices.size());
     const float gap = f.m.pad * 0.6f;
-    const int cols = (n > 4 && !f.m.portrait()) ? 2 : 1;
+    const float one_column_h = (max.y - min.y - gap * static_cast<float>(n - 1)) / static_cast<float>(n);
+    const int cols = (!f.m.portrait() && (n > 4 || one_column_h < f.m.min_target)) ? 2 : 1;
     const int rows = (n + cols - 1) / cols;
     const float h = std::min((max.y - min.y - gap * static_cast<float>(rows - 1)) / static_cast<float>(rows),
                              f.m.min_target * 1.6f);

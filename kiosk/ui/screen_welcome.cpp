@@ -30,27 +30,42 @@ Action welcome_screen(const Frame& f, const View& v, const std::vector<std::stri
     const Metrics& m = f.m;
     Action act;
     const bool news = v.news && !v.news->empty();
-    // A waving hand, the greeting in the default language, and the prompt.
-    float y = m.pad * 2;
-    float hand = m.height * (m.portrait() ? 0.14f : (news ? 0.13f : 0.2f));
-    if (ImTextureID tex = f.icon("👋"))
-        ImGui::GetWindowDrawList()->AddImage(tex, ImVec2((m.width - hand) / 2, y), ImVec2((m.width + hand) / 2, y + hand));
-    y += hand + m.pad;
-    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("welcome_title"));
-    y += m.pad * 0.5f;
-    y += text_centred(f, f.fonts.body, m.font, m.pad, m.width - m.pad, y, colour::kMuted, f.t("welcome_prompt"));
-    y += m.pad * 2;
-
-    // The language buttons, each labelled in its own language.
-    const int n = static_cast<int>(languages.size());
     float bottom = m.height - m.pad * 2;
     if (news) {
         const float band = std::max(m.small * 3.8f, m.height * 0.17f);
         news_band(f, *v.news, languages, ImVec2(m.pad * 2, bottom - band), ImVec2(m.width - m.pad * 2, bottom));
         bottom -= band + m.pad * 1.5f;
     }
-    Grid g = layout_grid(n, ImVec2(m.pad * 2, y), ImVec2(m.width - m.pad * 2, bottom), m.pad * 1.5f,
-                         m.portrait() ? 3.5f : 2.4f);
+
+    // One button per language, labelled in its own language, wide enough for the longest
+    // name at full size ("Selkosuomi", "Українська"): with many languages they take two
+    // rows rather than shrink their words. The waving hand above gives up room first, so
+    // that the buttons never drop below a touch target.
+    const int n = static_cast<int>(languages.size());
+    float widest = 0;
+    for (const auto& lang : languages) widest = std::max(widest, measure(f.fonts.body, m.font, f.texts.language_name(lang)).x);
+    const float aspect = std::clamp((widest + 2.5f * m.pad) / m.min_target, m.portrait() ? 3.5f : 2.4f, 6.0f);
+    const float header = m.pad * 2 + text_centred_height(f.fonts.title, m.title, m.pad, m.width - m.pad, f.t("welcome_title")) +
+                         m.pad * 0.5f + text_centred_height(f.fonts.body, m.font, m.pad, m.width - m.pad, f.t("welcome_prompt")) +
+                         m.pad * 2;
+    const float full_hand = m.height * (m.portrait() ? 0.14f : (news ? 0.13f : 0.2f));
+    float hand = full_hand;
+    Grid g;
+    for (float k : {1.0f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.0f}) {  // a hand smaller than half looks lost: none
+        hand = full_hand * k;
+        g = layout_grid(n, ImVec2(m.pad * 2, header + (hand > 0 ? hand + m.pad : 0)), ImVec2(m.width - m.pad * 2, bottom), m.pad * 1.5f, aspect);
+        if (g.cell.y >= m.min_target * 1.05f) break;
+    }
+
+    // The waving hand, the greeting in the default language, and the prompt.
+    float y = m.pad * 2;
+    if (ImTextureID tex = f.icon("👋"); tex && hand > 0)
+        ImGui::GetWindowDrawList()->AddImage(tex, ImVec2((m.width - hand) / 2, y), ImVec2((m.width + hand) / 2, y + hand));
+    y += hand > 0 ? hand + m.pad : 0;
+    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("welcome_title"));
+    y += m.pad * 0.5f;
+    text_centred(f, f.fonts.body, m.font, m.pad, m.width - m.pad, y, colour::kMuted, f.t("welcome_prompt"));
+
     for (int i = 0; i < n; ++i) {
         const std::string& lang = languages[static_cast<std::size_t>(i)];
         std::string id = "lang-" + lang;

@@ -39,6 +39,7 @@ struct Target {
     std::string text;
     ImVec2 min, max;
     bool tappable = false;
+    bool key = false;  // a key of the on-screen keyboard (at least Metrics::min_key)
     ImVec2 center() const { return {(min.x + max.x) / 2, (min.y + max.y) / 2}; }
 };
 using Registry = std::vector<Target>;
@@ -49,7 +50,8 @@ struct Metrics {
     float font = 0;        // body text, px
     float title = 0;       // headings, px
     float small = 0;       // labels under pictures, px (still large)
-    float min_target = 0;  // smallest touch target side, px (>= 15 mm)
+    float min_target = 0;  // smallest touch target side, px (>= 15 mm, and a share of the screen)
+    float min_key = 0;     // smallest on-screen keyboard key side, px: 15 mm (12 keys must fit a row)
     float pad = 0;         // spacing unit
     float icon_max = 256;  // largest picture side before the emoji bitmaps look blurred
     bool portrait() const { return height > width; }
@@ -102,12 +104,16 @@ constexpr unsigned kSeason[4] = {0xDCE9F7, 0xDDF0D2, 0xFFEDB3, 0xF8DCC4};
 
 // --- widgets ---
 
+// The size of `s` on one line in `font` at `size` px.
+ImVec2 measure(ImFont* font, float size, const std::string& s);
 // Text drawn at a position (registered, not tappable). Returns its size.
 ImVec2 text(const Frame& f, ImFont* font, float size, ImVec2 pos, unsigned colour, const std::string& s,
             float wrap_width = 0);
 // Text centred horizontally in [x0, x1] at y, wrapped to the width. Returns the height used.
 float text_centred(const Frame& f, ImFont* font, float size, float x0, float x1, float y, unsigned colour,
                    const std::string& s);
+// The height text_centred would use, without drawing.
+float text_centred_height(ImFont* font, float size, float x0, float x1, const std::string& s);
 enum class Arrow { None, Back, Forward };
 // The bottom bar: Back at the left, a primary button (Next, Skip, Done) at the right.
 // True when tapped.
@@ -152,11 +158,18 @@ bool choice_button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const
 // a long text shows its last lines.
 void text_field(const Frame& f, const std::string& text, ImVec2 min, ImVec2 max);
 
-// The on-screen keyboard (Finnish/Swedish layout: å ä ö) in [min,max], with Back and
-// Next in its bottom row. Returns Type (value = the character), Erase, Shift, Back or Next.
-// `next_label` empty: no Next key.
+// The on-screen keyboard's letter rows in a language (from its catalogue: keys_1..3, or
+// keys_shift_1..3), the third row between shift "⇧" and erase "⌫".
+struct KeyboardLayout {
+    std::vector<std::vector<std::string>> rows;
+    int columns = 0;  // the longest row
+};
+KeyboardLayout keyboard_layout(const Catalog& texts, const std::string& lang, bool shift);
+// The on-screen keyboard in the visitor's language (Finnish/Swedish: å ä ö; Ukrainian:
+// Cyrillic) in [min,max], with Back and Next in its bottom row. Returns Type (value = the
+// character), Erase, Shift, Back or Next. `next_label` empty: no Next key.
 Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label);
-// Every character the keyboard can show (for the font atlas).
+// The keyboard's own symbols (for the font atlas; its letters are in the catalogue).
 std::string keyboard_chars();
 
 Action welcome_screen(const Frame& f, const View& v, const std::vector<std::string>& languages);

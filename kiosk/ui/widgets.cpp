@@ -8,11 +8,11 @@
 
 namespace kohtaamo::ui {
 
-namespace {
-
 ImVec2 measure(ImFont* font, float size, const std::string& s) {
     return font->CalcTextSizeA(size, FLT_MAX, 0.0f, s.c_str(), s.c_str() + s.size());
 }
+
+namespace {
 
 // Splits `s` into lines no wider than `width` (a single word wider than the width stays
 // on its own line; callers shrink the font first so that this is rare).
@@ -85,6 +85,11 @@ ImVec2 text(const Frame& f, ImFont* font, float size, ImVec2 pos, unsigned colou
     dl->AddText(font, size, pos, colour::rgb(colour), s.c_str(), s.c_str() + s.size(), wrap_width);
     add(f, s, pos, ImVec2(pos.x + sz.x, pos.y + sz.y), false);
     return sz;
+}
+
+float text_centred_height(ImFont* font, float size, float x0, float x1, const std::string& s) {
+    const float sz = fit(font, size, s, x1 - x0, 3);
+    return sz * 1.15f * static_cast<float>(wrap(font, sz, s, x1 - x0).size());
 }
 
 float text_centred(const Frame& f, ImFont* font, float size, float x0, float x1, float y, unsigned colour,

@@ -1,6 +1,8 @@
 // The device config and the UI text catalogue.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "config.hpp"
 #include "test_support.hpp"
 
@@ -10,7 +12,7 @@ using kohtaamo::test::write_file;
 
 TEST_CASE("the bundled device config and catalogue load") {
     DeviceConfig c = load_device_config(test::config_dir() / "kiosk.toml");
-    CHECK(c.languages == std::vector<std::string>{"fi", "sv", "en", "uk"});
+    CHECK(c.languages == std::vector<std::string>{"fi", "fi-x-selko", "sv", "en", "uk"});
     CHECK(c.fallback_language == "fi");
     CHECK(c.idle_timeout_ms == 60'000);
     CHECK(c.database().filename() == "kohtaamo.sqlite");
@@ -21,6 +23,55 @@ TEST_CASE("the bundled device config and catalogue load") {
     CHECK(cat.get("uk", "thanks_title") == "Дякуємо!");
     CHECK(cat.get("fi", "thanks_title") == "Kiitos!");
     CHECK(cat.get("en", "no_such_key") == "[no_such_key]");
+    // Plain Finnish rewrites what needs plainer words and shows the rest in Finnish.
+    CHECK(cat.language_name("fi-x-selko") == "Selkosuomi");
+    CHECK(cat.get("fi-x-selko", "agree_1") == "Ei pidä paikkaansa");
+    CHECK(cat.get("fi-x-selko", "back") == "Takaisin");
+    CHECK(cat.missing_texts().empty());
+}
+
+TEST_CASE("a language variant inherits its base language's texts; anything else missing is listed") {
+    CHECK(base_language("fi-x-selko") == "fi");
+    CHECK(base_language("sv-FI") == "sv");
+    CHECK(base_language("fi").empty());
+    for (const char* good : {"fi", "sv", "uk", "fil", "fi-x-selko", "sv-FI", "zh-Hant"}) CHECK(valid_language_tag(good));
+    for (const char* bad : {"", "f", "finnish", "FI", "fi-", "fi--x", "fi-toolongsubtag", "fi x", "-fi"})
+        CHECK_FALSE(valid_language_tag(bad));
+
+    TempDir dir;
+    write_file(dir / "fi.toml", "language_name = \"Suomi\"\n[ui]\nback = \"Takaisin\"\nnext = \"Seuraava\"\n");
+    write_file(dir / "sv.toml", "language_name = \"Svenska\"\n[ui]\nback = \"Tillbaka\"\n");
+    write_file(dir / "fi-x-selko.toml", "language_name = \"Selkosuomi\"\n[ui]\nnext = \"Eteenpäin\"\n");
+    write_file(dir / "sv-x-enkel.toml", "language_name = \"Lätt svenska\"\n[ui]\n");
+    Catalog cat = Catalog::load(dir.path(), {"fi", "sv", "fi-x-selko", "sv-x-enkel"});
+    CHECK(cat.get("fi-x-selko", "next") == "Eteenpäin");
+    CHECK(cat.get("fi-x-selko", "back") == "Takaisin");
+    CHECK(cat.get("sv-x-enkel", "back") == "Tillbaka");
+    CHECK(cat.get("sv-x-enkel", "next") == "Seuraava");
+    // Only what neither the variant nor its base has is missing: sv's and sv-x-enkel's "next".
+    std::vector<std::string> missing;
+    for (const auto& m : cat.missing_texts()) missing.push_back(m.lang + " " + m.where);
+    std::sort(missing.begin(), missing.end());
+    CHECK(missing == std::vector<std::string>{"sv ui.next", "sv-x-enkel ui.next"});
+}
+
+TEST_CASE("a keyboard row in the catalogue that cannot fit or does not match its shifted row is refused") {
+    TempDir dir;
+    auto error_of = [&](const std::string& ui) -> std::string {
+        write_file(dir / "fi.toml", "language_name = \"Suomi\"\n[ui]\n" + ui);
+        try {
+            Catalog::load(dir.path(), {"fi"});
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "loaded";
+    };
+    CHECK(error_of("keys_1 = \"qwertyuiopå\"\nkeys_shift_1 = \"QWERTYUIOPÅ\"\n") == "loaded");
+    CHECK_THAT(error_of("keys_1 = \"qwertyuiopåäö\"\n"),
+               Catch::Contains("fi.toml:3:") && Catch::Contains("ui.keys_1 must have 1 to 12 keys") && Catch::Contains("not 13"));
+    CHECK_THAT(error_of("keys_3 = \"zxcvbnm,.-?\"\n"), Catch::Contains("ui.keys_3 must have 1 to 10 keys"));
+    CHECK_THAT(error_of("keys_2 = \"asdfghjklöä\"\nkeys_shift_2 = \"ASDFGHJKLÖ\"\n"),
+               Catch::Contains("fi.toml:4:") && Catch::Contains("ui.keys_shift_2 must have as many keys as ui.keys_2 (11), not 10"));
 }
 
 TEST_CASE("a broken device config names the file, line and field") {

@@ -184,7 +184,7 @@ TEST_CASE("other mistakes are refused with a clear message") {
 }
 
 TEST_CASE("the bundled surveys and catalogue have every text in every bundled language") {
-    const std::vector<std::string> langs = {"fi", "sv", "en", "uk"};
+    const std::vector<std::string> langs = {"fi", "fi-x-selko", "sv", "en", "uk"};
     for (const auto& s : load_surveys(test::config_dir() / "surveys", langs)) {
         INFO(s.file);
         for (const auto& m : s.missing_texts) FAIL_CHECK(to_string(m));
@@ -192,6 +192,20 @@ TEST_CASE("the bundled surveys and catalogue have every text in every bundled la
     Catalog cat = Catalog::load(test::config_dir() / "lang", langs);
     for (const auto& m : cat.missing_texts()) FAIL_CHECK(to_string(m));
     CHECK(cat.language_name("uk") == "Українська");
+}
+
+TEST_CASE("the grown-ups' survey has its own plain-Finnish texts, the others show Finnish") {
+    const std::vector<std::string> langs = {"fi", "fi-x-selko", "sv"};
+    int own = 0;
+    for (const auto& s : load_surveys(test::config_dir() / "surveys", langs)) {
+        for (const auto& q : s.questions) {
+            CHECK_FALSE(text_in(q.text, "fi-x-selko", "fi").empty());
+            own += s.id == "family" && q.text.count("fi-x-selko");
+        }
+        if (s.id == "family") CHECK(text_in(s.questions[1].text, "fi-x-selko", "sv") == "Sain täältä apua arkeen.");
+        if (s.id == "child") CHECK(text_in(s.questions[0].text, "fi-x-selko", "sv") == text_in(s.questions[0].text, "fi", "sv"));
+    }
+    CHECK(own >= 4);
 }
 
 TEST_CASE("choice, text and show-if questions load, and their mistakes are named") {

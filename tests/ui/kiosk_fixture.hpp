@@ -5,6 +5,7 @@
 
 #include "app.hpp"
 #include "kiosk_scene.hpp"
+#include "news.hpp"
 #include "test_support.hpp"
 
 namespace kohtaamo::test {
@@ -22,6 +23,8 @@ struct Kiosk {
 
     explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {})
         : scene(session, store, config, texts, clock, std::move(ec)), app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys)}, clock) {
+        // As kiosk/main.cpp does: the welcome screen shows "you said, we did".
+        scene.set_news(load_news(config.news_file, config.languages, config.fallback_language));
         app.settle(scene);
     }
 

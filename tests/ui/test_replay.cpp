@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 
 #include "test_support.hpp"
 
@@ -225,7 +226,9 @@ TEST_CASE("a PIN hash is made on the command line and a plain PIN in the config 
 }
 
 TEST_CASE("a family at the year-clock in each language: wishes, we'll come and an idea are rows of one response") {
-    for (const std::string lang : {"fi", "sv", "en"}) {
+    // The idea is typed on each language's own keyboard: Cyrillic for Ukrainian.
+    const std::map<std::string, std::string> ideas = {{"fi", "Pulkka"}, {"sv", "Pulkka"}, {"en", "Pulkka"}, {"uk", "Санки"}};
+    for (const auto& [lang, idea] : ideas) {
         DYNAMIC_SECTION("language " << lang) {
             TempDir dir;
             // The bundled config, with the events moved to 2099 so that they stay "coming".
@@ -243,10 +246,30 @@ TEST_CASE("a family at the year-clock in each language: wishes, we'll come and a
                   Rows{{"yearclock", "1", lang, "complete", "0"}});
             CHECK(query(db, "SELECT question_id, value FROM answers ORDER BY question_id, value") ==
                   Rows{{"come", "laskiainen-2027"},
-                       {"idea-02", "Pulkka"},
+                       {"idea-02", idea},
                        {"wish-02", "muskari"},
                        {"wish-02", "ulkoilu"},
                        {"wish-12", "leipominen"}});
+        }
+    }
+}
+
+TEST_CASE("a grown-up answers the family survey in each language, plain Finnish too, and every answer is in SQLite") {
+    // The suggestion is typed on the language's own keyboard layout (å ä ö; Cyrillic).
+    const std::map<std::string, std::string> typed = {
+        {"fi", "Lisää öitä"}, {"fi-x-selko", "Lisää öitä"}, {"sv", "Mer sång"}, {"en", "More songs"}, {"uk", "Більше пісень"}};
+    for (const auto& [lang, text] : typed) {
+        DYNAMIC_SECTION("language " << lang) {
+            TempDir dir;
+            auto r = kiosk(dir, script("family-" + lang + ".txt"));
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            const auto db = dir / "data" / "kohtaamo.sqlite";
+            CHECK(query(db, "SELECT survey_id, survey_version, language, status, flagged FROM responses") ==
+                  Rows{{"family", "2", lang, "complete", "0"}});
+            CHECK(query(db, "SELECT question_id, value FROM answers ORDER BY answered_at, question_id, value") ==
+                  Rows{{"welcome", "5"}, {"support", "2"}, {"visits", "first"}, {"heard", "clinic"},
+                       {"heard", "online"}, {"again", "yes"}, {"idea", text}});
         }
     }
 }
