@@ -342,3 +342,22 @@ TEST_CASE("a missing sound file, a file that is not WAV and an unknown language 
         CHECK_THAT(s.error(), Catch::StartsWith(":9:9:") && Catch::Contains("question \"feeling\".sound must be a table"));
     }
 }
+
+TEST_CASE("the children's survey has a voice for every question in every bundled language, and it is small") {
+    const std::vector<std::string> langs = {"fi", "sv", "en", "uk"};
+    const Survey child = load_survey(test::config_dir() / "surveys" / "child.toml", langs);
+    std::uintmax_t bytes = 0;
+    for (const auto& q : child.questions) {
+        INFO("question " << q.id);
+        for (const auto& lang : langs) {
+            INFO("language " << lang);
+            REQUIRE(q.sound.files.count(lang) == 1);
+            const std::filesystem::path file = q.sound.files.at(lang);
+            CHECK(file.parent_path().filename() == lang);
+            CHECK(is_wav_file(file));
+            bytes += std::filesystem::file_size(file);
+        }
+    }
+    CHECK(child.missing_texts.empty());
+    CHECK(bytes < 300 * 1024);
+}
