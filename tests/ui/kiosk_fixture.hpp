@@ -1,5 +1,6 @@
 // kiosk_fixture.hpp — the real kiosk in-process, headless, on the bundled config with a
-// fresh database: for tests that look at layout and input frame by frame.
+// fresh database: for tests that look at layout and input frame by frame. Its sound goes
+// to SDL's dummy audio driver (App's headless default) unless SDL_AUDIODRIVER says otherwise.
 #pragma once
 #include <catch2/catch.hpp>
 
@@ -22,6 +23,7 @@ struct Kiosk {
 
     explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {})
         : scene(session, store, config, texts, clock, std::move(ec)), app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys)}, clock) {
+        scene.set_audio(&app.audio());
         app.settle(scene);
     }
 
