@@ -1,6 +1,7 @@
 #include "kiosk_scene.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace kohtaamo {
 
@@ -8,6 +9,21 @@ std::string screen_texts(const Catalog& texts, const std::vector<Survey>& survey
     std::string out = texts.all_text() + ui::keyboard_chars();
     for (const auto& s : surveys) out += s.all_text();
     return out;
+}
+
+void check_sounds(const std::vector<Survey>& surveys) {
+    for (const auto& s : surveys)
+        for (const auto& q : s.questions)
+            for (const auto& [lang, file] : q.sound.files) {
+                try {
+                    platform::decode_wav(file);
+                } catch (const std::runtime_error& e) {
+                    const auto at = q.sound.at.find(lang);
+                    throw ConfigError(s.file, at == q.sound.at.end() ? 0 : at->second.line,
+                                      at == q.sound.at.end() ? 0 : at->second.column,
+                                      "question \"" + q.id + "\".sound." + lang + ": cannot play " + file + ": " + e.what());
+                }
+            }
 }
 
 KioskScene::KioskScene(Session& session, Store& store, const DeviceConfig& config, const Catalog& texts, Clock& clock,

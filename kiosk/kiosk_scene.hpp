@@ -33,6 +33,11 @@ namespace kohtaamo {
 // Every text the kiosk's screens can show (for AppOptions::glyph_text).
 std::string screen_texts(const Catalog& texts, const std::vector<Survey>& surveys);
 
+// Every sound the surveys name must decode (platform::decode_wav; kohtaamo --check-config
+// and start-up): throws ConfigError naming the survey file, the line and column of the
+// sound, and SDL's reason.
+void check_sounds(const std::vector<Survey>& surveys);
+
 class KioskScene : public platform::Scene {
 public:
     KioskScene(Session& session, Store& store, const DeviceConfig& config, const Catalog& texts, Clock& clock,

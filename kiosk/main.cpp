@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
         export_config = load_export_config(o.config);
         sync_config = sync::load_sync_config(o.config);
         // Every question's sound must decode (SDL reads the WAV; no audio device needed).
-        platform::check_sounds(surveys);
+        check_sounds(surveys);
     } catch (const ConfigError& e) {
         return config_failure(e.what(), clock, o);
     }

@@ -36,21 +36,6 @@ std::vector<Uint8> decode_wav(const std::string& file) {
     return pcm;
 }
 
-void check_sounds(const std::vector<Survey>& surveys) {
-    for (const auto& s : surveys)
-        for (const auto& q : s.questions)
-            for (const auto& [lang, file] : q.sound.files) {
-                try {
-                    decode_wav(file);
-                } catch (const std::runtime_error& e) {
-                    const auto at = q.sound.at.find(lang);
-                    throw ConfigError(s.file, at == q.sound.at.end() ? 0 : at->second.line,
-                                      at == q.sound.at.end() ? 0 : at->second.column,
-                                      "question \"" + q.id + "\".sound." + lang + ": cannot play " + file + ": " + e.what());
-                }
-            }
-}
-
 Audio::~Audio() {
     if (device_) SDL_CloseAudioDevice(device_);
     if (subsystem_) SDL_QuitSubSystem(SDL_INIT_AUDIO);

@@ -35,8 +35,6 @@
 
 #include <SDL.h>
 
-#include "survey.hpp"
-
 namespace kohtaamo::platform {
 
 class Audio {
@@ -93,11 +91,8 @@ private:
 };
 
 // Decodes a WAV file into `kFormat`/`kChannels`/`kRate` samples; throws std::runtime_error
-// with SDL's reason when it cannot. Needs no audio device.
+// with SDL's reason when it cannot (or when it is longer than a minute). Needs no audio
+// device. (kiosk_scene.hpp's check_sounds() runs it over every survey's sounds at start.)
 std::vector<Uint8> decode_wav(const std::string& file);
-
-// Every sound the surveys name must decode (kohtaamo --check-config and start-up): throws
-// ConfigError naming the survey file, the line and column of the sound and SDL's reason.
-void check_sounds(const std::vector<Survey>& surveys);
 
 }  // namespace kohtaamo::platform

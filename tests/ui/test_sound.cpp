@@ -211,13 +211,13 @@ TEST_CASE("a sound file that cannot be decoded is named with its survey line, an
     TempDir dir;
     DeviceConfig config = load_device_config(config_dir() / "kiosk.toml");
     std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language);
-    CHECK_NOTHROW(platform::check_sounds(surveys));
+    CHECK_NOTHROW(check_sounds(surveys));
     // RIFF/WAVE on the outside (so the loader takes it), but no fmt chunk inside.
     write_file(dir / "broken.wav", std::string("RIFF\x04\0\0\0WAVE", 12));
     Question& q = surveys.front().questions.front();
     q.sound.files["sv"] = (dir / "broken.wav").string();
     q.sound.at["sv"] = {12, 34};
-    CHECK_THROWS_WITH(platform::check_sounds(surveys),
+    CHECK_THROWS_WITH(check_sounds(surveys),
                       Catch::StartsWith(surveys.front().file + ":12:34: question \"" + q.id + "\".sound.sv: cannot play " +
                                         (dir / "broken.wav").string() + ": "));
     CHECK_THROWS_AS(platform::decode_wav((dir / "broken.wav").string()), std::runtime_error);
