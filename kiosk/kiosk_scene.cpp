@@ -1,6 +1,7 @@
 #include "kiosk_scene.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace kohtaamo {
 
@@ -8,6 +9,21 @@ std::string screen_texts(const Catalog& texts, const std::vector<Survey>& survey
     std::string out = texts.all_text() + ui::keyboard_chars();
     for (const auto& s : surveys) out += s.all_text();
     return out;
+}
+
+void check_sounds(const std::vector<Survey>& surveys) {
+    for (const auto& s : surveys)
+        for (const auto& q : s.questions)
+            for (const auto& [lang, file] : q.sound.files) {
+                try {
+                    platform::decode_wav(file);
+                } catch (const std::runtime_error& e) {
+                    const auto at = q.sound.at.find(lang);
+                    throw ConfigError(s.file, at == q.sound.at.end() ? 0 : at->second.line,
+                                      at == q.sound.at.end() ? 0 : at->second.column,
+                                      "question \"" + q.id + "\".sound." + lang + ": cannot play " + file + ": " + e.what());
+                }
+            }
 }
 
 KioskScene::KioskScene(Session& session, Store& store, const DeviceConfig& config, const Catalog& texts, Clock& clock,
@@ -50,7 +66,8 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
     }
 
     ui::Frame f{m, fonts, texts_, icon, session_.language(), reg, since};
-    ui::Action a = ui::draw(f, ui::View{session_, shift_, &news_}, config_.languages);
+    const bool sound = audio_ && audio_->state() != platform::Audio::State::Off;
+    ui::Action a = ui::draw(f, ui::View{session_, shift_, &news_, sound}, config_.languages);
     if (session_.screen() == Screen::Welcome && ui::staff_corner(f) && pin_lock_.configured())
         a = {ui::Action::OpenStaff, ""};
     if (!save_error_.empty()) {
@@ -61,6 +78,29 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
                          texts_.get(session_.language(), "save_failed"));
     }
     if (a) apply(a);
+    follow_sound();
+}
+
+std::string KioskScene::sound_file() const {
+    const Question* q = session_.screen() == Screen::Question ? session_.question() : nullptr;
+    if (!q || q->sound.empty()) return "";
+    return text_in(q->sound.files, session_.language(), config_.fallback_language);
+}
+
+void KioskScene::follow_sound() {
+    // What is on screen, as far as sound goes: the mode, the screen, and on a question
+    // the survey, the question and the language.
+    const bool visitor = mode_ == Mode::Visitor;
+    std::string key = visitor ? to_string(session_.screen()) : "coordinator";
+    if (visitor && session_.screen() == Screen::Question && session_.survey())
+        key += "/" + session_.survey()->id + "/" + std::to_string(session_.question_index()) + "/" + session_.language();
+    if (key == sound_key_) return;
+    sound_key_ = key;
+    if (!audio_) return;
+    const std::string file = visitor ? sound_file() : "";
+    if (!file.empty()) audio_->play(file);
+    else if (!visitor || session_.screen() == Screen::Welcome) audio_->release();
+    else audio_->stop();
 }
 
 void KioskScene::notice_finish(Screen before) {
@@ -94,6 +134,9 @@ void KioskScene::apply(const ui::Action& a) {
                 else session_.next();
                 break;
             case ui::Action::Back: session_.back(); break;
+            case ui::Action::Listen:
+                if (audio_ && !sound_file().empty()) audio_->play(sound_file());
+                break;
             case ui::Action::Type:
                 session_.type(a.value);
                 shift_ = false;  // one letter, as on a phone
@@ -182,6 +225,7 @@ bool KioskScene::tick() {
     }
     session_.tick();
     notice_finish(before.first);
+    follow_sound();
     bool changed = before != std::make_pair(session_.screen(), session_.question_index());
     if (session_.screen() == Screen::Welcome && !news_.empty()) {
         const std::int64_t step = (clock_.mono_ms() - session_.screen_since_ms()) / kNewsMs;
@@ -220,6 +264,7 @@ void KioskScene::reset() {
     const Screen before = session_.screen();
     session_.reset();
     notice_finish(before);
+    follow_sound();
 }
 
 void ErrorScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {

@@ -5,6 +5,17 @@
 // Pin ──right PIN──► Staff (the coordinator's screen) ──Close / idle timeout──► Visitor.
 // Pin ──Cancel / idle timeout──► Visitor. Staff ──Quit──► the program ends. In
 // --fullscreen kiosk mode this is the only way out (App ignores window-close requests).
+//
+// The questions' voices (follow_sound(), after every action, tick and reset) follow what
+// is on screen, keyed by survey, question and language:
+//   a question with a sound opens (forward, back, or the language changed) ──► Audio::play()
+//     of its file in the session's language, else the fallback language's;
+//   a question without a sound opens, or the visitor leaves the questions (survey choice,
+//     thank-you, an error reset) ──► Audio::stop();
+//   the welcome screen (done, idle timeout, reset) ──► Audio::release(): no audio thread
+//     while the kiosk waits for the next visitor;
+//   the speaker button (Action::Listen) ──► Audio::play() of the same file from its start.
+// Once the Audio is Off (no sound card), questions show no speaker button.
 #pragma once
 #include <functional>
 #include <memory>
@@ -21,6 +32,11 @@ namespace kohtaamo {
 
 // Every text the kiosk's screens can show (for AppOptions::glyph_text).
 std::string screen_texts(const Catalog& texts, const std::vector<Survey>& surveys);
+
+// Every sound the surveys name must decode (platform::decode_wav; kohtaamo --check-config
+// and start-up): throws ConfigError naming the survey file, the line and column of the
+// sound, and SDL's reason.
+void check_sounds(const std::vector<Survey>& surveys);
 
 class KioskScene : public platform::Scene {
 public:
@@ -41,6 +57,9 @@ public:
     // Wakes the UI loop from another thread (the export's progress).
     void set_wake(std::function<void()> f) { wake_ = std::move(f); }
 
+    // The speaker for the questions' voices; nullptr (the default): silent, no speaker buttons.
+    void set_audio(platform::Audio* audio) { audio_ = audio; }
+
     // "You said, we did" messages for the welcome screen.
     void set_news(std::vector<NewsItem> news) { news_ = std::move(news); }
 
@@ -53,6 +72,9 @@ private:
     void notice_finish(Screen before);
     void enter(Mode m);
     void start_export();
+    void follow_sound();
+    // The current question's sound file in the session's language ("" for none).
+    std::string sound_file() const;
 
     Session& session_;
     Store& store_;
@@ -66,6 +88,9 @@ private:
     bool shift_ = false;      // the on-screen keyboard's shift
     std::vector<NewsItem> news_;
     std::int64_t news_step_ = -1;  // the message shown last (redraw when it changes)
+
+    platform::Audio* audio_ = nullptr;
+    std::string sound_key_;  // what follow_sound() last saw on screen ("" = no question)
 
     Mode mode_ = Mode::Visitor;
     std::int64_t staff_input_ms_ = 0;  // idle timeout in the Pin and Staff modes

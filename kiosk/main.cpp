@@ -3,9 +3,10 @@
 //   kohtaamo [--config FILE] [--data DIR] [--fullscreen] [--headless] [--size WxH]
 //            [--replay SCRIPT] [--check-config] [--version]
 //
-// Exit codes: 0 normal end, 1 a replay step failed (or --check-config found texts missing),
+// Exit codes: 0 normal end, 1 a replay step failed (or --check-config found texts or sounds missing),
 // 2 the configuration is broken,
 // 3 the store cannot be opened, 4 the screen cannot be opened.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -126,12 +127,14 @@ int main(int argc, char** argv) {
         texts = Catalog::load(config.texts_dir, config.languages, config.fallback_language);
         export_config = load_export_config(o.config);
         sync_config = sync::load_sync_config(o.config);
+        // Every question's sound must decode (SDL reads the WAV; no audio device needed).
+        check_sounds(surveys);
     } catch (const ConfigError& e) {
         return config_failure(e.what(), clock, o);
     }
     if (o.check_config) {
-        // Every text a language lacks (it shows in the fallback language), then the summary;
-        // exit 1 when anything is missing.
+        // Every text or question sound a language lacks (it shows or plays in the fallback
+        // language), then the summary; exit 1 when anything is missing.
         std::vector<MissingText> missing = texts.missing_texts();
         for (const auto& s : surveys) missing.insert(missing.end(), s.missing_texts.begin(), s.missing_texts.end());
         for (const auto& m : missing) std::printf("%s\n", to_string(m).c_str());
@@ -139,7 +142,11 @@ int main(int argc, char** argv) {
         for (const auto& l : config.languages) std::printf(" %s", l.c_str());
         std::printf(", database %s\n", config.database().c_str());
         if (missing.empty()) return 0;
-        std::printf("%zu text(s) missing: they show in %s\n", missing.size(), config.fallback_language.c_str());
+        const auto sounds = static_cast<std::size_t>(
+            std::count_if(missing.begin(), missing.end(), [](const MissingText& m) { return m.what == "sound"; }));
+        if (missing.size() > sounds)
+            std::printf("%zu text(s) missing: they show in %s\n", missing.size() - sounds, config.fallback_language.c_str());
+        if (sounds > 0) std::printf("%zu sound(s) missing: they play in %s\n", sounds, config.fallback_language.c_str());
         return 1;
     }
 
@@ -175,6 +182,7 @@ int main(int argc, char** argv) {
     Session session(config, surveys, *store, clock);
     KioskScene scene(session, *store, config, texts, clock, export_config);
     scene.set_news(news);
+    scene.set_audio(&app->audio());
     scene.set_wake([&a = *app] { a.wake(); });
     // The uploader works on its own thread and its own connection to the database; a
     // status change wakes the UI loop with an SDL user event (it never waits for sync).

@@ -3,6 +3,7 @@
 #include "utf8.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 namespace kohtaamo {
@@ -98,6 +99,47 @@ static ShowIf parse_show_if(const TomlReader& r, const toml::table& qt, const st
     return si;
 }
 
+bool is_wav_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    char head[12] = {};
+    if (!in.read(head, sizeof head)) return false;
+    return std::string(head, 4) == "RIFF" && std::string(head + 8, 4) == "WAVE";
+}
+
+// sound = { fi = "sounds/fi/feeling.wav", ... }: paths relative to the survey file. Read
+// like a text table (the fallback language must be there; another language may be left
+// out and then plays the fallback's file, listed by --check-config). Each language must be
+// one the kiosk offers or the question has a text in (so a typo such as "se" is caught),
+// and each file must exist and be a WAV file.
+static Sound read_sound(const TomlReader& r, const toml::table& qt, const std::vector<std::string>& languages,
+                        const std::string& where, const LangText& text) {
+    Sound out;
+    out.files = r.texts(qt, "sound", languages, where, "sound");
+    const toml::table& t = *qt.get("sound")->as_table();
+    const std::filesystem::path base = std::filesystem::path(r.file()).parent_path();
+    for (auto& [lang, name] : out.files) {
+        const toml::node* n = t.get(lang);
+        const std::string what = where + ".sound." + lang;
+        if (std::find(languages.begin(), languages.end(), lang) == languages.end() && !text.count(lang)) {
+            std::set<std::string> known(languages.begin(), languages.end());
+            for (const auto& [l, _] : text) known.insert(l);
+            std::string list;
+            for (const auto& l : known) list += (list.empty() ? "" : ", ") + l;
+            r.fail(n, what + ": unknown language \"" + lang + "\" (the kiosk's languages and this question's texts are " +
+                          list + ")");
+        }
+        const std::filesystem::path file = (base / name).lexically_normal();
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec))
+            r.fail(n, what + ": sound file \"" + name + "\" not found (looked for " + file.string() + ")");
+        if (!is_wav_file(file))
+            r.fail(n, what + ": \"" + name + "\" is not a WAV file (it must start with RIFF....WAVE)");
+        out.at[lang] = Sound::At{static_cast<int>(n->source().begin.line), static_cast<int>(n->source().begin.column)};
+        name = file.string();
+    }
+    return out;
+}
+
 static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const std::string& where) {
     std::string kind = r.string(t, "kind", where);
     if (kind == "smiley") return QuestionKind::Smiley;
@@ -139,7 +181,7 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
     for (std::size_t i = 0; i < qs.size(); ++i) {
         const toml::table& qt = *qs[i];
         std::string where = "questions[" + std::to_string(i) + "]";
-        r.only_keys(qt, {"id", "kind", "required", "multiple", "faces", "text", "choices", "max_length", "show_if"}, where);
+        r.only_keys(qt, {"id", "kind", "required", "multiple", "faces", "text", "choices", "max_length", "show_if", "sound"}, where);
         Question q;
         q.id = r.id(qt, "id", where);
         if (!question_ids.insert(q.id).second) r.fail(qt.get("id"), "duplicate question id \"" + q.id + "\"");
@@ -147,6 +189,7 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
         q.kind = parse_kind(r, qt, where);
         q.required = r.boolean_or(qt, "required", true, where);
         q.text = r.texts(qt, "text", languages, where);
+        if (qt.get("sound")) q.sound = read_sound(r, qt, languages, where, q.text);
 
         if (q.kind == QuestionKind::Smiley) {
             q.faces = static_cast<int>(r.integer_or(qt, "faces", 5, where));

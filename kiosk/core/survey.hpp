@@ -7,6 +7,7 @@
 // or ImGui.
 #pragma once
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,22 @@ struct ShowIf {
     std::vector<std::string> any_of;  // shown when one of these values was picked
 };
 
+// A question's voice, for children who cannot read yet: a WAV file per language, played
+// when the question opens and on its speaker button (`sound` in the survey file). The
+// loader checks that each file is there and is a WAV file (RIFF/WAVE); decoding and
+// playing it is the platform layer's (platform/audio.hpp).
+struct Sound {
+    struct At {
+        int line = 0, column = 0;
+    };
+    LangText files;                // language -> the WAV file (absolute path); pick with text_in()
+    std::map<std::string, At> at;  // where each file is named in the survey file, for messages
+    bool empty() const { return files.empty(); }
+};
+
+// True when `file` starts like a WAV file: "RIFF", a length, "WAVE".
+bool is_wav_file(const std::filesystem::path& file);
+
 struct Question {
     std::string id;
     QuestionKind kind = QuestionKind::Smiley;
@@ -48,6 +65,7 @@ struct Question {
     std::vector<Choice> choices;  // Picture and Choice
     int max_length = 300;         // Text: characters at most
     std::optional<ShowIf> show_if;
+    Sound sound;                  // empty: the question has no voice
 
     // The values this question accepts, in display order.
     std::vector<std::string> allowed_values() const;

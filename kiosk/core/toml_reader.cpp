@@ -52,7 +52,7 @@ const std::string& text_in(const LangText& t, const std::string& lang, const std
 }
 
 std::string to_string(const MissingText& m) {
-    return m.file + ":" + std::to_string(m.line) + ": " + m.lang + " text missing for " + m.where +
+    return m.file + ":" + std::to_string(m.line) + ": " + m.lang + " " + m.what + " missing for " + m.where +
            " (falls back to " + m.fallback + ")";
 }
 
@@ -166,7 +166,7 @@ std::vector<std::string> TomlReader::strings(const toml::table& t, const std::st
 }
 
 LangText TomlReader::texts(const toml::table& t, const std::string& key, const std::vector<std::string>& langs,
-                           const std::string& where) const {
+                           const std::string& where, const std::string& what) const {
     const toml::table& tt = table(t, key, where);
     LangText out;
     for (const auto& [lang, node] : tt) {
@@ -178,10 +178,10 @@ LangText TomlReader::texts(const toml::table& t, const std::string& key, const s
         auto it = out.find(lang);
         if (it == out.end()) {
             if (lang == langs.front())
-                fail(&tt, join(where, key) + " has no text in language \"" + lang + "\" (the fallback language)");
+                fail(&tt, join(where, key) + " has no " + what + " in language \"" + lang + "\" (the fallback language)");
             if (const std::string base = base_language(lang); !base.empty() && out.count(base))
                 continue;  // a variant (fi-x-selko) shows its base language's text: by design
-            note_missing(&tt, lang, join(where, key), langs.front());
+            note_missing(&tt, lang, join(where, key), langs.front(), what);
         } else if (it->second.empty()) {
             fail(tt.get(lang), join(join(where, key), lang) + " is empty");
         }
@@ -190,9 +190,9 @@ LangText TomlReader::texts(const toml::table& t, const std::string& key, const s
 }
 
 void TomlReader::note_missing(const toml::node* near, const std::string& lang, const std::string& where,
-                              const std::string& fallback) const {
+                              const std::string& fallback, const std::string& what) const {
     const int line = near ? static_cast<int>(near->source().begin.line) : 0;
-    missing_.push_back(MissingText{file_, line, lang, where, fallback});
+    missing_.push_back(MissingText{file_, line, lang, where, fallback, what});
 }
 
 void TomlReader::only_keys(const toml::table& t, std::initializer_list<const char*> allowed,

@@ -30,16 +30,18 @@ bool valid_language_tag(const std::string& tag);
 // language, else in the fallback language (the loaders make sure it is there), else "".
 const std::string& text_in(const LangText& t, const std::string& lang, const std::string& fallback);
 
-// A text that a language lacks (and its base language too, for a variant) and that shows
-// in the fallback language instead; listed by `kohtaamo --check-config`.
+// A text (or a question's sound) that a language lacks (and its base language too, for a
+// variant) and that shows (plays) in the fallback language instead; listed by
+// `kohtaamo --check-config`.
 struct MissingText {
     std::string file;
     int line = 0;
     std::string lang;      // the language that lacks it
     std::string where;     // question "feeling".text, ui.next, …
     std::string fallback;  // the language it shows in instead
+    std::string what = "text";  // "text" or "sound"
 };
-// "FILE:LINE: <lang> text missing for <where> (falls back to <fallback>)"
+// "FILE:LINE: <lang> <what> missing for <where> (falls back to <fallback>)"
 std::string to_string(const MissingText& m);
 
 // `languages` with `fallback` moved to the front (the order TomlReader::texts expects);
@@ -77,13 +79,14 @@ public:
     // fallback language: its text must be there (else a ConfigError). A text missing in any
     // other of `langs` is recorded in missing_texts(), with the table's line; the screens
     // then show the fallback's text. An empty text is a ConfigError in every language.
+    // `what` names the values in messages ("text", or "sound" for a table of sound files).
     LangText texts(const toml::table& t, const std::string& key, const std::vector<std::string>& langs,
-                   const std::string& where) const;
+                   const std::string& where, const std::string& what = "text") const;
     // Every text texts() found missing in this file so far.
     const std::vector<MissingText>& missing_texts() const { return missing_; }
     // Records a missing text at `near`'s line (for readers of other text layouts).
     void note_missing(const toml::node* near, const std::string& lang, const std::string& where,
-                      const std::string& fallback) const;
+                      const std::string& fallback, const std::string& what = "text") const;
     // Fails on any key not in `allowed` (catches typos such as "requird").
     void only_keys(const toml::table& t, std::initializer_list<const char*> allowed,
                    const std::string& where) const;

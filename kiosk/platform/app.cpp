@@ -33,7 +33,12 @@ void on_signal(int sig) {
 }  // namespace
 
 App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(clock) {
-    if (options_.headless) setenv("SDL_VIDEODRIVER", "offscreen", 1);
+    if (options_.headless) {
+        setenv("SDL_VIDEODRIVER", "offscreen", 1);
+        // No speaker wanted when headless (tests, screenshots), unless the caller chose a
+        // driver (SDL_AUDIODRIVER=disk writes what is played to a file).
+        setenv("SDL_AUDIODRIVER", "dummy", 0);
+    }
     if (options_.headless || options_.software) {
         SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
         // Without this SDL backs the window surface with OpenGL (Mesa, LLVM): ~90 MB
@@ -93,12 +98,14 @@ App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(cl
     glyphs.BuildRanges(&glyph_ranges_);
 
     emoji_ = std::make_unique<EmojiPictures>(renderer_);
+    audio_ = std::make_unique<Audio>();
     icon_ = [this](const std::string& e) -> ImTextureID { return emoji_->get(e); };
     layout();
     last_frame_ms_ = clock_.mono_ms();
 }
 
 App::~App() {
+    audio_.reset();
     emoji_.reset();
     ImGui_ImplSDLRenderer_Shutdown();
     ImGui::DestroyContext();

@@ -12,7 +12,8 @@
 //   5. a frame that throws is logged and counted, and the scene is reset (to the
 //      welcome screen) instead of the kiosk dying.
 // Headless (--headless): SDL's offscreen video driver and the software renderer, the same
-// code; the replay harness (replay.hpp) drives it frame by frame.
+// code; the replay harness (replay.hpp) drives it frame by frame. Sound goes to SDL's
+// dummy audio driver there unless SDL_AUDIODRIVER names another (the tests use "disk").
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +23,7 @@
 
 #include <SDL.h>
 
+#include "audio.hpp"
 #include "clock.hpp"
 #include "emoji.hpp"
 #include "input.hpp"
@@ -83,6 +85,8 @@ public:
     void wake() const;
     // Emoji pictures, for checking that every survey icon has one.
     EmojiPictures& emoji() { return *emoji_; }
+    // The speaker (opened on first use; closed again with the SDL window).
+    Audio& audio() { return *audio_; }
 
     // Figures for the benchmark and the issue notes.
     std::int64_t frames_drawn() const { return frames_drawn_; }
@@ -100,6 +104,7 @@ private:
     SDL_Window* window_ = nullptr;
     SDL_Renderer* renderer_ = nullptr;
     std::unique_ptr<EmojiPictures> emoji_;
+    std::unique_ptr<Audio> audio_;
     ui::IconLookup icon_;
     Input input_;
     ui::Metrics metrics_;

@@ -62,11 +62,16 @@ std::vector<ReplayStep> parse_replay(const std::filesystem::path& file) {
         } else if (verb == "expect" || verb == "expect-not") {
             s.kind = verb == "expect" ? ReplayStep::Expect : ReplayStep::ExpectNot;
             if (!read_quoted(in, s.text)) throw fail(verb + " needs a \"quoted text\"");
+        } else if (verb == "expect-sound") {
+            s.kind = ReplayStep::ExpectSound;
+            if (!read_quoted(in, s.text)) throw fail("expect-sound needs a \"quoted\" part of the sound file's path");
+        } else if (verb == "expect-no-sound") {
+            s.kind = ReplayStep::ExpectNoSound;
         } else if (verb == "screenshot") {
             s.kind = ReplayStep::Screenshot;
             if (!(in >> s.text)) throw fail("screenshot needs a file name");
         } else {
-            throw fail("unknown step \"" + verb + "\" (expected tap, hold, wait, advance, expect, expect-not, screenshot)");
+            throw fail("unknown step \"" + verb + "\" (expected tap, hold, wait, advance, expect, expect-not, expect-sound, expect-no-sound, screenshot)");
         }
         if (!at_end(in)) throw fail("unexpected text after the step");
         steps.push_back(s);
@@ -139,6 +144,18 @@ void run_replay(const std::filesystem::path& file, const std::vector<ReplayStep>
                 break;
             case ReplayStep::ExpectNot:
                 if (visible(s.text)) fail("\"" + s.text + "\" is on screen, but it should not be");
+                break;
+            case ReplayStep::ExpectSound: {
+                const std::string playing = app.audio().playing();
+                if (playing.find(s.text) == std::string::npos)
+                    fail("expected a sound \"" + s.text + "\" to be playing, but " +
+                         (!playing.empty() ? "\"" + playing + "\" is"
+                          : app.audio().state() == Audio::State::Off ? "the sound is off (" + app.audio().off_reason() + ")"
+                                                                     : "nothing is"));
+                break;
+            }
+            case ReplayStep::ExpectNoSound:
+                if (!app.audio().playing().empty()) fail("\"" + app.audio().playing() + "\" is playing, but nothing should be");
                 break;
             case ReplayStep::Screenshot:
                 try {

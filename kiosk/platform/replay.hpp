@@ -8,6 +8,8 @@
 //   advance 61000      move the kiosk's clock 61 s on without sleeping
 //   expect "Kiitos!"   fail unless a visible text contains this now
 //   expect-not "Kiitos!"
+//   expect-sound "fi/feeling.wav"   fail unless the sound playing now is a file whose path contains this
+//   expect-no-sound                 fail if any sound is playing now
 //   screenshot shots/thanks.png
 //
 // Blank lines and lines starting with # are skipped. The whole script is parsed before
@@ -28,7 +30,7 @@ public:
 };
 
 struct ReplayStep {
-    enum Kind { TapText, TapAt, Hold, Wait, Advance, Expect, ExpectNot, Screenshot } kind;
+    enum Kind { TapText, TapAt, Hold, Wait, Advance, Expect, ExpectNot, ExpectSound, ExpectNoSound, Screenshot } kind;
     std::string text;
     float x = 0, y = 0;
     long ms = 0;

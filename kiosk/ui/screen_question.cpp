@@ -1,6 +1,9 @@
 // screen_question.cpp — one question per screen: the question, its answers (faces,
-// pictures or an agree scale), progress dots, and the bottom bar (Back; Next, Skip or Done).
+// pictures or an agree scale), progress dots, and the bottom bar (Back; the speaker when
+// the question has a voice — in portrait on a row of its own above the bar; Next, Skip
+// or Done).
 #include <algorithm>
+#include <cfloat>
 
 #include "ui.hpp"
 
@@ -26,6 +29,40 @@ bool bottom_forward(const Frame& f, const char* id, const std::string& label, Ar
 }
 
 Action back_button(const Frame& f) { return bottom_back(f) ? Action{Action::Back, ""} : Action{}; }
+
+namespace {
+
+// Where the speaker goes: in the bottom bar between Back and Next when it fits there with
+// its picture and its word at body size; else (portrait) on a row of its own just above
+// the bar, centred. Never narrower than Back and Next.
+struct SpeakerPlace {
+    ImVec2 min, max;
+    bool own_row = false;
+};
+SpeakerPlace speaker_place(const Frame& f) {
+    const Metrics& m = f.m;
+    const std::string& label = f.t("listen");
+    const float h = m.min_target;
+    const float want = 2 * m.pad + h * 0.7f + m.pad * 0.5f +
+                       f.fonts.body->CalcTextSizeA(m.font, FLT_MAX, 0.0f, label.c_str(), label.c_str() + label.size()).x;
+    const float w = bar_button_width(m);
+    const float x0 = m.pad * 1.5f + w + m.pad, x1 = m.width - m.pad * 1.5f - w - m.pad;
+    const float bar_y = m.height - h - m.pad * 1.5f;
+    SpeakerPlace p;
+    if (x1 - x0 >= want) {
+        const float sw = std::min(std::max(w, want), x1 - x0);
+        p.min = ImVec2((x0 + x1 - sw) / 2, bar_y);
+        p.max = ImVec2(p.min.x + sw, bar_y + h);
+    } else {
+        const float sw = std::min(std::max(w, want), m.width - 3 * m.pad);
+        p.min = ImVec2((m.width - sw) / 2, bar_y - m.pad - h);
+        p.max = ImVec2(p.min.x + sw, p.min.y + h);
+        p.own_row = true;
+    }
+    return p;
+}
+
+}  // namespace
 
 namespace {
 
@@ -124,18 +161,35 @@ Action question_screen(const Frame& f, const View& v) {
     y += m.pad;
 
     const bool last = v.session.is_last();
+    const bool speaker = v.sound && !q->sound.empty();
     if (q->kind == QuestionKind::Text) {
-        // The text box, then the keyboard, which carries Back and Next itself.
+        // The text box (the speaker at its right), then the keyboard, which carries Back
+        // and Next itself.
         const float box_h = m.font * 2.6f;
-        text_field(f, v.session.draft(), ImVec2(m.pad * 1.5f, y), ImVec2(m.width - m.pad * 1.5f, y + box_h));
+        float box_right = m.width - m.pad * 1.5f;
+        if (speaker) {
+            // Square, or as wide as its word needs in the small font (drawn under the picture).
+            const std::string& label = f.t("listen");
+            const float sw = std::max({m.min_target, box_h,
+                                       f.fonts.small->CalcTextSizeA(m.small, FLT_MAX, 0.0f, label.c_str(),
+                                                                    label.c_str() + label.size()).x + m.pad});
+            if (speaker_button(f, "speaker", ImVec2(box_right - sw, y), ImVec2(box_right, y + box_h), f.t("listen")))
+                act = {Action::Listen, ""};
+            box_right -= sw + m.pad;
+        }
+        text_field(f, v.session.draft(), ImVec2(m.pad * 1.5f, y), ImVec2(box_right, y + box_h));
         y += box_h + m.pad;
         const std::string next_label =
             v.session.can_next() ? (v.session.draft().empty() ? f.t("skip") : (last ? f.t("done") : f.t("next"))) : "";
-        return keyboard(f, ImVec2(m.pad * 1.5f, y), ImVec2(m.width - m.pad * 1.5f, m.height - m.pad * 1.5f), v.shift,
-                        next_label);
+        if (Action k = keyboard(f, ImVec2(m.pad * 1.5f, y), ImVec2(m.width - m.pad * 1.5f, m.height - m.pad * 1.5f),
+                                v.shift, next_label))
+            act = k;
+        return act;
     }
 
-    const float bar = m.height - m.min_target - m.pad * 2.5f;
+    float bar = m.height - m.min_target - m.pad * 2.5f;
+    const SpeakerPlace place = speaker ? speaker_place(f) : SpeakerPlace{};
+    if (speaker && place.own_row) bar = place.min.y - m.pad;
     ImVec2 min(m.pad * 1.5f, y), max(m.width - m.pad * 1.5f, bar);
     switch (q->kind) {
         case QuestionKind::Smiley: act = smiley_answers(f, v, *q, min, max); break;
@@ -146,6 +200,7 @@ Action question_screen(const Frame& f, const View& v) {
     }
 
     if (Action b = back_button(f)) act = b;
+    if (speaker && speaker_button(f, "speaker", place.min, place.max, f.t("listen"))) act = {Action::Listen, ""};
     // Next (or Skip, or Done on the last question) when it can be used. A single-tap
     // question moves on by itself once answered, so Next shows only when coming back.
     if (v.session.can_next()) {

@@ -26,6 +26,7 @@ namespace kohtaamo::ui {
 struct Action {
     enum Kind {
         None, Language, Survey, Answer, Toggle, Next, Back,  // the visitor
+        Listen,                                              // the speaker: the question's voice again
         Type, Shift,                                         // the on-screen keyboard (+ Erase)
         Month, Wish, Come, Idea, Done,                       // the year-clock (value: month, id)
         OpenStaff, Digit, Erase, PinOk, Close, Export, Quit  // the coordinator
@@ -96,6 +97,8 @@ constexpr unsigned kPickedEdge = 0x1D4E89;
 constexpr unsigned kEdge = 0x8A96A3;
 constexpr unsigned kSecondary = 0xE6E1D6;   // back/skip buttons (dark text)
 constexpr unsigned kError = 0x9B1C1C;       // error screen background (white text)
+constexpr unsigned kSpeaker = 0xFFD166;     // the speaker button: sunny, unlike any answer (dark text)
+constexpr unsigned kSpeakerDown = 0xF2B632;
 // Smiley faces, saddest to happiest (drawn with dark features).
 constexpr unsigned kFace[5] = {0xEE6A45, 0xF29E4C, 0xF1C453, 0xA3C45A, 0x4CAF50};
 // The year-clock's seasons (month segments, dark text): winter, spring, summer, autumn.
@@ -122,6 +125,9 @@ bool bottom_forward(const Frame& f, const char* id, const std::string& label, Ar
 // A rounded button with a centred label. Returns true when tapped (released inside).
 bool button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& label, unsigned fill,
             unsigned fill_down, unsigned ink, Arrow arrow = Arrow::None);
+// The speaker button (🔊 and its word): the question's voice again. Icon and word side by
+// side when they fit, else the icon above the word. True when tapped.
+bool speaker_button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& label);
 // A picture tile: icon above, label below; `picked` draws it selected. True when tapped.
 bool picture_tile(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& icon,
                   const std::string& label, bool picked);
@@ -148,6 +154,7 @@ struct View {
     const Session& session;
     bool shift = false;  // the on-screen keyboard's shift (one letter, as on a phone)
     const std::vector<NewsItem>* news = nullptr;  // "you said, we did", on the welcome screen
+    bool sound = true;  // a speaker may be there: questions with a voice get a speaker button
 };
 
 // A text-choice button: optional icon at the left, the words, a check when picked.

@@ -121,6 +121,44 @@ bool button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::s
     return clicked;
 }
 
+bool speaker_button(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& label) {
+    static const std::string kIcon = "🔊";
+    bool down = false;
+    bool clicked = hit(id, min, max, &down);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float w = max.x - min.x, h = max.y - min.y;
+    const float r = std::min(w, h) * 0.22f;
+    dl->AddRectFilled(min, max, colour::rgb(down ? colour::kSpeakerDown : colour::kSpeaker), r);
+    dl->AddRect(min, max, colour::rgb(colour::kText), r, 0, std::max(2.0f, f.m.pad * 0.15f));
+    const ImTextureID tex = f.icon(kIcon);
+    const ImU32 ink = colour::rgb(colour::kText);
+    // Side by side: the picture 70 % of the button's height, the word at body size (or a
+    // little smaller) on one line.
+    const float pic = std::min(h * 0.7f, f.m.icon_max);
+    const float gap = f.m.pad * 0.5f;
+    const float room = w - 2 * f.m.pad - pic - gap;
+    const float sz = room > 0 ? fit(f.fonts.body, f.m.font, label, room, 1) : 0;
+    const float label_w = sz > 0 ? measure(f.fonts.body, sz, label).x : 0;
+    if (room > 0 && label_w <= room) {
+        const float x = (min.x + max.x - (pic + gap + label_w)) / 2;
+        if (tex) dl->AddImage(tex, ImVec2(x, (min.y + max.y - pic) / 2), ImVec2(x + pic, (min.y + max.y + pic) / 2));
+        draw_lines(dl, f.fonts.body, sz, x + pic + gap, x + pic + gap + label_w, (min.y + max.y - sz * 1.15f) / 2, ink,
+                   {label});
+    } else {
+        // Stacked: the word in the small font at the bottom, the picture above it.
+        const float inner = w - f.m.pad * 0.5f;
+        const float ssz = fit(f.fonts.small, f.m.small, label, inner, 1);
+        const float label_h = ssz * 1.15f;
+        const float spic = std::min({h - label_h - f.m.pad * 0.6f, w - f.m.pad, f.m.icon_max});
+        const float top = min.y + (h - spic - label_h) / 2;
+        if (tex && spic > 0)
+            dl->AddImage(tex, ImVec2((min.x + max.x - spic) / 2, top), ImVec2((min.x + max.x + spic) / 2, top + spic));
+        draw_lines(dl, f.fonts.small, ssz, min.x, max.x, top + spic, ink, wrap(f.fonts.small, ssz, label, inner));
+    }
+    add(f, label, min, max, true);
+    return clicked;
+}
+
 bool picture_tile(const Frame& f, const char* id, ImVec2 min, ImVec2 max, const std::string& icon,
                   const std::string& label, bool picked) {
     bool down = false;

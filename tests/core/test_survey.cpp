@@ -251,3 +251,127 @@ text = { fi = "Miksi?", sv = "Varför?", en = "Why?" }
     CHECK_THAT(load_error(replace(base, "kind = \"text\"", "kind = \"txt\"")),
                Catch::Contains("expected smiley, picture, agree, choice or text"));
 }
+
+// --- sound: a question's voice per language --------------------------------------------
+
+namespace {
+
+// The smallest file that starts like a WAV file (the loader looks no further; decoding is
+// the platform layer's test).
+const std::string kWavHead = std::string("RIFF\x24\0\0\0WAVEfmt ", 16) + std::string(24, '\0');
+
+// kGood with a sound on its first question, and the files it names, in one folder.
+struct SoundSurvey {
+    TempDir dir;
+    std::string sound = "sound = { fi = \"sounds/fi/feeling.wav\", sv = \"sounds/sv/feeling.wav\", en = \"sounds/en/feeling.wav\" }";
+    SoundSurvey() {
+        for (const char* lang : {"fi", "sv", "en"}) {
+            std::filesystem::create_directories(dir / "sounds" / lang);
+            write_file(dir / "sounds" / lang / "feeling.wav", kWavHead);
+        }
+    }
+    std::string content() const { return replace(kGood, "faces = 3\n", "faces = 3\n" + sound + "\n"); }
+    std::filesystem::path write() const {
+        write_file(dir / "mini.toml", content());
+        return dir / "mini.toml";
+    }
+    // The loader's message without the file's path.
+    std::string error() const {
+        const auto file = write();
+        try {
+            load_survey(file, kLangs);
+        } catch (const ConfigError& e) {
+            std::string msg = e.what();
+            REQUIRE(msg.rfind(file.string(), 0) == 0);
+            return msg.substr(file.string().size());
+        }
+        FAIL("the file loaded although it is broken");
+        return "";
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a question's sound names a WAV file per language, relative to the survey file") {
+    SoundSurvey s;
+    Survey survey = load_survey(s.write(), kLangs);
+    const Sound& sound = survey.questions[0].sound;
+    REQUIRE(sound.files.size() == 3);
+    CHECK(sound.files.at("sv") == (s.dir / "sounds" / "sv" / "feeling.wav").string());
+    CHECK(sound.at.at("fi").line == 9);
+    CHECK(sound.at.at("fi").column == 16);
+    CHECK(survey.questions[1].sound.empty());
+    CHECK(survey.missing_texts.empty());
+    // The session's language, else the fallback language's file.
+    CHECK(text_in(sound.files, "en", "fi") == (s.dir / "sounds" / "en" / "feeling.wav").string());
+    CHECK(text_in(sound.files, "uk", "fi") == (s.dir / "sounds" / "fi" / "feeling.wav").string());
+
+    // A language left out plays the fallback's file and is listed like a missing text.
+    s.sound = "sound = { fi = \"sounds/fi/feeling.wav\", sv = \"sounds/sv/feeling.wav\" }";
+    survey = load_survey(s.write(), kLangs);
+    REQUIRE(survey.missing_texts.size() == 1);
+    CHECK(to_string(survey.missing_texts[0]) ==
+          (s.dir / "mini.toml").string() + ":9: en sound missing for question \"feeling\".sound (falls back to fi)");
+    // A language the question has a text in but the kiosk does not offer is fine.
+    s.sound = "sound = { fi = \"sounds/fi/feeling.wav\", sv = \"sounds/sv/feeling.wav\", en = \"sounds/en/feeling.wav\" }";
+    CHECK(load_survey(s.write(), {"fi", "sv"}).questions[0].sound.files.size() == 3);
+}
+
+TEST_CASE("a missing sound file, a file that is not WAV and an unknown language are named with line and column") {
+    SoundSurvey s;
+    SECTION("a missing file") {
+        std::filesystem::remove(s.dir / "sounds" / "sv" / "feeling.wav");
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:46:") &&
+                                  Catch::Contains("question \"feeling\".sound.sv: sound file \"sounds/sv/feeling.wav\" not found") &&
+                                  Catch::Contains((s.dir / "sounds" / "sv" / "feeling.wav").string()));
+    }
+    SECTION("a file that is not a WAV file") {
+        write_file(s.dir / "sounds" / "en" / "feeling.wav", "ID3\x03\x00 an MP3 file renamed");
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:76:") &&
+                                  Catch::Contains("question \"feeling\".sound.en: \"sounds/en/feeling.wav\" is not a WAV file"));
+        write_file(s.dir / "sounds" / "en" / "feeling.wav", "");
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:76:") && Catch::Contains("is not a WAV file"));
+    }
+    SECTION("a folder instead of a file") {
+        s.sound = "sound = { fi = \"sounds/fi\" }";
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:16:") && Catch::Contains("sound file \"sounds/fi\" not found"));
+    }
+    SECTION("an unknown language") {
+        s.sound = "sound = { fi = \"sounds/fi/feeling.wav\", se = \"sounds/sv/feeling.wav\" }";
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:46:") &&
+                                  Catch::Contains("question \"feeling\".sound.se: unknown language \"se\"") &&
+                                  Catch::Contains("are en, fi, sv)"));
+    }
+    SECTION("no file for the fallback language") {
+        s.sound = "sound = { sv = \"sounds/sv/feeling.wav\" }";
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:9:") &&
+                                  Catch::Contains("question \"feeling\".sound has no sound in language \"fi\" (the fallback language)"));
+    }
+    SECTION("an empty path, a path that is not a string, a sound that is not a table") {
+        s.sound = "sound = { fi = \"\" }";
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:16:") && Catch::Contains("question \"feeling\".sound.fi is empty"));
+        s.sound = "sound = { fi = 3 }";
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:16:") && Catch::Contains("sound.fi must be a string"));
+        s.sound = "sound = \"sounds/fi/feeling.wav\"";
+        CHECK_THAT(s.error(), Catch::StartsWith(":9:9:") && Catch::Contains("question \"feeling\".sound must be a table"));
+    }
+}
+
+TEST_CASE("the children's survey has a voice for every question in every bundled language, and it is small") {
+    const std::vector<std::string> langs = {"fi", "sv", "en", "uk"};
+    const Survey child = load_survey(test::config_dir() / "surveys" / "child.toml", langs);
+    std::uintmax_t bytes = 0;
+    for (const auto& q : child.questions) {
+        INFO("question " << q.id);
+        for (const auto& lang : langs) {
+            INFO("language " << lang);
+            REQUIRE(q.sound.files.count(lang) == 1);
+            const std::filesystem::path file = q.sound.files.at(lang);
+            CHECK(file.parent_path().filename() == lang);
+            CHECK(is_wav_file(file));
+            bytes += std::filesystem::file_size(file);
+        }
+    }
+    CHECK(child.missing_texts.empty());
+    CHECK(bytes < 300 * 1024);
+}

@@ -1,5 +1,6 @@
 // kiosk_fixture.hpp — the real kiosk in-process, headless, on the bundled config with a
-// fresh database: for tests that look at layout and input frame by frame.
+// fresh database: for tests that look at layout and input frame by frame. Its sound goes
+// to SDL's dummy audio driver (App's headless default) unless SDL_AUDIODRIVER says otherwise.
 #pragma once
 #include <catch2/catch.hpp>
 
@@ -25,6 +26,7 @@ struct Kiosk {
         : scene(session, store, config, texts, clock, std::move(ec)), app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys)}, clock) {
         // As kiosk/main.cpp does: the welcome screen shows "you said, we did".
         scene.set_news(load_news(config.news_file, config.languages, config.fallback_language));
+        scene.set_audio(&app.audio());
         app.settle(scene);
     }
 

@@ -151,3 +151,46 @@ TEST_CASE("the year-clock's ring, a month's page and the idea keyboard fit every
         }
     }
 }
+
+TEST_CASE("the speaker button beside a text question's box is a big target that overlaps no key") {
+    const std::pair<int, int> sizes[] = {{800, 480}, {1280, 800}, {1920, 1080}, {1080, 1920}};
+    for (auto [w, h] : sizes) {
+        DYNAMIC_SECTION(w << "x" << h) {
+            Kiosk k(w, h);
+            // The grown-ups' free-text question, given the children's first voice.
+            std::string voice;
+            for (const auto& s : k.surveys)
+                if (s.id == "child") voice = s.questions[0].sound.files.at("fi");
+            for (auto& s : k.surveys)
+                for (auto& q : s.questions)
+                    if (q.kind == QuestionKind::Text) q.sound.files["fi"] = voice;
+            k.tap("Suomi");
+            k.tap("Aikuiset");
+            k.tap("Täysin samaa mieltä");
+            k.advance(Session::kAdvanceMs);
+            k.tap("Ohita");
+            k.tap("Joka viikko");
+            k.advance(Session::kAdvanceMs);
+            k.tap("Tutuilta");
+            k.tap("Seuraava");
+            REQUIRE(k.find("ä") != nullptr);  // the keyboard is there
+            const ui::Target* speaker = k.find("Kuuntele");
+            REQUIRE(speaker != nullptr);
+            const ui::Metrics& m = k.app.metrics();
+            INFO("speaker " << speaker->min.x << "," << speaker->min.y << " - " << speaker->max.x << "," << speaker->max.y);
+            CHECK(speaker->max.x - speaker->min.x >= m.min_target - 0.5f);
+            CHECK(speaker->max.y - speaker->min.y >= m.min_target - 0.5f);
+            CHECK(speaker->min.x >= 0);
+            CHECK(speaker->max.x <= m.width);
+            for (const auto& t : k.app.registry()) {
+                if (&t == speaker || !(t.tappable || t.text.empty())) continue;
+                const bool overlap = t.min.x < speaker->max.x && speaker->min.x < t.max.x && t.min.y < speaker->max.y &&
+                                     speaker->min.y < t.max.y;
+                INFO("overlaps \"" << t.text << "\"");
+                CHECK_FALSE(overlap);
+            }
+            k.tap("Kuuntele");
+            CHECK(k.app.audio().playing() == voice);
+        }
+    }
+}

@@ -280,3 +280,99 @@ TEST_CASE("the welcome screen shows what the centre did, message by message and 
     INFO(r.err);
     CHECK(r.exit_code == 0);
 }
+
+namespace {
+
+// Samples (16-bit, little-endian) louder than a whisper in raw[from, to).
+std::size_t sounding(const std::string& raw, std::size_t from, std::size_t to) {
+    std::size_t n = 0;
+    for (std::size_t i = from & ~std::size_t{1}; i + 1 < std::min(to, raw.size()); i += 2) {
+        const auto s = static_cast<std::int16_t>(static_cast<unsigned char>(raw[i]) | (static_cast<unsigned char>(raw[i + 1]) << 8));
+        n += s > 300 || s < -300;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("the questions' voices play through SDL audio, end to end, and stop when the visitor leaves") {
+    TempDir dir;
+    const auto played = dir / "played.raw";
+    // SDL's disk driver writes what the device plays to a file, in real time, silence included.
+    auto r = run_program({"/usr/bin/env", "SDL_AUDIODRIVER=disk", "SDL_DISKAUDIOFILE=" + played.string(), KOHTAAMO_BIN,
+                          "--headless", "--config", (config_dir() / "kiosk.toml").string(), "--data",
+                          (dir / "data").string(), "--replay", script("sound.txt")});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    // 16-bit mono at 22,050 Hz (platform/audio.hpp): 44,100 bytes a second.
+    const std::string raw = read_file(played);
+    CHECK(raw.size() > 4 * 44100);                      // the device ran through the script's waits
+    CHECK(sounding(raw, 0, raw.size()) > 22050);        // more than a second of voice
+    CHECK(sounding(raw, raw.size() - 35280, raw.size()) == 0);  // and silence in the end (no voice for grown-ups)
+}
+
+TEST_CASE("without an audio device the kiosk says so once and the children's survey works silently") {
+    TempDir dir;
+    write_file(dir / "walk.txt", "tap \"Suomi\"\ntap \"Lapset\"\nexpect-no-sound\nexpect-not \"Kuuntele\"\n"
+                                 "tap \"Tosi hyvä\"\nwait 600\nexpect \"Mikä oli parasta?\"\nexpect-not \"Kuuntele\"\n"
+                                 "tap \"Takaisin\"\ntap \"Takaisin\"\ntap \"Lapset\"\nexpect \"Miltä tänään tuntui?\"\n");
+    auto r = run_program({"/usr/bin/env", "SDL_AUDIODRIVER=no-such-driver", KOHTAAMO_BIN, "--headless", "--config",
+                          (config_dir() / "kiosk.toml").string(), "--data", (dir / "data").string(), "--replay",
+                          (dir / "walk.txt").string()});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    const std::string said = "kohtaamo: no sound (SDL audio could not start: ";
+    REQUIRE(r.err.find(said) != std::string::npos);
+    CHECK(r.err.find(said, r.err.find(said) + 1) == std::string::npos);  // once
+    // A script that expects a voice fails there, naming the reason.
+    auto child = run_program({"/usr/bin/env", "SDL_AUDIODRIVER=no-such-driver", KOHTAAMO_BIN, "--headless", "--config",
+                              (config_dir() / "kiosk.toml").string(), "--data", (dir / "data2").string(), "--replay",
+                              script("child-fi.txt")});
+    CHECK(child.exit_code == 1);
+    CHECK_THAT(child.err, Catch::Contains("child-fi.txt:5: expected a sound \"sounds/fi/child-feeling.wav\" to be playing, "
+                                          "but the sound is off"));
+}
+
+TEST_CASE("check-config names a sound file that is missing, not WAV, undecodable, or missing in a language") {
+    TempDir dir;
+    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    const auto cfg = (dir / "config" / "kiosk.toml").string();
+    const auto child_file = dir / "config" / "surveys" / "child.toml";
+    const std::string child = read_file(child_file);
+    const auto at = child.find("\"sounds/sv/child-best.wav\"");
+    REQUIRE(at != std::string::npos);
+    const int line = 1 + static_cast<int>(std::count(child.begin(), child.begin() + static_cast<long>(at), '\n'));
+    const int column = static_cast<int>(at - child.rfind('\n', at));
+    const std::string where = child_file.string() + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                              ": question \"best\".sound.sv: ";
+    const auto wav = dir / "config" / "surveys" / "sounds" / "sv" / "child-best.wav";
+    const std::string good = read_file(wav);
+
+    std::filesystem::remove(wav);
+    auto r = run_program({KOHTAAMO_BIN, "--check-config", "--config", cfg});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(where + "sound file \"sounds/sv/child-best.wav\" not found"));
+
+    write_file(wav, "ID3 an MP3 by mistake");
+    r = run_program({KOHTAAMO_BIN, "--check-config", "--config", cfg});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(where + "\"sounds/sv/child-best.wav\" is not a WAV file"));
+
+    write_file(wav, good.substr(0, 40));  // the header, cut off before the samples
+    r = run_program({KOHTAAMO_BIN, "--check-config", "--config", cfg});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(where + "cannot play " + wav.string() + ": "));
+
+    // Left out of the table: listed like a missing text; Swedish children hear Finnish.
+    write_file(wav, good);
+    std::string partial = child;
+    const std::string sv = " sv = \"sounds/sv/child-best.wav\",";
+    partial.erase(partial.find(sv), sv.size());
+    write_file(child_file, partial);
+    r = run_program({KOHTAAMO_BIN, "--check-config", "--config", cfg});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains(child_file.string() + ":" + std::to_string(line) +
+                                      ": sv sound missing for question \"best\".sound (falls back to fi)\n"));
+    CHECK_THAT(r.out, Catch::Contains("1 sound(s) missing: they play in fi") && !Catch::Contains("text(s) missing"));
+}

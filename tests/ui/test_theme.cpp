@@ -43,6 +43,8 @@ TEST_CASE("every text colour on every background it is drawn on reaches 4.5:1") 
         {"secondary button label", kText, kSecondary},
         {"pressed secondary button label", kText, kEdge},
         {"error screen text", kOnPrimary, kError},
+        {"speaker button label", kText, kSpeaker},
+        {"pressed speaker button label", kText, kSpeakerDown},
         {"face features on the saddest face", kText, kFace[0]},
         {"face features on the middle face", kText, kFace[2]},
         {"face features on the happiest face", kText, kFace[4]},
