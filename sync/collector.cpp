@@ -20,7 +20,6 @@
 #include <httplib.h>
 
 #include "clock.hpp"
-#include "export_request.hpp"
 #include "sqlite.hpp"
 #include "toml_reader.hpp"
 
@@ -142,6 +141,10 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
         }
     }
     return c;
+}
+
+ExportOptions CollectorConfig::export_options(const ExportRequest& request, std::int64_t now_ms) const {
+    return make_export_options(request, export_defaults, kReportLanguage, texts_dir, now_ms);
 }
 
 CollectorTokens load_collector_tokens(const std::filesystem::path& file) {
@@ -678,8 +681,7 @@ void Collector::Impl::handle_export(const httplib::Request& req, httplib::Respon
 
     ExportOptions options;
     try {
-        options = make_export_options(export_request_of(req.params), config.export_defaults, "fi", config.texts_dir,
-                                      now_ms());
+        options = config.export_options(export_request_of(req.params), now_ms());
     } catch (const BadParameter& e) {
         return fail(400, "invalid_parameter", e.what());
     } catch (const ExportRequestError& e) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "export.hpp"
+#include "export_request.hpp"
 #include "protocol.hpp"
 #include "survey.hpp"
 
@@ -47,6 +48,12 @@ struct CollectorConfig {
     std::vector<Survey> surveys;
     std::filesystem::path texts_dir;
     ExportConfig export_defaults;
+
+    // The report's language when neither the request nor [export] names one.
+    static constexpr const char* kReportLanguage = "fi";
+    // What an export request (the command's options, GET /v1/export's parameters) asks
+    // for, with this config's defaults. Throws ExportRequestError naming the option.
+    ExportOptions export_options(const ExportRequest& request, std::int64_t now_ms) const;
 };
 
 // Reads config/collector.toml (format in the example file and sync/README.md); relative

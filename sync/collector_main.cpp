@@ -32,6 +32,11 @@ int serve(const std::string& config_file) {
     if (config.devices.empty())
         std::cerr << "kohtaamo-collector: warning: " << config_file
                   << " lists no [[device]]; every upload will get 401 (add one with `kohtaamo-collector token NAME`)\n";
+    const std::string lang = config.export_defaults.report_language.value_or(CollectorConfig::kReportLanguage);
+    std::error_code ec;
+    if (!std::filesystem::exists(config.texts_dir / ("report-" + lang + ".toml"), ec))
+        std::cerr << "kohtaamo-collector: warning: no report-" << lang << ".toml in " << config.texts_dir.string()
+                  << "; reports will be refused (set [export] texts to the folder of the report catalogues)\n";
     // Signals are taken by one thread with sigwait(); every other thread blocks them.
     sigset_t signals;
     sigemptyset(&signals);
@@ -137,7 +142,7 @@ int main(int argc, char** argv) {
             const CollectorConfig config = load_collector_config(config_file);
             ExportOptions o;
             try {
-                o = make_export_options(request, config.export_defaults, "fi", config.texts_dir, Clock().wall_ms());
+                o = config.export_options(request, Clock().wall_ms());
             } catch (const ExportRequestError& e) {
                 std::cerr << "kohtaamo-collector: export: --" << e.what() << "\n";
                 return 2;
