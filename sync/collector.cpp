@@ -1,11 +1,21 @@
 #include "collector.hpp"
 
+#include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <httplib.h>
 
@@ -27,12 +37,16 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
     return path.is_absolute() ? path : base / path;
 }
 
-std::vector<DeviceToken> read_devices(const TomlReader& r) {
-    std::vector<DeviceToken> devices;
-    auto list = r.tables(r.root(), "device", "");
+// [[device]] (kind "device") or [[export_token]] (kind "export_token"): the same entry,
+// made by `kohtaamo-collector token NAME` (with --export for an export token).
+std::vector<DeviceToken> read_tokens(const TomlReader& r, const char* kind) {
+    std::vector<DeviceToken> tokens;
+    auto list = r.tables(r.root(), kind, "");
+    const std::string make = std::string("`kohtaamo-collector token ") +
+                             (std::string_view(kind) == "export_token" ? "--export " : "");
     for (std::size_t i = 0; i < list.size(); ++i) {
         const toml::table& t = *list[i];
-        const std::string where = "device[" + std::to_string(i) + "]";
+        const std::string where = std::string(kind) + "[" + std::to_string(i) + "]";
         r.only_keys(t, {"name", "token_hash", "enabled"}, where);
         DeviceToken d;
         d.name = r.id(t, "name", where);
@@ -41,17 +55,31 @@ std::vector<DeviceToken> read_devices(const TomlReader& r) {
         bool ok = d.token_hash.size() == prefix.size() + 64 && d.token_hash.compare(0, prefix.size(), prefix) == 0 &&
                   d.token_hash.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
         if (!ok)
-            r.fail(t.get("token_hash"), where + ".token_hash must be \"blake2b:\" and 64 hex digits, as printed by "
-                                                "`kohtaamo-collector token " + d.name + "` (never the token itself)");
+            r.fail(t.get("token_hash"), where + ".token_hash must be \"blake2b:\" and 64 hex digits, as printed by " +
+                                            make + d.name + "` (never the token itself)");
         d.enabled = r.boolean_or(t, "enabled", true, where);
-        for (const auto& other : devices) {
+        for (const auto& other : tokens) {
             if (other.name == d.name) r.fail(t.get("name"), where + ".name \"" + d.name + "\" is used twice");
             if (other.token_hash == d.token_hash)
-                r.fail(t.get("token_hash"), where + ".token_hash is the same as device \"" + other.name + "\"'s");
+                r.fail(t.get("token_hash"), where + ".token_hash is the same as \"" + other.name + "\"'s");
         }
-        devices.push_back(std::move(d));
+        tokens.push_back(std::move(d));
     }
-    return devices;
+    return tokens;
+}
+
+CollectorTokens read_all_tokens(const TomlReader& r) {
+    CollectorTokens t{read_tokens(r, "device"), read_tokens(r, "export_token")};
+    // A kiosk's token must never read everyone's answers: one token is never both.
+    auto list = r.tables(r.root(), "export_token", "");
+    for (std::size_t i = 0; i < t.export_tokens.size(); ++i)
+        for (const auto& d : t.devices)
+            if (hashes_equal(d.token_hash, t.export_tokens[i].token_hash))
+                r.fail(list[i]->get("token_hash"), "export_token[" + std::to_string(i) +
+                                                       "].token_hash is device \"" + d.name +
+                                                       "\"'s token: an export token must be a token of its own "
+                                                       "(`kohtaamo-collector token --export NAME`)");
+    return t;
 }
 
 std::size_t positive(const TomlReader& r, const toml::table& t, const char* key, std::size_t fallback,
@@ -66,7 +94,7 @@ std::size_t positive(const TomlReader& r, const toml::table& t, const char* key,
 CollectorConfig load_collector_config(const std::filesystem::path& file) {
     TomlReader r(file);
     const auto base = std::filesystem::absolute(file).parent_path();
-    r.only_keys(r.root(), {"server", "storage", "limits", "device"}, "");
+    r.only_keys(r.root(), {"server", "storage", "limits", "device", "export_token", "export"}, "");
     CollectorConfig c;
     c.file = r.file();
     const toml::table& server = r.table(r.root(), "server", "");
@@ -94,13 +122,34 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
         c.limits.max_answers = positive(r, l, "max_answers", c.limits.max_answers, "limits");
         c.limits.max_value_bytes = positive(r, l, "max_value_bytes", c.limits.max_value_bytes, "limits");
     }
-    c.devices = read_devices(r);
+    CollectorTokens tokens = read_all_tokens(r);
+    c.devices = std::move(tokens.devices);
+    c.export_tokens = std::move(tokens.export_tokens);
+    c.texts_dir = base / "lang";
+    if (const toml::node* n = r.root().get("export")) {
+        if (!n->is_table()) r.fail(n, "export must be a table ([export])");
+        const toml::table& e = *n->as_table();
+        r.only_keys(e, {"surveys", "texts", "min_group", "free_text", "report_language"}, "export");
+        read_export_table(r, e, "export", c.export_defaults);
+        if (auto texts = r.optional_string(e, "texts", "export")) c.texts_dir = resolve(base, *texts);
+        if (auto surveys = r.optional_string(e, "surveys", "export")) {
+            const auto dir = resolve(base, *surveys);
+            std::error_code ec;
+            if (!std::filesystem::is_directory(dir, ec))
+                r.fail(e.get("surveys"), "export.surveys: " + dir.string() + " is not a folder");
+            c.surveys = load_surveys(dir, {"fi", "sv", "en"});
+        }
+    }
     return c;
 }
 
-std::vector<DeviceToken> load_collector_devices(const std::filesystem::path& file) {
+ExportOptions CollectorConfig::export_options(const ExportRequest& request, std::int64_t now_ms) const {
+    return make_export_options(request, export_defaults, kReportLanguage, texts_dir, now_ms);
+}
+
+CollectorTokens load_collector_tokens(const std::filesystem::path& file) {
     TomlReader r(file);
-    return read_devices(r);
+    return read_all_tokens(r);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -150,6 +199,13 @@ CREATE INDEX responses_by_started ON responses(started_at);
 )sql",
     };
     return steps;
+}
+
+// GET /v1/export writes into a folder of this name next to the database, for one request.
+constexpr std::string_view kExportFolderPrefix = ".kohtaamo-export-";
+
+std::filesystem::path database_folder(const std::filesystem::path& database) {
+    return database.has_parent_path() ? database.parent_path() : std::filesystem::path(".");
 }
 
 sqlite3* open_database(const std::filesystem::path& file, bool read_only) {
@@ -210,8 +266,10 @@ struct Collector::Impl {
     CollectorConfig config;
     sqlite3* db = nullptr;
     std::mutex db_mutex;  // one writer; SQLite would serialise writers anyway
-    std::shared_mutex devices_mutex;
+    std::shared_mutex devices_mutex;  // guards devices and export_tokens
     std::vector<DeviceToken> devices;
+    std::vector<DeviceToken> export_tokens;
+    std::atomic<int> exports_running{0};
     std::mutex log_mutex;
     std::function<void(const std::string&)> log = [](const std::string& line) { std::cerr << line << '\n'; };
     httplib::Server server;
@@ -223,28 +281,38 @@ struct Collector::Impl {
         log(iso8601_utc(now_ms()) + " " + line);
     }
 
-    // The device a bearer token belongs to; nullptr when none.
-    std::optional<DeviceToken> device_for(const httplib::Request& req) {
+    // The entry of `list` (devices or export_tokens) the request's bearer token belongs
+    // to; nullopt when none.
+    std::optional<DeviceToken> token_in(const httplib::Request& req, const std::vector<DeviceToken>& list) {
         std::string auth = req.get_header_value("Authorization");
         static constexpr std::string_view bearer = "Bearer ";
         if (auth.size() <= bearer.size() || auth.compare(0, bearer.size(), bearer) != 0) return std::nullopt;
         std::string hash = hash_token(std::string_view(auth).substr(bearer.size()));
         std::shared_lock lock(devices_mutex);
         std::optional<DeviceToken> found;
-        for (const auto& d : devices)  // every entry is compared, in constant time
+        for (const auto& d : list)  // every entry is compared, in constant time
             if (hashes_equal(d.token_hash, hash)) found = d;
         return found;
     }
+    std::optional<DeviceToken> device_for(const httplib::Request& req) { return token_in(req, devices); }
 
     StoreOutcome store(const Batch& batch, const std::string& device_name, const std::string& body_hash);
     void handle_batch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
     void handle_health(httplib::Response& res);
+    void handle_export(const httplib::Request& req, httplib::Response& res);
 };
 
 Collector::Collector(CollectorConfig config) : impl_(std::make_unique<Impl>()) {
     impl_->config = std::move(config);
     impl_->devices = impl_->config.devices;
+    impl_->export_tokens = impl_->config.export_tokens;
     impl_->db = open_database(impl_->config.database, false);
+    // Export folders a crash or a kill left behind (each lives only during one request).
+    {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(database_folder(impl_->config.database), ec))
+            if (e.path().filename().string().rfind(kExportFolderPrefix, 0) == 0) std::filesystem::remove_all(e.path(), ec);
+    }
     try {
         migrate(impl_->db, impl_->config.database);
     } catch (...) {
@@ -265,11 +333,12 @@ Collector::Collector(CollectorConfig config) : impl_(std::make_unique<Impl>()) {
     svr.Post(kBatchesPath, [impl](const httplib::Request& req, httplib::Response& res,
                                   const httplib::ContentReader& reader) { impl->handle_batch(req, res, reader); });
     svr.Get(kHealthPath, [impl](const httplib::Request&, httplib::Response& res) { impl->handle_health(res); });
+    svr.Get(kExportPath, [impl](const httplib::Request& req, httplib::Response& res) { impl->handle_export(req, res); });
     svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
         std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";
         std::string message = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path +
-                                                      " (POST " + kBatchesPath + ", GET " + kHealthPath + ")"
+                                                      " (POST " + kBatchesPath + ", GET " + kHealthPath + ", GET " + kExportPath + ")"
                                                 : "HTTP " + std::to_string(res.status);
         set_error(res, res.status, code, message);
     });
@@ -322,6 +391,11 @@ void Collector::stop() {
 void Collector::set_devices(std::vector<DeviceToken> devices) {
     std::unique_lock lock(impl_->devices_mutex);
     impl_->devices = std::move(devices);
+}
+
+void Collector::set_export_tokens(std::vector<DeviceToken> export_tokens) {
+    std::unique_lock lock(impl_->devices_mutex);
+    impl_->export_tokens = std::move(export_tokens);
 }
 
 void Collector::set_log(std::function<void(const std::string&)> log) {
@@ -475,6 +549,201 @@ void Collector::Impl::handle_batch(const httplib::Request& req, httplib::Respons
     set_json(res, 200, encode_reply(outcome.reply));
     log_result("batch=" + batch.batch_id + " stored=" + std::to_string(outcome.reply.stored.size()) +
                " duplicate=" + std::to_string(outcome.reply.duplicate.size()));
+}
+
+// ---------------------------------------------------------------------------------------
+// Export: GET /v1/export?format=long&half-year=2026H1&site=... with an export token.
+//
+// The query names are kohtaamo-export's options without the dashes, read into the same
+// ExportRequest and checked by the same make_export_options (kiosk/export). The export is
+// written by export_to_folder into a fresh folder next to the database, the one file is
+// opened, the folder removed (the open file stays readable until it is closed), and the
+// file is streamed from disk: a big export never sits in memory, and nothing is left
+// behind if the client goes away. The database is opened read-only in one read
+// transaction (WAL): uploads go on meanwhile.
+
+namespace {
+
+class BadParameter : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+ExportRequest export_request_of(const httplib::Params& params) {
+    ExportRequest q;
+    std::set<std::string> seen;
+    auto single = [&](const std::string& key, const std::string& value, std::string& into) {
+        if (!seen.insert(key).second) throw BadParameter(key + ": given twice");
+        into = value;
+    };
+    auto flag = [&](const std::string& key, const std::string& value, bool& into) {
+        if (!seen.insert(key).second) throw BadParameter(key + ": given twice");
+        if (value.empty() || value == "1" || value == "true" || value == "yes") into = true;
+        else if (value == "0" || value == "false" || value == "no") into = false;
+        else throw BadParameter(key + ": expected 1 or 0 (true or false), not \"" + value + "\"");
+    };
+    std::string format, min_group;
+    for (const auto& [key, value] : params) {
+        if (key == "format") single(key, value, format);
+        else if (key == "from") single(key, value, q.from);
+        else if (key == "to") single(key, value, q.to);
+        else if (key == "half-year") single(key, value, q.half_year);
+        else if (key == "lang") single(key, value, q.lang);
+        else if (key == "name") single(key, value, q.name);
+        else if (key == "min-group") single(key, value, min_group);
+        else if (key == "survey") q.surveys.push_back(value);
+        else if (key == "site") q.sites.push_back(value);
+        else if (key == "excel") flag(key, value, q.excel);
+        else if (key == "include-abandoned") flag(key, value, q.include_abandoned);
+        else if (key == "include-flagged") flag(key, value, q.include_flagged);
+        else if (key == "no-free-text") flag(key, value, q.no_free_text);
+        else
+            throw BadParameter(key + ": unknown parameter (format, survey, site, from, to, half-year, include-abandoned, "
+                                     "include-flagged, no-free-text, excel, lang, min-group, name)");
+    }
+    if (format.empty()) throw BadParameter(std::string("format: missing; one of ") + export_format_names());
+    if (format.find(',') != std::string::npos)
+        throw BadParameter("format: one format per request, not \"" + format + "\"");
+    q.formats = {format};
+    if (format == "wide" && q.surveys.size() != 1)
+        throw BadParameter("survey: format=wide is one file per survey; give exactly one survey=ID");
+    if (!min_group.empty()) {
+        int v = 0;
+        auto [end, ec] = std::from_chars(min_group.data(), min_group.data() + min_group.size(), v);
+        if (ec != std::errc() || end != min_group.data() + min_group.size() || v < 1)
+            throw BadParameter("min-group: expected a whole number 1..1000, not \"" + min_group + "\"");
+        q.min_group = v;
+    }
+    return q;
+}
+
+const char* content_type_of(const ExportOptions& o) {
+    if (o.report) return "text/html; charset=utf-8";
+    if (o.jsonl) return "application/x-ndjson";
+    return "text/csv; charset=utf-8";
+}
+
+// attachment; filename="ascii"; filename*=UTF-8''percent-encoded (RFC 6266)
+std::string content_disposition(const std::string& name) {
+    std::string ascii, encoded;
+    static const char* hex = "0123456789ABCDEF";
+    for (char ch : name) {
+        const auto c = static_cast<unsigned char>(ch);
+        ascii += c < 0x80 ? ch : '_';
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            encoded += ch;
+        } else {
+            encoded += '%';
+            encoded += hex[c >> 4];
+            encoded += hex[c & 15];
+        }
+    }
+    return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+// A file open for reading, closed when the last copy of the shared_ptr goes.
+class OpenFile {
+public:
+    explicit OpenFile(int fd) : fd_(fd) {}
+    ~OpenFile() { ::close(fd_); }
+    OpenFile(const OpenFile&) = delete;
+    OpenFile& operator=(const OpenFile&) = delete;
+    int fd() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+void Collector::Impl::handle_export(const httplib::Request& req, httplib::Response& res) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string who = "-";
+    auto log_result = [&](const std::string& detail) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        write_log("GET " + std::string(kExportPath) + " exporter=" + who + " " + std::to_string(res.status) + " " +
+                  detail + " (" + std::to_string(ms.count()) + " ms)");
+    };
+    auto fail = [&](int status, const std::string& code, const std::string& message) {
+        set_error(res, status, code, message);
+        log_result(code + ": " + message);
+    };
+    auto exporter = token_in(req, export_tokens);
+    if (!exporter) {
+        res.set_header("WWW-Authenticate", "Bearer realm=\"kohtaamo-export\"");
+        return fail(401, "unauthorized",
+                    "missing or unknown export token: GET /v1/export takes a token from the collector's "
+                    "[[export_token]] list (`kohtaamo-collector token --export NAME`), not a kiosk's");
+    }
+    who = exporter->name;
+    if (!exporter->enabled) return fail(403, "forbidden", "this export token is disabled on the collector");
+
+    ExportOptions options;
+    try {
+        options = config.export_options(export_request_of(req.params), now_ms());
+    } catch (const BadParameter& e) {
+        return fail(400, "invalid_parameter", e.what());
+    } catch (const ExportRequestError& e) {
+        return fail(400, "invalid_parameter", e.what());
+    }
+
+    // A few exports at a time: the rest of the thread pool stays free for uploads.
+    if (exports_running.fetch_add(1) >= kMaxConcurrentExports) {
+        --exports_running;
+        res.set_header("Retry-After", "30");
+        return fail(503, "unavailable",
+                    std::to_string(kMaxConcurrentExports) + " exports are running already; try again in a moment");
+    }
+    struct Release {
+        std::atomic<int>& n;
+        ~Release() { --n; }
+    } release{exports_running};
+
+    std::string folder_template = (database_folder(config.database) / kExportFolderPrefix).string() + "XXXXXX";
+    if (!::mkdtemp(folder_template.data()))
+        return fail(500, "export_failed",
+                    std::string("cannot make a folder for the export next to the database: ") + std::strerror(errno));
+    const std::filesystem::path folder = folder_template;
+    auto remove_folder = [&] {
+        std::error_code ec;
+        std::filesystem::remove_all(folder, ec);
+    };
+    const ExportResult result = export_to_folder(config.database, config.surveys, folder, options);
+    if (!result.ok() || result.files.size() != 1) {
+        remove_folder();
+        return fail(500, "export_failed",
+                    result.ok() ? "the export made " + std::to_string(result.files.size()) + " files, not one"
+                                : std::string(to_string(result.status)) + ": " + result.message);
+    }
+    const std::filesystem::path file = result.files.front();
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        const std::string why = std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        remove_folder();
+        return fail(500, "export_failed", "cannot read the export back: " + why);
+    }
+    auto open = std::make_shared<OpenFile>(fd);
+    remove_folder();  // the open file stays readable until it is closed
+
+    res.status = 200;
+    res.set_header("Content-Disposition", content_disposition(file.filename().string()));
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Kohtaamo-Responses", std::to_string(result.responses));
+    res.set_header("X-Kohtaamo-Answers", std::to_string(result.answers));
+    res.set_header("X-Kohtaamo-Withheld", std::to_string(result.withheld));
+    res.set_content_provider(
+        static_cast<std::size_t>(st.st_size), content_type_of(options),
+        [open](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            char buf[64 * 1024];
+            const ssize_t got = ::pread(open->fd(), buf, std::min(length, sizeof buf), static_cast<off_t>(offset));
+            if (got <= 0) return false;
+            return sink.write(buf, static_cast<std::size_t>(got));
+        });
+    log_result(file.filename().string() + " responses=" + std::to_string(result.responses) +
+               " answers=" + std::to_string(result.answers) + " bytes=" + std::to_string(st.st_size));
 }
 
 void Collector::Impl::handle_health(httplib::Response& res) {

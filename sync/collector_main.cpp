@@ -1,13 +1,15 @@
 // kohtaamo-collector — the central endpoint kiosks send their answers to.
 //
 //   kohtaamo-collector --config config/collector.toml              serve (until SIGTERM/SIGINT)
-//   kohtaamo-collector --config config/collector.toml export --format csv [--output FILE]
+//   kohtaamo-collector --config config/collector.toml export --out DIR [--half-year 2026H1] ...
+//                                                                    the same files as kohtaamo-export
 //   kohtaamo-collector token NAME                                    a new device token
+//   kohtaamo-collector token --export NAME                           a new export token (GET /v1/export)
 //   kohtaamo-collector hash-token < token.txt                        the hash of a token
 //
-// SIGHUP re-reads the [[device]] list (add or disable a kiosk without a restart).
+// SIGHUP re-reads the [[device]] and [[export_token]] lists (add or disable a kiosk or a
+// coordinator without a restart).
 #include <csignal>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -15,8 +17,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "clock.hpp"
 #include "collector.hpp"
 #include "config_error.hpp"
+#include "export_cli.hpp"
 
 using namespace kohtaamo;
 using namespace kohtaamo::sync;
@@ -28,6 +32,11 @@ int serve(const std::string& config_file) {
     if (config.devices.empty())
         std::cerr << "kohtaamo-collector: warning: " << config_file
                   << " lists no [[device]]; every upload will get 401 (add one with `kohtaamo-collector token NAME`)\n";
+    const std::string lang = config.export_defaults.report_language.value_or(CollectorConfig::kReportLanguage);
+    std::error_code ec;
+    if (!std::filesystem::exists(config.texts_dir / ("report-" + lang + ".toml"), ec))
+        std::cerr << "kohtaamo-collector: warning: no report-" << lang << ".toml in " << config.texts_dir.string()
+                  << "; reports will be refused (set [export] texts to the folder of the report catalogues)\n";
     // Signals are taken by one thread with sigwait(); every other thread blocks them.
     sigset_t signals;
     sigemptyset(&signals);
@@ -39,16 +48,19 @@ int serve(const std::string& config_file) {
     Collector collector(config);
     int port = collector.bind();
     std::cerr << "kohtaamo-collector: listening on http://" << config.listen << ":" << port << " (database "
-              << config.database.string() << ", " << config.devices.size() << " device token(s))" << std::endl;
+              << config.database.string() << ", " << config.devices.size() << " device token(s), "
+              << config.export_tokens.size() << " export token(s))" << std::endl;
     std::thread waiter([&] {
         for (;;) {
             int sig = 0;
             sigwait(&signals, &sig);
             if (sig == SIGHUP) {
                 try {
-                    auto devices = load_collector_devices(config_file);
-                    std::cerr << "kohtaamo-collector: reloaded " << devices.size() << " device token(s)" << std::endl;
-                    collector.set_devices(std::move(devices));
+                    auto tokens = load_collector_tokens(config_file);
+                    std::cerr << "kohtaamo-collector: reloaded " << tokens.devices.size() << " device token(s) and "
+                              << tokens.export_tokens.size() << " export token(s)" << std::endl;
+                    collector.set_devices(std::move(tokens.devices));
+                    collector.set_export_tokens(std::move(tokens.export_tokens));
                 } catch (const std::exception& e) {
                     std::cerr << "kohtaamo-collector: reload failed, keeping the old tokens: " << e.what() << std::endl;
                 }
@@ -75,15 +87,22 @@ int main(int argc, char** argv) {
     std::string config_file;
     app.add_option("--config,-c", config_file, "collector config (TOML), e.g. config/collector.toml");
 
-    auto* exp = app.add_subcommand("export", "write everything the collector holds to stdout or a file");
-    std::string format = "csv";
-    std::string output;
-    exp->add_option("--format,-f", format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
-    exp->add_option("--output,-o", output, "file to write (default: stdout)");
+    auto* exp = app.add_subcommand(
+        "export", "export every meeting point's answers (or some): the same files and options as kohtaamo-export");
+    std::string out;
+    bool quiet = false;
+    ExportRequest request;
+    exp->add_option("-o,--out", out, "Folder to write into (must exist)")->required();
+    add_export_options(*exp, request);
+    exp->add_flag("-q,--quiet", quiet, "No progress bar, no summary");
 
-    auto* token = app.add_subcommand("token", "make a new device token and print its [[device]] entry");
+    auto* token = app.add_subcommand("token", "make a new token and print its [[device]] (or [[export_token]]) entry");
     std::string name;
-    token->add_option("name", name, "the kiosk's name, e.g. kirjasto-1")->required();
+    bool export_token = false;
+    token->add_option("name", name, "the kiosk's name, e.g. kirjasto-1 (or the coordinator's, with --export)")
+        ->required();
+    token->add_flag("--export", export_token,
+                    "a token for GET /v1/export (reads every site's answers) instead of a kiosk's");
 
     app.add_subcommand("hash-token", "read a token on stdin, print the hash to put in the config");
     app.require_subcommand(0, 1);
@@ -92,10 +111,16 @@ int main(int argc, char** argv) {
     try {
         if (token->parsed()) {
             std::string t = new_token();
-            std::cout << "# Give this token to the kiosk (its config/kiosk.toml [sync] token):\n"
-                      << "#   " << t << "\n"
-                      << "# and add this to the collector's config, then restart it or send it SIGHUP:\n"
-                      << "[[device]]\nname = \"" << name << "\"\ntoken_hash = \"" << hash_token(t) << "\"\n";
+            if (export_token)
+                std::cout << "# Give this token to the coordinator (or their script) who exports from the collector:\n"
+                          << "#   curl -H 'Authorization: Bearer " << t << "' '<collector>/v1/export?format=report'\n"
+                          << "# and add this to the collector's config, then restart it or send it SIGHUP:\n"
+                          << "[[export_token]]\nname = \"" << name << "\"\ntoken_hash = \"" << hash_token(t) << "\"\n";
+            else
+                std::cout << "# Give this token to the kiosk (its config/kiosk.toml [sync] token):\n"
+                          << "#   " << t << "\n"
+                          << "# and add this to the collector's config, then restart it or send it SIGHUP:\n"
+                          << "[[device]]\nname = \"" << name << "\"\ntoken_hash = \"" << hash_token(t) << "\"\n";
             return 0;
         }
         if (app.got_subcommand("hash-token")) {
@@ -114,20 +139,15 @@ int main(int argc, char** argv) {
             return 2;
         }
         if (exp->parsed()) {
-            CollectorConfig config = load_collector_config(config_file);
-            std::ofstream file;
-            if (!output.empty()) {
-                file.open(output, std::ios::binary);
-                if (!file) throw std::runtime_error("cannot write " + output);
+            const CollectorConfig config = load_collector_config(config_file);
+            ExportOptions o;
+            try {
+                o = config.export_options(request, Clock().wall_ms());
+            } catch (const ExportRequestError& e) {
+                std::cerr << "kohtaamo-collector: export: --" << e.what() << "\n";
+                return 2;
             }
-            std::ostream& out = output.empty() ? std::cout : file;
-            if (format == "csv")
-                export_csv(config.database, out);
-            else
-                export_json(config.database, out);
-            out.flush();
-            if (!out) throw std::runtime_error("writing the export failed");
-            return 0;
+            return run_export_command("kohtaamo-collector", config.database, config.surveys, out, o, quiet);
         }
         return serve(config_file);
     } catch (const ConfigError& e) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <set>
+#include <string_view>
 
 #include "survey.hpp"
 
@@ -40,10 +41,25 @@ std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 std::string wish_question(int month) { return "wish-" + two(month); }
 std::string idea_question(int month) { return "idea-" + two(month); }
 
-int wish_month(const std::string& q) {
-    if (q.size() != 7 || q.compare(0, 5, "wish-") != 0 || q[5] < '0' || q[5] > '1' || q[6] < '0' || q[6] > '9') return 0;
-    const int m = (q[5] - '0') * 10 + (q[6] - '0');
+namespace {
+// The MM of "<prefix>MM" (01..12); 0 otherwise.
+int month_of(const std::string& q, std::string_view prefix) {
+    if (q.size() != prefix.size() + 2 || q.compare(0, prefix.size(), prefix) != 0) return 0;
+    const char a = q[prefix.size()], b = q[prefix.size() + 1];
+    if (a < '0' || a > '1' || b < '0' || b > '9') return 0;
+    const int m = (a - '0') * 10 + (b - '0');
     return m >= 1 && m <= 12 ? m : 0;
+}
+}  // namespace
+
+int wish_month(const std::string& q) { return month_of(q, "wish-"); }
+int idea_month(const std::string& q) { return month_of(q, "idea-"); }
+
+YearClockRow yearclock_row(const std::string& q) {
+    if (wish_month(q)) return YearClockRow::Wish;
+    if (idea_month(q)) return YearClockRow::Idea;
+    if (q == "come") return YearClockRow::Come;
+    return YearClockRow::None;
 }
 
 std::string local_date(std::int64_t wall_ms) {

@@ -65,6 +65,17 @@ std::string wish_question(int month);
 std::string idea_question(int month);
 // The month (1..12) of "wish-MM"; 0 for any other id.
 int wish_month(const std::string& question_id);
+// The month (1..12) of "idea-MM"; 0 for any other id.
+int idea_month(const std::string& question_id);
+
+// Which of a year-clock's answer rows a question id is (exports and the report read them).
+enum class YearClockRow {
+    None,  // not a year-clock id
+    Wish,  // "wish-MM": an activity id
+    Come,  // "come": an event id
+    Idea,  // "idea-MM": the family's own text (free text)
+};
+YearClockRow yearclock_row(const std::string& question_id);
 
 // The local (TZ) calendar date and month of a wall-clock time.
 std::string local_date(std::int64_t wall_ms);  // "2026-11-25"

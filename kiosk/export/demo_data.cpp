@@ -1,8 +1,9 @@
 // kohtaamo-demo-data — fills a kiosk database with a realistic, reproducible demo dataset
 // through the real Store: the bundled surveys, answered at several meeting points over a
 // period, mostly in Finnish, in opening hours, with seasons in the children's choices and
-// a few abandoned and flagged responses. Used for the report picture in docs/ and for the
-// export benchmark (scripts/bench-export).
+// a few abandoned and flagged responses, and families at the year-clock wishing for the
+// coming months. Used for the report picture in docs/ and for the export benchmark
+// (scripts/bench-export).
 //
 //   kohtaamo-demo-data --db demo.sqlite --responses 600 --from 2026-01-01 --days 181
 //   kohtaamo-demo-data --db big.sqlite --answers 1000000 --fast
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
     app.add_option("--from", from, "First day (YYYY-MM-DD, local)");
     app.add_option("--days", days, "Over how many days");
     app.add_option("--answers", answers_wanted, "Stop once this many answers are in (overrides --responses)");
+    int yearclock_visits = -1;
+    app.add_option("--yearclock", yearclock_visits,
+                   "Year-clock visits besides the responses (default: a fifth of --responses; none with --answers)");
     app.add_option("--site", sites, "Meeting points (repeatable)");
     app.add_option("--surveys", surveys_dir, "Survey files");
     app.add_option("--seed", seed, "Random seed");
@@ -123,6 +127,79 @@ int main(int argc, char** argv) {
             }
             store.finish(h.id, abandon ? ResponseStatus::Abandoned : ResponseStatus::Complete, t + 3'000);
             if (chance(0.01)) Statement(store.handle(), "UPDATE responses SET flagged = 1 WHERE id = ?").bind(1, h.id).run();
+        }
+        // Families at the year-clock (their own random stream: the responses above stay the
+        // same whatever this adds). They look a few months ahead and wish by the season.
+        const Survey* yc = nullptr;
+        for (const auto& s : surveys)
+            if (s.yearclock) yc = &s;
+        if (yearclock_visits < 0) yearclock_visits = answers_wanted ? 0 : responses / 5;
+        std::mt19937 yrng(seed + 1);
+        auto ychance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(yrng) < p; };
+        auto ypick = [&](const std::vector<double>& weights) {
+            return std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(yrng);
+        };
+        static const char* ideas[] = {"Uimaretki yhdessä", "Vauvojen värikylpy", "Isä-lapsi-sählyä",
+                                      "Lisää ulkoleikkejä puistossa", "Piparkakkutalojen rakentelu",
+                                      "Retki kirjastoon", "Perhedisko", "Yhteinen piknik rannalla"};
+        for (int i = 0; yc && i < yearclock_visits; ++i, ++made) {
+            const YearClock& y = *yc->yearclock;
+            const int day = std::uniform_int_distribution<int>(0, days - 1)(yrng);
+            const std::int64_t t0 = *local_midnight(from, day) + (9 + static_cast<int>(ypick({3, 4, 2, 2, 3, 4, 3, 1}))) * 3'600'000LL +
+                                    std::uniform_int_distribution<int>(0, 3'599'999)(yrng);
+            ResponseHeader h;
+            char id[40];
+            std::snprintf(id, sizeof id, "demo-yc-%08x-%06d", seed, i);
+            h.id = id;
+            h.survey_id = yc->id;
+            h.survey_version = yc->version;
+            h.language = std::vector<std::string>{"fi", "sv", "en"}[ypick({84, 10, 6})];
+            h.site = sites[ypick({5, 3, 2}) % sites.size()];
+            h.started_ms = t0;
+            std::int64_t t = t0;
+            const int now = local_parts(t0).month;
+            std::vector<int> months;  // this month or one of the next three; sometimes two
+            for (std::size_t n = ychance(0.35) ? 2 : 1; months.size() < n;) {
+                const int m = (now - 1 + static_cast<int>(ypick({3, 4, 3, 2}))) % 12 + 1;
+                if (std::find(months.begin(), months.end(), m) == months.end()) months.push_back(m);
+            }
+            for (int m : months) {
+                std::vector<double> w;
+                for (const auto& a : y.activities) {
+                    double x = 3;
+                    if (a.id == "ulkoilu") x = m >= 5 && m <= 8 ? 12 : m >= 3 && m <= 9 ? 5 : 1.5;
+                    if (a.id == "liikunta") x = m <= 2 || m == 12 ? 8 : 3;
+                    if (a.id == "leipominen") x = m >= 11 ? 10 : 1.5;
+                    if (a.id == "askartelu") x = m >= 10 || m <= 1 ? 7 : 2;
+                    if (a.id == "satutuokio") x = m >= 9 || m <= 4 ? 6 : 2;
+                    if (a.id == "muskari") x = 5;
+                    w.push_back(x);
+                }
+                std::vector<std::string> wished;
+                for (std::size_t k = 0, n = 1 + ypick({5, 3, 1}); k < n; ++k) {
+                    const std::string a = y.activities[ypick(w)].id;
+                    if (std::find(wished.begin(), wished.end(), a) == wished.end()) wished.push_back(a);
+                }
+                std::vector<std::string> ordered;  // the kiosk stores them in the file's order
+                for (const auto& a : y.activities)
+                    if (std::find(wished.begin(), wished.end(), a.id) != wished.end()) ordered.push_back(a.id);
+                store.save_answer(h, wish_question(m), ordered, t += std::uniform_int_distribution<int>(3'000, 12'000)(yrng));
+                answers += ordered.size();
+            }
+            std::vector<std::string> coming;
+            for (const auto& e : y.events)
+                if (std::find(months.begin(), months.end(), e.month) != months.end() && ychance(0.45)) coming.push_back(e.id);
+            if (!coming.empty()) {
+                store.save_answer(h, "come", coming, t += 4'000);
+                answers += coming.size();
+            }
+            if (y.ideas && ychance(0.12)) {
+                store.save_answer(h, idea_question(months.front()), {ideas[ypick(std::vector<double>(std::size(ideas), 1.0))]},
+                                  t += 20'000);
+                ++answers;
+            }
+            const bool abandon = ychance(0.06);
+            store.finish(h.id, abandon ? ResponseStatus::Abandoned : ResponseStatus::Complete, t + 3'000);
         }
         std::cout << made << " responses, " << answers << " answers in " << db << "\n";
         return 0;

@@ -84,6 +84,19 @@ std::vector<Drive> find_removable_drives(const std::optional<std::filesystem::pa
     return out;
 }
 
+void read_export_table(const TomlReader& r, const toml::table& t, const std::string& where, ExportConfig& c) {
+    auto min = r.integer_or(t, "min_group", c.min_group, where);
+    if (min < 1 || min > 1000) r.fail(t.get("min_group"), where + ".min_group must be 1..1000");
+    c.min_group = static_cast<int>(min);
+    if (auto csv = r.optional_string(t, "csv", where)) {
+        if (*csv == "excel-fi") c.csv_style = CsvStyle::ExcelFi;
+        else if (*csv == "rfc4180") c.csv_style = CsvStyle::Rfc4180;
+        else r.fail(t.get("csv"), where + ".csv must be \"excel-fi\" or \"rfc4180\"");
+    }
+    c.free_text = r.boolean_or(t, "free_text", c.free_text, where);
+    if (auto lang = r.optional_string(t, "report_language", where)) c.report_language = lang;
+}
+
 ExportConfig load_export_config(const std::filesystem::path& device_config) {
     TomlReader r(device_config);
     ExportConfig c;
@@ -97,15 +110,7 @@ ExportConfig load_export_config(const std::filesystem::path& device_config) {
         std::filesystem::path p = *drive;
         c.drive = p.is_absolute() ? p : std::filesystem::absolute(device_config).parent_path() / p;
     }
-    auto min = r.integer_or(*t, "min_group", 5, "export");
-    if (min < 1 || min > 1000) r.fail(t->get("min_group"), "export.min_group must be 1..1000");
-    c.min_group = static_cast<int>(min);
-    std::string csv = r.optional_string(*t, "csv", "export").value_or("excel-fi");
-    if (csv == "excel-fi") c.csv_style = CsvStyle::ExcelFi;
-    else if (csv == "rfc4180") c.csv_style = CsvStyle::Rfc4180;
-    else r.fail(t->get("csv"), "export.csv must be \"excel-fi\" or \"rfc4180\"");
-    c.free_text = r.boolean_or(*t, "free_text", true, "export");
-    c.report_language = r.optional_string(*t, "report_language", "export");
+    read_export_table(r, *t, "export", c);
     return c;
 }
 

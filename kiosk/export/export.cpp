@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -124,10 +125,7 @@ const Survey* find_survey(const std::vector<Survey>& surveys, const std::string&
 }
 
 bool withheld(const Survey* def, const std::string& question_id, const ExportFilter& f) {
-    if (f.free_text) return false;
-    const Question* q = def ? def->find(question_id) : nullptr;
-    // A question the survey files do not describe may hold free text: leave it out too.
-    return q == nullptr || is_free_text(q->kind);
+    return !f.free_text && may_be_free_text(def, question_id);
 }
 
 Fail output_failure(const OutputError& e, const std::filesystem::path& folder) {
@@ -226,6 +224,14 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
                 if (withheld(find_survey(surveys, sid), s.text(1), o.filter))
                     result.withheld += static_cast<std::uint64_t>(s.integer(2));
             }
+            // A survey asked for by id gets its wide file even with no responses in the
+            // period: the header alone tells the coordinator there were none.
+            if (o.wide_csv)
+                for (const auto& sid : o.filter.surveys)
+                    if (!seen.count(sid)) {
+                        seen[sid];
+                        survey_order.push_back(sid);
+                    }
             for (const auto& sid : survey_order) {
                 SurveyPlan& p = plans[sid];
                 p.def = find_survey(surveys, sid);
@@ -235,7 +241,21 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
                         p.columns.push_back({q.id, withheld(p.def, q.id, o.filter)});
                         have.insert(q.id);
                     }
-                for (const auto& qid : seen[sid])
+                std::vector<std::string>& data = seen[sid];
+                if (p.def && p.def->yearclock)  // wish-01..12, come, idea-01..12: the year's order
+                    std::stable_sort(data.begin(), data.end(), [](const std::string& a, const std::string& b) {
+                        auto key = [](const std::string& q) {
+                            switch (yearclock_row(q)) {
+                                case YearClockRow::Wish: return wish_month(q);
+                                case YearClockRow::Come: return 13;
+                                case YearClockRow::Idea: return 13 + idea_month(q);
+                                case YearClockRow::None: break;
+                            }
+                            return 26;
+                        };
+                        return key(a) < key(b);
+                    });
+                for (const auto& qid : data)
                     if (have.insert(qid).second) p.columns.push_back({qid, withheld(p.def, qid, o.filter)});
             }
         }

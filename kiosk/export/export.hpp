@@ -131,5 +131,10 @@ struct ExportConfig {
 };
 // Reads [export] from the device config file; throws ConfigError naming file and line.
 ExportConfig load_export_config(const std::filesystem::path& device_config);
+// Reads the keys every [export] table may have (min_group, csv, free_text,
+// report_language) from `t` into `c`, keeping c's values for absent keys; the caller
+// checks which keys its table allows (the kiosk's, the collector's). `where` names the
+// table in messages.
+void read_export_table(const TomlReader& r, const toml::table& t, const std::string& where, ExportConfig& c);
 
 }  // namespace kohtaamo

@@ -20,6 +20,19 @@ bool is_free_text(QuestionKind kind) {
     return true;
 }
 
+bool may_be_free_text(const Survey* def, const std::string& question_id) {
+    if (def && def->yearclock) {
+        switch (yearclock_row(question_id)) {
+            case YearClockRow::Wish:
+            case YearClockRow::Come: return false;
+            case YearClockRow::Idea:
+            case YearClockRow::None: return true;
+        }
+    }
+    const Question* q = def ? def->find(question_id) : nullptr;
+    return q == nullptr || is_free_text(q->kind);
+}
+
 bool looks_like_id(const std::string& v) {
     if (v.empty() || v.size() > 64) return false;
     for (char c : v)
@@ -121,6 +134,7 @@ void ReportBuilder::add(const ResponseRow& r, const LocalParts& when) {
             if (d.id == r.survey_id) s.def = &d;
         if (s.def)
             for (const auto& q : s.def->questions) question(s, q.id);
+        s.is_yearclock = s.def && s.def->yearclock;
         stats_.push_back(std::move(s));
         sit = stats_.end() - 1;
     }
@@ -135,10 +149,49 @@ void ReportBuilder::add(const ResponseRow& r, const LocalParts& when) {
     last_ = when;  // rows come in time order
 
     std::vector<const std::string*> values;
+    bool wished = false, coming = false;
     for (std::size_t i = 0; i < r.answers.size();) {
         const std::string& qid = r.answers[i].question_id;
         values.clear();
         for (; i < r.answers.size() && r.answers[i].question_id == qid; ++i) values.push_back(&r.answers[i].value);
+        // A year-clock's rows (in a survey the files describe as something else, a
+        // wish-MM is just a question).
+        const YearClockRow row = s.def && !s.def->yearclock ? YearClockRow::None : yearclock_row(qid);
+        if (row == YearClockRow::Wish || row == YearClockRow::Idea) s.is_yearclock = true;
+        if (row != YearClockRow::None) {
+            YearClockStats& y = s.yearclock;
+            // Each id is counted once per visit (the rows are unique); distinct ids are capped.
+            auto tally = [&](std::vector<std::string>& order, auto& counts, const std::string& id) -> bool {
+                if (!counts.count(id)) {
+                    if (counts.size() >= kMaxValues) {
+                        y.many = true;
+                        return false;
+                    }
+                    order.push_back(id);
+                }
+                return true;
+            };
+            if (row == YearClockRow::Wish) {
+                wished = true;
+                const auto m = static_cast<std::size_t>(wish_month(qid) - 1);
+                for (const auto* v : values)
+                    if (tally(y.activities, y.wishes, *v)) ++y.wishes[*v][m];
+            } else if (row == YearClockRow::Come) {
+                coming = true;
+                for (const auto* v : values)
+                    if (tally(y.events, y.come, *v)) ++y.come[*v];
+            } else {
+                const auto m = static_cast<std::size_t>(idea_month(qid) - 1);
+                for (const auto* v : values) {
+                    ++y.idea_count[m];
+                    y.ideas[m].push_back(*v);
+                    if (y.ideas[m].size() > kMaxTexts) y.ideas[m].pop_front();
+                }
+            }
+            // "come" in a survey the files do not describe is also an ordinary question
+            // until a wish or an idea shows it is a year-clock's.
+            if (row != YearClockRow::Come || s.def) continue;
+        }
         QuestionStats& q = question(s, qid);
         bool text = q.def ? is_free_text(q.def->kind) : false;
         if (!q.def)
@@ -163,6 +216,8 @@ void ReportBuilder::add(const ResponseRow& r, const LocalParts& when) {
         count_in(q.weeks[when.iso_year * 100 + when.iso_week], values);
         count_in(q.months[when.year * 100 + when.month], values);
     }
+    if (wished) ++s.yearclock.wish_visits;
+    if (coming) ++s.yearclock.come_visits;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -425,6 +480,155 @@ void ReportBuilder::render_question(std::string& html, const QuestionStats& q) c
     html += "</div>\n";
 }
 
+std::string ReportBuilder::count_svg(const std::string& title,
+                                     const std::vector<std::pair<std::string, std::uint64_t>>& rows,
+                                     double x0) const {
+    const auto min = static_cast<std::uint64_t>(options_.min_group);
+    Svg svg;
+    const double w = kWidth - x0 - 90;
+    std::uint64_t top = 1;
+    for (const auto& r : rows) top = std::max(top, r.second);
+    for (const auto& [label, n] : rows) {
+        const double y = svg.height;
+        svg.text(x0 - 8, y + 17, label, "end");
+        if (n > 0 && n < min) {
+            svg.rect(x0, y + 3, 60, kRow - 6, "url(#hatch)");
+            svg.text(x0 + 66, y + 17, fewer(), "start", "fewer");
+        } else {
+            const double bw = w * static_cast<double>(n) / static_cast<double>(top);
+            if (n > 0) svg.rect(x0, y + 3, bw, kRow - 6, "#91bfdb");
+            svg.text(x0 + bw + 6, y + 17, std::to_string(n), "start", "n");
+        }
+        svg.height += kRow;
+    }
+    return svg.done(title);
+}
+
+// The year-clock: what families wished for which month (a heat map of counts: the month is
+// the one they wished for, not the day they visited), which events they will come to, and
+// their own ideas for each month.
+void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) const {
+    const auto min = static_cast<std::uint64_t>(options_.min_group);
+    const YearClockStats& y = s.yearclock;
+    const YearClock* def = s.def && s.def->yearclock ? &*s.def->yearclock : nullptr;
+    auto month_name = [&](int m) { return ui_.get(texts_.lang(), "month_" + std::to_string(m)); };
+
+    // Wishes: activities (the file's order, then any only the data has) × January..December.
+    if (y.wish_visits > 0) {
+        std::vector<std::pair<std::string, std::string>> rows;  // id, label
+        if (def)
+            for (const auto& a : def->activities) rows.emplace_back(a.id, a.icon + " " + text(a.text, a.id));
+        for (const auto& id : y.activities)
+            if (std::none_of(rows.begin(), rows.end(), [&](const auto& r) { return r.first == id; }))
+                rows.emplace_back(id, id);
+        static const std::array<std::uint64_t, 12> none{};
+        auto of = [&](const std::string& id) -> const std::array<std::uint64_t, 12>& {
+            auto it = y.wishes.find(id);
+            return it == y.wishes.end() ? none : it->second;
+        };
+        std::uint64_t peak = 0;  // the most wished cell that is shown
+        for (const auto& [id, _] : rows)
+            for (std::uint64_t n : of(id))
+                if (n >= min) peak = std::max(peak, n);
+
+        Svg svg;
+        const double x0 = 200, cw = (kWidth - x0 - 4) / 12.0, top = 22;
+        for (int m = 1; m <= 12; ++m)
+            svg.text(x0 + cw * (m - 1) + cw / 2, 15, texts_.get("month_" + std::to_string(m)), "middle", "small");
+        const std::string fewer_short = texts_.fill("fewer_short", {{"n", std::to_string(options_.min_group)}});
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const double ry = top + static_cast<double>(i) * kRow;
+            svg.text(x0 - 8, ry + 17, rows[i].second, "end");
+            const auto& counts = of(rows[i].first);
+            for (int m = 1; m <= 12; ++m) {
+                const std::uint64_t n = counts[static_cast<std::size_t>(m - 1)];
+                const double x = x0 + cw * (m - 1);
+                // Each cell says what it is when pointed at (a tooltip), in the same words.
+                svg.body += "<g><title>" +
+                            esc(texts_.fill("yc_cell", {{"activity", rows[i].second}, {"month", month_name(m)},
+                                                        {"n", n > 0 && n < min ? fewer() : std::to_string(n)}})) +
+                            "</title>";
+                if (n == 0) {
+                    svg.rect(x + 1, ry + 1, cw - 2, kRow - 2, "#f4f4f4");
+                } else if (n < min) {
+                    svg.rect(x + 1, ry + 1, cw - 2, kRow - 2, "url(#hatch)");
+                    svg.text(x + cw / 2, ry + 17, fewer_short, "middle", "small fewer");
+                } else {
+                    // From a light blue (the fewest shown) to the scale's blue (the most).
+                    const double shade = 0.2 + 0.8 * static_cast<double>(n) / static_cast<double>(peak);
+                    auto mix = [&](int from, int to) { return static_cast<int>(std::lround(from + (to - from) * shade)); };
+                    char color[8];
+                    std::snprintf(color, sizeof color, "#%02x%02x%02x", mix(255, 0x45), mix(255, 0x75), mix(255, 0xb4));
+                    svg.rect(x + 1, ry + 1, cw - 2, kRow - 2, color);
+                    svg.text(x + cw / 2, ry + 17, std::to_string(n), "middle", shade > 0.55 ? "light" : "");
+                }
+                svg.body += "</g>";
+            }
+        }
+        svg.height = static_cast<int>(top + static_cast<double>(rows.size()) * kRow + 6);
+        const std::string heading = texts_.get("yc_wishes");
+        html += "<div class=\"question\">\n<h3>" + esc(heading) + "</h3>\n<p class=\"n\">" +
+                esc(texts_.fill("yc_wish_visits", {{"n", count(y.wish_visits)}})) + "</p>\n" + svg.done(heading) +
+                "<p class=\"note\">" +
+                esc(texts_.fill("yc_heat_note", {{"n", std::to_string(options_.min_group)}, {"short", fewer_short}})) +
+                "</p>\n</div>\n";
+    }
+
+    // "We'll come": the events in date order (then any only the data has), those tapped.
+    if (y.come_visits > 0) {
+        std::vector<std::pair<std::string, std::uint64_t>> rows;
+        std::vector<std::string> done;
+        auto count_of = [&](const std::string& id) {
+            auto it = y.come.find(id);
+            return it == y.come.end() ? std::uint64_t{0} : it->second;
+        };
+        if (def)
+            for (const auto& e : def->events)
+                if (const std::uint64_t n = count_of(e.id)) {
+                    rows.emplace_back(e.icon + " " + text(e.text, e.id) + " · " +
+                                          date(std::stoi(e.date.substr(0, 4)), std::stoi(e.date.substr(5, 2)),
+                                               std::stoi(e.date.substr(8, 2))),
+                                      n);
+                    done.push_back(e.id);
+                }
+        for (const auto& id : y.events)
+            if (std::find(done.begin(), done.end(), id) == done.end()) rows.emplace_back(id, count_of(id));
+        const std::string heading = texts_.get("yc_come");
+        html += "<div class=\"question\">\n<h3>" + esc(heading) + "</h3>\n<p class=\"n\">" +
+                esc(texts_.fill("yc_come_visits", {{"n", count(y.come_visits)}})) + "</p>\n" +
+                count_svg(heading, rows, 360) + "</div>\n";
+    }
+    if (y.many) html += "<p class=\"note\">" + esc(texts_.get("many_values")) + "</p>\n";
+
+    // Ideas, month by month; listed only when there are at least min_group of them.
+    std::uint64_t ideas = 0;
+    for (auto n : y.idea_count) ideas += n;
+    if (ideas == 0) return;
+    html += "<div class=\"question\">\n<h3>" + esc(texts_.get("yc_ideas")) + "</h3>\n<p class=\"n\">" +
+            esc(texts_.fill("answers_n", {{"n", count(ideas)}})) + "</p>\n";
+    if (ideas < min) {
+        html += "<p class=\"fewer\">" + esc(texts_.fill("texts_hidden", {{"n", std::to_string(options_.min_group)}})) +
+                "</p>\n</div>\n";
+        return;
+    }
+    for (int m = 1; m <= 12; ++m) {
+        const auto& list = y.ideas[static_cast<std::size_t>(m - 1)];
+        if (list.empty()) continue;
+        std::string heading = month_name(m);
+        if (def && !text(def->month(m).theme, "").empty())
+            heading += " – " + def->month(m).icon + " " + text(def->month(m).theme, "");
+        // Alphabetical, not in time order: a text cannot be matched to who was there when.
+        std::vector<std::string> sorted(list.begin(), list.end());
+        std::sort(sorted.begin(), sorted.end());
+        html += "<h4>" + esc(heading) + "</h4>\n<ul class=\"texts\">";
+        for (const auto& t : sorted) html += "<li>" + esc(t) + "</li>";
+        html += "</ul>\n";
+        const std::uint64_t more = y.idea_count[static_cast<std::size_t>(m - 1)] - sorted.size();
+        if (more) html += "<p class=\"note\">" + esc(texts_.fill("texts_more", {{"n", std::to_string(more)}})) + "</p>\n";
+    }
+    html += "</div>\n";
+}
+
 // ---------------------------------------------------------------------------------------
 // The page
 
@@ -519,35 +723,20 @@ void ReportBuilder::render(AtomicFile& out) const {
     for (const auto& s : stats_)
         if (!s.def) order.push_back(&s);
     for (const SurveyStats* s : order) {
-        html += "<section class=\"survey\">\n<h2>" +
+        html += "<section class=\"survey\" id=\"survey-" + esc(s->id) + "\">\n<h2>" +
                 esc(s->def ? s->def->icon + " " + text(s->def->title, s->id) : s->id) + "</h2>\n";
         html += "<p class=\"n\">" + esc(texts_.fill("responses_n", {{"n", count(s->responses)}})) + "</p>\n";
-        if (s->responses >= min)
+        if (s->responses >= min) {
+            if (s->is_yearclock) render_yearclock(html, *s);
             for (const auto& q : s->questions)
-                if (q.total.n > 0) render_question(html, q);
+                if (q.total.n > 0 && !(s->is_yearclock && q.id == "come")) render_question(html, q);
+        }
         html += "</section>\n";
     }
 
     // Who answered, and when: counts, each under min_group shown as "fewer than N".
     auto count_chart = [&](const std::string& heading, const std::vector<std::pair<std::string, std::uint64_t>>& rows) {
-        Svg svg;
-        const double x0 = 230, w = 400;
-        std::uint64_t top = 1;
-        for (const auto& r : rows) top = std::max(top, r.second);
-        for (const auto& [label, n] : rows) {
-            const double y = svg.height;
-            svg.text(x0 - 8, y + 17, label, "end");
-            if (n > 0 && n < min) {
-                svg.rect(x0, y + 3, 60, kRow - 6, "url(#hatch)");
-                svg.text(x0 + 66, y + 17, fewer(), "start", "fewer");
-            } else {
-                const double bw = w * static_cast<double>(n) / static_cast<double>(top);
-                if (n > 0) svg.rect(x0, y + 3, bw, kRow - 6, "#91bfdb");
-                svg.text(x0 + bw + 6, y + 17, std::to_string(n), "start", "n");
-            }
-            svg.height += kRow;
-        }
-        html += "<section>\n<h2>" + esc(heading) + "</h2>\n" + svg.done(heading) + "</section>\n";
+        html += "<section>\n<h2>" + esc(heading) + "</h2>\n" + count_svg(heading, rows, 230) + "</section>\n";
     };
     if (responses_ > 0) {
         std::vector<std::pair<std::string, std::uint64_t>> rows;

@@ -9,12 +9,13 @@
 // question chosen by its kind (switch in report.cpp: smiley → distribution overall, per
 // week, per month; agree → distribution overall and per month; picture → ranked choices
 // and a choices × months heat map; a question not in the survey files → ranked values, or
-// its texts when the values are free text); languages; time of day; sites (when several);
-// ideas and free text.
+// its texts when the values are free text) — or, for a year-clock, the families' wishes
+// as an activities × months heat map of counts, "we'll come" per event and the ideas per
+// month; languages; time of day; sites (when several).
 //
-// Small-group protection: every count under `min_group` is printed as "fewer than N", and
-// every chart, bar or heat-map column over fewer than `min_group` answers is replaced by
-// that text. Free texts are shown only for a question with at least `min_group` answers,
+// Small-group protection: every count under `min_group` is printed as "fewer than N" (in
+// a year-clock's heat map "<N" on a hatched cell), and every chart, bar or heat-map column
+// over fewer than `min_group` answers is replaced by that text. Free texts are shown only for a question with at least `min_group` answers,
 // sorted alphabetically (not by time), without dates or sites.
 #pragma once
 #include <array>
@@ -52,9 +53,14 @@ struct ResponseRow {
 };
 
 // Free-text questions: withheld from every output when the filter says so, and listed as
-// texts in the report. No kind is free text yet; the free-text and year-clock kinds of a
-// later issue answer true here (the switch makes the compiler ask when a kind is added).
+// texts in the report (the switch makes the compiler ask when a kind is added).
 bool is_free_text(QuestionKind kind);
+
+// Whether the answers to `question_id` of survey `def` are left out when free text is
+// withheld: a free-text question, a year-clock's ideas (idea-MM; its wishes and "we'll
+// come" rows are ids and stay), and — to be safe — any question the survey files do not
+// describe (`def` null, or no such question).
+bool may_be_free_text(const Survey* def, const std::string& question_id);
 
 // A value that is an id or a number (a choice id, a scale step), not a person's text.
 bool looks_like_id(const std::string& value);
@@ -106,11 +112,27 @@ public:
         std::uint64_t text_count = 0;
         bool all_ids = true;
     };
+    // A year-clock's visits: wishes per month and activity, "we'll come" per event and
+    // ideas per month (the wish-MM, come and idea-MM rows; yearclock.hpp).
+    struct YearClockStats {
+        std::map<std::string, std::array<std::uint64_t, 12>> wishes;  // activity → visits per month
+        std::vector<std::string> activities;         // activity ids in order of first appearance
+        std::map<std::string, std::uint64_t> come;   // event id → visits
+        std::vector<std::string> events;             // event ids in order of first appearance
+        std::array<std::deque<std::string>, 12> ideas;  // per month, the latest kMaxTexts
+        std::array<std::uint64_t, 12> idea_count{};
+        std::uint64_t wish_visits = 0, come_visits = 0;  // visits with at least one wish / one "come"
+        bool many = false;  // more distinct ids than are counted: the rest are in the CSV only
+    };
     struct SurveyStats {
         std::string id;
         const Survey* def = nullptr;
         std::uint64_t responses = 0;
         std::vector<QuestionStats> questions;  // the survey's order, then the data's
+        // A year-clock: kind = "yearclock" in the survey files or, for a survey they do not
+        // describe, one that stores wish-MM or idea-MM rows.
+        bool is_yearclock = false;
+        YearClockStats yearclock;
     };
 
 private:
@@ -126,6 +148,10 @@ private:
                       bool weeks) const;
     void render_ranked(std::string& html, const QuestionStats& q, std::vector<std::string> values) const;
     void render_texts(std::string& html, const QuestionStats& q) const;
+    void render_yearclock(std::string& html, const SurveyStats& s) const;
+    // Bars of counts, each under min_group drawn as a hatched "fewer than N".
+    std::string count_svg(const std::string& title, const std::vector<std::pair<std::string, std::uint64_t>>& rows,
+                          double label_width) const;
 
     const std::vector<Survey>& surveys_;
     ExportOptions options_;

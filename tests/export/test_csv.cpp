@@ -257,3 +257,63 @@ TEST_CASE("kohtaamo-export on the command line: --db, a half-year, Excel, and cl
     CHECK(code == 2);
     CHECK_THAT(printed, Catch::Contains("--half-year"));
 }
+
+TEST_CASE("without free text a year-clock's wishes and \"we'll come\" rows stay and only its ideas go") {
+    TempDir dir;
+    KioskDb db(dir / "k.sqlite");
+    db.add("y1", "yearclock", kT0, {{"wish-06", {"ulkoilu", "muskari"}}, {"come", {"kesapuisto-2027"}}, {"idea-06", {"Uimaan!"}}});
+    db.add("y2", "yearclock", kT0 + 60'000, {{"wish-12", {"leipominen"}}, {"idea-12", {"Piparit, \"kiitos\""}}});
+    db.add("f1", "family", kT0 + 120'000, {{"welcome", {"4"}}, {"idea", {"Lisää iltaryhmiä"}}});  // a text question
+
+    auto exported = [&](bool free_text, const std::vector<Survey>& surveys, ExportResult* result = nullptr) {
+        auto out = std::make_unique<TempDir>();
+        ExportOptions o = options_for();
+        o.report = false;
+        o.filter.free_text = free_text;
+        ExportResult r = export_to_folder(db.path(), surveys, out->path(), o);
+        REQUIRE(r.ok());
+        if (result) *result = r;
+        return out;
+    };
+    auto answers_of = [](const std::filesystem::path& long_csv, const std::string& survey) {
+        std::vector<std::pair<std::string, std::string>> got;
+        for (const auto& row : read_csv(long_csv, ','))
+            if (row[1] == survey) got.emplace_back(row[10], row[11]);
+        return got;
+    };
+    using P = std::vector<std::pair<std::string, std::string>>;
+
+    ExportResult r;
+    auto out = exported(false, bundled_surveys(), &r);
+    CHECK(r.withheld == 3);  // the two ideas and the family survey's free text
+    CHECK(answers_of(*out / "t-long.csv", "yearclock") ==
+          P{{"come", "kesapuisto-2027"}, {"wish-06", "muskari"}, {"wish-06", "ulkoilu"}, {"wish-12", "leipominen"}});
+    CHECK(answers_of(*out / "t-long.csv", "family") == P{{"welcome", "4"}});
+    // The wide file: the wishes month by month, then "we'll come"; no idea columns.
+    Rows wide = read_csv(*out / "t-wide-yearclock.csv", ',');
+    REQUIRE(wide.size() == 3);
+    CHECK(std::vector<std::string>(wide[0].begin() + 10, wide[0].end()) == std::vector<std::string>{"wish-06", "wish-12", "come"});
+    CHECK(std::vector<std::string>(wide[1].begin() + 10, wide[1].end()) ==
+          std::vector<std::string>{"muskari|ulkoilu", "", "kesapuisto-2027"});
+    auto lines = nlohmann::json::parse(read_back("jsonl", *out / "t.jsonl"));
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0]["answers"].size() == 2);
+    CHECK(lines[0]["answers"]["come"]["values"] == nlohmann::json::array({"kesapuisto-2027"}));
+    const std::string everything = read_file(*out / "t-long.csv") + read_file(*out / "t-wide-yearclock.csv") + read_file(*out / "t.jsonl");
+    CHECK(everything.find("idea") == std::string::npos);
+    CHECK(everything.find("Uimaan") == std::string::npos);
+    CHECK(everything.find("Piparit") == std::string::npos);
+
+    // With free text: the ideas too, after the wishes and "we'll come".
+    out = exported(true, bundled_surveys(), &r);
+    CHECK(r.withheld == 0);
+    wide = read_csv(*out / "t-wide-yearclock.csv", ',');
+    CHECK(std::vector<std::string>(wide[0].begin() + 10, wide[0].end()) ==
+          std::vector<std::string>{"wish-06", "wish-12", "come", "idea-06", "idea-12"});
+    CHECK(wide[2].back() == "Piparit, \"kiitos\"");
+
+    // Without the survey files nothing says which rows are free text: all are left out.
+    out = exported(false, {}, &r);
+    CHECK(r.withheld == 8);
+    CHECK(answers_of(*out / "t-long.csv", "yearclock").empty());
+}

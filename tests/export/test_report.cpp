@@ -142,6 +142,125 @@ TEST_CASE("free text stays out of the report when left out, and few texts are no
     CHECK_THAT(with, Catch::Contains("<li>Idea &lt;0&gt; &amp; more</li>"));
 }
 
+namespace {
+
+// Twelve year-clock visits: seven wish outdoor play for June (three of them also music
+// play), five wish baking for December (one also story time for March); six will come to
+// the summer park's opening, two to the Christmas workshop; five ideas for June and December.
+void yearclock_visits(KioskDb& db, const std::string& site = "kalliola") {
+    for (int i = 0; i < 12; ++i) {
+        std::vector<std::pair<std::string, std::vector<std::string>>> a;
+        if (i < 6) a.push_back({"come", {"kesapuisto-2027"}});
+        if (i == 7 || i == 8) a.push_back({"come", {"joulupaja-2026"}});
+        static const char* ideas[] = {"Uimaretki", "Vesileikit <3", "Eväsretki", "", "", "", "", "Piparkakkutalot", "Joululaulut"};
+        if (i < 9 && *ideas[i]) a.push_back({i < 7 ? "idea-06" : "idea-12", {ideas[i]}});
+        if (i == 7) a.push_back({"wish-03", {"satutuokio"}});
+        if (i < 7) a.push_back({"wish-06", i < 3 ? std::vector<std::string>{"muskari", "ulkoilu"} : std::vector<std::string>{"ulkoilu"}});
+        else a.push_back({"wish-12", {"leipominen"}});
+        db.add(site + "-v" + std::to_string(i), "yearclock", kT0 + i * 60'000, a, ResponseStatus::Complete, site);
+    }
+}
+
+// The heat map's cell for (activity, month): its tooltip names them and the count it shows.
+std::regex cell(const std::string& label, const std::string& count, const std::string& fill, const std::string& shown) {
+    return std::regex("<g><title>" + label + ", " + count + "</title><rect [^>]*fill=\"" + fill + "\"/>" +
+                      (shown.empty() ? std::string() : "<text [^>]*>" + shown + "</text>") + "</g>");
+}
+
+}  // namespace
+
+TEST_CASE("the year-clock: wishes as a months × activities heat map of counts, \"we'll come\" per event, ideas per month") {
+    TempDir dir;
+    KioskDb db(dir / "k.sqlite");
+    yearclock_visits(db);
+    const std::string html = report_of(db.path(), dir.path(), "en");
+    CHECK(read_back("html", dir / "t-report-en.html") == "ok\n");
+    int code = -1;
+    run("xmllint --noout " + shell_quote(dir / "t-report-en.html") + " 2>&1", &code);
+    CHECK(code == 0);
+
+    CHECK_THAT(html, Catch::Contains("<h3>Year-clock wishes by month</h3>") && Catch::Contains("12 visits with a wish"));
+    const std::string blue = "#[0-9a-f]{6}";
+    CHECK(std::regex_search(html, cell("🌳 Outdoor play", "June: 7", blue, "7")));
+    CHECK(std::regex_search(html, cell("🧁 Baking", "December: 5", blue, "5")));
+    // Fewer than five: a hatched cell reading "<5", never the number.
+    CHECK(std::regex_search(html, cell("🎵 Music play", "June: fewer than 5", "url\\(#hatch\\)", "&lt;5")));
+    CHECK(std::regex_search(html, cell("📖 Story time", "March: fewer than 5", "url\\(#hatch\\)", "&lt;5")));
+    CHECK(std::regex_search(html, cell("🌳 Outdoor play", "January: 0", "#f4f4f4", "")));
+    // The most wished cell is the darkest: the scale's blue.
+    CHECK(std::regex_search(html, cell("🌳 Outdoor play", "June: 7", "#4575b4", "7")));
+    // Every activity of the year-clock has its row, wished for or not.
+    for (const char* a : {"🎵 Music play", "🌳 Outdoor play", "✂️ Crafts", "⚽ Movement games", "📖 Story time", "🧁 Baking"})
+        CHECK_THAT(html, Catch::Contains(std::string(">") + a + "</text>"));
+    // The rows are not shown as questions of their own.
+    CHECK(html.find("wish-06") == std::string::npos);
+    CHECK(html.find("“come”") == std::string::npos);
+
+    // "We'll come": the summer park's six, the workshop's two as "fewer than 5".
+    CHECK_THAT(html, Catch::Contains("“We’ll come!” tapped at 8 visits"));
+    CHECK(std::regex_search(html, std::regex(R"(>🎉 The summer park opens · 8 Jun 2027</text><rect[^>]*fill="#91bfdb"/><text[^>]*>6</text>)")));
+    CHECK(std::regex_search(html, std::regex(R"(>✂️ Christmas crafts workshop · 28 Nov 2026</text><rect[^>]*url\(#hatch\)[^>]*/><text[^>]*>fewer than 5</text>)")));
+
+    // Ideas by the month they are for, each month's sorted alphabetically.
+    CHECK_THAT(html, Catch::Contains("<h3>Families’ own ideas by month</h3>\n<p class=\"n\">5 answered</p>"));
+    CHECK_THAT(html, Catch::Contains("<h4>June – ☀️ Summer park</h4>\n<ul class=\"texts\"><li>Eväsretki</li><li>Uimaretki</li><li>Vesileikit &lt;3</li></ul>"));
+    CHECK_THAT(html, Catch::Contains("<h4>December – 🎄 Christmas party</h4>\n<ul class=\"texts\"><li>Joululaulut</li><li>Piparkakkutalot</li></ul>"));
+
+    // In Finnish, with the survey file's Finnish names.
+    const std::string fi = report_of(db.path(), dir.path(), "fi");
+    CHECK(std::regex_search(fi, cell("🌳 Ulkoilu", "Kesäkuu: 7", blue, "7")));
+    CHECK_THAT(fi, Catch::Contains("<h3>Vuosikellon toiveet kuukausittain</h3>"));
+}
+
+TEST_CASE("the year-clock under small-group protection and without free text") {
+    TempDir dir;
+    KioskDb db(dir / "k.sqlite");
+    yearclock_visits(db);
+
+    // At 8, the seven who wished outdoor play for June are "<8" too, and the five ideas are not listed.
+    const std::string strict = report_of(db.path(), dir.path(), "en", 8);
+    CHECK(std::regex_search(strict, cell("🌳 Outdoor play", "June: fewer than 8", "url\\(#hatch\\)", "&lt;8")));
+    CHECK(std::regex_search(strict, cell("🧁 Baking", "December: fewer than 8", "url\\(#hatch\\)", "&lt;8")));
+    CHECK(strict.find(">7</text>") == std::string::npos);
+    CHECK_THAT(strict, Catch::Contains("Fewer than 8 texts"));
+    CHECK(strict.find("Uimaretki") == std::string::npos);
+    CHECK(strict.find(">6</text>") == std::string::npos);  // the summer park's six
+
+    // Without free text: the wishes and "we'll come" are all there, the ideas are not.
+    ExportFilter f;
+    f.free_text = false;
+    const std::string no_text = report_of(db.path(), dir.path(), "en", 5, f);
+    CHECK(std::regex_search(no_text, cell("🌳 Outdoor play", "June: 7", "#4575b4", "7")));
+    CHECK_THAT(no_text, Catch::Contains("“We’ll come!” tapped at 8 visits"));
+    CHECK(no_text.find("own ideas") == std::string::npos);
+    CHECK(no_text.find("Uimaretki") == std::string::npos);
+
+    // Fewer than five visits in all: no chart at all.
+    TempDir few;
+    KioskDb small(few / "k.sqlite");
+    for (int i = 0; i < 4; ++i) small.add("v" + std::to_string(i), "yearclock", kT0 + i * 60'000, {{"wish-06", {"ulkoilu"}}});
+    const std::string none = report_of(small.path(), few.path(), "en");
+    CHECK_THAT(none, Catch::Contains("fewer than 5 responses"));
+    CHECK(none.find("Year-clock wishes") == std::string::npos);
+}
+
+TEST_CASE("a year-clock without its survey file is still drawn, with the ids as labels") {
+    TempDir dir;
+    KioskDb db(dir / "k.sqlite");
+    yearclock_visits(db);
+    ExportOptions o = options_for();
+    o.wide_csv = o.long_csv = o.jsonl = false;
+    o.report_language = "en";
+    ExportResult r = export_to_folder(db.path(), {}, dir.path(), o);
+    REQUIRE(r.ok());
+    const std::string html = read_file(r.files[0]);
+    CHECK(std::regex_search(html, cell("ulkoilu", "June: 7", "#4575b4", "7")));
+    CHECK(std::regex_search(html, cell("muskari", "June: fewer than 5", "url\\(#hatch\\)", "&lt;5")));
+    CHECK(std::regex_search(html, std::regex(R"(>kesapuisto-2027</text><rect[^>]*/><text[^>]*>6</text>)")));
+    CHECK_THAT(html, Catch::Contains("<h4>June</h4>\n<ul class=\"texts\"><li>Eväsretki</li>"));
+    CHECK(html.find("“come”") == std::string::npos);  // not also a question of its own
+}
+
 TEST_CASE("headless Chromium renders the report to a PNG") {
     TempDir dir;
     KioskDb db(dir / "k.sqlite");

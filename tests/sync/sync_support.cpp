@@ -1,8 +1,15 @@
 #include "sync_support.hpp"
 
+#include <cctype>
+#include <csignal>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -149,6 +156,19 @@ std::size_t collect(char* p, std::size_t size, std::size_t n, void* user) {
     return size * n;
 }
 
+std::size_t collect_header(char* p, std::size_t size, std::size_t n, void* user) {
+    std::string line(p, size * n);
+    const auto colon = line.find(':');
+    if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon), value = line.substr(colon + 1);
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+        while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
+        (*static_cast<std::map<std::string, std::string>*>(user))[name] = value;
+    }
+    return size * n;
+}
+
 HttpReply perform(const std::string& url, const std::vector<std::string>& headers, const std::string* body) {
     CURL* c = curl_easy_init();
     HttpReply r;
@@ -161,6 +181,8 @@ HttpReply perform(const std::string& url, const std::vector<std::string>& header
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
@@ -181,7 +203,54 @@ HttpReply post(const std::string& url, const std::vector<std::string>& headers, 
     return perform(url, headers, &body);
 }
 
-HttpReply get(const std::string& url) { return perform(url, {}, nullptr); }
+HttpReply get(const std::string& url, const std::vector<std::string>& headers) { return perform(url, headers, nullptr); }
+
+CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::string& config_body)
+    : config_(dir / "collector.toml"), log_(dir / "collector.log") {
+    write_file(config_, config_body);
+    const std::string bin = KOHTAAMO_COLLECTOR_BIN, config = config_.string();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(bin.c_str(), bin.c_str(), "--config", config.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    // It prints "listening on http://127.0.0.1:<port>" once its socket is bound.
+    static constexpr std::string_view mark = "listening on http://127.0.0.1:";
+    wait_until(
+        [&] {
+            const std::string text = log();
+            const auto at = text.find(mark);
+            if (at == std::string::npos) return false;
+            port_ = std::atoi(text.c_str() + at + mark.size());
+            return port_ > 0;
+        },
+        10s);
+    if (port_ <= 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        throw std::runtime_error("kohtaamo-collector did not start: " + log());
+    }
+}
+
+CollectorProcess::~CollectorProcess() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+}
+
+std::string CollectorProcess::log() const {
+    std::error_code ec;
+    return std::filesystem::exists(log_, ec) ? read_file(log_) : std::string();
+}
+
+RunResult CollectorProcess::run(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {KOHTAAMO_COLLECTOR_BIN, "--config", config_.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_program(argv);
+}
 
 Batch make_batch(int n, unsigned seed) {
     std::mt19937 rng(seed);

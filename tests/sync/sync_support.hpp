@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,10 +68,36 @@ struct HttpReply {
     long status = 0;  // 0: no HTTP reply (see error)
     std::string body;
     std::string error;
+    std::map<std::string, std::string> headers;  // names in lower case
+    std::string header(const std::string& lower_case_name) const {
+        auto it = headers.find(lower_case_name);
+        return it == headers.end() ? std::string() : it->second;
+    }
 };
 // One POST with libcurl. `headers` are added as given ("Content-Encoding: gzip", ...).
 HttpReply post(const std::string& url, const std::vector<std::string>& headers, const std::string& body);
-HttpReply get(const std::string& url);
+HttpReply get(const std::string& url, const std::vector<std::string>& headers = {});
+
+// The real kohtaamo-collector binary as a child process, serving `config_body` (written
+// to dir/collector.toml; give it `port = 0`) on an ephemeral loopback port. Stopped with
+// SIGTERM when destroyed.
+class CollectorProcess {
+public:
+    CollectorProcess(const std::filesystem::path& dir, const std::string& config_body);
+    ~CollectorProcess();
+    CollectorProcess(const CollectorProcess&) = delete;
+    CollectorProcess& operator=(const CollectorProcess&) = delete;
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    const std::filesystem::path& config() const { return config_; }
+    std::string log() const;
+    // Runs the same binary once more with --config and `args` (e.g. the export command).
+    RunResult run(const std::vector<std::string>& args) const;
+
+private:
+    std::filesystem::path config_, log_;
+    int pid_ = -1;
+    int port_ = 0;
+};
 
 // A valid batch of `n` new responses.
 kohtaamo::sync::Batch make_batch(int n, unsigned seed);

@@ -2,7 +2,6 @@
 // keeps serving afterwards, and that it stores each response once under concurrency.
 #include <catch2/catch.hpp>
 
-#include <sstream>
 #include <thread>
 
 #include "sync_support.hpp"
@@ -152,25 +151,4 @@ TEST_CASE("collector: a batch id reused with another body is 409 and a response 
     CHECK(reply->duplicate.size() == 3);
     CHECK(col.count("SELECT count(*) FROM responses") == 3);
     CHECK(col.count("SELECT count(*) FROM responses WHERE device_name = 'k1'") == 3);
-}
-
-TEST_CASE("collector: exports everything as CSV and JSON", "[collector]") {
-    TempDir dir;
-    TestCollector col(dir.path());
-    Batch b = make_batch(4, 31);
-    b.responses[0].answers[0].value = "sanoi \"moi\", ja\nlähti";
-    REQUIRE(post(col.url() + kBatchesPath, headers_for(col.token(2)), gzip(encode_batch(b))).status == 200);
-    std::ostringstream csv, json;
-    export_csv(col.database(), csv);
-    export_json(col.database(), json);
-    CHECK_THAT(csv.str(), Catch::StartsWith("response_id,device_id,device_name,"));
-    CHECK_THAT(csv.str(), Catch::Contains("\"sanoi \"\"moi\"\", ja\nlähti\""));
-    auto j = nlohmann::json::parse(json.str());
-    REQUIRE(j.size() == 4);
-    std::size_t answers = 0;
-    for (const auto& r : j) {
-        CHECK(r["device_name"] == "k3");
-        answers += r["answers"].size();
-    }
-    CHECK(answers == 12);
 }

@@ -165,8 +165,29 @@ TEST_CASE("protocol: collector config example loads and mistakes name file and l
     CollectorConfig c = load_collector_config(config_dir() / "collector.toml");
     CHECK(c.port == 8470);
     CHECK(c.devices.size() == 1);
+    CHECK(c.export_tokens.empty());  // the example has none: each server makes its own
+    CHECK(c.surveys.size() == 3);    // [export] surveys = "surveys", next to the file
+    CHECK(c.texts_dir == config_dir() / "lang");
+    CHECK(c.export_defaults.min_group == 5);
     TempDir dir;
     auto file = dir / "collector.toml";
+    const std::string token = new_token();
+    const std::string head = "[server]\nport = 8470\n[storage]\ndatabase = \"c.sqlite\"\n";
+    // A kiosk's token can never also be an export token.
+    write_file(file, head + "[[device]]\nname = \"k1\"\ntoken_hash = \"" + hash_token(token) +
+                         "\"\n[[export_token]]\nname = \"coordinator\"\ntoken_hash = \"" + hash_token(token) + "\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:10") &&
+                                                       Catch::Contains("export_token[0].token_hash is device \"k1\"'s token"));
+    write_file(file, head + "[[export_token]]\nname = \"coordinator\"\ntoken_hash = \"" + token + "\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("export_token[0].token_hash") &&
+                                                       Catch::Contains("token --export coordinator"));
+    write_file(file, head + "[export]\nsurveys = \"nowhere\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:6") &&
+                                                       Catch::Contains("export.surveys") && Catch::Contains("not a folder"));
+    write_file(file, head + "[export]\ncsv = \"excel-fi\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("export.csv"));
+    write_file(file, head + "[export]\nmin_group = 0\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("export.min_group must be 1..1000"));
     write_file(file, "[server]\nport = 8470\n[storage]\ndatabase = \"c.sqlite\"\n[[device]]\nname = \"k1\"\n"
                      "token_hash = \"plain-token\"\n");
     CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:7") &&
