@@ -28,7 +28,8 @@ void spring(KioskDb& db) {
     for (int i = 0; i < 12; ++i)
         db.add("p" + std::to_string(i), "family", kT0 + 35 * kDay + i * 60'000,
                {{"welcome", {std::to_string(1 + i % 5)}}, {"visits", {"weekly"}},
-                {"idea", {"Idea <" + std::to_string(i) + "> & more"}}});
+                {"idea", {"Idea <" + std::to_string(i) + "> & more"}}},
+               ResponseStatus::Complete, "kalliola", i < 6 ? "fi-x-selko" : "fi");  // half in plain Finnish
     db.add("a1", "child", kT0 + 2 * kDay, {{"feeling", {"3"}}}, ResponseStatus::Abandoned);
 }
 
@@ -76,6 +77,9 @@ TEST_CASE("the report is well-formed, self-contained HTML in fi, sv and en, with
     const std::string en = read_file(dir / "t-report-en.html");
     CHECK_THAT(en, Catch::Contains("How did today feel?") && Catch::Contains("Week by week") &&
                        Catch::Contains("Time of day") && Catch::Contains("Language of the answer"));
+    // The language split names plain Finnish (6 parents) in the report's language.
+    CHECK_THAT(en, Catch::Contains("plain Finnish"));
+    CHECK_THAT(fi, Catch::Contains("selkosuomi"));
     // Responses 52 complete, 1 abandoned: 98 % completed.
     CHECK_THAT(en, Catch::Contains("<b>52</b>responses") && Catch::Contains("<b>98%</b>completed"));
     // Free text is escaped, sorted (not in time order) and shown: 12 texts, at least 5.
