@@ -29,6 +29,7 @@ std::string base_language(const std::string& tag) {
 bool valid_language_tag(const std::string& tag) {
     auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
     auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    if (tag.size() > 16) return false;  // the sync protocol carries at most 16 bytes (sync/PROTOCOL.md)
     std::size_t i = 0;
     while (i < tag.size() && lower(tag[i])) ++i;
     if (i < 2 || i > 3) return false;

@@ -23,7 +23,7 @@ using LangText = std::map<std::string, std::string>;
 // plain-language survey only rewrites the texts that need it. The base of "fi" is "".
 std::string base_language(const std::string& tag);
 // True for a tag of that shape: 2–3 lower-case letters, then "-" subtags of 1–8 letters
-// or digits.
+// or digits; 16 bytes at most (what the sync protocol carries).
 bool valid_language_tag(const std::string& tag);
 
 // The one way to pick a text for the screen: the text in `lang`, else in its base
