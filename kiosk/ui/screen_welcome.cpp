@@ -66,10 +66,15 @@ Action welcome_screen(const Frame& f, const View& v, const std::vector<std::stri
     y += m.pad * 0.5f;
     text_centred(f, f.fonts.body, m.font, m.pad, m.width - m.pad, y, colour::kMuted, f.t("welcome_prompt"));
 
+    // A last row that is not full is centred under the others.
+    const int last_row_first = (g.rows - 1) * g.cols, in_last_row = n - last_row_first;
+    const float last_row_shift = static_cast<float>(g.cols - in_last_row) * (g.cell.x + g.gap) / 2;
     for (int i = 0; i < n; ++i) {
         const std::string& lang = languages[static_cast<std::size_t>(i)];
         std::string id = "lang-" + lang;
-        if (button(f, id.c_str(), g.cell_min(i), g.cell_max(i), f.texts.language_name(lang), colour::kPrimary,
+        const ImVec2 shift(i >= last_row_first ? last_row_shift : 0, 0);
+        const ImVec2 p0 = g.cell_min(i), p1 = g.cell_max(i);
+        if (button(f, id.c_str(), ImVec2(p0.x + shift.x, p0.y), ImVec2(p1.x + shift.x, p1.y), f.texts.language_name(lang), colour::kPrimary,
                    colour::kPrimaryDown, colour::kOnPrimary))
             act = {Action::Language, lang};
     }
