@@ -135,7 +135,7 @@ void KioskScene::apply(const ui::Action& a) {
                 break;
             case ui::Action::Back: session_.back(); break;
             case ui::Action::Listen:
-                if (audio_ && !sound_file().empty()) audio_->play(sound_file());
+                if (const std::string file = sound_file(); audio_ && !file.empty()) audio_->play(file);
                 break;
             case ui::Action::Type:
                 session_.type(a.value);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "local_time.hpp"
+#include "toml_reader.hpp"
 
 namespace kohtaamo {
 
@@ -23,13 +24,6 @@ std::vector<std::string> report_languages(const std::filesystem::path& dir) {
     }
     std::sort(langs.begin(), langs.end());
     return langs;
-}
-
-bool language_code(const std::string& s) {
-    if (s.empty() || s.size() > 16) return false;
-    for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-    return s.front() != '-';
 }
 
 // A prefix that is safe as a file name on any drive and inside an HTTP header's quotes.
@@ -99,7 +93,7 @@ ExportOptions make_export_options(const ExportRequest& q, const ExportConfig& co
     o.min_group = q.min_group > 0 ? q.min_group : config.min_group;
 
     o.report_language = !q.lang.empty() ? q.lang : config.report_language.value_or(default_language);
-    if (!language_code(o.report_language))
+    if (!valid_language_tag(o.report_language))
         throw ExportRequestError("lang", "not a language code: \"" + o.report_language + "\"");
     if (o.report) {
         const auto langs = report_languages(texts_dir);

@@ -134,9 +134,4 @@ std::string Audio::playing() const {
     return current_;
 }
 
-int Audio::length_ms(const std::string& file) {
-    const Clip* c = clip(file);
-    return c ? static_cast<int>(c->pcm.size() * 1000 / kBytesPerSecond) : -1;
-}
-
 }  // namespace kohtaamo::platform

@@ -67,8 +67,6 @@ public:
     std::string playing() const;
     // Why the sound is off ("" while it is not).
     const std::string& off_reason() const { return off_reason_; }
-    // The decoded length of `file` in ms (decoding it if needed); -1 when it cannot be.
-    int length_ms(const std::string& file);
 
 private:
     struct Clip {

@@ -3,7 +3,6 @@
 // the question has a voice — in portrait on a row of its own above the bar; Next, Skip
 // or Done).
 #include <algorithm>
-#include <cfloat>
 
 #include "ui.hpp"
 
@@ -44,7 +43,7 @@ SpeakerPlace speaker_place(const Frame& f) {
     const std::string& label = f.t("listen");
     const float h = m.min_target;
     const float want = 2 * m.pad + h * 0.7f + m.pad * 0.5f +
-                       f.fonts.body->CalcTextSizeA(m.font, FLT_MAX, 0.0f, label.c_str(), label.c_str() + label.size()).x;
+                       measure(f.fonts.body, m.font, label).x;
     const float w = bar_button_width(m);
     const float x0 = m.pad * 1.5f + w + m.pad, x1 = m.width - m.pad * 1.5f - w - m.pad;
     const float bar_y = m.height - h - m.pad * 1.5f;
@@ -170,9 +169,7 @@ Action question_screen(const Frame& f, const View& v) {
         if (speaker) {
             // Square, or as wide as its word needs in the small font (drawn under the picture).
             const std::string& label = f.t("listen");
-            const float sw = std::max({m.min_target, box_h,
-                                       f.fonts.small->CalcTextSizeA(m.small, FLT_MAX, 0.0f, label.c_str(),
-                                                                    label.c_str() + label.size()).x + m.pad});
+            const float sw = std::max({m.min_target, box_h, measure(f.fonts.small, m.small, label).x + m.pad});
             if (speaker_button(f, "speaker", ImVec2(box_right - sw, y), ImVec2(box_right, y + box_h), f.t("listen")))
                 act = {Action::Listen, ""};
             box_right -= sw + m.pad;

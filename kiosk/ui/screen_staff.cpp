@@ -53,7 +53,7 @@ Action staff_screen(const Frame& f, const StaffView& v) {
         float widest = 1;  // the month names shrink together until the widest fits its column
         for (int i = 1; i <= 12; ++i) {
             const std::string& n = f.t("month_short_" + std::to_string(i));
-            widest = std::max(widest, f.fonts.small->CalcTextSizeA(m.small, 1e9f, 0, n.c_str()).x);
+            widest = std::max(widest, measure(f.fonts.small, m.small, n).x);
         }
         const float size = std::min(m.small, m.small * (col - m.pad * 0.4f) / widest);
         text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kMuted, f.t("staff_wishes"), x_today - x0 - m.pad);

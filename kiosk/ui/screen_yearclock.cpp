@@ -49,7 +49,7 @@ void check_mark(ImDrawList* dl, ImVec2 cc, float c) {
 
 // The largest font size up to `size` at which `s` fits `width` on one line.
 float fit_line(ImFont* font, float size, const std::string& s, float width) {
-    const float w = font->CalcTextSizeA(size, FLT_MAX, 0, s.c_str(), s.c_str() + s.size()).x;
+    const float w = measure(font, size, s).x;
     return w <= width ? size : size * width / w;
 }
 
@@ -105,7 +105,7 @@ Action ring(const Frame& f, const View& v, const YearClock& y) {
         const float top = p.y - (pic + fs * 1.1f) / 2;
         if (ImTextureID tex = f.icon(y.month(mo).icon))
             dl->AddImage(tex, ImVec2(p.x - pic / 2, top), ImVec2(p.x + pic / 2, top + pic));
-        const float w = f.fonts.small->CalcTextSizeA(fs, FLT_MAX, 0, name.c_str()).x;
+        const float w = measure(f.fonts.small, fs, name).x;
         dl->AddText(f.fonts.small, fs, ImVec2(std::floor(p.x - w / 2), top + pic + fs * 0.05f), colour::rgb(ink),
                     name.c_str());
         f.registry.push_back(Target{name, ImVec2(p.x - s / 2, p.y - s / 2), ImVec2(p.x + s / 2, p.y + s / 2), true});
@@ -196,7 +196,7 @@ Action month_page(const Frame& f, const View& v, const YearClock& y, int mo) {
         const std::string& theme = tr(f, month.theme);
         const float pic = m.font * 1.25f;
         const float fs = fit_line(f.fonts.body, m.font, theme, m.width - pic - m.pad * 4);
-        const float tw = f.fonts.body->CalcTextSizeA(fs, FLT_MAX, 0, theme.c_str()).x;
+        const float tw = measure(f.fonts.body, fs, theme).x;
         const float x0 = (m.width - pic - m.pad * 0.5f - tw) / 2;
         if (ImTextureID tex = f.icon(month.icon)) dl->AddImage(tex, ImVec2(x0, ty), ImVec2(x0 + pic, ty + pic));
         text(f, f.fonts.body, fs, ImVec2(x0 + pic + m.pad * 0.5f, ty + (pic - fs) / 2), colour::kText, theme);
