@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     const auto dir = std::filesystem::temp_directory_path() / ("kohtaamo-bench-" + std::to_string(getpid()));
     Clock clock;
     DeviceConfig config = load_device_config(std::filesystem::path(KOHTAAMO_SOURCE_DIR) / "config" / "kiosk.toml");
-    auto surveys = load_surveys(config.surveys_dir, config.languages);
+    auto surveys = load_surveys(config.surveys_dir, config.languages, "", config.assets_dir);
     Catalog texts = Catalog::load(config.texts_dir, config.languages);
     int rc = 0;
     {

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     try {
         config = load_device_config(o.config);
         if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
-        surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language);
+        surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language, config.assets_dir);
         news = load_news(config.news_file, config.languages, config.fallback_language);
         texts = Catalog::load(config.texts_dir, config.languages, config.fallback_language);
         export_config = load_export_config(o.config);

@@ -22,7 +22,7 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     c.event = r.optional_string(device, "event", "device").value_or("");
 
     const toml::table& kiosk = r.table(root, "kiosk", "");
-    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "fallback_language", "surveys", "texts", "news"},
+    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "fallback_language", "surveys", "texts", "news", "assets"},
                 "kiosk");
     c.languages = r.strings(kiosk, "languages", "kiosk");
     if (c.languages.empty()) r.fail(kiosk.get("languages"), "kiosk.languages must name at least one language");
@@ -46,6 +46,7 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
     c.surveys_dir = base / r.optional_string(kiosk, "surveys", "kiosk").value_or("surveys");
     c.texts_dir = base / r.optional_string(kiosk, "texts", "kiosk").value_or("lang");
     c.news_file = base / r.optional_string(kiosk, "news", "kiosk").value_or("news.toml");
+    c.assets_dir = (base / r.optional_string(kiosk, "assets", "kiosk").value_or("assets")).lexically_normal();
 
     const toml::table& store = r.table(root, "store", "");
     r.only_keys(store, {"data_dir"}, "store");

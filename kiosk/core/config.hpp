@@ -25,6 +25,7 @@ struct DeviceConfig {
     std::filesystem::path surveys_dir;
     std::filesystem::path texts_dir;
     std::filesystem::path news_file;     // "you said, we did" messages (may be missing)
+    std::filesystem::path assets_dir;    // the media the surveys name (sounds), [kiosk] assets
     std::filesystem::path data_dir;
     std::string pin_hash;                // [coordinator] pin_hash; empty: no coordinator screen
 

@@ -106,17 +106,17 @@ bool is_wav_file(const std::filesystem::path& file) {
     return std::string(head, 4) == "RIFF" && std::string(head + 8, 4) == "WAVE";
 }
 
-// sound = { fi = "sounds/fi/feeling.wav", ... }: paths relative to the survey file. Read
+// sound = { fi = "sounds/fi/feeling.wav", ... }: paths relative to the assets folder. Read
 // like a text table (the fallback language must be there; another language may be left
 // out and then plays the fallback's file, listed by --check-config). Each language must be
 // one the kiosk offers or the question has a text in (so a typo such as "se" is caught),
-// and each file must exist and be a WAV file.
+// and each file must exist and be a WAV file. Without an assets folder (a tool that plays
+// nothing) the names are kept as written and the files are not looked at.
 static Sound read_sound(const TomlReader& r, const toml::table& qt, const std::vector<std::string>& languages,
-                        const std::string& where, const LangText& text) {
+                        const std::string& where, const LangText& text, const std::filesystem::path& assets) {
     Sound out;
     out.files = r.texts(qt, "sound", languages, where, "sound");
     const toml::table& t = *qt.get("sound")->as_table();
-    const std::filesystem::path base = std::filesystem::path(r.file()).parent_path();
     for (auto& [lang, name] : out.files) {
         const toml::node* n = t.get(lang);
         const std::string what = where + ".sound." + lang;
@@ -128,13 +128,14 @@ static Sound read_sound(const TomlReader& r, const toml::table& qt, const std::v
             r.fail(n, what + ": unknown language \"" + lang + "\" (the kiosk's languages and this question's texts are " +
                           list + ")");
         }
-        const std::filesystem::path file = (base / name).lexically_normal();
+        out.at[lang] = Sound::At{static_cast<int>(n->source().begin.line), static_cast<int>(n->source().begin.column)};
+        if (assets.empty()) continue;
+        const std::filesystem::path file = (assets / name).lexically_normal();
         std::error_code ec;
         if (!std::filesystem::is_regular_file(file, ec))
             r.fail(n, what + ": sound file \"" + name + "\" not found (looked for " + file.string() + ")");
         if (!is_wav_file(file))
             r.fail(n, what + ": \"" + name + "\" is not a WAV file (it must start with RIFF....WAVE)");
-        out.at[lang] = Sound::At{static_cast<int>(n->source().begin.line), static_cast<int>(n->source().begin.column)};
         name = file.string();
     }
     return out;
@@ -152,7 +153,8 @@ static QuestionKind parse_kind(const TomlReader& r, const toml::table& t, const 
 }
 
 // The survey in `r`; `languages` has the fallback language first (TomlReader::texts).
-static Survey read_survey(const TomlReader& r, const std::vector<std::string>& languages) {
+static Survey read_survey(const TomlReader& r, const std::vector<std::string>& languages,
+                          const std::filesystem::path& assets) {
     const toml::table& root = r.root();
     // kind = "questions" (the default) or "yearclock" (the participation year-clock).
     const std::string kind = r.optional_string(root, "kind", "").value_or("questions");
@@ -189,7 +191,7 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
         q.kind = parse_kind(r, qt, where);
         q.required = r.boolean_or(qt, "required", true, where);
         q.text = r.texts(qt, "text", languages, where);
-        if (qt.get("sound")) q.sound = read_sound(r, qt, languages, where, q.text);
+        if (qt.get("sound")) q.sound = read_sound(r, qt, languages, where, q.text, assets);
 
         if (q.kind == QuestionKind::Smiley) {
             q.faces = static_cast<int>(r.integer_or(qt, "faces", 5, where));
@@ -237,15 +239,15 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
 }
 
 Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages,
-                   const std::string& fallback) {
+                   const std::string& fallback, const std::filesystem::path& assets) {
     TomlReader r(file);
-    Survey s = read_survey(r, fallback_first(languages, fallback));
+    Survey s = read_survey(r, fallback_first(languages, fallback), assets);
     s.missing_texts = r.missing_texts();
     return s;
 }
 
 std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages,
-                                 const std::string& fallback) {
+                                 const std::string& fallback, const std::filesystem::path& assets) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) throw ConfigError(dir.string(), 0, 0, "survey folder not found");
     std::vector<std::filesystem::path> files;
@@ -256,7 +258,7 @@ std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::ve
 
     std::vector<Survey> out;
     for (const auto& f : files) {
-        Survey s = load_survey(f, languages, fallback);
+        Survey s = load_survey(f, languages, fallback, assets);
         for (const auto& other : out)
             if (other.id == s.id)
                 throw ConfigError(s.file, s.id_line, s.id_column, "duplicate survey id \"" + s.id + "\" (also in " + other.file + ")");

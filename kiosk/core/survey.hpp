@@ -47,7 +47,7 @@ struct Sound {
     struct At {
         int line = 0, column = 0;
     };
-    LangText files;                // language -> the WAV file (absolute path); pick with text_in()
+    LangText files;                // language -> the WAV file (absolute path under the assets folder); pick with text_in()
     std::map<std::string, At> at;  // where each file is named in the survey file, for messages
     bool empty() const { return files.empty(); }
 };
@@ -98,12 +98,16 @@ std::string read_icon(const TomlReader& r, const toml::table& t, const std::stri
 // Loads and validates one survey file. Every text must be there in `fallback` (default:
 // the first of `languages`); a text missing in another of `languages` is listed in
 // Survey::missing_texts and shows in the fallback language.
+//
+// Media (a question's sounds) are named relative to `assets`, the kiosk's assets folder
+// ([kiosk] assets), and each file is checked there. Without one (tools that play nothing:
+// the exports, the collector) media names are kept as written and no file is looked at.
 Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages,
-                   const std::string& fallback = "");
+                   const std::string& fallback = "", const std::filesystem::path& assets = {});
 
 // Loads every *.toml in `dir` (sorted by file name). Fails on any bad file and on two
 // surveys with the same id (naming both files).
 std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages,
-                                 const std::string& fallback = "");
+                                 const std::string& fallback = "", const std::filesystem::path& assets = {});
 
 }  // namespace kohtaamo

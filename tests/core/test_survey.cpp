@@ -260,7 +260,8 @@ namespace {
 // the platform layer's test).
 const std::string kWavHead = std::string("RIFF\x24\0\0\0WAVEfmt ", 16) + std::string(24, '\0');
 
-// kGood with a sound on its first question, and the files it names, in one folder.
+// kGood with a sound on its first question, and the files it names, in one folder (which
+// is both the survey's folder and the assets folder).
 struct SoundSurvey {
     TempDir dir;
     std::string sound = "sound = { fi = \"sounds/fi/feeling.wav\", sv = \"sounds/sv/feeling.wav\", en = \"sounds/en/feeling.wav\" }";
@@ -279,7 +280,7 @@ struct SoundSurvey {
     std::string error() const {
         const auto file = write();
         try {
-            load_survey(file, kLangs);
+            load_survey(file, kLangs, "", dir.path());
         } catch (const ConfigError& e) {
             std::string msg = e.what();
             REQUIRE(msg.rfind(file.string(), 0) == 0);
@@ -292,9 +293,9 @@ struct SoundSurvey {
 
 }  // namespace
 
-TEST_CASE("a question's sound names a WAV file per language, relative to the survey file") {
+TEST_CASE("a question's sound names a WAV file per language, relative to the assets folder") {
     SoundSurvey s;
-    Survey survey = load_survey(s.write(), kLangs);
+    Survey survey = load_survey(s.write(), kLangs, "", s.dir.path());
     const Sound& sound = survey.questions[0].sound;
     REQUIRE(sound.files.size() == 3);
     CHECK(sound.files.at("sv") == (s.dir / "sounds" / "sv" / "feeling.wav").string());
@@ -308,13 +309,18 @@ TEST_CASE("a question's sound names a WAV file per language, relative to the sur
 
     // A language left out plays the fallback's file and is listed like a missing text.
     s.sound = "sound = { fi = \"sounds/fi/feeling.wav\", sv = \"sounds/sv/feeling.wav\" }";
-    survey = load_survey(s.write(), kLangs);
+    survey = load_survey(s.write(), kLangs, "", s.dir.path());
     REQUIRE(survey.missing_texts.size() == 1);
     CHECK(to_string(survey.missing_texts[0]) ==
           (s.dir / "mini.toml").string() + ":9: en sound missing for question \"feeling\".sound (falls back to fi)");
     // A language the question has a text in but the kiosk does not offer is fine.
     s.sound = "sound = { fi = \"sounds/fi/feeling.wav\", sv = \"sounds/sv/feeling.wav\", en = \"sounds/en/feeling.wav\" }";
-    CHECK(load_survey(s.write(), {"fi", "sv"}).questions[0].sound.files.size() == 3);
+    CHECK(load_survey(s.write(), {"fi", "sv"}, "", s.dir.path()).questions[0].sound.files.size() == 3);
+
+    // A tool that plays nothing (no assets folder) keeps the names and looks at no file.
+    std::filesystem::remove_all(s.dir / "sounds");
+    survey = load_survey(s.write(), kLangs);
+    CHECK(survey.questions[0].sound.files.at("sv") == "sounds/sv/feeling.wav");
 }
 
 TEST_CASE("a missing sound file, a file that is not WAV and an unknown language are named with line and column") {
@@ -359,7 +365,7 @@ TEST_CASE("a missing sound file, a file that is not WAV and an unknown language 
 
 TEST_CASE("the children's survey has a voice for every question in every bundled language, and it is small") {
     const std::vector<std::string> langs = {"fi", "sv", "en", "uk"};
-    const Survey child = load_survey(test::config_dir() / "surveys" / "child.toml", langs);
+    const Survey child = load_survey(test::config_dir() / "surveys" / "child.toml", langs, "", test::source_dir() / "assets");
     std::uintmax_t bytes = 0;
     for (const auto& q : child.questions) {
         INFO("question " << q.id);

@@ -122,4 +122,10 @@ RunResult run_program(const std::vector<std::string>& argv) {
 std::filesystem::path source_dir() { return KOHTAAMO_SOURCE_DIR; }
 std::filesystem::path config_dir() { return source_dir() / "config"; }
 
+std::filesystem::path copy_bundled_config(const std::filesystem::path& dir) {
+    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    std::filesystem::copy(source_dir() / "assets", dir / "assets", std::filesystem::copy_options::recursive);
+    return dir / "config" / "kiosk.toml";
+}
+
 }  // namespace kohtaamo::test

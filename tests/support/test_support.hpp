@@ -57,5 +57,8 @@ RunResult run_program(const std::vector<std::string>& argv);
 // The repository's own folders.
 std::filesystem::path source_dir();
 std::filesystem::path config_dir();
+// A copy of the bundled config/ and assets/ as `dir`/config and `dir`/assets (for a test
+// that changes a file); returns the copy's kiosk.toml.
+std::filesystem::path copy_bundled_config(const std::filesystem::path& dir);
 
 }  // namespace kohtaamo::test

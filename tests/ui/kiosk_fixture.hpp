@@ -15,7 +15,7 @@ struct Kiosk {
     TempDir dir;
     Clock clock;
     DeviceConfig config = load_device_config(config_dir() / "kiosk.toml");
-    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages);
+    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages, "", config.assets_dir);
     Catalog texts = Catalog::load(config.texts_dir, config.languages);
     Store store{dir / "k.sqlite", clock.wall_ms()};
     Session session{config, surveys, store, clock};

@@ -98,7 +98,7 @@ TEST_CASE("the same walk works at every supported screen size") {
 TEST_CASE("a broken survey file stops the kiosk with the file, line and problem, on the terminal and on screen") {
     TempDir dir;
     // A copy of the bundled config with one survey broken.
-    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    copy_bundled_config(dir.path());
     std::string child = read_file(dir / "config" / "surveys" / "child.toml");
     child.replace(child.find("kind = \"smiley\""), 15, "kind = \"smily\" ");
     write_file(dir / "config" / "surveys" / "broken.toml", child);
@@ -124,7 +124,7 @@ TEST_CASE("check-config lists every missing text with its file and line, and exi
     CHECK_THAT(ok.out, Catch::Contains(": ok — ") && !Catch::Contains("missing"));
 
     TempDir dir;
-    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    copy_bundled_config(dir.path());
     // Swedish loses a survey text and a UI text; Finnish (the fallback) keeps everything.
     std::string child = read_file(dir / "config" / "surveys" / "child.toml");
     const std::string sv = " sv = \"Hur kändes det i dag?\",";
@@ -214,7 +214,7 @@ TEST_CASE("a PIN hash is made on the command line and a plain PIN in the config 
     auto h = run_program({"/bin/sh", "-c", std::string(KOHTAAMO_BIN) + " --hash-pin < " + (dir / "pin.txt").string()});
     CHECK(h.exit_code == 0);
     CHECK_THAT(h.out, Catch::StartsWith("$argon2id$"));
-    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    copy_bundled_config(dir.path());
     std::string cfg = read_file(dir / "config" / "kiosk.toml");
     const auto at = cfg.find("pin_hash = \"");
     REQUIRE(at != std::string::npos);
@@ -232,7 +232,7 @@ TEST_CASE("a family at the year-clock in each language: wishes, we'll come and a
         DYNAMIC_SECTION("language " << lang) {
             TempDir dir;
             // The bundled config, with the events moved to 2099 so that they stay "coming".
-            std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+            copy_bundled_config(dir.path());
             const auto file = dir / "config" / "surveys" / "yearclock.toml";
             std::string yc = read_file(file);
             for (auto at = yc.find("date = \"20"); at != std::string::npos; at = yc.find("date = \"20", at + 1))
@@ -335,7 +335,7 @@ TEST_CASE("without an audio device the kiosk says so once and the children's sur
 
 TEST_CASE("check-config names a sound file that is missing, not WAV, undecodable, or missing in a language") {
     TempDir dir;
-    std::filesystem::copy(config_dir(), dir / "config", std::filesystem::copy_options::recursive);
+    copy_bundled_config(dir.path());
     const auto cfg = (dir / "config" / "kiosk.toml").string();
     const auto child_file = dir / "config" / "surveys" / "child.toml";
     const std::string child = read_file(child_file);
@@ -345,7 +345,7 @@ TEST_CASE("check-config names a sound file that is missing, not WAV, undecodable
     const int column = static_cast<int>(at - child.rfind('\n', at));
     const std::string where = child_file.string() + ":" + std::to_string(line) + ":" + std::to_string(column) +
                               ": question \"best\".sound.sv: ";
-    const auto wav = dir / "config" / "surveys" / "sounds" / "sv" / "child-best.wav";
+    const auto wav = dir / "assets" / "sounds" / "sv" / "child-best.wav";
     const std::string good = read_file(wav);
 
     std::filesystem::remove(wav);

@@ -210,7 +210,7 @@ TEST_CASE("without an audio device the kiosk carries on silently, with no speake
 TEST_CASE("a sound file that cannot be decoded is named with its survey line, and every bundled one decodes") {
     TempDir dir;
     DeviceConfig config = load_device_config(config_dir() / "kiosk.toml");
-    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language);
+    std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language, config.assets_dir);
     CHECK_NOTHROW(check_sounds(surveys));
     // RIFF/WAVE on the outside (so the loader takes it), but no fmt chunk inside.
     write_file(dir / "broken.wav", std::string("RIFF\x04\0\0\0WAVE", 12));
