@@ -326,8 +326,9 @@ FailOutcome Outbox::fail(const std::string& batch_id, const std::string& reason)
         return FailOutcome::Retry;
     }
     if (acks > members.front().second) {
-        reject_locked(batch_id, "the collector failed on this response alone " + std::to_string(failures) +
-                                    " times, while it acknowledged others: " + reason);
+        // (The reason names no count or batch: the same fault gives the same text, so that
+        // reasons can be counted.)
+        reject_locked(batch_id, "the collector fails on this response alone and acknowledges others: " + reason);
         tx.commit();
         return FailOutcome::Quarantined;
     }

@@ -129,9 +129,16 @@ int main(int argc, char** argv) {
         return r.error.find("does not exist") != std::string::npos ? 1 : 2;
     }
     if (s.rejected > 0) {
+        std::string reason;
+        try {
+            const auto reasons = read_set_aside_reasons(db);
+            if (!reasons.empty()) reason = reasons.front().first;
+        } catch (const std::exception& e) {
+            reason = e.what();
+        }
         std::cerr << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged; " << s.rejected
-                  << " set aside, kept in the kiosk (" << s.last_error
-                  << "); see --status for the reasons, fix the cause, then run with --retry-rejected\n";
+                  << " set aside, kept in the kiosk (" << reason
+                  << "); --status lists the reasons; fix the cause, then run with --retry-rejected\n";
         return 4;
     }
     if (!quiet) std::cout << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged, nothing pending\n";

@@ -274,12 +274,11 @@ Uploader::CycleResult Uploader::cycle() {
             return std::nullopt;  // the others go on at once
         }
         return fail(Outcome::Transient,
-                    what == FailOutcome::Split      ? error + " (the batch failed " + std::to_string(kBatchFailureLimit) +
-                                                          " times: split in halves)"
-                    : what == FailOutcome::Deferred ? error + " (one response failed alone " +
-                                                          std::to_string(kBatchFailureLimit) +
-                                                          " times: it waits behind the others)"
-                                                    : error,
+                    what == FailOutcome::Split ? error + " (the batch is split in halves, to find what it fails on)"
+                    : what == FailOutcome::Deferred
+                        ? error + " (one response failing alone: it waits behind the others until the collector "
+                                  "acknowledges any)"
+                        : error,
                     retry_after_ms);
     };
     try {

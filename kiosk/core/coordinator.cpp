@@ -61,8 +61,17 @@ CoordinatorStats read_stats(sqlite3* db, std::int64_t now_wall_ms, const std::ve
         if (const int month = wish_month(wishes.text(1)))
             st.wishes[wishes.text(0)][static_cast<std::size_t>(month - 1)] += static_cast<int>(wishes.integer(2));
     // The sync columns and table exist from schema step 3 on (sync/uploader.cpp).
-    Statement pending(db, "SELECT count(*) FROM responses WHERE status != 'in_progress' AND synced_at IS NULL");
+    Statement pending(db,
+                      "SELECT count(*) FROM responses WHERE status != 'in_progress' AND synced_at IS NULL"
+                      " AND sync_rejected IS NULL");
     if (pending.step()) st.pending_sync = static_cast<int>(pending.integer(0));
+    Statement aside(db,
+                    "SELECT sync_rejected, count(*) FROM responses WHERE synced_at IS NULL AND sync_rejected IS NOT NULL"
+                    " GROUP BY 1 ORDER BY 2 DESC, 1");
+    while (aside.step()) {
+        st.set_aside_reasons.emplace_back(aside.text(0), static_cast<int>(aside.integer(1)));
+        st.set_aside += static_cast<int>(aside.integer(1));
+    }
     Statement state(db, "SELECT key, value FROM sync_state");
     while (state.step()) {
         const std::string key = state.text(0);
