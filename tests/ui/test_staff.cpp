@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "kiosk_fixture.hpp"
+#include "uuid.hpp"
 
 using namespace kohtaamo;
 using namespace kohtaamo::test;
@@ -84,15 +85,11 @@ TEST_CASE("the staff screen shows responses set aside by sync, how many reasons,
     for (auto [w, h] : {std::pair{1280, 800}, std::pair{800, 480}, std::pair{1080, 1920}}) {
         INFO(w << "x" << h);
         Kiosk k(w, h);
-        for (int i = 0; i < 3; ++i) {
-            k.tap("Suomi");
-            k.tap("Lapset");
-            k.tap("Tosi hyvä");
-            k.advance(Session::kAdvanceMs);
-            k.tap("Ohita");
-            k.tap(i == 0 ? "6–9 v." : "3–5 v.");
-            k.advance(Session::kAdvanceMs);
-            k.advance(10'000);
+        for (int i = 0; i < 3; ++i) {  // three children's answers, as the session saves them
+            const std::int64_t t = k.clock.wall_ms() - 3'600'000 + i * 60'000;
+            ResponseHeader r{new_uuid(), "child", 1, "fi", "demo", "", t};
+            k.store.save_answer(r, "mood", {std::to_string(3 + i)}, t + 5'000);
+            k.store.finish(r.id, ResponseStatus::Complete, t + 9'000);
         }
         // What the uploader leaves in the database (sync/outbox.cpp): two responses set
         // aside for one reason, none for another; the sync state of a working uploader.
