@@ -138,7 +138,7 @@ TEST_CASE("time: half-year edges fall on local midnight in Helsinki, not on UTC'
     CHECK(*local_midnight("2026-12-31", 1) == *local_midnight("2027-01-01"));
 }
 
-TEST_CASE("time: TZ selects the zone by name, with a colon or as a zoneinfo path; an unknown one is UTC") {
+TEST_CASE("time: TZ selects the zone by name, with a colon or as a zoneinfo path, and an unknown one is UTC") {
     {
         ZoneFor zone(":Europe/Helsinki");
         CHECK(local_zone_name() == "Europe/Helsinki");

@@ -182,7 +182,7 @@ TEST_CASE("collector: every malformed body gets its 4xx over HTTP, with the code
     CHECK(col.count("SELECT count(*) FROM batches") == static_cast<std::int64_t>(cases.size() / 8 + 1 + 5));
 }
 
-TEST_CASE("collector: a gzip body with data after its end, or in zlib's format, is 400", "[collector]") {
+TEST_CASE("collector: a gzip body with data after its end, or a second member, is 400", "[collector]") {
     TempDir dir;
     TestCollector col(dir.path());
     const std::string body = gzip(encode_batch(make_batch(2, 40)));
