@@ -95,7 +95,10 @@ HttpResult HttpClient::perform(const std::string& url, const std::vector<std::st
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!config_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip replies are welcome
+    // gzip or nothing: "" would advertise every encoding libcurl knows (br, zstd, deflate),
+    // and a collector that honours Brotli then spends more CPU on a 32-byte reply than on the
+    // batch. Identity stays acceptable (RFC 9110: it is unless refused).
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "kohtaamo-sync/1");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
@@ -115,6 +118,7 @@ HttpResult HttpClient::perform(const std::string& url, const std::vector<std::st
     HttpResult r;
     if (rc != CURLE_OK) {
         r.stopped = rc == CURLE_ABORTED_BY_CALLBACK && !t.too_slow;
+        r.empty_reply = rc == CURLE_GOT_NOTHING;
         r.error = t.too_big    ? "the reply is larger than " + std::to_string(kMaxReplyBytes) + " bytes"
                  : t.too_slow ? "timed out: less than " + std::to_string(config_.low_speed_bytes) +
                                     " bytes/s for " + std::to_string(config_.low_speed_time.count() / 1000) +

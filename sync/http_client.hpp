@@ -17,6 +17,7 @@ struct HttpResult {
     bool transport_ok = false;  // false: no HTTP reply (refused, reset, timeout, TLS, stopped)
     std::string error;          // curl's explanation when !transport_ok
     bool stopped = false;       // aborted by the stop flag
+    bool empty_reply = false;   // the server read the request and closed without a reply (curl's 52)
     long status = 0;
     std::string body;
     std::string content_type;

@@ -12,8 +12,9 @@ namespace kohtaamo::sync {
 
 namespace {
 
-// The first kiosk schema version with the sync columns (kiosk/core/schema.cpp, step 3).
-constexpr int kSyncSchemaVersion = 3;
+// The kiosk schema version with every sync column this code uses (kiosk/core/schema.cpp:
+// step 3 added sync, step 5 the poison rule's columns).
+constexpr int kSyncSchemaVersion = 5;
 
 std::string now_iso() {
     using namespace std::chrono;
@@ -93,49 +94,102 @@ Response Outbox::load_response(const std::string& id) {
     return r;
 }
 
-OutgoingBatch Outbox::load_batch(const std::string& id) {
+OutgoingBatch Outbox::load_batch(const std::string& id, int* set_aside_count) {
     OutgoingBatch out;
     out.id = id;
+    std::vector<std::string> ids;
     Statement s(db_, "SELECT id FROM responses WHERE batch_id = ? AND synced_at IS NULL ORDER BY id");
     s.bind(1, id);
-    while (s.step()) out.response_ids.push_back(s.text(0));
+    while (s.step()) ids.push_back(s.text(0));
     Batch b;
     b.batch_id = id;
     b.device_id = device_id_;
-    for (const auto& rid : out.response_ids) b.responses.push_back(load_response(rid));
-    out.json = encode_batch(b);
+    for (const auto& rid : ids) {
+        Response r = load_response(rid);
+        // (A batch formed by an older uploader may hold what the rules refuse.)
+        if (auto problem = response_problem(r, Limits{})) {
+            set_aside(rid, "not sent: " + *problem);
+            if (set_aside_count) ++*set_aside_count;
+            continue;
+        }
+        out.response_ids.push_back(rid);
+        b.responses.push_back(std::move(r));
+    }
+    if (!b.responses.empty()) out.json = encode_batch(b);
     return out;
 }
 
-std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::size_t max_bytes) {
+void Outbox::set_aside(const std::string& response_id, const std::string& reason) {
+    Statement mark(db_, "UPDATE responses SET sync_rejected = ?, batch_id = NULL WHERE id = ?");
+    mark.bind(1, reason).bind(2, response_id).run();
+    note_rejections(reason);
+}
+
+void Outbox::note_rejections(const std::string& last_reason) {
+    Statement counts(db_,
+                     "SELECT count(*), count(DISTINCT sync_rejected) FROM responses"
+                     " WHERE synced_at IS NULL AND sync_rejected IS NOT NULL");
+    counts.step();
+    Statement s(db_, "INSERT OR REPLACE INTO sync_state(key, value) VALUES (?, ?)");
+    s.bind(1, "rejected").bind(2, std::to_string(counts.integer(0))).run();
+    s.bind(1, "rejected_reasons").bind(2, std::to_string(counts.integer(1))).run();
+    s.bind(1, "last_rejected").bind(2, last_reason).run();
+    s.bind(1, "last_rejected_at").bind(2, now_iso()).run();
+}
+
+std::int64_t Outbox::batches_acked() {
+    Statement s(db_, "SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'batches_acked'");
+    return s.step() ? s.integer(0) : 0;
+}
+
+std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::size_t max_bytes, int* set_aside_count) {
     Transaction tx(db_);
     // 1. An open batch: resent as it was.
     for (;;) {
         Statement open(db_, "SELECT id FROM sync_batches WHERE state = 'open' ORDER BY created_at, rowid LIMIT 1");
         if (!open.step()) break;
         std::string id = open.text(0);
-        OutgoingBatch b = load_batch(id);
+        OutgoingBatch b = load_batch(id, set_aside_count);
         if (!b.response_ids.empty()) {
             tx.commit();
             return b;
         }
-        // Nothing left in it (cannot happen through this code; be safe): close it.
-        Statement close(db_, "UPDATE sync_batches SET state = 'acked', closed_at = ? WHERE id = ?");
+        // Nothing left in it (every member set aside just now): close it.
+        Statement close(db_, "UPDATE sync_batches SET state = 'rejected', closed_at = ? WHERE id = ?");
         close.bind(1, now_iso()).bind(2, id).run();
     }
-    // 2. A new batch from the queue, oldest first.
-    const std::string sql = "SELECT id FROM responses WHERE synced_at IS NULL AND batch_id IS NULL AND"
-                            " sync_rejected IS NULL AND " + status_filter_ + " ORDER BY rowid LIMIT ?";
-    Statement candidates(db_, sql.c_str());
-    candidates.bind(1, static_cast<std::int64_t>(max_responses));
+    // 2. A new batch from the queue, oldest first; deferred responses only when nothing
+    //    else waits, and then one alone, the longest deferred first.
+    const std::string queued = "SELECT id FROM responses WHERE synced_at IS NULL AND batch_id IS NULL AND"
+                               " sync_rejected IS NULL AND " + status_filter_;
+    const std::string fresh_sql = queued + " AND sync_deferred = 0 ORDER BY rowid LIMIT ?";
+    const std::string deferred_sql = queued + " AND sync_deferred > 0 ORDER BY sync_deferred, rowid LIMIT 1";
     Batch batch;
-    std::size_t bytes = 200;  // the envelope
-    while (candidates.step()) {
-        Response r = load_response(candidates.text(0));
-        std::size_t size = to_json(r).dump().size() + 1;
-        if (!batch.responses.empty() && bytes + size > max_bytes) break;
-        bytes += size;
-        batch.responses.push_back(std::move(r));
+    for (const std::string* sql : {&fresh_sql, &deferred_sql}) {
+        for (;;) {
+            Statement candidates(db_, sql->c_str());
+            if (sql == &fresh_sql) candidates.bind(1, static_cast<std::int64_t>(max_responses));
+            std::size_t bytes = 200;  // the envelope
+            int refused = 0;
+            std::vector<std::pair<std::string, std::string>> refusals;
+            while (candidates.step()) {
+                Response r = load_response(candidates.text(0));
+                if (auto problem = response_problem(r, Limits{})) {
+                    refusals.emplace_back(r.id, "not sent: " + *problem);
+                    ++refused;
+                    continue;
+                }
+                std::size_t size = to_json(r).dump().size() + 1;
+                if (!batch.responses.empty() && bytes + size > max_bytes) break;
+                bytes += size;
+                batch.responses.push_back(std::move(r));
+            }
+            for (const auto& [rid, reason] : refusals) set_aside(rid, reason);
+            if (set_aside_count) *set_aside_count += refused;
+            // All of a page set aside: look at the next one; otherwise this is the batch.
+            if (!batch.responses.empty() || refused == 0) break;
+        }
+        if (!batch.responses.empty()) break;
     }
     if (batch.responses.empty()) {
         tx.commit();
@@ -171,6 +225,12 @@ AckResult Outbox::acknowledge(const std::string& batch_id, const Reply& reply) {
             out.acknowledged += sqlite3_changes(db_);
         }
     }
+    // A member the reply leaves out failed in a batch the collector otherwise took: evidence
+    // for the poison rule, should it keep failing alone.
+    Statement unlisted(db_,
+                       "UPDATE responses SET sync_failed_acks = ? WHERE batch_id = ? AND synced_at IS NULL"
+                       " AND sync_failed_acks IS NULL");
+    unlisted.bind(1, batches_acked()).bind(2, batch_id).run();
     Statement release(db_, "UPDATE responses SET batch_id = NULL WHERE batch_id = ? AND synced_at IS NULL");
     release.bind(1, batch_id).run();
     out.released = sqlite3_changes(db_);
@@ -178,6 +238,12 @@ AckResult Outbox::acknowledge(const std::string& batch_id, const Reply& reply) {
     close.bind(1, now).bind(2, batch_id).run();
     Statement state(db_, "INSERT OR REPLACE INTO sync_state(key, value) VALUES ('last_success_at', ?)");
     state.bind(1, now).run();
+    // The collector works: deferred responses take their turn again ("Poison", uploader.cpp).
+    sqlite_exec(db_, "UPDATE responses SET sync_deferred = 0 WHERE sync_deferred > 0", "sync");
+    sqlite_exec(db_,
+                "INSERT INTO sync_state(key, value) VALUES ('batches_acked', '1') ON CONFLICT(key)"
+                " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                "sync");
     sqlite_exec(db_, "DELETE FROM sync_state WHERE key IN ('last_error', 'last_error_at', 'auth_failed')", "sync");
     tx.commit();
     return out;
@@ -185,34 +251,95 @@ AckResult Outbox::acknowledge(const std::string& batch_id, const Reply& reply) {
 
 bool Outbox::split(const std::string& batch_id) {
     Transaction tx(db_);
+    if (!split_locked(batch_id)) return false;
+    tx.commit();
+    return true;
+}
+
+bool Outbox::split_locked(const std::string& batch_id) {
     std::vector<std::string> ids;
     Statement s(db_, "SELECT id FROM responses WHERE batch_id = ? AND synced_at IS NULL ORDER BY id");
     s.bind(1, batch_id);
     while (s.step()) ids.push_back(s.text(0));
     if (ids.size() < 2) return false;
     const std::string now = now_iso();
+    Statement failures(db_, "SELECT failures FROM sync_batches WHERE id = ?");
+    failures.bind(1, batch_id);
+    const std::int64_t inherited = failures.step() ? failures.integer(0) : 0;
     Statement close(db_, "UPDATE sync_batches SET state = 'split', closed_at = ? WHERE id = ?");
     close.bind(1, now).bind(2, batch_id).run();
-    Statement ins(db_, "INSERT INTO sync_batches(id, state, created_at) VALUES (?, 'open', ?)");
+    Statement ins(db_, "INSERT INTO sync_batches(id, state, created_at, failures) VALUES (?, 'open', ?, ?)");
     Statement assign(db_, "UPDATE responses SET batch_id = ? WHERE id = ?");
     const std::size_t half = ids.size() / 2;
     for (int part = 0; part < 2; ++part) {
         const std::string id = new_uuid();
-        ins.bind(1, id).bind(2, now).run();
+        ins.bind(1, id).bind(2, now).bind(3, inherited).run();
         for (std::size_t i = part == 0 ? 0 : half; i < (part == 0 ? half : ids.size()); ++i)
             assign.bind(1, id).bind(2, ids[i]).run();
     }
-    tx.commit();
     return true;
 }
 
 void Outbox::reject(const std::string& batch_id, const std::string& reason) {
     Transaction tx(db_);
+    reject_locked(batch_id, reason);
+    tx.commit();
+}
+
+void Outbox::reject_locked(const std::string& batch_id, const std::string& reason) {
+    const std::string why = reason.empty() ? std::string("refused by the collector") : reason;
     Statement mark(db_, "UPDATE responses SET sync_rejected = ?, batch_id = NULL WHERE batch_id = ? AND synced_at IS NULL");
-    mark.bind(1, reason.empty() ? std::string("refused by the collector") : reason).bind(2, batch_id).run();
+    mark.bind(1, why).bind(2, batch_id).run();
     Statement close(db_, "UPDATE sync_batches SET state = 'rejected', closed_at = ? WHERE id = ?");
     close.bind(1, now_iso()).bind(2, batch_id).run();
+    note_rejections(why);
+}
+
+FailOutcome Outbox::fail(const std::string& batch_id, const std::string& reason) {
+    Transaction tx(db_);
+    const std::int64_t acks = batches_acked();
+    Statement since(db_,
+                    "UPDATE responses SET sync_failed_acks = ? WHERE batch_id = ? AND synced_at IS NULL"
+                    " AND sync_failed_acks IS NULL");
+    since.bind(1, acks).bind(2, batch_id).run();
+    Statement count(db_, "UPDATE sync_batches SET failures = failures + 1 WHERE id = ? RETURNING failures");
+    count.bind(1, batch_id);
+    const std::int64_t failures = count.step() ? count.integer(0) : 0;
+    count.reset();
+    if (failures < kBatchFailureLimit) {
+        tx.commit();
+        return FailOutcome::Retry;
+    }
+    std::vector<std::pair<std::string, std::int64_t>> members;  // id, sync_failed_acks
+    Statement s(db_, "SELECT id, sync_failed_acks FROM responses WHERE batch_id = ? AND synced_at IS NULL ORDER BY id");
+    s.bind(1, batch_id);
+    while (s.step()) members.emplace_back(s.text(0), s.integer(1));
+    if (members.size() >= 2) {
+        split_locked(batch_id);
+        tx.commit();
+        return FailOutcome::Split;
+    }
+    if (members.empty()) {  // nothing left to send in it
+        Statement close(db_, "UPDATE sync_batches SET state = 'acked', closed_at = ? WHERE id = ?");
+        close.bind(1, now_iso()).bind(2, batch_id).run();
+        tx.commit();
+        return FailOutcome::Retry;
+    }
+    if (acks > members.front().second) {
+        // (The reason names no count or batch: the same fault gives the same text, so that
+        // reasons can be counted.)
+        reject_locked(batch_id, "the collector fails on this response alone and acknowledges others: " + reason);
+        tx.commit();
+        return FailOutcome::Quarantined;
+    }
+    Statement next(db_, "SELECT coalesce(max(sync_deferred), 0) + 1 FROM responses");
+    next.step();
+    Statement defer(db_, "UPDATE responses SET sync_deferred = ?, batch_id = NULL WHERE id = ?");
+    defer.bind(1, next.integer(0)).bind(2, members.front().first).run();
+    Statement close(db_, "UPDATE sync_batches SET state = 'deferred', closed_at = ? WHERE id = ?");
+    close.bind(1, now_iso()).bind(2, batch_id).run();
     tx.commit();
+    return FailOutcome::Deferred;
 }
 
 void Outbox::renew(const std::string& batch_id) {
@@ -226,8 +353,13 @@ void Outbox::renew(const std::string& batch_id) {
 
 int Outbox::retry_rejected() {
     Transaction tx(db_);
-    sqlite_exec(db_, "UPDATE responses SET sync_rejected = NULL WHERE sync_rejected IS NOT NULL", "sync");
+    sqlite_exec(db_,
+                "UPDATE responses SET sync_rejected = NULL, sync_failed_acks = NULL, sync_deferred = 0"
+                " WHERE sync_rejected IS NOT NULL",
+                "sync");
     int n = sqlite3_changes(db_);
+    sqlite_exec(db_, "DELETE FROM sync_state WHERE key IN ('rejected', 'rejected_reasons', 'last_rejected', 'last_rejected_at')",
+                "sync");
     tx.commit();
     return n;
 }
@@ -245,6 +377,19 @@ std::int64_t Outbox::rejected() {
     s.step();
     return s.integer(0);
 }
+
+namespace {
+std::vector<std::pair<std::string, std::int64_t>> reasons_in(sqlite3* db) {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    Statement s(db,
+                "SELECT sync_rejected, count(*) FROM responses WHERE synced_at IS NULL AND sync_rejected IS NOT NULL"
+                " GROUP BY 1 ORDER BY 2 DESC, 1");
+    while (s.step()) out.emplace_back(s.text(0), s.integer(1));
+    return out;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::int64_t>> Outbox::rejected_reasons() { return reasons_in(db_); }
 
 std::map<std::string, std::string> Outbox::load_state() {
     std::map<std::string, std::string> out;
@@ -271,15 +416,34 @@ std::map<std::string, std::string> read_sync_state(const std::filesystem::path& 
         Statement p(db, sql.c_str());
         p.step();
         out["pending"] = std::to_string(p.integer(0));
-        Statement r(db, "SELECT count(*) FROM responses WHERE synced_at IS NULL AND sync_rejected IS NOT NULL");
+        Statement r(db,
+                    "SELECT count(*), count(DISTINCT sync_rejected) FROM responses"
+                    " WHERE synced_at IS NULL AND sync_rejected IS NOT NULL");
         r.step();
         out["rejected"] = std::to_string(r.integer(0));
+        out["rejected_reasons"] = std::to_string(r.integer(1));
     } catch (...) {
         sqlite3_close(db);
         throw;
     }
     sqlite3_close(db);
     return out;
+}
+
+}  // namespace kohtaamo::sync
+
+namespace kohtaamo::sync {
+
+std::vector<std::pair<std::string, std::int64_t>> read_rejected_reasons(const std::filesystem::path& database) {
+    sqlite3* db = open_kiosk_db(database, true);
+    try {
+        auto out = reasons_in(db);
+        sqlite3_close(db);
+        return out;
+    } catch (...) {
+        sqlite3_close(db);
+        throw;
+    }
 }
 
 }  // namespace kohtaamo::sync

@@ -28,6 +28,19 @@ struct AckResult {
     int released = 0;      // members the reply did not mention, back in the queue
 };
 
+// A batch may fail this many times in a row (5xx, an empty reply, a reply that acknowledges
+// nothing of it) before it is split, and a single response alone before it is set aside.
+inline constexpr int kBatchFailureLimit = 3;
+
+// What Outbox::fail() did with a batch that failed once more (uploader.cpp, "Poison").
+enum class FailOutcome {
+    Retry,        // fewer than kBatchFailureLimit failures in a row: the same batch again
+    Split,        // several responses: two halves under new ids, each inheriting the count
+    Deferred,     // one response, and nothing acknowledged since it began failing: it waits
+                  // behind every other response until the collector acknowledges something
+    Quarantined,  // one response, and the collector acknowledged others meanwhile: set aside
+};
+
 class Outbox {
 public:
     // Opens its own connection to the kiosk's database, which the kiosk (Store) has
@@ -43,7 +56,11 @@ public:
     // same id, same members, same body), else a new one formed now from the queue, at
     // most `max_responses` and about `max_bytes` of JSON (always at least one response).
     // nullopt when nothing is waiting.
-    std::optional<OutgoingBatch> next_batch(std::size_t max_responses, std::size_t max_bytes);
+    // A response the collector would refuse anyway (the protocol's field rules, as
+    // response_problem() applies them; invalid UTF-8 among them, which could not even be
+    // encoded) is set aside on the spot instead ("not sent: ..."), counted in `set_aside`.
+    // A deferred response goes last, alone.
+    std::optional<OutgoingBatch> next_batch(std::size_t max_responses, std::size_t max_bytes, int* set_aside = nullptr);
 
     // The collector's reply to `batch_id`: its listed members become synced, the others
     // go back to the queue, the batch closes. One transaction.
@@ -53,6 +70,9 @@ public:
     bool split(const std::string& batch_id);
     // The collector refused the batch's only response: it leaves the queue, with reason.
     void reject(const std::string& batch_id, const std::string& reason);
+    // The batch failed once more in a way that may be its own fault (the rule in
+    // uploader.cpp, "Poison"); `reason` says how ("HTTP 500: ..."). One transaction.
+    FailOutcome fail(const std::string& batch_id, const std::string& reason);
     // 409: the id is spent; its members go back to the queue, to travel under a new id.
     void renew(const std::string& batch_id);
     // Puts every rejected response back in the queue; returns how many.
@@ -60,14 +80,22 @@ public:
 
     std::int64_t pending();   // finished, not acknowledged, not rejected
     std::int64_t rejected();
+    // The reasons of the responses set aside, most frequent first, with their counts.
+    std::vector<std::pair<std::string, std::int64_t>> rejected_reasons();
 
     // The persistent status (table sync_state): read all, write some keys.
     std::map<std::string, std::string> load_state();
     void save_state(const std::map<std::string, std::string>& values);
 
 private:
-    OutgoingBatch load_batch(const std::string& id);
+    OutgoingBatch load_batch(const std::string& id, int* set_aside);
     Response load_response(const std::string& id);
+    // Inside a transaction: sets the response aside with `reason` and notes it in sync_state.
+    void set_aside(const std::string& response_id, const std::string& reason);
+    void note_rejections(const std::string& last_reason);
+    bool split_locked(const std::string& batch_id);
+    void reject_locked(const std::string& batch_id, const std::string& reason);
+    std::int64_t batches_acked();
     sqlite3* db_ = nullptr;
     bool send_abandoned_;
     std::string device_id_;
@@ -75,7 +103,9 @@ private:
 };
 
 // Opens the database read-only and returns the saved sync state plus the current
-// pending and rejected counts (keys: pending, rejected, and sync_state's keys).
+// pending and rejected counts (keys: pending, rejected, rejected_reasons, and sync_state's keys).
 std::map<std::string, std::string> read_sync_state(const std::filesystem::path& database, bool send_abandoned);
+// The reasons of the responses set aside, most frequent first, with their counts.
+std::vector<std::pair<std::string, std::int64_t>> read_rejected_reasons(const std::filesystem::path& database);
 
 }  // namespace kohtaamo::sync

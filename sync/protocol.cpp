@@ -1,17 +1,59 @@
+// protocol.cpp — the protocol's one implementation (sync/PROTOCOL.md): the JSON reader
+// that refuses what nlohmann::json would let through (duplicate keys, integers out of
+// range, invalid UTF-8 named by its field), the field rules both ends apply, gzip and tokens.
 #include "protocol.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <set>
 
 #include <sodium.h>
 #include <zlib.h>
 
+#include "clock.hpp"
+#include "utf8.hpp"
+
 namespace kohtaamo::sync {
 
 using nlohmann::json;
 
 namespace {
+
+// ---------------------------------------------------------------------------------------
+// Messages never carry a client's raw bytes: values are shown JSON-quoted, cut at 64
+// bytes, and a message is plain valid UTF-8 whatever the body held.
+
+std::string quote(std::string_view s) {
+    std::string cut(s.substr(0, 64));
+    while (!cut.empty() && utf8_invalid_at(cut)) cut.pop_back();  // never cut inside a character
+    std::string q = json(cut).dump(-1, ' ', false, json::error_handler_t::replace);
+    if (cut.size() < s.size()) q.insert(q.size() - 1, "…");
+    return q;
+}
+
+// `s` with every byte that is not printable UTF-8 (invalid, or a control) as '?'.
+std::string printable(std::string s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const std::string_view rest = std::string_view(s).substr(i);
+        const auto bad_at = utf8_invalid_at(rest);
+        const std::size_t good = bad_at.value_or(rest.size());
+        for (std::size_t k = i; k < i + good; ++k)
+            if (static_cast<unsigned char>(s[k]) < 0x20 || s[k] == 0x7F) s[k] = '?';
+        if (!bad_at) break;
+        s[i + good] = '?';
+        i += good + 1;
+    }
+    return s;
+}
+
+// A field name in a path: as it is when it looks like one, else quoted.
+std::string key_text(std::string_view k) {
+    const bool plain = !k.empty() && k.size() <= 64 && std::all_of(k.begin(), k.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    return plain ? std::string(k) : quote(k);
+}
 
 const char* type_name(const json& v) {
     switch (v.type()) {
@@ -22,7 +64,7 @@ const char* type_name(const json& v) {
         case json::value_t::boolean: return "true/false";
         case json::value_t::number_integer:
         case json::value_t::number_unsigned: return "an integer";
-        case json::value_t::number_float: return "a number with a fraction";
+        case json::value_t::number_float: return "a number with a fraction or an exponent";
         default: return "something else";
     }
 }
@@ -30,57 +72,169 @@ const char* type_name(const json& v) {
 [[noreturn]] void bad(const std::string& field, const std::string& problem) {
     throw ProtocolError(400, "invalid_body", field + ": " + problem);
 }
+[[noreturn]] void bad_json(const std::string& field, const std::string& problem) {
+    throw ProtocolError(400, "invalid_json", (field.empty() ? std::string("body") : field) + ": " + problem);
+}
+
+std::string path(const std::string& where, std::string_view key) {
+    return where.empty() ? key_text(key) : where + "." + key_text(key);
+}
+
+// ---------------------------------------------------------------------------------------
+// The JSON reader: nlohmann's SAX parser feeding a DOM builder that knows where it is
+// ("responses[3].answers[0].value"), so that whatever the text gets wrong is named by its
+// field:
+//  - a key twice in one object (nlohmann alone keeps the last one silently);
+//  - an integer beyond 64 bits (nlohmann alone turns it into an inexact double) and a
+//    number beyond a double's range (1e400);
+//  - invalid UTF-8 in a key or a value (nlohmann alone reports it with the raw bytes in
+//    its message, which no JSON reply can then carry);
+//  - nesting deeper than any protocol message (8 levels).
+
+constexpr std::size_t kMaxDepth = 8;
+
+class Reader {
+public:
+    json root;
+
+    bool null() { return value(nullptr); }
+    bool boolean(bool v) { return value(v); }
+    bool number_integer(json::number_integer_t v) { return value(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return value(v); }
+    bool number_float(json::number_float_t v, const std::string& text) {
+        if (text.find_first_of(".eE") == std::string::npos)
+            bad_json(here(), "the integer " + quote(text) + " is out of range (at most 64 bits)");
+        if (!std::isfinite(v)) bad_json(here(), "the number " + quote(text) + " is out of range");
+        return value(v);
+    }
+    bool string(std::string& v) { return value(std::move(v)); }
+    bool binary(json::binary_t&) { bad_json(here(), "binary data"); }
+    bool start_object(std::size_t) { return open(json::object()); }
+    bool start_array(std::size_t) { return open(json::array()); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+    bool key(std::string& k) {
+        Frame& f = frames_.back();
+        if (f.node->contains(k)) bad_json(path(f.path, k), "appears twice in the same object");
+        f.key = std::move(k);
+        f.expect_key = false;
+        f.slot = &(*f.node)[f.key];
+        return true;
+    }
+    bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
+        const std::string at = " (byte " + std::to_string(position) + " of the body)";
+        if (e.id == 406) bad_json(here(), "the number " + quote(token) + " is out of range" + at);
+        std::string what = e.what();
+        const bool in_key = !frames_.empty() && !frames_.back().array && frames_.back().expect_key;
+        const std::string where = in_key ? (frames_.back().path.empty() ? std::string("body") : frames_.back().path)
+                                         : here();
+        if (what.find("ill-formed UTF-8") != std::string::npos)
+            bad_json(where, std::string(in_key ? "a field name is" : "is") + " not valid UTF-8" + at);
+        // nlohmann's own wording, without the raw token it quotes (cut and escaped instead).
+        if (const auto p = what.find("syntax error"); p != std::string::npos) what.erase(0, p);
+        if (const auto p = what.find("; last read: '" + token + "'"); p != std::string::npos)
+            what.replace(p, token.size() + 15, "; last read: " + quote(token.size() > 32 ? token.substr(token.size() - 32) : token));
+        bad_json(where, "not valid JSON: " + printable(what) + at);
+    }
+
+private:
+    struct Frame {
+        json* node = nullptr;
+        std::string path;    // of this object or array
+        bool array = false;
+        std::size_t next = 0;  // arrays: the index of the next element
+        bool expect_key = true;
+        std::string key;       // objects: the key whose value comes next
+        json* slot = nullptr;  // ... and where it goes
+    };
+    std::vector<Frame> frames_;
+
+    // The path of the value being read now.
+    std::string here() const {
+        if (frames_.empty()) return "";
+        const Frame& f = frames_.back();
+        if (f.array) return f.path + "[" + std::to_string(f.next) + "]";
+        return path(f.path, f.key);
+    }
+    json* place(json&& v) {
+        if (frames_.empty()) {
+            root = std::move(v);
+            return &root;
+        }
+        Frame& f = frames_.back();
+        if (f.array) {
+            ++f.next;
+            f.node->push_back(std::move(v));
+            return &f.node->back();
+        }
+        *f.slot = std::move(v);
+        f.expect_key = true;
+        return f.slot;
+    }
+    template <typename V>
+    bool value(V&& v) {
+        place(json(std::forward<V>(v)));
+        return true;
+    }
+    bool open(json&& container) {
+        const std::string p = here();
+        if (frames_.size() >= kMaxDepth)
+            bad_json(p, "nested deeper than " + std::to_string(kMaxDepth) + " levels (no protocol message is)");
+        const bool array = container.is_array();
+        json* node = place(std::move(container));
+        Frame f;
+        f.node = node;
+        f.path = p;
+        f.array = array;
+        frames_.push_back(std::move(f));
+        return true;
+    }
+    bool close() {
+        frames_.pop_back();
+        return true;
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// Reading the parsed body into the message types: types, missing and unknown fields.
 
 const json& member(const json& obj, const char* key, const std::string& where) {
     auto it = obj.find(key);
-    if (it == obj.end()) bad(where.empty() ? key : where + "." + key, "missing");
+    if (it == obj.end()) bad(path(where, key), "missing");
     return *it;
 }
-
-std::string path(const std::string& where, const char* key) { return where.empty() ? key : where + "." + key; }
 
 void only_keys(const json& obj, std::initializer_list<const char*> allowed, const std::string& where) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return it.key() == a; });
-        if (!ok) bad(path(where, it.key().c_str()), "unknown field (protocol version " +
-                                                        std::to_string(kProtocolVersion) + ")");
+        if (!ok) bad(path(where, it.key()), "unknown field (protocol version " + std::to_string(kProtocolVersion) + ")");
     }
 }
 
-bool has_control_chars(const std::string& s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t'; });
-}
-
-std::string string_at(const json& obj, const char* key, const std::string& where, std::size_t max_bytes,
-                      bool allow_empty, bool allow_newlines = false) {
+const std::string& string_at(const json& obj, const char* key, const std::string& where) {
     const json& v = member(obj, key, where);
     if (!v.is_string()) bad(path(where, key), std::string("must be a string, not ") + type_name(v));
-    const std::string& s = v.get_ref<const std::string&>();
-    if (s.size() > max_bytes)
-        bad(path(where, key), "is " + std::to_string(s.size()) + " bytes long, more than the limit of " +
-                                  std::to_string(max_bytes));
-    if (!allow_empty && s.empty()) bad(path(where, key), "must not be empty");
-    if (!allow_newlines && has_control_chars(s)) bad(path(where, key), "must not contain control characters");
-    return s;
+    return v.get_ref<const std::string&>();
 }
 
-std::string uuid_at(const json& obj, const char* key, const std::string& where) {
-    std::string s = string_at(obj, key, where, 64, false);
-    if (!is_uuid(s)) bad(path(where, key), "\"" + s + "\" is not a UUID (8-4-4-4-12 lowercase hex digits)");
-    return s;
+// A JSON integer (digits only: 3.0 and 3e0 are numbers with a fraction or an exponent,
+// refused where the protocol says integer) in [lo, hi].
+std::int64_t integer_at(const json& obj, const char* key, const std::string& where, std::int64_t lo, std::int64_t hi) {
+    const json& v = member(obj, key, where);
+    const std::string range = "between " + std::to_string(lo) + " and " + std::to_string(hi);
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
+        bad(path(where, key), "must be " + range + ", not " + v.dump());
+    if (!v.is_number_integer())
+        bad(path(where, key), std::string("must be an integer (digits only), not ") + type_name(v));
+    const std::int64_t n = v.get<std::int64_t>();
+    if (n < lo || n > hi) bad(path(where, key), "must be " + range + ", not " + std::to_string(n));
+    return n;
 }
 
-std::string timestamp_at(const json& obj, const char* key, const std::string& where) {
-    std::string s = string_at(obj, key, where, 64, false);
-    if (!is_timestamp(s)) bad(path(where, key), "\"" + s + "\" is not an ISO 8601 UTC time like 2026-11-25T19:55:49.123Z");
-    return s;
-}
-
-const json& array_at(const json& obj, const char* key, const std::string& where, std::size_t min_items,
-                     std::size_t max_items, int too_many_status) {
+const json& array_at(const json& obj, const char* key, const std::string& where, std::size_t max_items,
+                     int too_many_status) {
     const json& v = member(obj, key, where);
     if (!v.is_array()) bad(path(where, key), std::string("must be an array, not ") + type_name(v));
-    if (v.size() < min_items) bad(path(where, key), "must have at least " + std::to_string(min_items) + " item(s)");
     if (v.size() > max_items) {
         std::string msg = path(where, key) + ": has " + std::to_string(v.size()) + " items, more than the limit of " +
                           std::to_string(max_items);
@@ -89,8 +243,38 @@ const json& array_at(const json& obj, const char* key, const std::string& where,
     return v;
 }
 
+// ---------------------------------------------------------------------------------------
+// The field rules (PROTOCOL.md, "Fields"), on the message types: the collector applies
+// them to what it received, the kiosk to what it is about to send.
+
+enum class Text {
+    Short,     // one line: no control character at all (C0 with tab, DEL, C1)
+    FreeText,  // an answer's value: tab, line feed and carriage return allowed, no other
+};
+
+void check_text(const std::string& s, const std::string& field, std::size_t min_bytes, std::size_t max_bytes, Text kind) {
+    if (auto at = utf8_invalid_at(s)) bad(field, "is not valid UTF-8 (byte " + std::to_string(*at) + ")");
+    if (s.size() > max_bytes)
+        bad(field, "is " + std::to_string(s.size()) + " bytes long, more than the limit of " + std::to_string(max_bytes));
+    if (s.size() < min_bytes) bad(field, "must not be empty");
+    if (auto c = first_control(s, kind == Text::FreeText ? "\t\n\r" : ""))
+        bad(field, "contains " + describe_code_point(*c) +
+                       (kind == Text::FreeText ? ": free text may hold tab, line feed and carriage return, no other "
+                                                 "control character"
+                                               : ": a control character, not allowed here"));
+}
+
+void check_uuid(const std::string& s, const std::string& field) {
+    if (!is_uuid(s)) bad(field, quote(s) + " is not a UUID (8-4-4-4-12 lowercase hex digits)");
+}
+
+void check_timestamp(const std::string& s, const std::string& field) {
+    std::string why;
+    if (auto at = utf8_invalid_at(s)) bad(field, "is not valid UTF-8 (byte " + std::to_string(*at) + ")");
+    if (!parse_iso8601_utc(s, &why)) bad(field, quote(s) + " is not an ISO 8601 UTC time like 2026-11-25T19:55:49.123Z: " + why);
+}
+
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
@@ -106,24 +290,42 @@ bool is_uuid(std::string_view s) {
     return true;
 }
 
-bool is_timestamp(std::string_view s) {
-    // YYYY-MM-DDTHH:MM:SS[.fff]Z
-    static constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd";
-    if (s.size() < shape.size() + 1 || s.size() > shape.size() + 11 || s.back() != 'Z') return false;
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i]) return false;
+bool is_timestamp(std::string_view s) { return parse_iso8601_utc(s).has_value(); }
+
+void validate_response(const Response& r, const Limits& limits, const std::string& where) {
+    auto field = [&](const char* name) { return where.empty() ? std::string(name) : where + "." + name; };
+    check_uuid(r.id, field("id"));
+    check_text(r.survey_id, field("survey_id"), 1, limits.max_text_bytes, Text::Short);
+    if (r.survey_version < 0 || r.survey_version > kMaxSurveyVersion)
+        bad(field("survey_version"), "must be between 0 and " + std::to_string(kMaxSurveyVersion));
+    check_text(r.language, field("language"), 1, kMaxLanguageBytes, Text::Short);
+    if (r.status != "complete" && r.status != "abandoned")
+        bad(field("status"), quote(r.status) + " is not a finished status (complete, abandoned)");
+    check_timestamp(r.started_at, field("started_at"));
+    if (!r.finished_at.empty()) check_timestamp(r.finished_at, field("finished_at"));
+    check_text(r.site, field("site"), 0, limits.max_text_bytes, Text::Short);
+    check_text(r.event, field("event"), 0, limits.max_text_bytes, Text::Short);
+    if (r.answers.size() > limits.max_answers)
+        bad(field("answers"), "has " + std::to_string(r.answers.size()) + " items, more than the limit of " +
+                                  std::to_string(limits.max_answers));
+    std::set<std::pair<std::string_view, std::string_view>> seen;
+    for (std::size_t k = 0; k < r.answers.size(); ++k) {
+        const Answer& a = r.answers[k];
+        const std::string aw = field("answers") + "[" + std::to_string(k) + "]";
+        check_text(a.question_id, aw + ".question_id", 1, limits.max_text_bytes, Text::Short);
+        check_text(a.value, aw + ".value", 0, limits.max_value_bytes, Text::FreeText);
+        check_timestamp(a.answered_at, aw + ".answered_at");
+        if (!seen.emplace(a.question_id, a.value).second) bad(aw, "the same question_id and value appear twice");
     }
-    std::string_view rest = s.substr(shape.size(), s.size() - shape.size() - 1);
-    if (!rest.empty()) {
-        if (rest[0] != '.' || rest.size() < 2) return false;
-        if (!std::all_of(rest.begin() + 1, rest.end(), is_digit)) return false;
+}
+
+std::optional<std::string> response_problem(const Response& r, const Limits& limits) {
+    try {
+        validate_response(r, limits, "");
+    } catch (const ProtocolError& e) {
+        return std::string(e.what());
     }
-    int month = (s[5] - '0') * 10 + (s[6] - '0');
-    int day = (s[8] - '0') * 10 + (s[9] - '0');
-    int hour = (s[11] - '0') * 10 + (s[12] - '0');
-    int minute = (s[14] - '0') * 10 + (s[15] - '0');
-    int second = (s[17] - '0') * 10 + (s[18] - '0');
-    return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
+    return std::nullopt;
 }
 
 json to_json(const Response& r) {
@@ -158,16 +360,23 @@ Batch decode_batch(const json& body, const Limits& limits) {
     if (!body.is_object()) bad("body", std::string("must be a JSON object, not ") + type_name(body));
     // The version first: a body from a newer protocol may differ in everything else.
     const json& version = member(body, "protocol", "");
-    if (!version.is_number_integer()) bad("protocol", std::string("must be an integer, not ") + type_name(version));
-    if (version.get<std::int64_t>() != kProtocolVersion)
+    if (!version.is_number_integer())
+        bad("protocol", std::string("must be an integer (digits only), not ") + type_name(version));
+    const bool supported = version.is_number_unsigned()
+                               ? version.get<std::uint64_t>() == static_cast<std::uint64_t>(kProtocolVersion)
+                               : version.get<std::int64_t>() == kProtocolVersion;
+    if (!supported)
         throw ProtocolError(400, "unsupported_protocol",
                             "protocol: version " + version.dump() + " is not supported; this collector speaks version " +
                                 std::to_string(kProtocolVersion));
     only_keys(body, {"protocol", "batch_id", "device_id", "responses"}, "");
     Batch b;
-    b.batch_id = uuid_at(body, "batch_id", "");
-    b.device_id = uuid_at(body, "device_id", "");
-    const json& responses = array_at(body, "responses", "", 1, limits.max_responses, 413);
+    b.batch_id = string_at(body, "batch_id", "");
+    check_uuid(b.batch_id, "batch_id");
+    b.device_id = string_at(body, "device_id", "");
+    check_uuid(b.device_id, "device_id");
+    const json& responses = array_at(body, "responses", "", limits.max_responses, 413);
+    if (responses.empty()) bad("responses", "must have at least 1 item(s)");
     std::set<std::string> seen;
     b.responses.reserve(responses.size());
     for (std::size_t i = 0; i < responses.size(); ++i) {
@@ -178,55 +387,63 @@ Batch decode_batch(const json& body, const Limits& limits) {
                        "event", "flagged", "answers"},
                   where);
         Response r;
-        r.id = uuid_at(rj, "id", where);
-        if (!seen.insert(r.id).second) bad(where + ".id", "\"" + r.id + "\" appears twice in the batch");
-        r.survey_id = string_at(rj, "survey_id", where, limits.max_text_bytes, false);
-        const json& ver = member(rj, "survey_version", where);
-        if (!ver.is_number_integer())
-            bad(where + ".survey_version", std::string("must be an integer, not ") + type_name(ver));
-        r.survey_version = ver.get<std::int64_t>();
-        if (r.survey_version < 0 || r.survey_version > 1'000'000'000)
-            bad(where + ".survey_version", "must be between 0 and 1000000000");
-        r.language = string_at(rj, "language", where, 16, false);
-        r.status = string_at(rj, "status", where, 16, false);
-        if (r.status != "complete" && r.status != "abandoned")
-            bad(where + ".status", "\"" + r.status + "\" is not a finished status (complete, abandoned)");
-        r.started_at = timestamp_at(rj, "started_at", where);
-        if (!member(rj, "finished_at", where).is_null()) r.finished_at = timestamp_at(rj, "finished_at", where);
-        r.site = string_at(rj, "site", where, limits.max_text_bytes, true);
-        r.event = string_at(rj, "event", where, limits.max_text_bytes, true);
+        r.id = string_at(rj, "id", where);
+        r.survey_id = string_at(rj, "survey_id", where);
+        r.survey_version = integer_at(rj, "survey_version", where, 0, kMaxSurveyVersion);
+        r.language = string_at(rj, "language", where);
+        r.status = string_at(rj, "status", where);
+        r.started_at = string_at(rj, "started_at", where);
+        if (!member(rj, "finished_at", where).is_null()) {
+            r.finished_at = string_at(rj, "finished_at", where);
+            if (r.finished_at.empty()) bad(where + ".finished_at", "must be a time or null, not \"\"");
+        }
+        r.site = string_at(rj, "site", where);
+        r.event = string_at(rj, "event", where);
         const json& flagged = member(rj, "flagged", where);
         if (!flagged.is_boolean()) bad(where + ".flagged", std::string("must be true or false, not ") + type_name(flagged));
         r.flagged = flagged.get<bool>();
-        const json& answers = array_at(rj, "answers", where, 0, limits.max_answers, 400);
-        std::set<std::pair<std::string, std::string>> answer_keys;
+        const json& answers = array_at(rj, "answers", where, limits.max_answers, 400);
         r.answers.reserve(answers.size());
         for (std::size_t k = 0; k < answers.size(); ++k) {
             const std::string aw = where + ".answers[" + std::to_string(k) + "]";
             const json& aj = answers[k];
             if (!aj.is_object()) bad(aw, std::string("must be an object, not ") + type_name(aj));
             only_keys(aj, {"question_id", "value", "answered_at"}, aw);
-            Answer a;
-            a.question_id = string_at(aj, "question_id", aw, limits.max_text_bytes, false);
-            a.value = string_at(aj, "value", aw, limits.max_value_bytes, true, true);
-            a.answered_at = timestamp_at(aj, "answered_at", aw);
-            if (!answer_keys.emplace(a.question_id, a.value).second)
-                bad(aw, "the same question_id and value appear twice");
-            r.answers.push_back(std::move(a));
+            r.answers.push_back({string_at(aj, "question_id", aw), string_at(aj, "value", aw),
+                                 string_at(aj, "answered_at", aw)});
         }
+        validate_response(r, limits, where);
+        if (!seen.insert(r.id).second) bad(where + ".id", quote(r.id) + " appears twice in the batch");
         b.responses.push_back(std::move(r));
     }
     return b;
 }
 
-Batch parse_batch(std::string_view json_text, const Limits& limits) {
-    json body;
+json parse_json(std::string_view text) {
+    Reader reader;
     try {
-        body = json::parse(json_text.begin(), json_text.end());
-    } catch (const json::parse_error& e) {
-        throw ProtocolError(400, "invalid_json", std::string("body is not valid JSON: ") + e.what());
+        json::sax_parse(text.begin(), text.end(), &reader, json::input_format_t::json, true, false);
+    } catch (const json::exception& e) {
+        // Not expected (the Reader reports every error itself); never a 500 all the same.
+        throw ProtocolError(400, "invalid_json", std::string("body: not valid JSON: ") +
+                                                     json(std::string(e.what())).dump(-1, ' ', true,
+                                                                                      json::error_handler_t::replace));
     }
-    return decode_batch(body, limits);
+    return std::move(reader.root);
+}
+
+Batch parse_batch(std::string_view json_text, const Limits& limits) { return decode_batch(parse_json(json_text), limits); }
+
+Batch read_batch_body(std::string_view raw, std::string_view content_encoding, const Limits& limits) {
+    std::string encoding(content_encoding);
+    std::transform(encoding.begin(), encoding.end(), encoding.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (encoding == "gzip" || encoding == "x-gzip") return parse_batch(gunzip(raw, limits.max_uncompressed_bytes), limits);
+    if (!encoding.empty() && encoding != "identity")
+        throw ProtocolError(415, "unsupported_encoding", "Content-Encoding " + quote(content_encoding) + ": send gzip");
+    if (raw.size() > limits.max_uncompressed_bytes)
+        throw ProtocolError(413, "too_large", "body: " + std::to_string(raw.size()) + " bytes, more than the limit of " +
+                                                  std::to_string(limits.max_uncompressed_bytes));
+    return parse_batch(raw, limits);
 }
 
 std::string encode_reply(const Reply& r) {
@@ -271,7 +488,9 @@ std::optional<Reply> decode_reply(std::string_view body, const std::string& batc
 }
 
 std::string encode_error(const std::string& code, const std::string& message) {
-    return json{{"protocol", kProtocolVersion}, {"error", code}, {"message", message}}.dump();
+    // A message may quote what a client sent: it never makes the error reply itself fail.
+    return json{{"protocol", kProtocolVersion}, {"error", code}, {"message", message}}.dump(
+        -1, ' ', false, json::error_handler_t::replace);
 }
 
 std::pair<std::string, std::string> decode_error(std::string_view body) {
@@ -318,7 +537,8 @@ std::string gunzip(std::string_view data, std::size_t max_out) {
             std::string msg = z.msg ? z.msg : "corrupt data";
             inflateEnd(&z);
             throw ProtocolError(400, "invalid_gzip",
-                                truncated ? "body: the gzip stream is truncated" : "body: corrupt gzip stream: " + msg);
+                                truncated ? "body: the gzip stream ends early (cut off, or without its 8-byte trailer)"
+                                          : "body: corrupt gzip stream: " + msg);
         }
         std::size_t produced = sizeof buf - z.avail_out;
         if (out.size() + produced > max_out) {
@@ -330,7 +550,8 @@ std::string gunzip(std::string_view data, std::size_t max_out) {
     }
     bool trailing = z.avail_in != 0;
     inflateEnd(&z);
-    if (trailing) throw ProtocolError(400, "invalid_gzip", "body: data after the end of the gzip stream");
+    if (trailing)
+        throw ProtocolError(400, "invalid_gzip", "body: data after the end of the gzip stream (one gzip member only)");
     return out;
 }
 

@@ -1,7 +1,8 @@
 // protocol.hpp — the sync wire protocol, shared by the uploader (kiosk) and the collector.
 // sync/PROTOCOL.md is the written specification; this file is its one implementation:
-// the message types, their JSON form, the validation the collector applies to every field,
-// gzip, and device tokens.
+// the message types, their JSON form, the strict JSON reader and the field rules (applied
+// by the collector to what it receives and by the uploader to what it sends), gzip, and
+// device tokens. Nothing a client sends makes it throw anything but ProtocolError.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,8 @@
 namespace kohtaamo::sync {
 
 inline constexpr int kProtocolVersion = 1;
+inline constexpr std::int64_t kMaxSurveyVersion = 1'000'000'000;
+inline constexpr std::size_t kMaxLanguageBytes = 16;
 inline constexpr const char* kBatchesPath = "/v1/batches";
 inline constexpr const char* kHealthPath = "/v1/health";
 
@@ -76,10 +79,28 @@ nlohmann::json to_json(const Batch& b);
 // The request body before gzip. Deterministic: the same batch always gives the same bytes.
 std::string encode_batch(const Batch& b);
 
+// Parses JSON text strictly: refuses (400 invalid_json, naming the field) invalid UTF-8 in
+// keys and values, a key twice in one object at any depth, an integer beyond 64 bits or a
+// number beyond a double's range (1e400), nesting deeper than 8 levels, and anything that
+// is not JSON. Never throws anything but ProtocolError.
+nlohmann::json parse_json(std::string_view text);
 // Validates every field of a parsed request body against `limits`; throws ProtocolError.
 Batch decode_batch(const nlohmann::json& body, const Limits& limits);
-// Parses the (already gunzipped) JSON text (400 invalid_json), then decode_batch().
+// parse_json() then decode_batch(): the (already gunzipped) JSON text of a request.
 Batch parse_batch(std::string_view json_text, const Limits& limits);
+// A POST /v1/batches body exactly as it came off the wire, with its Content-Encoding
+// ("gzip", or "" / "identity" for plain JSON; anything else is 415): gunzip() (trailer and
+// all checked; 413 past max_uncompressed_bytes), then parse_batch(). What the collector's
+// HTTP layer calls with the raw body, never one its HTTP library inflated.
+Batch read_batch_body(std::string_view raw, std::string_view content_encoding, const Limits& limits);
+
+// The field rules of PROTOCOL.md for one response (UTF-8, lengths, control characters,
+// UUID, status, calendar-valid times, duplicate answers): the collector applies them to
+// what it received, the uploader to what it is about to send. Throws ProtocolError naming
+// the field under `where` ("responses[3]" → "responses[3].answers[0].value: ...").
+void validate_response(const Response& r, const Limits& limits, const std::string& where);
+// The same, as a message ("answers[0].value: is not valid UTF-8 (byte 4)"), or nullopt.
+std::optional<std::string> response_problem(const Response& r, const Limits& limits);
 
 // The collector's 200 reply: which of the batch's responses it stored now and which it
 // already had. Both lists mean "the collector holds it".
@@ -100,7 +121,9 @@ std::pair<std::string, std::string> decode_error(std::string_view body);
 
 // gzip (RFC 1952) of `data`.
 std::string gzip(std::string_view data, int level = 6);
-// Inflates a gzip stream; throws ProtocolError 400 on a corrupt or truncated stream and
+// Inflates one gzip member (RFC 1952); throws ProtocolError 400 invalid_gzip on a corrupt
+// stream, one that ends early (cut off, or without its 8-byte trailer: the CRC-32 and the
+// length are always checked), a zlib or raw deflate stream, and bytes after the member;
 // 413 when the output would pass `max_out` bytes.
 std::string gunzip(std::string_view data, std::size_t max_out);
 
@@ -112,6 +135,6 @@ std::string hash_token(std::string_view token);
 bool hashes_equal(const std::string& a, const std::string& b);
 
 bool is_uuid(std::string_view s);
-bool is_timestamp(std::string_view s);  // 2026-11-25T19:55:49.123Z
+bool is_timestamp(std::string_view s);  // 2026-11-25T19:55:49.123Z: parse_iso8601_utc (kiosk/core/clock.hpp)
 
 }  // namespace kohtaamo::sync

@@ -8,7 +8,8 @@
 //   1  bad usage or config, or the database cannot be opened
 //   2  not everything was sent (network or collector trouble; run it again later)
 //   3  the collector refused this kiosk's token
-//   4  the collector refused some responses (kept in the kiosk, see --retry-rejected)
+//   4  some responses are set aside (refused by the collector, failed on alone, or not
+//      sendable; kept in the kiosk with the reason, see --status and --retry-rejected)
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -64,7 +65,13 @@ int main(int argc, char** argv) {
             std::cout << "database:        " << db.string() << "\n"
                       << "endpoint:        " << (config.enabled() ? config.endpoint : "(sync off)") << "\n"
                       << "pending:         " << s.pending << "\n"
-                      << "rejected:        " << s.rejected << "\n"
+                      << "rejected:        " << s.rejected;
+            if (s.rejected > 0)
+                std::cout << " set aside, for " << s.rejected_reasons << (s.rejected_reasons == 1 ? " reason" : " reasons")
+                          << " (not sent again until --retry-rejected)";
+            std::cout << "\n";
+            for (const auto& [reason, n] : read_set_aside_reasons(db)) std::cout << "  " << n << " × " << reason << "\n";
+            std::cout
                       << "last success:    " << (s.last_success_at.empty() ? "never" : s.last_success_at) << "\n"
                       << "last error:      " << (s.last_error.empty() ? "-" : s.last_error_at + " " + s.last_error)
                       << "\n"
@@ -93,14 +100,17 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(std::random_device{}());
     int acknowledged = 0;
     SyncReport r;
-    for (int attempt = 1; attempt <= attempts; ++attempt) {
+    for (int failed = 0;;) {
         r = up.sync_once();
         acknowledged += r.acknowledged;
         if (r.complete || r.auth_failed || !r.transient) break;
         if (r.error.find("does not exist") != std::string::npos || r.error.find("schema version") != std::string::npos)
             break;  // no database to send from: retrying will not help
-        if (attempt == attempts) break;
-        std::int64_t delay = config.backoff_initial.count() << (attempt - 1);
+        // A try that moved responses (sent, or set aside) does not count against --attempts:
+        // a poison response among many is isolated and set aside within one run.
+        failed = r.acknowledged > 0 || r.rejected > 0 ? 1 : failed + 1;
+        if (failed >= attempts) break;
+        std::int64_t delay = config.backoff_initial.count() << std::min(failed - 1, 20);
         delay = std::min<std::int64_t>(delay, config.backoff_max.count());
         delay = delay - delay / 2 + std::uniform_int_distribution<std::int64_t>(0, delay / 2)(rng);
         if (r.retry_after_ms > 0) delay = std::max(delay, std::min(r.retry_after_ms, config.retry_after_max.count()));
@@ -119,9 +129,16 @@ int main(int argc, char** argv) {
         return r.error.find("does not exist") != std::string::npos ? 1 : 2;
     }
     if (s.rejected > 0) {
-        std::cerr << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged; the collector refused "
-                  << s.rejected << " (kept in the kiosk; " << s.last_error
-                  << "). Fix the collector, then run with --retry-rejected\n";
+        std::string reason;
+        try {
+            const auto reasons = read_set_aside_reasons(db);
+            if (!reasons.empty()) reason = reasons.front().first;
+        } catch (const std::exception& e) {
+            reason = e.what();
+        }
+        std::cerr << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged; " << s.rejected
+                  << " set aside, kept in the kiosk (" << reason
+                  << "); --status lists the reasons; fix the cause, then run with --retry-rejected\n";
         return 4;
     }
     if (!quiet) std::cout << "kohtaamo-sync: " << acknowledged << " response(s) acknowledged, nothing pending\n";

@@ -6,22 +6,54 @@
 //                 next_batch()                  acknowledge()
 //    QUEUED ───────────────────────► IN BATCH ──────────────────────► SYNCED
 //    batch_id NULL                   batch_id B (B 'open')          synced_at set
-//    synced_at NULL    ◄──────────── │  │                           (final)
-//                      acknowledge() │  │ split() (413; 400 on several)
-//                      (not listed), │  └──► IN BATCH B1 or B2 (new ids, B 'split')
-//                      renew() (409) │
-//                                    └─ reject() (400/413 on B alone) ──► REJECTED
-//                                       sync_rejected = reason; leaves the queue until
-//                                       retry_rejected() (kohtaamo-sync --retry-rejected)
+//    synced_at NULL    ◄──────────── │  │  │                        (final)
+//      ▲  ▲            acknowledge() │  │  │ split() (413; 400 on several;
+//      │  │            (not listed), │  │  │  fail() a 3rd time on several)
+//      │  │            renew() (409) │  │  └──► IN BATCH B1 or B2 (new ids, B 'split')
+//      │  │                          │  │
+//      │  └── any acknowledge() ─┐   │  └─ fail() a 3rd time on B alone, nothing
+//      │                         │   │     acknowledged since it began failing
+//      │                    DEFERRED ◄─┘   ──► B 'deferred'; sync_deferred = n > 0
+//      │                    queued behind every other response, sent alone when
+//      │                    nothing else waits
+//      │                                 │
+//      │   reject() (400/413 on B alone; └─ fail() a 3rd time on B alone, others
+//      │   next_batch(): the field rules      acknowledged meanwhile
+//      │   refuse it, "not sent: ...")   ───────────────► REJECTED ("set aside")
+//      │                                  sync_rejected = reason; leaves the queue
+//      └──────── retry_rejected() (kohtaamo-sync --retry-rejected) ──┘
 //
 //  A batch gets its id when next_batch() forms it, in the same transaction that writes
-//  batch_id on its members. Until it is closed (acked/split/rejected/conflict) every
-//  retry — after a timeout, a reset, a crash or a SIGKILL — resends that id with the same
-//  members and the same bytes (members in id order, canonical JSON), so the collector
+//  batch_id on its members. Until it is closed (acked/split/rejected/conflict/deferred)
+//  every retry — after a timeout, a reset, a crash or a SIGKILL — resends that id with the
+//  same members and the same bytes (members in id order, canonical JSON), so the collector
 //  sees a copy it already holds and answers "duplicate" for each response. Nothing is
 //  marked synced before the collector's reply names it: a lost acknowledgement costs one
 //  resend, never a lost response; the collector's unique response id makes the resend
 //  harmless.
+//
+// POISON: one response must never hold the others back, nor be retried forever. Bounded:
+//  1. Before a response joins a batch, next_batch() applies the protocol's field rules
+//     (response_problem(), the collector's own): what the collector would refuse, or what
+//     cannot even be encoded (invalid UTF-8), is set aside at once ("not sent: ...").
+//  2. 400 (a protocol error) and 413 split the batch in halves until the culprit is alone,
+//     then reject() it with the collector's reason.
+//  3. A failure that may be the batch's own doing — 5xx other than 503 (the collector, or
+//     a proxy's 502/504), an empty reply (the collector died on it), a reply of the
+//     collector's that acknowledges none of the batch or names ids not in it — is counted
+//     against the batch by fail() (sync_batches.failures). At kBatchFailureLimit (3) the
+//     batch is split; the halves inherit the count, so each further failure halves again:
+//     a batch of 200 isolates its culprit in 3 + 8 failures. Alone at the limit, the
+//     response is set aside when the collector acknowledged anything since the response
+//     first failed (responses.sync_failed_acks < sync_state.batches_acked): it fails, the
+//     others do not. Otherwise (an outage looks the same) it is deferred behind every
+//     other response until the next acknowledgement: a lone response failing while nothing
+//     else gets through is retried with backoff, as any outage is, and set aside at its
+//     next 3 failures once another response has been acknowledged.
+//  Not counted (nothing says the batch is to blame): no connection, a reset or a timeout
+//  (networks do that), 503 and 429 (the collector asks for time), 3xx, 401/403, a 2xx
+//  that is not the collector's (a captive portal). An acknowledgement starts the backoff
+//  again from its first step, so isolating a culprit costs seconds, not hours.
 //
 // PER UPLOADER (in memory; SyncStatus.state, also saved in table sync_state):
 //
@@ -42,10 +74,13 @@
 //
 //  How each reply is read (cycle()):
 //   2xx with a protocol body echoing the batch id → acknowledge() the listed ids
+//     ... listing none of them, or ids not in the batch → fail() (POISON 3), WAITING
 //   2xx without one (a captive portal's "200 OK" page) → WAITING, nothing marked
 //   400 with a protocol error body → split() or reject() (unsupported_protocol: WAITING)
 //   413 (from the collector or a proxy) → split() or reject()
 //   409 → renew(): the members travel again under a new batch id
+//   5xx but 503, or an empty reply → fail() (POISON 3): WAITING, or on at once when the
+//     response was set aside
 //   anything else → WAITING
 #include "uploader.hpp"
 
@@ -103,6 +138,7 @@ Uploader::Uploader(std::filesystem::path database, SyncConfig config)
         SyncStatus saved = read_sync_status(database_, config_.send_abandoned);
         status_.pending = saved.pending;
         status_.rejected = saved.rejected;
+        status_.rejected_reasons = saved.rejected_reasons;
         status_.last_success_at = saved.last_success_at;
         status_.last_error = saved.last_error;
         status_.last_error_at = saved.last_error_at;
@@ -200,6 +236,7 @@ Uploader::CycleResult Uploader::cycle() {
     }
     Outbox& box = *parts_->outbox;
     HttpClient& http = *parts_->http;
+    std::string batch_id_in_flight;
     const std::string url = config_.endpoint + kBatchesPath;
     const std::vector<std::string> headers = {
         "Authorization: Bearer " + config_.token, "Content-Type: application/json", "Content-Encoding: gzip",
@@ -212,37 +249,83 @@ Uploader::CycleResult Uploader::cycle() {
         record_failure(error, o == Outcome::AuthFailed);
         return out;
     };
-    try {
+    // The counts and the reasons of what is set aside, from the database.
+    auto refresh_counts = [&] {
+        const std::int64_t pending = box.pending(), rejected = box.rejected();
+        const auto reasons = static_cast<std::int64_t>(box.rejected_reasons().size());
         update([&](SyncStatus& s) {
-            s.pending = box.pending();
-            s.rejected = box.rejected();
+            s.pending = pending;
+            s.rejected = rejected;
+            s.rejected_reasons = reasons;
         });
+    };
+    // A failure that may be the batch's own doing (the rule at the top, "Poison"): counted
+    // against the batch, which is split or set aside after kBatchFailureLimit of them.
+    auto counted = [&](const std::string& error, std::int64_t retry_after_ms = 0) -> std::optional<CycleResult> {
+        const FailOutcome what = box.fail(batch_id_in_flight, error);
+        if (what == FailOutcome::Quarantined) {
+            ++out.rejected;
+            refresh_counts();
+            update([&](SyncStatus& s) {
+                s.last_error = "a response was set aside: the collector failed on it alone, and not on others (" +
+                               error + ")";
+                s.last_error_at = now_iso();
+            });
+            return std::nullopt;  // the others go on at once
+        }
+        return fail(Outcome::Transient,
+                    what == FailOutcome::Split ? error + " (the batch is split in halves, to find what it fails on)"
+                    : what == FailOutcome::Deferred
+                        ? error + " (one response failing alone: it waits behind the others until the collector "
+                                  "acknowledges any)"
+                        : error,
+                    retry_after_ms);
+    };
+    try {
+        refresh_counts();
         for (;;) {
             if (stop_) {
                 out.outcome = Outcome::Stopped;
                 return out;
             }
-            std::optional<OutgoingBatch> batch = box.next_batch(config_.batch_max_responses, config_.batch_max_bytes);
-            if (!batch) {
+            int set_aside = 0;
+            std::optional<OutgoingBatch> batch =
+                box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &set_aside);
+            if (set_aside > 0) {
+                out.rejected += set_aside;
+                refresh_counts();
                 update([&](SyncStatus& s) {
-                    s.pending = box.pending();
-                    s.rejected = box.rejected();
+                    s.last_error = "a response was not sent: the kiosk's own check refused it (see the reasons)";
+                    s.last_error_at = now_iso();
                 });
+            }
+            if (!batch) {
+                refresh_counts();
                 out.outcome = Outcome::Done;
                 return out;
             }
             update([](SyncStatus& s) { s.state = SyncState::Sending; });
             const std::size_t count = batch->response_ids.size();
+            batch_id_in_flight = batch->id;
             HttpResult r = http.post(url, headers, gzip(batch->json));
             if (r.stopped) {
                 out.outcome = Outcome::Stopped;
                 return out;
             }
-            if (!r.transport_ok) return fail(Outcome::Transient, "cannot reach the collector: " + r.error);
+            if (!r.transport_ok) {
+                // The collector took the request and closed without a word: it may have died
+                // on this very batch (a crash), so it counts against the batch.
+                if (r.empty_reply) {
+                    if (auto stop = counted("the collector closed the connection without a reply")) return *stop;
+                    continue;
+                }
+                return fail(Outcome::Transient, "cannot reach the collector: " + r.error);
+            }
 
             if (r.status >= 200 && r.status < 300) {
                 std::string why;
                 std::optional<Reply> reply = decode_reply(r.body, batch->id, why);
+                bool collectors_own = reply.has_value();  // its reply to this batch, but a wrong one?
                 if (reply) {
                     // Every listed id must be one of ours, or the reply is not to be trusted.
                     std::size_t listed = 0;
@@ -259,6 +342,10 @@ Uploader::CycleResult Uploader::cycle() {
                         why = "the collector acknowledged none of the batch's responses";
                         reply.reset();
                     }
+                }
+                if (!reply && collectors_own) {
+                    if (auto stop = counted("HTTP " + std::to_string(r.status) + ", but " + why)) return *stop;
+                    continue;
                 }
                 if (!reply) return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
                 AckResult ack = box.acknowledge(batch->id, *reply);
@@ -282,9 +369,8 @@ Uploader::CycleResult Uploader::cycle() {
                 if (box.split(batch->id)) continue;
                 box.reject(batch->id, describe_http(r));
                 out.rejected += static_cast<int>(count);
+                refresh_counts();
                 update([&](SyncStatus& s) {
-                    s.pending = std::max<std::int64_t>(0, s.pending - static_cast<std::int64_t>(count));
-                    s.rejected += static_cast<std::int64_t>(count);
                     s.last_error = "the collector refused a response: " + describe_http(r);
                     s.last_error_at = now_iso();
                 });
@@ -298,6 +384,12 @@ Uploader::CycleResult Uploader::cycle() {
             if (r.status >= 300 && r.status < 400)
                 return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) +
                                                     " redirect: not the collector (a captive portal or a wrong endpoint?)");
+            // 5xx but 503 (which asks to come back later): the collector, or the proxy in
+            // front of it (502, 504), failed on this request; counted against the batch.
+            if (r.status >= 500 && r.status != 503) {
+                if (auto stop = counted(describe_http(r), retry_after)) return *stop;
+                continue;
+            }
             return fail(Outcome::Transient, describe_http(r), retry_after);
         }
     } catch (const std::exception& e) {
@@ -331,6 +423,7 @@ int Uploader::retry_rejected() {
     update([&](SyncStatus& s) {
         s.pending += n;
         s.rejected = std::max<std::int64_t>(0, s.rejected - n);
+        s.rejected_reasons = 0;
     });
     return n;
 }
@@ -353,6 +446,9 @@ void Uploader::thread_main() {
                 wake_on_nudge = false;  // a wrong token stops fast retries
                 break;
             case Outcome::Transient: {
+                // Progress in this cycle (a split batch's half went through) starts the
+                // backoff again from its first step: a poison response costs seconds, not hours.
+                if (c.acknowledged > 0) failures = 0;
                 ++failures;
                 std::int64_t cap = config_.backoff_max.count();
                 std::int64_t delay = config_.backoff_initial.count();
@@ -396,11 +492,16 @@ SyncStatus read_sync_status(const std::filesystem::path& database, bool send_aba
         if (state == to_string(st)) s.state = st;
     s.pending = std::stoll(get("pending"));
     s.rejected = std::stoll(get("rejected"));
+    s.rejected_reasons = std::stoll(get("rejected_reasons"));
     s.last_success_at = get("last_success_at");
     s.last_error = get("last_error");
     s.last_error_at = get("last_error_at");
     s.auth_failed = get("auth_failed") == "1";
     return s;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> read_set_aside_reasons(const std::filesystem::path& database) {
+    return read_rejected_reasons(database);
 }
 
 }  // namespace kohtaamo::sync

@@ -24,6 +24,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "sync_config.hpp"
 
@@ -42,7 +44,8 @@ const char* to_string(SyncState);
 struct SyncStatus {
     SyncState state = SyncState::Off;
     std::int64_t pending = 0;      // finished responses the collector has not acknowledged
-    std::int64_t rejected = 0;     // responses the collector refused (see sync/README.md)
+    std::int64_t rejected = 0;     // responses set aside, not sent again by themselves (see sync/README.md)
+    std::int64_t rejected_reasons = 0;  // how many different reasons they were set aside for
     std::string last_success_at;   // ISO 8601 UTC of the last acknowledged batch; empty: never
     std::string last_error;        // the last failure, in words; empty after a success
     std::string last_error_at;
@@ -55,7 +58,7 @@ struct SyncStatus {
 struct SyncReport {
     bool complete = false;      // nothing pending any more
     int acknowledged = 0;       // responses the collector acknowledged in this run
-    int rejected = 0;           // responses it refused in this run
+    int rejected = 0;           // responses set aside in this run (refused, failed on alone, or not sendable)
     std::int64_t pending = 0;   // still waiting afterwards
     std::string error;          // why it stopped early; empty when complete
     bool auth_failed = false;
@@ -126,5 +129,7 @@ private:
 // The saved sync state of a kiosk database, read without an Uploader (e.g. by a
 // coordinator screen in another process, or `kohtaamo-sync --status`).
 SyncStatus read_sync_status(const std::filesystem::path& database, bool send_abandoned = true);
+// Why responses were set aside, the most frequent reason first, with how many each.
+std::vector<std::pair<std::string, std::int64_t>> read_set_aside_reasons(const std::filesystem::path& database);
 
 }  // namespace kohtaamo::sync

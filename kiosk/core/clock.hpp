@@ -6,7 +6,9 @@
 // clock.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace kohtaamo {
 
@@ -35,5 +37,12 @@ private:
 
 // "2026-11-25T19:55:49.123Z" — ISO 8601, UTC, millisecond precision.
 std::string iso8601_utc(std::int64_t wall_ms);
+
+// The one reader of stored and sent timestamps: exactly YYYY-MM-DDTHH:MM:SS[.f]Z with 1-9
+// fraction digits (cut to milliseconds), a real day of the (proleptic Gregorian) calendar
+// and a time of day 00:00:00-23:59:59 — no leap second 60 (Unix time, which the kiosk's
+// clock counts, has none), no 24:00, no offsets other than Z. Milliseconds since the
+// epoch, or nullopt with the reason in `why` ("2026-02-30 is not a day of the calendar").
+std::optional<std::int64_t> parse_iso8601_utc(std::string_view text, std::string* why = nullptr);
 
 }  // namespace kohtaamo

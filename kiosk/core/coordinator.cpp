@@ -1,12 +1,12 @@
 #include "coordinator.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <stdexcept>
 
 #include <sodium.h>
 
 #include "clock.hpp"
+#include "local_time.hpp"
 #include "sqlite.hpp"
 #include "yearclock.hpp"
 
@@ -38,25 +38,13 @@ PinLock::Result PinLock::verify(const std::string& pin, std::int64_t now) {
 
 std::int64_t PinLock::locked_for(std::int64_t now) const { return std::max<std::int64_t>(0, locked_until_ - now); }
 
-namespace {
-// The device's local midnight of the day `now` falls on, as an ISO 8601 UTC string (the
-// stored timestamps are UTC text, which compares in time order).
-std::string local_midnight_utc(std::int64_t now_ms) {
-    std::time_t t = static_cast<std::time_t>(now_ms / 1000);
-    std::tm local{};
-    localtime_r(&t, &local);
-    local.tm_hour = local.tm_min = local.tm_sec = 0;
-    local.tm_isdst = -1;
-    return iso8601_utc(static_cast<std::int64_t>(std::mktime(&local)) * 1000);
-}
-}  // namespace
-
 CoordinatorStats read_stats(sqlite3* db, std::int64_t now_wall_ms, const std::vector<std::string>& survey_order) {
     CoordinatorStats st;
     Statement counts(db,
                      "SELECT survey_id, sum(started_at >= ?), count(*), sum(status = 'abandoned'), sum(flagged)"
                      " FROM responses WHERE status != 'in_progress' GROUP BY survey_id");
-    counts.bind(1, local_midnight_utc(now_wall_ms));
+    // Local midnight as ISO 8601 UTC text: stored timestamps are UTC text, which compares in time order.
+    counts.bind(1, iso8601_utc(local_day_start(now_wall_ms)));
     for (const auto& id : survey_order) st.surveys.push_back(SurveyCounts{id});
     while (counts.step()) {
         SurveyCounts c{counts.text(0), static_cast<int>(counts.integer(1)), static_cast<int>(counts.integer(2)),
@@ -73,8 +61,17 @@ CoordinatorStats read_stats(sqlite3* db, std::int64_t now_wall_ms, const std::ve
         if (const int month = wish_month(wishes.text(1)))
             st.wishes[wishes.text(0)][static_cast<std::size_t>(month - 1)] += static_cast<int>(wishes.integer(2));
     // The sync columns and table exist from schema step 3 on (sync/uploader.cpp).
-    Statement pending(db, "SELECT count(*) FROM responses WHERE status != 'in_progress' AND synced_at IS NULL");
+    Statement pending(db,
+                      "SELECT count(*) FROM responses WHERE status != 'in_progress' AND synced_at IS NULL"
+                      " AND sync_rejected IS NULL");
     if (pending.step()) st.pending_sync = static_cast<int>(pending.integer(0));
+    Statement aside(db,
+                    "SELECT sync_rejected, count(*) FROM responses WHERE synced_at IS NULL AND sync_rejected IS NOT NULL"
+                    " GROUP BY 1 ORDER BY 2 DESC, 1");
+    while (aside.step()) {
+        st.set_aside_reasons.emplace_back(aside.text(0), static_cast<int>(aside.integer(1)));
+        st.set_aside += static_cast<int>(aside.integer(1));
+    }
     Statement state(db, "SELECT key, value FROM sync_state");
     while (state.step()) {
         const std::string key = state.text(0);

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -58,7 +59,10 @@ struct SurveyCounts {
 
 struct CoordinatorStats {
     std::vector<SurveyCounts> surveys;
-    int pending_sync = 0;         // finished responses the collector has not acknowledged
+    int pending_sync = 0;         // finished responses waiting to go (not acknowledged, not set aside)
+    int set_aside = 0;            // responses set aside: refused or failed on alone, not sent again
+    // Why, the most frequent reason first, with how many responses each (sync/README.md).
+    std::vector<std::pair<std::string, int>> set_aside_reasons;
     std::string sync_state;       // the uploader's last state ("" = never ran / sync off)
     std::string last_success_at;  // ISO 8601 UTC
     std::string last_error;

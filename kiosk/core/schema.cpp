@@ -67,6 +67,31 @@ CREATE TABLE sync_state (
         R"sql(
 CREATE INDEX sync_batches_open ON sync_batches(created_at) WHERE state = 'open';
 )sql",
+        // 4 -> 5: one response the collector keeps failing on is set aside instead of
+        // holding the others back ("Poison" in sync/uploader.cpp).
+        R"sql(
+-- > 0: the response failed alone while nothing else was acknowledged; it waits behind every
+-- other response (the lowest number first) until the collector acknowledges anything. 0 otherwise.
+ALTER TABLE responses ADD COLUMN sync_deferred INTEGER NOT NULL DEFAULT 0;
+-- How many batches the collector had acknowledged when a batch holding this response first
+-- failed; NULL: never in a failed batch. Evidence that the collector works for others.
+ALTER TABLE responses ADD COLUMN sync_failed_acks INTEGER;
+-- sync_batches gains the 'deferred' state (SQLite cannot change a CHECK: the table is
+-- rebuilt) and the count of its failures in a row (inherited by the halves of a split).
+CREATE TABLE sync_batches_v5 (
+    id          TEXT PRIMARY KEY,
+    state       TEXT NOT NULL CHECK (state IN ('open', 'acked', 'split', 'rejected', 'conflict', 'deferred')),
+    created_at  TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    closed_at   TEXT,
+    failures    INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO sync_batches_v5(id, state, created_at, attempts, closed_at)
+    SELECT id, state, created_at, attempts, closed_at FROM sync_batches;
+DROP TABLE sync_batches;
+ALTER TABLE sync_batches_v5 RENAME TO sync_batches;
+CREATE INDEX sync_batches_open ON sync_batches(created_at) WHERE state = 'open';
+)sql",
     };
     return steps;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <set>
 #include <string_view>
 
@@ -13,26 +12,7 @@ namespace kohtaamo {
 namespace {
 
 // "YYYY-MM-DD" naming a real calendar day (leap years included); returns its month or 0.
-int date_month(const std::string& s) {
-    int y = 0, m = 0, d = 0;
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return 0;
-    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
-        if (s[i] < '0' || s[i] > '9') return 0;
-    y = std::stoi(s.substr(0, 4));
-    m = std::stoi(s.substr(5, 2));
-    d = std::stoi(s.substr(8, 2));
-    if (m < 1 || m > 12 || d < 1) return 0;
-    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return d <= days[m - 1] ? m : 0;
-}
-
-std::tm local_tm(std::int64_t wall_ms) {
-    std::time_t t = static_cast<std::time_t>(wall_ms / 1000);
-    std::tm local{};
-    localtime_r(&t, &local);
-    return local;
-}
+int date_month(const std::string& s) { return valid_date(s) ? (s[5] - '0') * 10 + (s[6] - '0') : 0; }
 
 std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
@@ -62,14 +42,7 @@ YearClockRow yearclock_row(const std::string& q) {
     return YearClockRow::None;
 }
 
-std::string local_date(std::int64_t wall_ms) {
-    const std::tm t = local_tm(wall_ms);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
-    return buf;
-}
-
-int local_month(std::int64_t wall_ms) { return local_tm(wall_ms).tm_mon + 1; }
+int local_month(std::int64_t wall_ms) { return local_parts(wall_ms).month; }
 
 std::vector<const YearClockEvent*> YearClock::coming_events(int m, const std::string& today) const {
     std::vector<const YearClockEvent*> out;

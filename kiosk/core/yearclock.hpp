@@ -18,6 +18,8 @@
 #include <array>
 #include <cstdint>
 #include <string>
+
+#include "local_time.hpp"
 #include <vector>
 
 #include "toml_reader.hpp"
@@ -77,9 +79,8 @@ enum class YearClockRow {
 };
 YearClockRow yearclock_row(const std::string& question_id);
 
-// The local (TZ) calendar date and month of a wall-clock time.
-std::string local_date(std::int64_t wall_ms);  // "2026-11-25"
-int local_month(std::int64_t wall_ms);         // 1..12
+// The local calendar month of a wall-clock time, 1..12 (local_date is in local_time.hpp).
+int local_month(std::int64_t wall_ms);
 
 // Reads the year-clock part of a survey file (`kind = "yearclock"`): every key of the
 // root table except the survey's own (id, version, icon, title, kind).

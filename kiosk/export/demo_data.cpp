@@ -7,6 +7,7 @@
 //
 //   kohtaamo-demo-data --db demo.sqlite --responses 600 --from 2026-01-01 --days 181
 //   kohtaamo-demo-data --db big.sqlite --answers 1000000 --fast
+#include <array>
 #include <iostream>
 #include <random>
 
@@ -17,6 +18,7 @@
 #include "sqlite.hpp"
 #include "store.hpp"
 #include "survey.hpp"
+#include "uuid.hpp"
 
 using namespace kohtaamo;
 
@@ -52,6 +54,18 @@ int main(int argc, char** argv) {
             return std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
         };
 
+        // Response ids: UUIDs, as the kiosk writes and the sync protocol requires, from their
+        // own seeded stream (the same ids on every run, and the answers' stream untouched).
+        std::mt19937_64 id_rng(seed * 0x9E3779B97F4A7C15ULL + 1);
+        auto next_id = [&] {
+            std::array<unsigned char, 16> bytes;
+            for (std::size_t k = 0; k < bytes.size(); k += 8) {
+                const std::uint64_t v = id_rng();
+                for (std::size_t b = 0; b < 8; ++b) bytes[k + b] = static_cast<unsigned char>(v >> (8 * b));
+            }
+            return uuid_from_bytes(bytes);
+        };
+
         Store store(db, *start);
         if (fast) store.exec("PRAGMA synchronous = OFF");
         std::uint64_t answers = 0;
@@ -68,9 +82,7 @@ int main(int argc, char** argv) {
 
             const Survey& s = surveys[pick({3, 2}) % surveys.size()];
             ResponseHeader h;
-            char id[40];
-            std::snprintf(id, sizeof id, "demo-%08x-%06d", seed, i);
-            h.id = id;
+            h.id = next_id();
             h.survey_id = s.id;
             h.survey_version = s.version;
             h.language = std::vector<std::string>{"fi", "sv", "en"}[pick({84, 10, 6})];
@@ -148,9 +160,7 @@ int main(int argc, char** argv) {
             const std::int64_t t0 = *local_midnight(from, day) + (9 + static_cast<int>(ypick({3, 4, 2, 2, 3, 4, 3, 1}))) * 3'600'000LL +
                                     std::uniform_int_distribution<int>(0, 3'599'999)(yrng);
             ResponseHeader h;
-            char id[40];
-            std::snprintf(id, sizeof id, "demo-yc-%08x-%06d", seed, i);
-            h.id = id;
+            h.id = next_id();
             h.survey_id = yc->id;
             h.survey_version = yc->version;
             h.language = std::vector<std::string>{"fi", "sv", "en"}[ypick({84, 10, 6})];

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "local_time.hpp"  // valid_date, local_midnight
 #include "survey.hpp"
 
 namespace kohtaamo {
@@ -51,8 +52,6 @@ struct DateRange {
 std::optional<DateRange> half_year_range(const std::string& spec);
 // The half-year `now_ms` falls in (offset 0) or the one before (offset -1), e.g. "2026H2".
 std::string half_year_of(std::int64_t now_ms, int offset = 0);
-// True for a real calendar date written YYYY-MM-DD.
-bool valid_date(const std::string& date);
 
 enum class CsvStyle {
     Rfc4180,  // comma, CRLF, UTF-8 without BOM: exactly the database's text

@@ -12,6 +12,24 @@ namespace kohtaamo {
 
 const char* export_format_names() { return "wide, long, jsonl, report"; }
 
+std::optional<DateRange> half_year_range(const std::string& spec) {
+    // 2026H1, 2026-H1, 2026h2
+    if (spec.size() < 6 || !std::all_of(spec.begin(), spec.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    std::string_view rest = std::string_view(spec).substr(4);
+    if (!rest.empty() && rest[0] == '-') rest.remove_prefix(1);
+    if (rest.size() != 2 || (rest[0] != 'H' && rest[0] != 'h') || (rest[1] != '1' && rest[1] != '2')) return std::nullopt;
+    const std::string year = spec.substr(0, 4);
+    if (rest[1] == '1') return DateRange{year + "-01-01", year + "-06-30"};
+    return DateRange{year + "-07-01", year + "-12-31"};
+}
+
+std::string half_year_of(std::int64_t now_ms, int offset) {
+    LocalParts p = local_parts(now_ms);
+    int index = p.year * 2 + (p.month <= 6 ? 0 : 1) + offset;
+    return std::to_string(index / 2) + (index % 2 == 0 ? "H1" : "H2");
+}
+
 namespace {
 
 // The report languages there is a catalogue for: report-<lang>.toml in `dir`.

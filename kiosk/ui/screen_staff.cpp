@@ -1,6 +1,7 @@
 // screen_staff.cpp — the coordinator's screen: responses today and in total per survey,
 // the abandoned share, sync state, Export to a USB stick with progress, Close and Quit.
 #include <algorithm>
+#include <cfloat>
 #include <cstdio>
 
 #include "ui.hpp"
@@ -13,6 +14,20 @@ std::string percent(int part, int whole) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "%d %%", (part * 100 + whole / 2) / whole);
     return buf;
+}
+// `s` cut at a character boundary with "…" so that it fits `width` on one line.
+std::string fit_line(ImFont* font, float size, std::string s, float width) {
+    auto drop_last = [&] {  // one character: its continuation bytes, then its lead byte
+        while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
+        if (!s.empty()) s.pop_back();
+    };
+    if (measure(font, size, s).x <= width) return s;
+    while (s.size() > 300) drop_last();  // no line of the screen holds more
+    while (!s.empty()) {
+        drop_last();
+        if (measure(font, size, s + "…").x <= width) return s + "…";
+    }
+    return s;
 }
 // ISO 8601 UTC → "2026-11-25 19:55 UTC" (short enough for a table cell).
 std::string when(const std::string& iso) {
@@ -73,11 +88,32 @@ Action staff_screen(const Frame& f, const StaffView& v) {
     else if (v.stats.sync_state.empty() || v.stats.sync_state == "off") sync = f.t("staff_sync_off");
     else sync = f.t("staff_sync_pending") + " " + std::to_string(v.stats.pending_sync) + " · " + f.t("staff_sync_last") +
                 " " + (v.stats.last_success_at.empty() ? f.t("staff_sync_never") : when(v.stats.last_success_at));
-    text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, sync, m.width - 2 * x0);
-    y += row;
-    if (!v.stats.last_error.empty() && !v.stats.auth_failed) {
-        text(f, f.fonts.small, m.small * 0.9f, ImVec2(x0, y), colour::kMuted, v.stats.last_error, m.width - 2 * x0);
-        y += row;
+    y += std::max(row, text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, sync, m.width - 2 * x0).y);
+    // Responses set aside (refused, or failed on alone): how many, and for how many
+    // reasons; IT reads the reasons (`kohtaamo-sync --status`) and sends them again.
+    std::string detail = v.stats.auth_failed ? "" : v.stats.last_error;
+    if (v.stats.set_aside > 0) {
+        const std::string line = f.t("staff_sync_set_aside") + " " + std::to_string(v.stats.set_aside) + " · " +
+                                 f.t("staff_sync_reasons") + " " + std::to_string(v.stats.set_aside_reasons.size()) +
+                                 " · " + f.t("staff_sync_it");
+        y += std::max(row, text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kError, line, m.width - 2 * x0).y);
+        const auto& [reason, n] = v.stats.set_aside_reasons.front();
+        detail = std::to_string(n) + " × " + reason;
+    }
+    // The last error, or the most frequent reason, where it fits above the export's message
+    // and the buttons: whole where there is room (portrait), else one line cut with "…",
+    // else not at all (a small screen shows the counts alone).
+    const float detail_size = m.small * 0.9f, detail_width = m.width - 2 * x0;
+    const float bottom = m.height - m.min_target - m.pad * 2.5f -
+                         (v.export_progress >= 0 || !v.export_message.empty() ? row * 2 + m.pad : 0.0f);
+    if (!detail.empty()) {
+        const float whole = f.fonts.small->CalcTextSizeA(detail_size, FLT_MAX, detail_width, detail.c_str(),
+                                                          detail.c_str() + detail.size()).y;
+        if (y + whole <= bottom)
+            text(f, f.fonts.small, detail_size, ImVec2(x0, y), colour::kMuted, detail, detail_width);
+        else if (y + detail_size * 1.3f <= bottom)
+            text(f, f.fonts.small, detail_size, ImVec2(x0, y), colour::kMuted,
+                 fit_line(f.fonts.small, detail_size, detail, detail_width));
     }
 
     // Export: a progress bar while it runs, then its result.

@@ -164,14 +164,15 @@ std::size_t FaultProxy::faults_left() const {
     return faults_.size();
 }
 
-Fault FaultProxy::next_fault() {
+Fault FaultProxy::next_fault(const std::string& request_head, std::size_t& index) {
     std::lock_guard lock(mutex_);
     Fault f = Fault::Pass;
     if (!faults_.empty()) {
         f = faults_.front();
         faults_.pop_front();
     }
-    seen_.push_back({std::chrono::steady_clock::now(), f});
+    index = seen_.size();
+    seen_.push_back({std::chrono::steady_clock::now(), f, request_head, ""});
     return f;
 }
 
@@ -209,7 +210,8 @@ void FaultProxy::serve(int client) {
         while (header_end(buf, length) == 0)
             if (!read_more(client, buf, stopping_)) goto done;
         {
-            Fault fault = next_fault();
+            std::size_t index = 0;
+            Fault fault = next_fault(buf.substr(0, buf.find("\r\n\r\n")), index);
             std::string request;
             if (fault == Fault::ResetMidRequest) {
                 read_message(client, buf, request, stopping_, 0.5);
@@ -230,6 +232,8 @@ void FaultProxy::serve(int client) {
                     send_all(client, canned(503, "Service Unavailable", "text/plain", "busy",
                                             "Retry-After: " + std::to_string(retry_after_seconds) + "\r\n"));
                     goto done;
+                case Fault::EmptyReply:
+                    goto done;  // FIN, no reply: curl says "Empty reply from server"
                 case Fault::Blackhole:
                     // Swallow everything, answer nothing, until the client gives up.
                     while (read_more(client, buf, stopping_)) {
@@ -250,6 +254,10 @@ void FaultProxy::serve(int client) {
             if (!ok) {
                 reset = true;
                 goto done;
+            }
+            {
+                std::lock_guard lock(mutex_);
+                seen_[index].reply_head = response.substr(0, response.find("\r\n\r\n"));
             }
             if (fault == Fault::LoseReply) {
                 reset = true;  // the collector has stored it; the kiosk never hears

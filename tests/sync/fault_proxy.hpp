@@ -22,6 +22,7 @@ enum class Fault {
     CaptivePortal,    // answer "200 OK" with an HTML login page itself
     Status500,        // answer 500 itself
     Status503,        // answer 503 with Retry-After: retry_after_seconds itself
+    EmptyReply,       // read the request, close the connection without a word (a crash)
 };
 
 class FaultProxy {
@@ -42,6 +43,8 @@ public:
     struct Seen {
         std::chrono::steady_clock::time_point at;
         Fault fault;
+        std::string request_head;  // the request line and headers
+        std::string reply_head;    // the collector's status line and headers (forwarded replies)
     };
     // Every request read so far, in order.
     std::vector<Seen> seen() const;
@@ -51,7 +54,7 @@ private:
     void open_listener();
     void accept_loop();
     void serve(int client);
-    Fault next_fault();
+    Fault next_fault(const std::string& request_head, std::size_t& index);
     void track(int fd, bool add);
 
     int target_port_;

@@ -276,3 +276,136 @@ Batch make_batch(int n, unsigned seed) {
 }
 
 }  // namespace kohtaamo::test::sync
+
+namespace kohtaamo::test::sync {
+
+namespace {
+std::string edit_nth(std::string text, std::string_view from, std::string_view to, int n) {
+    std::size_t at = 0;
+    for (int i = 0; i < n; ++i) {
+        at = text.find(from, i == 0 ? 0 : at + 1);
+        if (at == std::string::npos) throw std::logic_error("edit: no " + std::string(from) + " in the text");
+    }
+    return text.replace(at, from.size(), to);
+}
+}  // namespace
+
+std::string edit_first(std::string text, std::string_view from, std::string_view to) {
+    return edit_nth(std::move(text), from, to, 1);
+}
+
+std::vector<Malformed> malformed_bodies() {
+    // Keys are sorted in encode_batch: in a response, answers come first; the first
+    // "value" is responses[0].answers[0].value.
+    const std::string good = encode_batch(make_batch(2, 99));
+    const std::string t0 = iso8601_utc(1'790'000'000'000);  // responses[0].started_at and its answers' time
+    const std::string t1 = iso8601_utc(1'790'000'030'000);  // responses[0].finished_at
+    auto e = [&](std::string_view from, std::string_view to) { return edit_first(good, from, to); };
+    const std::string J = "invalid_json", B = "invalid_body";
+    const std::string r0 = "responses[0].", a0 = "responses[0].answers[0].";
+    return {
+        // UTF-8, in values and in keys, at any depth
+        {"invalid UTF-8 in a value", e("\"value\":\"", "\"value\":\"\xff"), 400, J, a0 + "value: is not valid UTF-8"},
+        {"invalid UTF-8 in a key", e("\"site\":", "\"si\xffte\":"), 400, J, "responses[0]: a field name is not valid UTF-8"},
+        {"invalid UTF-8 in a top-level key", e("\"device_id\":", "\"device\xc3_id\":"), 400, J,
+         "body: a field name is not valid UTF-8"},
+        {"an overlong UTF-8 form", e("\"event\":\"", "\"event\":\"\xc0\xaf"), 400, J, r0 + "event: is not valid UTF-8"},
+        {"a surrogate written in UTF-8", e("\"survey_id\":\"child\"", "\"survey_id\":\"ch\xed\xa0\x80ild\""), 400, J,
+         r0 + "survey_id: is not valid UTF-8"},
+        {"a code point above U+10FFFF", e("\"question_id\":\"q1\"", "\"question_id\":\"q\xf4\x90\x80\x80\""), 400, J,
+         a0 + "question_id: is not valid UTF-8"},
+        {"a cut-off UTF-8 sequence", e("\"value\":\"", "\"value\":\"\xe2\x82"), 400, J, a0 + "value: is not valid UTF-8"},
+        {"a lone surrogate escape", e("\"value\":\"", "\"value\":\"\\ud800"), 400, J, a0 + "value: not valid JSON"},
+        {"a stray byte between tokens", e("{", "{\xff"), 400, J, "body: not valid JSON"},
+        // numbers
+        {"a number beyond a double", e("\"survey_version\":1", "\"survey_version\":1e400"), 400, J,
+         r0 + "survey_version: the number \"1e400\" is out of range"},
+        {"an integer beyond 64 bits", e("\"survey_version\":1", "\"survey_version\":18446744073709551616"), 400, J,
+         r0 + "survey_version: the integer \"18446744073709551616\" is out of range"},
+        {"a negative integer beyond 64 bits", e("\"survey_version\":1", "\"survey_version\":-9223372036854775809"), 400,
+         J, r0 + "survey_version: the integer \"-9223372036854775809\" is out of range"},
+        {"the largest unsigned integer", e("\"survey_version\":1", "\"survey_version\":18446744073709551615"), 400, B,
+         r0 + "survey_version: must be between 0 and 1000000000, not 18446744073709551615"},
+        {"an integer written 3.0", e("\"survey_version\":1", "\"survey_version\":3.0"), 400, B,
+         r0 + "survey_version: must be an integer (digits only), not a number with a fraction or an exponent"},
+        {"an integer written 1e2", e("\"survey_version\":1", "\"survey_version\":1e2"), 400, B,
+         r0 + "survey_version: must be an integer (digits only)"},
+        {"a negative version", e("\"survey_version\":1", "\"survey_version\":-1"), 400, B,
+         r0 + "survey_version: must be between 0 and 1000000000, not -1"},
+        {"protocol 1.0", e("\"protocol\":1", "\"protocol\":1.0"), 400, B, "protocol: must be an integer (digits only)"},
+        {"protocol 1e400", e("\"protocol\":1", "\"protocol\":1e400"), 400, J, "protocol: the number \"1e400\" is out of range"},
+        {"protocol beyond 64 bits", e("\"protocol\":1", "\"protocol\":18446744073709551617"), 400, J,
+         "protocol: the integer \"18446744073709551617\" is out of range"},
+        // a key twice, at every depth
+        {"a top-level key twice", e("\"protocol\":1", "\"protocol\":1,\"protocol\":1"), 400, J,
+         "protocol: appears twice in the same object"},
+        {"a response's key twice", e("\"site\":\"testi\"", "\"site\":\"testi\",\"site\":\"other\""), 400, J,
+         r0 + "site: appears twice in the same object"},
+        {"an answer's key twice", e("\"question_id\":\"q1\"", "\"question_id\":\"q1\",\"question_id\":\"q1\""), 400, J,
+         a0 + "question_id: appears twice in the same object"},
+        {"a key twice in the second response", edit_nth(good, "\"flagged\":false", "\"flagged\":false,\"flagged\":true", 2),
+         400, J, "responses[1].flagged: appears twice in the same object"},
+        // days and times that do not exist
+        {"30 February", e("\"started_at\":\"" + t0, "\"started_at\":\"2026-02-30T10:00:00Z"), 400, B,
+         r0 + "started_at: \"2026-02-30T10:00:00Z\" is not an ISO 8601 UTC time like 2026-11-25T19:55:49.123Z: "
+              "2026-02-30 is not a day of the calendar"},
+        {"29 February of a common year", e("\"started_at\":\"" + t0, "\"started_at\":\"2026-02-29T10:00:00Z"), 400, B,
+         r0 + "started_at: \"2026-02-29T10:00:00Z\" is not an ISO 8601 UTC time"},
+        {"month 13", e("\"finished_at\":\"" + t1, "\"finished_at\":\"2026-13-01T10:00:00.000Z"), 400, B,
+         r0 + "finished_at: \"2026-13-01T10:00:00.000Z\" is not an ISO 8601 UTC time"},
+        {"24:00:60", e("\"answered_at\":\"" + t0, "\"answered_at\":\"2026-05-01T24:00:60Z"), 400, B,
+         a0 + "answered_at: \"2026-05-01T24:00:60Z\" is not an ISO 8601 UTC time like 2026-11-25T19:55:49.123Z: "
+              "24:00:60 is not a time of day"},
+        {"a leap second", e("\"answered_at\":\"" + t0, "\"answered_at\":\"2016-12-31T23:59:60Z"), 400, B,
+         a0 + "answered_at: \"2016-12-31T23:59:60Z\" is not an ISO 8601 UTC time"},
+        {"a local time with an offset", e("\"started_at\":\"" + t0, "\"started_at\":\"2026-05-01T12:00:00+03:00"), 400,
+         B, r0 + "started_at: \"2026-05-01T12:00:00+03:00\" is not an ISO 8601 UTC time"},
+        // control characters in one-line strings (tab, DEL and C1 too) and in free text
+        {"a tab in site", e("\"site\":\"testi\"", "\"site\":\"tes\\tti\""), 400, B,
+         r0 + "site: contains U+0009 (tab): a control character, not allowed here"},
+        {"NUL in survey_id", e("\"survey_id\":\"child\"", "\"survey_id\":\"chi\\u0000ld\""), 400, B,
+         r0 + "survey_id: contains U+0000 (NUL)"},
+        {"a line feed in language", e("\"language\":\"fi\"", "\"language\":\"f\\ni\""), 400, B,
+         r0 + "language: contains U+000A (line feed)"},
+        {"DEL in event", e("\"event\":\"", "\"event\":\"x\x7f"), 400, B, r0 + "event: contains U+007F (DEL)"},
+        {"a C1 control escaped in question_id", e("\"question_id\":\"q1\"", "\"question_id\":\"q1\\u0085\""), 400, B,
+         a0 + "question_id: contains U+0085 (a C1 control)"},
+        {"a C1 control in UTF-8 in site", e("\"site\":\"testi\"", "\"site\":\"te\xc2\x9bsti\""), 400, B,
+         r0 + "site: contains U+009B (a C1 control)"},
+        {"BEL in free text", e("\"value\":\"", "\"value\":\"ding\\u0007"), 400, B,
+         a0 + "value: contains U+0007 (BEL): free text may hold tab, line feed and carriage return, no other control "
+              "character"},
+        {"DEL in free text", e("\"value\":\"", "\"value\":\"\x7f"), 400, B, a0 + "value: contains U+007F (DEL)"},
+        {"a C1 control in free text", e("\"value\":\"", "\"value\":\"\\u009f"), 400, B,
+         a0 + "value: contains U+009F (a C1 control)"},
+        // structure
+        {"nesting deeper than any message", e("\"site\":", "\"x\":[[[[[[[[[[1]]]]]]]]]],\"site\":"), 400, J,
+         "responses[0].x[0][0][0][0][0]: nested deeper than 8 levels"},
+        {"an unknown field whose name holds a control character",
+         e("\"site\":", "\"s\\u0007ite\":\"x\",\"site\":"), 400, B, "responses[0].\"s\\u0007ite\": unknown field"},
+    };
+}
+
+std::vector<std::pair<std::string, std::string>> borderline_good_bodies() {
+    auto body = [](const std::function<void(Batch&)>& change) {
+        Batch b = make_batch(1, 5);
+        change(b);
+        return encode_batch(b);
+    };
+    return {
+        {"tab, line feed and carriage return in free text",
+         body([](Batch& b) { b.responses[0].answers[0].value = "rivi 1\r\nrivi\t2\n"; })},
+        {"29 February of a leap year and nine digits of a second", body([](Batch& b) {
+             b.responses[0].started_at = "2028-02-29T23:59:59.999999999Z";
+             b.responses[0].finished_at = "2028-03-01T00:00:00Z";
+         })},
+        {"the smallest and largest survey versions", body([](Batch& b) { b.responses[0].survey_version = 1'000'000'000; })},
+        {"emoji, no-break space and U+2028 in text", body([](Batch& b) {
+             b.responses[0].site = "k\xc2\xa0" "1";
+             b.responses[0].answers[0].value = "😀 \xe2\x80\xa8 kiitos";
+         })},
+        {"an escaped surrogate pair", edit_first(encode_batch(make_batch(1, 6)), "\"value\":\"", "\"value\":\"\\ud83d\\ude00")},
+    };
+}
+
+}  // namespace kohtaamo::test::sync

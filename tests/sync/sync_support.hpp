@@ -102,4 +102,22 @@ private:
 // A valid batch of `n` new responses.
 kohtaamo::sync::Batch make_batch(int n, unsigned seed);
 
+// `text` with the first `from` replaced by `to` (REQUIREs that there is one).
+std::string edit_first(std::string text, std::string_view from, std::string_view to);
+
+// A request body (JSON text, before gzip) that breaks one rule of PROTOCOL.md, and what
+// the collector must answer: the status, the error code, and the start of the message,
+// which names the field. Shared by the protocol's unit tests and the tests over HTTP.
+struct Malformed {
+    std::string name;
+    std::string json;
+    long status;
+    std::string code;
+    std::string message;  // the message starts with this (the field, then the problem)
+};
+std::vector<Malformed> malformed_bodies();
+// Bodies that break no rule although they come close (tab, line breaks in free text,
+// 2028-02-29, 23:59:59.999999999, a key that is a prefix of another ...): accepted.
+std::vector<std::pair<std::string, std::string>> borderline_good_bodies();
+
 }  // namespace kohtaamo::test::sync

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include <zlib.h>
+
 #include "sync_support.hpp"
 
 using namespace kohtaamo;
@@ -151,4 +153,67 @@ TEST_CASE("collector: a batch id reused with another body is 409 and a response 
     CHECK(reply->duplicate.size() == 3);
     CHECK(col.count("SELECT count(*) FROM responses") == 3);
     CHECK(col.count("SELECT count(*) FROM responses WHERE device_name = 'k1'") == 3);
+}
+
+TEST_CASE("collector: every malformed body gets its 4xx over HTTP, with the code and the field named, never a 5xx",
+          "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    const std::string url = col.url() + kBatchesPath;
+    const auto cases = malformed_bodies();
+    unsigned seed = 1000;
+    for (const auto& m : cases) {
+        for (bool gzipped : {true, false}) {
+            INFO(m.name << (gzipped ? " (gzip)" : " (plain JSON)"));
+            HttpReply r = post(url, headers_for(col.token(0), gzipped), gzipped ? gzip(m.json) : m.json);
+            CHECK(r.status == m.status);
+            auto [code, message] = decode_error(r.body);
+            CHECK(code == m.code);
+            CHECK_THAT(message, Catch::Contains(m.message));
+        }
+        if (++seed % 8 == 0) still_serves(col, seed);
+    }
+    for (const auto& [name, body] : borderline_good_bodies()) {
+        INFO(name);
+        CHECK(post(url, headers_for(col.token(0)), gzip(body)).status == 200);
+    }
+    still_serves(col, 1);
+    // Nothing of the refused bodies was stored.
+    CHECK(col.count("SELECT count(*) FROM batches") == static_cast<std::int64_t>(cases.size() / 8 + 1 + 5));
+}
+
+TEST_CASE("collector: a gzip body with data after its end, or a second member, is 400", "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    const std::string body = gzip(encode_batch(make_batch(2, 40)));
+    for (const std::string& bad : {body + "trailing junk", body + gzip("{}")}) {
+        HttpReply r = post(col.url() + kBatchesPath, headers_for(col.token(0)), bad);
+        CHECK(r.status == 400);
+        CHECK_THAT(decode_error(r.body).second, Catch::Contains("gzip"));
+    }
+    CHECK(col.count("SELECT count(*) FROM batches") == 0);
+}
+
+// Hidden until the collector reads raw bodies: cpp-httplib (0.11.4, Debian's) inflates a
+// gzip request body itself and does not notice a missing trailer (the CRC-32 and length
+// are never checked) nor a zlib stream labelled gzip, so today these bodies are stored.
+// The collector's HTTP layer must hand the raw body to sync::read_batch_body() (protocol.hpp),
+// which refuses them; then drop the [.] from the tags.
+TEST_CASE("collector: a gzip body without its trailer, with half of it, or in zlib's format is 400 invalid_gzip",
+          "[.][collector][raw-body]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    const std::string text = encode_batch(make_batch(2, 41));
+    const std::string z = gzip(text);
+    uLongf zlen = compressBound(static_cast<uLong>(text.size()));
+    std::string zl(zlen, '\0');
+    REQUIRE(compress(reinterpret_cast<Bytef*>(zl.data()), &zlen, reinterpret_cast<const Bytef*>(text.data()),
+                     static_cast<uLong>(text.size())) == Z_OK);
+    zl.resize(zlen);
+    for (const std::string& bad : {z.substr(0, z.size() - 8), z.substr(0, z.size() - 4), zl, z + "junk"}) {
+        HttpReply r = post(col.url() + kBatchesPath, headers_for(col.token(0)), bad);
+        CHECK(r.status == 400);
+        CHECK(decode_error(r.body).first == "invalid_gzip");
+    }
+    CHECK(col.count("SELECT count(*) FROM batches") == 0);
 }

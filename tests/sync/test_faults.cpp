@@ -209,3 +209,20 @@ TEST_CASE("fault: stop() is prompt even while a request hangs", "[faults]") {
     CHECK(std::chrono::steady_clock::now() - t0 < 1s);
     CHECK(up->status().state == SyncState::Stopped);
 }
+
+TEST_CASE("fault: the uploader asks for gzip or nothing, so the collector never answers in Brotli", "[faults]") {
+    Rig rig(30);
+    auto up = rig.uploader();
+    rig.recover(*up);
+    const auto seen = rig.proxy.seen();
+    REQUIRE_FALSE(seen.empty());
+    for (const auto& s : seen) {
+        std::string head = s.request_head;
+        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+        CHECK_THAT(head, Catch::Contains("\r\naccept-encoding: gzip\r\n") || Catch::EndsWith("\r\naccept-encoding: gzip"));
+        std::string reply = s.reply_head;
+        std::transform(reply.begin(), reply.end(), reply.begin(), [](unsigned char c) { return std::tolower(c); });
+        CHECK_THAT(reply, !Catch::Contains("content-encoding: br") && !Catch::Contains("content-encoding: deflate") &&
+                              !Catch::Contains("content-encoding: zstd"));
+    }
+}

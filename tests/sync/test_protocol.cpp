@@ -1,6 +1,8 @@
 // The protocol's own rules, the kiosk's [sync] config, and the collector's config.
 #include <catch2/catch.hpp>
 
+#include <zlib.h>
+
 #include "collector.hpp"
 #include "config_error.hpp"
 #include "protocol.hpp"
@@ -40,7 +42,7 @@ TEST_CASE("protocol: decode names the field that is wrong", "[protocol]") {
     SECTION("wrong type") {
         j["responses"][2]["survey_version"] = "3";
         CHECK(message_of([&] { decode_batch(j, Limits{}); }) ==
-              "responses[2].survey_version: must be an integer, not a string");
+              "responses[2].survey_version: must be an integer (digits only), not a string");
     }
     SECTION("missing") {
         j["responses"][1].erase("answers");
@@ -106,9 +108,116 @@ TEST_CASE("protocol: gzip round trip works and truncated or corrupt or oversize 
     std::string z = gzip(text);
     CHECK(z.size() < 1000);
     CHECK(gunzip(z, 1 << 20) == text);
-    CHECK_THROWS_WITH(gunzip(z.substr(0, z.size() / 2), 1 << 20), Catch::Contains("truncated"));
+    CHECK_THROWS_WITH(gunzip(z.substr(0, z.size() / 2), 1 << 20), Catch::Contains("ends early"));
     CHECK_THROWS_AS(gunzip("not gzip at all", 1 << 20), ProtocolError);
     CHECK_THROWS_WITH(gunzip(z, 1000), Catch::Contains("more than 1000 bytes"));
+}
+
+namespace {
+// The error gunzip (or read_batch_body) throws for `data`: "status code message".
+std::string refusal(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const ProtocolError& e) {
+        return std::to_string(e.status()) + " " + e.code() + " " + e.what();
+    }
+    return "accepted";
+}
+}  // namespace
+
+TEST_CASE("protocol: a gzip stream without its trailer, with a wrong CRC, with bytes after it or in zlib's format is refused",
+          "[protocol]") {
+    const std::string text = encode_batch(make_batch(3, 4));
+    const std::string z = gzip(text);
+    REQUIRE(gunzip(z, 1 << 20) == text);
+    // The deflate data is complete without the last 8 bytes (CRC-32, length): every byte
+    // of the JSON is there, and still it is refused.
+    CHECK(refusal([&] { gunzip(z.substr(0, z.size() - 8), 1 << 20); }) ==
+          "400 invalid_gzip body: the gzip stream ends early (cut off, or without its 8-byte trailer)");
+    CHECK(refusal([&] { gunzip(z.substr(0, z.size() - 4), 1 << 20); }) ==
+          "400 invalid_gzip body: the gzip stream ends early (cut off, or without its 8-byte trailer)");
+    CHECK(refusal([&] { gunzip("", 1 << 20); }) ==
+          "400 invalid_gzip body: the gzip stream ends early (cut off, or without its 8-byte trailer)");
+    std::string wrong_crc = z;
+    wrong_crc[wrong_crc.size() - 6] = static_cast<char>(wrong_crc[wrong_crc.size() - 6] ^ 0x55);
+    CHECK_THAT(refusal([&] { gunzip(wrong_crc, 1 << 20); }), Catch::StartsWith("400 invalid_gzip body: corrupt gzip stream"));
+    std::string wrong_length = z;
+    wrong_length[wrong_length.size() - 2] = static_cast<char>(wrong_length[wrong_length.size() - 2] ^ 0x55);
+    CHECK_THAT(refusal([&] { gunzip(wrong_length, 1 << 20); }), Catch::StartsWith("400 invalid_gzip body: corrupt gzip stream"));
+    CHECK(refusal([&] { gunzip(z + "junk", 1 << 20); }) ==
+          "400 invalid_gzip body: data after the end of the gzip stream (one gzip member only)");
+    CHECK(refusal([&] { gunzip(z + gzip("{}"), 1 << 20); }) ==
+          "400 invalid_gzip body: data after the end of the gzip stream (one gzip member only)");
+    // zlib's own format (what "deflate" means in HTTP) is not gzip.
+    uLongf zlen = compressBound(static_cast<uLong>(text.size()));
+    std::string zl(zlen, '\0');
+    REQUIRE(compress(reinterpret_cast<Bytef*>(zl.data()), &zlen, reinterpret_cast<const Bytef*>(text.data()),
+                     static_cast<uLong>(text.size())) == Z_OK);
+    zl.resize(zlen);
+    CHECK_THAT(refusal([&] { gunzip(zl, 1 << 20); }), Catch::StartsWith("400 invalid_gzip body: corrupt gzip stream"));
+}
+
+TEST_CASE("protocol: a body as it came off the wire is read by its Content-Encoding", "[protocol]") {
+    const Batch b = make_batch(2, 8);
+    const std::string text = encode_batch(b);
+    CHECK(read_batch_body(gzip(text), "gzip", Limits{}).batch_id == b.batch_id);
+    CHECK(read_batch_body(gzip(text), "GZIP", Limits{}).batch_id == b.batch_id);
+    CHECK(read_batch_body(gzip(text), "x-gzip", Limits{}).batch_id == b.batch_id);
+    CHECK(read_batch_body(text, "", Limits{}).batch_id == b.batch_id);
+    CHECK(read_batch_body(text, "identity", Limits{}).batch_id == b.batch_id);
+    CHECK(refusal([&] { read_batch_body(gzip(text), "br", Limits{}); }) ==
+          "415 unsupported_encoding Content-Encoding \"br\": send gzip");
+    CHECK_THAT(refusal([&] { read_batch_body(gzip(text).substr(0, 30), "gzip", Limits{}); }),
+               Catch::StartsWith("400 invalid_gzip"));
+    Limits small;
+    small.max_uncompressed_bytes = 100;
+    CHECK_THAT(refusal([&] { read_batch_body(text, "", small); }), Catch::StartsWith("413 too_large body:"));
+    CHECK_THAT(refusal([&] { read_batch_body(gzip(text), "gzip", small); }), Catch::StartsWith("413 too_large body:"));
+}
+
+TEST_CASE("protocol: every malformed body is refused with its status and code, and the message names the field",
+          "[protocol]") {
+    for (const auto& m : kohtaamo::test::sync::malformed_bodies()) {
+        INFO(m.name);
+        try {
+            parse_batch(m.json, Limits{});
+            FAIL_CHECK("accepted");
+        } catch (const ProtocolError& e) {
+            CHECK(e.status() == m.status);
+            CHECK(e.code() == m.code);
+            CHECK_THAT(std::string(e.what()), Catch::StartsWith(m.message));
+            // The error reply can always carry the message (valid UTF-8, no raw bytes).
+            const std::string reply = encode_error(e.code(), e.what());
+            CHECK(decode_error(reply).second == e.what());
+            CHECK(reply.find('\n') == std::string::npos);
+        } catch (const std::exception& e) {
+            FAIL_CHECK(std::string("not a ProtocolError: ") + e.what());
+        }
+    }
+    for (const auto& [name, body] : kohtaamo::test::sync::borderline_good_bodies()) {
+        INFO(name);
+        CHECK_NOTHROW(parse_batch(body, Limits{}));
+    }
+}
+
+TEST_CASE("protocol: an error reply is valid JSON whatever its message holds", "[protocol]") {
+    const std::string reply = encode_error("invalid_body", "value \xff\xfe: bad \xc0");
+    auto [code, message] = decode_error(reply);
+    CHECK(code == "invalid_body");
+    CHECK_THAT(message, Catch::StartsWith("value "));
+}
+
+TEST_CASE("protocol: the kiosk's check of one response names the field without a batch around it", "[protocol]") {
+    Response r = make_batch(1, 3).responses[0];
+    CHECK_FALSE(response_problem(r, Limits{}));
+    r.answers[1].value = "ok \xff";
+    CHECK(response_problem(r, Limits{}) == "answers[1].value: is not valid UTF-8 (byte 3)");
+    r.answers[1].value = "ok";
+    r.site = "a\tb";
+    CHECK(response_problem(r, Limits{}) == "site: contains U+0009 (tab): a control character, not allowed here");
+    r.site = "";
+    r.finished_at = "2026-02-30T00:00:00Z";
+    CHECK_THAT(*response_problem(r, Limits{}), Catch::EndsWith("2026-02-30 is not a day of the calendar"));
 }
 
 TEST_CASE("protocol: tokens are random and only their hash is kept", "[protocol]") {

@@ -210,3 +210,32 @@ TEST_CASE("uploader: with no endpoint sync is off and start() does nothing", "[u
     CHECK(up.status().pending == 3);
     up.stop();
 }
+
+TEST_CASE("uploader: kohtaamo-demo-data's database syncs to the collector completely", "[uploader][demo]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    const auto db = dir / "demo.sqlite";
+    RunResult made = run_program({KOHTAAMO_DEMO_DATA_BIN, "--db", db.string(), "--responses", "300", "--yearclock", "60",
+                                  "--from", "2026-01-01", "--days", "181", "--fast"});
+    INFO(made.out << made.err);
+    REQUIRE(made.exit_code == 0);
+    const auto finished = count(db, "SELECT count(*) FROM responses WHERE status <> 'in_progress'");
+    REQUIRE(finished == 360);
+    CHECK(count(db, "SELECT count(*) FROM responses WHERE id GLOB"
+                    " '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-*-4*'") == finished);
+    Uploader up(db, fast_config(col.url(), col.token(0)));
+    SyncReport r = up.sync_once();
+    INFO(r.error);
+    CHECK(r.complete);
+    CHECK(r.rejected == 0);
+    CHECK(r.acknowledged == finished);
+    CHECK(col.count("SELECT count(*) FROM responses") == finished);
+    CHECK(col.count("SELECT count(*) FROM answers") ==
+          count(db, "SELECT count(*) FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.status <> 'in_progress'"));
+    // The same seed gives the same ids: the dataset is reproducible.
+    const auto again = dir / "again.sqlite";
+    REQUIRE(run_program({KOHTAAMO_DEMO_DATA_BIN, "--db", again.string(), "--responses", "300", "--yearclock", "60",
+                         "--from", "2026-01-01", "--days", "181", "--fast"})
+                .exit_code == 0);
+    CHECK(query(db, "SELECT id FROM responses ORDER BY id") == query(again, "SELECT id FROM responses ORDER BY id"));
+}

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "kiosk_fixture.hpp"
+#include "uuid.hpp"
 
 using namespace kohtaamo;
 using namespace kohtaamo::test;
@@ -78,6 +79,61 @@ TEST_CASE("Export with no stick says so and writes nothing") {
     bool said = false;
     for (const auto& t : k.app.registry()) said = said || t.text.find("USB-tikkua ei löydy") != std::string::npos;
     CHECK(said);
+}
+
+TEST_CASE("the staff screen shows responses set aside by sync, how many reasons, and the most frequent one") {
+    for (auto [w, h] : {std::pair{1280, 800}, std::pair{800, 480}, std::pair{1080, 1920}}) {
+        INFO(w << "x" << h);
+        Kiosk k(w, h);
+        for (int i = 0; i < 3; ++i) {  // three children's answers, as the session saves them
+            const std::int64_t t = k.clock.wall_ms() - 3'600'000 + i * 60'000;
+            ResponseHeader r{new_uuid(), "child", 1, "fi", "demo", "", t};
+            k.store.save_answer(r, "mood", {std::to_string(3 + i)}, t + 5'000);
+            k.store.finish(r.id, ResponseStatus::Complete, t + 9'000);
+        }
+        // What the uploader leaves in the database (sync/outbox.cpp): two responses set
+        // aside for one reason, none for another; the sync state of a working uploader.
+        const std::string reason = "the collector fails on this response alone and acknowledges others: HTTP 500: "
+                                   "the collector failed: disk I/O error";
+        k.store.exec(("UPDATE responses SET sync_rejected = '" + reason + "' WHERE rowid IN (SELECT rowid FROM responses"
+                      " WHERE status = 'complete' ORDER BY rowid LIMIT 2)").c_str());
+        k.store.exec("INSERT OR REPLACE INTO sync_state(key, value) VALUES ('state', 'idle'),"
+                     " ('last_success_at', '2026-11-25T19:55:49.123Z')");
+        open_staff(k);
+        const ui::Target* line = nullptr;
+        const ui::Target* why = nullptr;
+        for (const auto& t : k.app.registry()) {
+            if (t.text == "Sivuun pantu, ei lähetetä: 2 · eri syitä: 1 · Ota yhteys IT-tukeen.") line = &t;
+            if (t.text.rfind("2 × the collector fails", 0) == 0) why = &t;
+        }
+        std::string seen;
+        for (const auto& t : k.app.registry()) seen += "[" + t.text + "] ";
+        INFO("on screen: " << seen);
+        REQUIRE(line);
+        // The two set aside are not counted as waiting; the third one is.
+        bool pending = false;
+        for (const auto& t : k.app.registry()) pending = pending || t.text.rfind("Lähettämättä: 1 ·", 0) == 0;
+        CHECK(pending);
+        // On the screen and above the buttons; the most frequent reason where there is room
+        // for it (portrait), on one line (cut with "…" when long).
+        float buttons_top = static_cast<float>(h);
+        for (const auto& t : k.app.registry())
+            if (t.tappable) buttons_top = std::min(buttons_top, t.min.y);
+        CHECK(line->min.x >= 0);
+        CHECK(line->max.x <= static_cast<float>(w));
+        CHECK(line->max.y <= buttons_top);
+        if (h > w) {
+            REQUIRE(why);
+            CHECK(why->text == "2 × " + reason);  // portrait: room for all of it
+        }
+        if (why) {
+            CHECK(why->max.x <= static_cast<float>(w));
+            CHECK(why->max.y <= buttons_top);
+            // Whole where there is room, else one line cut short.
+            if (why->text.find("disk I/O error") == std::string::npos)
+                CHECK(why->max.y - why->min.y < 2 * k.app.metrics().small);
+        }
+    }
 }
 
 TEST_CASE("the staff screen closes itself after the idle timeout") {

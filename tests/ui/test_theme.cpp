@@ -43,6 +43,7 @@ TEST_CASE("every text colour on every background it is drawn on reaches 4.5:1") 
         {"secondary button label", kText, kSecondary},
         {"pressed secondary button label", kText, kEdge},
         {"error screen text", kOnPrimary, kError},
+        {"the staff screen's responses set aside (error colour as text)", kError, kBackground},
         {"speaker button label", kText, kSpeaker},
         {"pressed speaker button label", kText, kSpeakerDown},
         {"face features on the saddest face", kText, kFace[0]},
