@@ -20,7 +20,7 @@ TEST_CASE("the PIN is kept only as an Argon2id hash and checked against it") {
     CHECK(PinLock("").verify("2580", 0) == PinLock::Result::Locked);
 }
 
-TEST_CASE("wrong PINs lock the screen for a growing time; the right PIN resets the count") {
+TEST_CASE("wrong PINs lock the screen for a growing time, and the right PIN resets the count") {
     PinLock lock(hash_pin("2580"));
     std::int64_t t = 1000;
     CHECK(lock.verify("0000", t) == PinLock::Result::Wrong);

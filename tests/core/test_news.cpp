@@ -33,7 +33,7 @@ TEST_CASE("messages take turns, then the next language") {
     CHECK(news_slot(1, {"fi-x-selko", "sv"}, 0).lang == "fi-x-selko");
 }
 
-TEST_CASE("a bad message file is refused with its line; a missing one means no messages") {
+TEST_CASE("a bad message file is refused with its line, and a missing one means no messages") {
     test::TempDir dir;
     CHECK(load_news(dir / "none.toml", {"fi"}, "fi").empty());
     test::write_file(dir / "n.toml", "[[news]]\nicon = \"🌳\"\ntext = { fi = \"Ulos!\" }\n[[news]]\nicon = \"no\"\ntext = { fi = \"x\" }\n");

@@ -156,7 +156,7 @@ struct QuitLater : platform::Scene {
 };
 }  // namespace
 
-TEST_CASE("a full-screen kiosk ignores a window-close request; only the coordinator's Quit ends it") {
+TEST_CASE("a full-screen kiosk ignores a window-close request, and only the coordinator's Quit ends it") {
     Clock clock;
     platform::App app(platform::AppOptions{true, true, true, 800, 480, ""}, clock);
     QuitLater scene;
