@@ -104,7 +104,7 @@ Run run(const fs::path& dir, const fs::path& kiosk_db, int batch, int n) {
     fs::remove(cdb);
     {
         std::ofstream c(dir / "collector.toml");
-        c << "[server]\nlisten = \"127.0.0.1\"\nport = 0\nlog_requests = false\n[storage]\ndatabase = \""
+        c << "[server]\nlisten = \"127.0.0.1\"\nport = 0\nlog_requests = false\n[database]\nurl = \"sqlite:"
           << cdb.string() << "\"\n[[device]]\nname = \"bench\"\ntoken_hash = \"" << sync::hash_token(token) << "\"\n";
     }
     Child col = spawn({KOHTAAMO_COLLECTOR_BIN, "--config", (dir / "collector.toml").string()}, true);

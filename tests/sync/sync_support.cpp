@@ -8,12 +8,14 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "clock.hpp"
+#include "pg_cluster.hpp"
 #include "sqlite.hpp"
 #include "store.hpp"
 #include "uuid.hpp"
@@ -93,21 +95,53 @@ KioskDb make_kiosk_db(const std::filesystem::path& file, int finished, unsigned 
     return out;
 }
 
-TestCollector::TestCollector(const std::filesystem::path& dir, Limits limits, bool with_tokens) {
+bool testing_postgresql() {
+    const char* v = std::getenv("KOHTAAMO_TEST_DATABASE");
+    return v && std::string(v) == "postgresql";
+}
+
+TestDatabase::TestDatabase(const std::filesystem::path& dir)
+    : TestDatabase(dir, testing_postgresql() ? DatabaseConfig::Driver::Postgresql : DatabaseConfig::Driver::Sqlite) {}
+
+TestDatabase::TestDatabase(const std::filesystem::path& dir, DatabaseConfig::Driver driver) : dir_(dir) {
+    config_ = driver == DatabaseConfig::Driver::Postgresql ? DatabaseConfig::postgresql(PgCluster::get().create_database())
+                                                           : DatabaseConfig::sqlite(dir / "collector.sqlite");
+}
+
+TestDatabase::~TestDatabase() = default;
+
+std::string TestDatabase::url() const {
+    return config_.driver == DatabaseConfig::Driver::Postgresql ? config_.url : "sqlite:" + config_.file.string();
+}
+
+std::string TestDatabase::toml() const { return "[database]\nurl = \"" + url() + "\"\n"; }
+
+Rows TestDatabase::query(const std::string& sql) const {
+    if (!storage_) storage_ = Storage::open(config_);
+    return storage_->query_text(sql);
+}
+
+std::int64_t TestDatabase::count(const std::string& sql) const {
+    Rows rows = query(sql);
+    if (rows.size() != 1 || rows[0].size() != 1) throw std::runtime_error("count: not one value: " + sql);
+    return rows[0][0] == "NULL" ? 0 : std::stoll(rows[0][0]);
+}
+
+TestCollector::TestCollector(const std::filesystem::path& dir, Limits limits, bool with_tokens) : database_(dir) {
     CollectorConfig c;
     c.listen = "127.0.0.1";
     c.port = 0;
-    c.database = dir / "collector.sqlite";
+    c.database = database_.config();
     c.threads = 8;
     c.log_requests = false;
-    c.read_timeout_seconds = 5;
+    c.server.read_timeout_seconds = 5;
     c.limits = limits;
+    c.export_work_dir = dir;
     for (int i = 1; i <= 3; ++i) {
         tokens_.push_back(new_token());
         devices_.push_back({"k" + std::to_string(i), hash_token(tokens_.back()), true});
     }
     if (with_tokens) c.devices = devices_;
-    database_ = c.database;
     collector_ = std::make_unique<Collector>(c);
     port_ = collector_->start();
 }
@@ -116,10 +150,10 @@ TestCollector::~TestCollector() { collector_->stop(); }
 
 void TestCollector::accept_tokens() { collector_->set_devices(devices_); }
 
-std::int64_t TestCollector::count(const std::string& sql) const { return sync::count(database_, sql); }
+std::int64_t TestCollector::count(const std::string& sql) const { return database_.count(sql); }
 
 std::int64_t count(const std::filesystem::path& db, const std::string& sql) {
-    Rows rows = query(db, sql);
+    Rows rows = kohtaamo::test::query(db, sql);
     if (rows.size() != 1 || rows[0].size() != 1) throw std::runtime_error("count: not one value: " + sql);
     return std::stoll(rows[0][0]);
 }
@@ -205,13 +239,17 @@ HttpReply post(const std::string& url, const std::vector<std::string>& headers, 
 
 HttpReply get(const std::string& url, const std::vector<std::string>& headers) { return perform(url, headers, nullptr); }
 
-CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::string& config_body)
-    : config_(dir / "collector.toml"), log_(dir / "collector.log") {
+CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::string& config_body,
+                                   const std::string& name)
+    : config_(dir / (name + ".toml")), log_(dir / (name + ".log")) {
     write_file(config_, config_body);
     const std::string bin = KOHTAAMO_COLLECTOR_BIN, config = config_.string();
+    const pid_t parent = ::getpid();
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the test
+        if (::getppid() != parent) _exit(125);
         int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
@@ -237,8 +275,16 @@ CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::
 }
 
 CollectorProcess::~CollectorProcess() {
+    if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
+}
+
+void CollectorProcess::kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
 }
 
 std::string CollectorProcess::log() const {

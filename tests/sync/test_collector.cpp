@@ -33,7 +33,7 @@ void still_serves(TestCollector& col, unsigned seed) {
 
 }  // namespace
 
-TEST_CASE("collector: health check answers", "[collector]") {
+TEST_CASE("collector: health check answers", "[collector][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     HttpReply r = get(col.url() + kHealthPath);
@@ -43,7 +43,7 @@ TEST_CASE("collector: health check answers", "[collector]") {
 }
 
 TEST_CASE("collector: bad bodies get their 4xx with a reason and the next good request is served",
-          "[collector]") {
+          "[collector][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     const std::string url = col.url() + kBatchesPath;
@@ -103,7 +103,7 @@ TEST_CASE("collector: bad bodies get their 4xx with a reason and the next good r
     CHECK(col.count("SELECT count(*) FROM batches") == static_cast<std::int64_t>(cases.size()) + 1);
 }
 
-TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[collector]") {
+TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[collector][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     Batch batch = make_batch(40, 11);
@@ -131,7 +131,7 @@ TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[
 }
 
 TEST_CASE("collector: a batch id reused with another body is 409 and a response sent in two batches is kept once",
-          "[collector]") {
+          "[collector][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     Batch a = make_batch(3, 21);
