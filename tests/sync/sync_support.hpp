@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,11 @@ private:
 class TestCollector {
 public:
     explicit TestCollector(const std::filesystem::path& dir, kohtaamo::sync::Limits limits = {},
-                           bool with_tokens = true);
+                           bool with_tokens = true, kohtaamo::sync::ServerLimits server = fast_server());
+    // Deadlines short enough for a test to wait them out.
+    static kohtaamo::sync::ServerLimits fast_server();
+    // Every log line so far (each request's, the server's).
+    std::vector<std::string> log() const;
     ~TestCollector();
     int port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -83,6 +88,8 @@ private:
     std::vector<kohtaamo::sync::DeviceToken> devices_;
     std::unique_ptr<kohtaamo::sync::Collector> collector_;
     int port_ = 0;
+    mutable std::mutex log_mutex_;
+    std::vector<std::string> log_;
 };
 
 // A sync config with short timeouts and backoffs, so that faults cost seconds, not minutes.
@@ -132,6 +139,28 @@ private:
     int pid_ = -1;
     int port_ = 0;
 };
+
+// A plain TCP connection to 127.0.0.1:`port`, for requests no HTTP library would send
+// (two Content-Length headers, a byte a second, nothing at all).
+class RawConnection {
+public:
+    explicit RawConnection(int port);
+    ~RawConnection();
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+    // False when the peer closed or reset the connection.
+    bool send(const std::string& bytes);
+    // Reads until the peer closes, `timeout` passes, or a whole reply (headers and
+    // Content-Length bytes) is in.
+    std::string read_reply(std::chrono::milliseconds timeout);
+    // True when the peer closed the connection within `timeout` (reads and drops bytes).
+    bool closed_within(std::chrono::milliseconds timeout);
+
+private:
+    int fd_ = -1;
+};
+// The status code of a raw reply ("HTTP/1.1 400 …"), or 0.
+int status_of(const std::string& reply);
 
 // A valid batch of `n` new responses.
 kohtaamo::sync::Batch make_batch(int n, unsigned seed);
