@@ -107,7 +107,7 @@ TestDatabase::TestDatabase(const std::filesystem::path& dir)
     : TestDatabase(dir, testing_postgresql() ? DatabaseConfig::Driver::Postgresql : DatabaseConfig::Driver::Sqlite) {}
 
 TestDatabase::TestDatabase(const std::filesystem::path& dir, DatabaseConfig::Driver driver) : dir_(dir) {
-    config_ = driver == DatabaseConfig::Driver::Postgresql ? DatabaseConfig::postgresql(PgCluster::get().create_database())
+    config_ = driver == DatabaseConfig::Driver::Postgresql ? DatabaseConfig::postgresql(testbed::PgCluster::get().create_database())
                                                            : DatabaseConfig::sqlite(dir / "collector.sqlite");
 }
 

@@ -22,6 +22,7 @@ using namespace kohtaamo;
 using namespace kohtaamo::sync;
 using namespace kohtaamo::test;
 using namespace kohtaamo::test::sync;
+using namespace kohtaamo::testbed;
 
 namespace {
 
@@ -199,116 +200,6 @@ TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the
 
 // ---------------------------------------------------------------------------------------
 // Three collectors behind nginx with TLS.
-
-namespace {
-
-// A CA and a server certificate for 127.0.0.1, made with openssl.
-struct TestCa {
-    std::filesystem::path ca, cert, key;
-    explicit TestCa(const std::filesystem::path& dir) : ca(dir / "ca.pem"), cert(dir / "server.pem"), key(dir / "server.key") {
-        const std::string o = KOHTAAMO_OPENSSL;
-        write_file(dir / "ext.cnf",
-                   "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                   "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
-        for (const auto& argv : std::vector<std::vector<std::string>>{
-                 {o, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                  (dir / "ca.key").string(), "-out", ca.string(), "-days", "2", "-subj", "/CN=Kohtaamo test CA"},
-                 {o, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key.string(),
-                  "-out", (dir / "server.csr").string(), "-subj", "/CN=127.0.0.1"},
-                 {o, "x509", "-req", "-in", (dir / "server.csr").string(), "-CA", ca.string(), "-CAkey",
-                  (dir / "ca.key").string(), "-CAcreateserial", "-out", cert.string(), "-days", "2", "-extfile",
-                  (dir / "ext.cnf").string()}}) {
-            RunResult r = run_program(argv);
-            INFO(r.err);
-            REQUIRE(r.exit_code == 0);
-        }
-    }
-};
-
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-// nginx in the foreground as this process's child (it dies with the test), with the
-// config docs/collector-deploy.md shows, pointed at `upstreams`.
-class Nginx {
-public:
-    Nginx(const std::filesystem::path& dir, const TestCa& ca, const std::vector<int>& upstreams) : dir_(dir) {
-        port_ = free_port();
-        std::filesystem::create_directories(dir / "nginx/logs");
-        std::string servers;
-        for (int p : upstreams) servers += "        server 127.0.0.1:" + std::to_string(p) + " max_fails=1 fail_timeout=3s;\n";
-        const std::string config =
-            std::string(::geteuid() == 0 ? "user root;\n" : "") + "worker_processes 1;\ndaemon off;\npid " +
-            (dir / "nginx/nginx.pid").string() + ";\nerror_log " + (dir / "nginx/logs/error.log").string() +
-            " warn;\nevents { worker_connections 512; }\nhttp {\n"
-            "    access_log off;\n"
-            "    client_body_temp_path " + (dir / "nginx/body").string() + ";\n"
-            "    proxy_temp_path " + (dir / "nginx/proxy").string() + ";\n"
-            "    fastcgi_temp_path " + (dir / "nginx/fastcgi").string() + ";\n"
-            "    uwsgi_temp_path " + (dir / "nginx/uwsgi").string() + ";\n"
-            "    scgi_temp_path " + (dir / "nginx/scgi").string() + ";\n"
-            "    upstream kohtaamo_collectors {\n" + servers + "        keepalive 16;\n    }\n"
-            "    server {\n"
-            "        listen 127.0.0.1:" + std::to_string(port_) + " ssl;\n"
-            "        ssl_certificate " + ca.cert.string() + ";\n"
-            "        ssl_certificate_key " + ca.key.string() + ";\n"
-            "        ssl_protocols TLSv1.2 TLSv1.3;\n"
-            "        client_max_body_size 4m;\n"
-            "        client_body_buffer_size 4m;\n"
-            "        client_header_timeout 10s;\n"
-            "        client_body_timeout 60s;\n"
-            "        send_timeout 30s;\n"
-            "        keepalive_timeout 10s;\n"
-            "        location / {\n"
-            "            proxy_pass http://kohtaamo_collectors;\n"
-            "            proxy_http_version 1.1;\n"
-            "            proxy_set_header Connection \"\";\n"
-            "            proxy_request_buffering on;\n"
-            "            proxy_buffering off;\n"
-            "            proxy_connect_timeout 2s;\n"
-            "            proxy_send_timeout 30s;\n"
-            "            proxy_read_timeout 60s;\n"
-            "            proxy_next_upstream error timeout http_502 http_503 non_idempotent;\n"
-            "            proxy_next_upstream_tries 3;\n"
-            "        }\n"
-            "    }\n}\n";
-        write_file(dir / "nginx/nginx.conf", config);
-        pid_ = spawn_as({0, 0, false}, {KOHTAAMO_NGINX, "-p", (dir / "nginx").string(), "-c", (dir / "nginx/nginx.conf").string()},
-                        dir / "nginx/logs/stderr.log");
-        const bool up = wait_until(
-            [&] {
-                try {
-                    RawConnection c(port_);
-                    return true;
-                } catch (const std::exception&) {
-                    return false;
-                }
-            },
-            10s);
-        if (!up) throw std::runtime_error("nginx did not start: " + read_file(dir / "nginx/logs/stderr.log") +
-                                          read_file(dir / "nginx/logs/error.log"));
-    }
-    ~Nginx() {
-        ::kill(pid_, SIGQUIT);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    int port() const { return port_; }
-
-private:
-    std::filesystem::path dir_;
-    int port_ = 0, pid_ = -1;
-};
-
-}  // namespace
 
 TEST_CASE("instances: three collectors behind nginx with TLS lose nothing and double nothing through a kill -9 "
           "of one and a restart of PostgreSQL",

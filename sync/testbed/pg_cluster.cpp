@@ -21,11 +21,11 @@
 
 #include <libpq-fe.h>
 
-namespace kohtaamo::test::sync {
+namespace kohtaamo::testbed {
 
 namespace {
 
-int free_port() {
+int any_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -91,11 +91,11 @@ int spawn_as(const RunAs& who, const std::vector<std::string>& argv, const std::
 }
 
 PgCluster& PgCluster::get() {
-    static PgCluster cluster;
+    static PgCluster cluster(false);
     return cluster;
 }
 
-PgCluster::PgCluster() {
+PgCluster::PgCluster(bool fsync) : fsync_(fsync) {
     const RunAs who = unprivileged();
     std::string tmpl = (std::filesystem::temp_directory_path() / "kohtaamo-pg-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
@@ -114,16 +114,18 @@ PgCluster::PgCluster() {
         std::filesystem::remove_all(dir_);
         throw std::runtime_error("initdb failed: " + out);
     }
-    port_ = free_port();
+    port_ = any_port();
     start();
 }
 
 void PgCluster::start() {
     const RunAs who = unprivileged();
-    // fsync off: a test's server never survives a power cut, and it saves seconds.
+    // The tests' cluster runs with fsync off: a test's server never survives a power cut,
+    // and it saves seconds. The benchmark's syncs as production does.
     pid_ = spawn_as(who,
                     {(pg_bindir() / "postgres").string(), "-D", (dir_ / "data").string(), "-p", std::to_string(port_),
-                     "-k", (dir_ / "socket").string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                     "-k", (dir_ / "socket").string(), "-c", "listen_addresses=127.0.0.1", "-c",
+                     fsync_ ? "fsync=on" : "fsync=off", "-c",
                      "max_connections=200", "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning"},
                     dir_ / "postgres.log");
     const std::string url = "postgresql://kohtaamo@127.0.0.1:" + std::to_string(port_) + "/postgres?connect_timeout=2";
@@ -177,4 +179,112 @@ std::string PgCluster::create_database() {
     return "postgresql://kohtaamo@127.0.0.1:" + std::to_string(port_) + "/" + name;
 }
 
-}  // namespace kohtaamo::test::sync
+int free_port() { return any_port(); }
+
+namespace {
+
+void run_checked(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+    const int pid = spawn_as({0, 0, false}, argv, log);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error(argv[0] + " failed: " + slurp(log));
+}
+
+void write(const std::filesystem::path& f, const std::string& text) {
+    std::ofstream out(f);
+    out << text;
+}
+
+}  // namespace
+
+TestCa::TestCa(const std::filesystem::path& dir) : ca(dir / "ca.pem"), cert(dir / "server.pem"), key(dir / "server.key") {
+    const std::string o = KOHTAAMO_OPENSSL;
+    const auto log = dir / "openssl.log";
+    write(dir / "ext.cnf",
+          "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+          "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
+    run_checked({o, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                 (dir / "ca.key").string(), "-out", ca.string(), "-days", "2", "-subj", "/CN=Kohtaamo test CA"},
+                log);
+    run_checked({o, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key.string(),
+                 "-out", (dir / "server.csr").string(), "-subj", "/CN=127.0.0.1"},
+                log);
+    run_checked({o, "x509", "-req", "-in", (dir / "server.csr").string(), "-CA", ca.string(), "-CAkey",
+                 (dir / "ca.key").string(), "-CAcreateserial", "-out", cert.string(), "-days", "2", "-extfile",
+                 (dir / "ext.cnf").string()},
+                log);
+}
+
+Nginx::Nginx(const std::filesystem::path& dir, const TestCa& ca, const std::vector<int>& upstreams) {
+    port_ = any_port();
+    const auto n = dir / "nginx";
+    std::filesystem::create_directories(n / "logs");
+    std::string servers;
+    for (int p : upstreams) servers += "        server 127.0.0.1:" + std::to_string(p) + " max_fails=1 fail_timeout=3s;\n";
+    // The same settings as docs/collector-deploy.md, with this run's paths and port.
+    const std::string config =
+        std::string(::geteuid() == 0 ? "user root;\n" : "") + "worker_processes 1;\ndaemon off;\npid " +
+        (n / "nginx.pid").string() + ";\nerror_log " + (n / "logs/error.log").string() +
+        " warn;\nevents { worker_connections 1024; }\nhttp {\n"
+        "    access_log off;\n"
+        "    client_body_temp_path " + (n / "body").string() + ";\n"
+        "    proxy_temp_path " + (n / "proxy").string() + ";\n"
+        "    fastcgi_temp_path " + (n / "fastcgi").string() + ";\n"
+        "    uwsgi_temp_path " + (n / "uwsgi").string() + ";\n"
+        "    scgi_temp_path " + (n / "scgi").string() + ";\n"
+        "    upstream kohtaamo_collectors {\n" + servers + "        keepalive 32;\n    }\n"
+        "    server {\n"
+        "        listen 127.0.0.1:" + std::to_string(port_) + " ssl;\n"
+        "        ssl_certificate " + ca.cert.string() + ";\n"
+        "        ssl_certificate_key " + ca.key.string() + ";\n"
+        "        ssl_protocols TLSv1.2 TLSv1.3;\n"
+        "        client_max_body_size 4m;\n"
+        "        client_body_buffer_size 4m;\n"
+        "        client_header_timeout 10s;\n"
+        "        client_body_timeout 60s;\n"
+        "        send_timeout 30s;\n"
+        "        keepalive_timeout 10s;\n"
+        "        location / {\n"
+        "            proxy_pass http://kohtaamo_collectors;\n"
+        "            proxy_http_version 1.1;\n"
+        "            proxy_set_header Connection \"\";\n"
+        "            proxy_request_buffering on;\n"
+        "            proxy_buffering off;\n"
+        "            proxy_connect_timeout 2s;\n"
+        "            proxy_send_timeout 30s;\n"
+        "            proxy_read_timeout 60s;\n"
+        "            proxy_next_upstream error timeout http_502 http_503 non_idempotent;\n"
+        "            proxy_next_upstream_tries 3;\n"
+        "        }\n"
+        "    }\n}\n";
+    write(n / "nginx.conf", config);
+    pid_ = spawn_as({0, 0, false}, {KOHTAAMO_NGINX, "-p", n.string(), "-c", (n / "nginx.conf").string()},
+                    n / "logs/stderr.log");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port_));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        if (up) return;
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_ || std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+            throw std::runtime_error("nginx did not start: " + slurp(n / "logs/stderr.log") + slurp(n / "logs/error.log"));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+Nginx::~Nginx() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGQUIT);
+    ::waitpid(pid_, nullptr, 0);
+}
+
+}  // namespace kohtaamo::testbed

@@ -1,4 +1,4 @@
-// pg_cluster.hpp — a real PostgreSQL server for the tests: a throw-away cluster made with
+// pg_cluster.hpp — a real PostgreSQL server for the tests and the benchmark (kohtaamo_testbed): a throw-away cluster made with
 // initdb in a temporary folder and started on a free loopback port, as an unprivileged
 // user (the tests run as root in CI, and postgres refuses root: then as `nobody`). One
 // cluster per test process, started on first use; each test gets a database of its own.
@@ -11,13 +11,15 @@
 #include <string>
 #include <vector>
 
-namespace kohtaamo::test::sync {
+namespace kohtaamo::testbed {
 
 class PgCluster {
 public:
     // The process's cluster, started on first use (throws with initdb's or postgres's
     // output when it cannot start).
     static PgCluster& get();
+    // A cluster of its own (the benchmark's: with fsync on, as in production).
+    explicit PgCluster(bool fsync);
     // A new, empty database; its libpq URI.
     std::string create_database();
     int port() const { return port_; }
@@ -28,9 +30,10 @@ public:
     void start();
     ~PgCluster();
 
+    // A child process of the cluster's user (for nginx, anything that refuses root).
 private:
-    PgCluster();
     std::filesystem::path dir_;
+    bool fsync_ = false;
     int port_ = 0;
     int pid_ = -1;
     int databases_ = 0;
@@ -52,4 +55,34 @@ RunAs unprivileged();
 int spawn_as(const RunAs& who, const std::vector<std::string>& argv, const std::filesystem::path& log,
              const std::filesystem::path& cwd = {});
 
-}  // namespace kohtaamo::test::sync
+}  // namespace kohtaamo::testbed
+
+namespace kohtaamo::testbed {
+
+// A CA and a server certificate for 127.0.0.1 and localhost, made with openssl in `dir`
+// (ca.pem, server.pem, server.key). Throws with openssl's output on failure.
+struct TestCa {
+    std::filesystem::path ca, cert, key;
+    explicit TestCa(const std::filesystem::path& dir);
+};
+
+// nginx in the foreground as this process's child (it dies with its parent), terminating
+// TLS on a free loopback port and passing to `upstreams` — the configuration
+// docs/collector-deploy.md shows, with its paths in `dir`/nginx.
+class Nginx {
+public:
+    Nginx(const std::filesystem::path& dir, const TestCa& ca, const std::vector<int>& upstreams);
+    ~Nginx();
+    Nginx(const Nginx&) = delete;
+    Nginx& operator=(const Nginx&) = delete;
+    int port() const { return port_; }
+    int pid() const { return pid_; }
+
+private:
+    int port_ = 0, pid_ = -1;
+};
+
+// A free TCP port on 127.0.0.1 (bound and released).
+int free_port();
+
+}  // namespace kohtaamo::testbed
