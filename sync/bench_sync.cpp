@@ -135,8 +135,12 @@ std::string slurp(const fs::path& f) {
 // The collector's database in its config: SQLite as [storage] database (read by this
 // collector and by the ones before [database] existed, for before/after runs), or
 // [database] url for PostgreSQL.
+int g_connections = 0;
+int g_threads = 8;  // --threads: the collectors' [server] threads  // --connections: [database] connections for PostgreSQL (0: the default)
 std::string database_toml(const std::string& sqlite_file, const std::string& pg_url) {
-    if (!pg_url.empty()) return "[database]\nurl = \"" + pg_url + "\"\n";
+    if (!pg_url.empty())
+        return "[database]\nurl = \"" + pg_url + "\"\n" +
+               (g_connections > 0 ? "connections = " + std::to_string(g_connections) + "\n" : std::string());
     return "[storage]\ndatabase = \"" + sqlite_file + "\"\n";
 }
 
@@ -149,6 +153,7 @@ struct CollectorRun {
 CollectorRun start_collector(const std::string& bin, const fs::path& dir, const std::string& name,
                              const std::string& database, const std::string& token_hash, int threads) {
     const fs::path config = dir / (name + ".toml"), log = dir / (name + ".log");
+    fs::remove(log);  // a line of the run before must not be read as this one's
     {
         std::ofstream c(config);
         c << "[server]\nlisten = \"127.0.0.1\"\nport = 0\nlog_requests = false\nthreads = " << threads << "\n"
@@ -362,7 +367,7 @@ int run_kiosks(const fs::path& dir, const std::string& setup, int kiosks, int ba
     std::vector<int> ports;
     for (int i = 0; i < instances; ++i) {
         collectors.push_back(start_collector(collector_bin, dir, "collector-" + std::to_string(i + 1),
-                                             database_toml(sqlite_file, pg_url), sync::hash_token(token), 8));
+                                             database_toml(sqlite_file, pg_url), sync::hash_token(token), g_threads));
         ports.push_back(collectors.back().port);
     }
     std::unique_ptr<testbed::TestCa> ca;
@@ -379,9 +384,10 @@ int run_kiosks(const fs::path& dir, const std::string& setup, int kiosks, int ba
     for (auto& c : collectors) peak = std::max(peak, c.child->reap(true).second);
     const std::int64_t held = count_responses(sqlite_file, pg_url);
     std::printf("%-10s %3d kiosks x %3d batches of %3d: %8.0f accepted responses/s  p50 %7.1f ms  p99 %7.1f ms  "
-                "failed %lld of %zu  peak RSS per collector %6.1f MiB  (held %lld)\n",
+                "max %7.1f ms  failed %lld of %zu  peak RSS per collector %6.1f MiB  (held %lld)\n",
                 setup.c_str(), kiosks, batches_each, batch, static_cast<double>(r.accepted) / r.seconds,
-                percentile(r.latency_ms, 0.50), percentile(r.latency_ms, 0.99), r.failed, r.latency_ms.size(), peak,
+                percentile(r.latency_ms, 0.50), percentile(r.latency_ms, 0.99),
+                r.latency_ms.empty() ? 0.0 : r.latency_ms.back(), r.failed, r.latency_ms.size(), peak,
                 static_cast<long long>(held));
     return r.failed == 0 && held == r.accepted ? 0 : 1;
 }
@@ -407,6 +413,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"sqlite", "postgresql", "nginx3"}));
     app.add_option("--batches-per-kiosk", batches_each, "with --kiosks: batches each kiosk posts (default: 20000 responses in all)");
     app.add_option("--collector", collector_bin, "the kohtaamo-collector binary (to compare builds)");
+    app.add_option("--threads", g_threads, "the collectors' [server] threads (default 8)");
+    app.add_option("--connections", g_connections, "PostgreSQL: each collector's [database] connections");
     CLI11_PARSE(app, argc, argv);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);

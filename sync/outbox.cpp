@@ -69,29 +69,67 @@ Outbox::Outbox(const std::filesystem::path& database, bool send_abandoned)
 
 Outbox::~Outbox() { sqlite3_close(db_); }
 
-Response Outbox::load_response(const std::string& id) {
-    Statement s(db_,
-                "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged"
-                " FROM responses WHERE id = ?");
-    s.bind(1, id);
-    if (!s.step()) throw std::runtime_error("sync: response " + id + " vanished");
-    Response r;
-    r.id = s.text(0);
-    r.survey_id = s.text(1);
-    r.survey_version = s.integer(2);
-    r.language = s.text(3);
-    r.status = s.text(4);
-    r.started_at = s.text(5);
-    r.finished_at = s.optional_text(6).value_or("");
-    r.site = s.text(7);
-    r.event = s.text(8);
-    r.flagged = s.integer(9) != 0;
-    Statement a(db_,
-                "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value");
-    a.bind(1, id);
-    while (a.step()) r.answers.push_back({a.text(0), a.text(1), a.text(2)});
-    return r;
+namespace {
+
+// The two statements that read one response, prepared once per batch (preparing them for
+// every response cost more than running them).
+struct ResponseReader {
+    Statement response, answers;
+    explicit ResponseReader(sqlite3* db)
+        : response(db,
+                   "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged"
+                   " FROM responses WHERE id = ?"),
+          answers(db, "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value") {}
+    Response read(const std::string& id) {
+        Statement& s = response;
+        s.bind(1, id);
+        if (!s.step()) {
+            s.reset();
+            throw std::runtime_error("sync: response " + id + " vanished");
+        }
+        Response r;
+        r.id = s.text(0);
+        r.survey_id = s.text(1);
+        r.survey_version = s.integer(2);
+        r.language = s.text(3);
+        r.status = s.text(4);
+        r.started_at = s.text(5);
+        r.finished_at = s.optional_text(6).value_or("");
+        r.site = s.text(7);
+        r.event = s.text(8);
+        r.flagged = s.integer(9) != 0;
+        s.reset();
+        answers.bind(1, id);
+        while (answers.step()) r.answers.push_back({answers.text(0), answers.text(1), answers.text(2)});
+        answers.reset();
+        return r;
+    }
+};
+
+// The length of to_json(r).dump() without building it: the strings with nlohmann's
+// escapes, the numbers' digits, the fixed keys and punctuation.
+std::size_t json_size(const Response& r) {
+    auto str = [](const std::string& v) {
+        std::size_t n = v.size() + 2;
+        for (unsigned char c : v) {
+            if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') n += 1;
+            else if (c < 0x20) n += 5;
+        }
+        return n;
+    };
+    // {"answers":[…],"event":…,"finished_at":…,"flagged":…,"id":…,"language":…,"site":…,
+    //  "started_at":…,"status":…,"survey_id":…,"survey_version":…}
+    std::size_t n = 130 + str(r.event) + (r.finished_at.empty() ? 4 : str(r.finished_at)) + (r.flagged ? 4 : 5) +
+                    str(r.id) + str(r.language) + str(r.site) + str(r.started_at) + str(r.status) + str(r.survey_id) +
+                    std::to_string(r.survey_version).size();
+    for (const auto& a : r.answers)  // {"answered_at":…,"question_id":…,"value":…},
+        n += 41 + str(a.answered_at) + str(a.question_id) + str(a.value);
+    return r.answers.empty() ? n : n - 1;  // no comma before the first
 }
+
+}  // namespace
+
+Response Outbox::load_response(const std::string& id) { return ResponseReader(db_).read(id); }
 
 OutgoingBatch Outbox::load_batch(const std::string& id) {
     OutgoingBatch out;
@@ -102,7 +140,8 @@ OutgoingBatch Outbox::load_batch(const std::string& id) {
     Batch b;
     b.batch_id = id;
     b.device_id = device_id_;
-    for (const auto& rid : out.response_ids) b.responses.push_back(load_response(rid));
+    ResponseReader reader(db_);
+    for (const auto& rid : out.response_ids) b.responses.push_back(reader.read(rid));
     out.json = encode_batch(b);
     return out;
 }
@@ -130,9 +169,10 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
     candidates.bind(1, static_cast<std::int64_t>(max_responses));
     Batch batch;
     std::size_t bytes = 200;  // the envelope
+    ResponseReader reader(db_);
     while (candidates.step()) {
-        Response r = load_response(candidates.text(0));
-        std::size_t size = to_json(r).dump().size() + 1;
+        Response r = reader.read(candidates.text(0));
+        std::size_t size = json_size(r) + 1;
         if (!batch.responses.empty() && bytes + size > max_bytes) break;
         bytes += size;
         batch.responses.push_back(std::move(r));

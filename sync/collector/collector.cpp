@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "clock.hpp"
 #include "http.hpp"
 
@@ -166,6 +168,52 @@ std::string field_with_nul(const Batch& b) {
     return {};
 }
 
+// A batch's identity: BLAKE2b-256 over its fields in protocol order, each with its length,
+// so two bodies with the same content have the same identity whatever their whitespace
+// and key order, and different content never collides by concatenation. (Cheaper than
+// serialising the batch to canonical JSON again: that cost ~10 µs per response.)
+std::string batch_identity(const Batch& b) {
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, 32);
+    auto put = [&](std::string_view v) {
+        const std::uint64_t n = v.size();
+        crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(&n), sizeof n);
+        crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(v.data()), v.size());
+    };
+    auto number = [&](std::int64_t v) { put(std::to_string(v)); };
+    put("kohtaamo-batch-1");
+    put(b.batch_id);
+    put(b.device_id);
+    number(static_cast<std::int64_t>(b.responses.size()));
+    for (const Response& r : b.responses) {
+        put(r.id);
+        put(r.survey_id);
+        number(r.survey_version);
+        put(r.language);
+        put(r.status);
+        put(r.started_at);
+        put(r.finished_at);
+        put(r.site);
+        put(r.event);
+        number(r.flagged ? 1 : 0);
+        number(static_cast<std::int64_t>(r.answers.size()));
+        for (const Answer& a : r.answers) {
+            put(a.question_id);
+            put(a.value);
+            put(a.answered_at);
+        }
+    }
+    unsigned char out[32];
+    crypto_generichash_final(&st, out, sizeof out);
+    static const char* hex = "0123456789abcdef";
+    std::string h = "blake2b:";
+    for (unsigned char c : out) {
+        h += hex[c >> 4];
+        h += hex[c & 15];
+    }
+    return h;
+}
+
 }  // namespace
 
 struct Collector::Impl : http::Handler {
@@ -292,7 +340,6 @@ struct Collector::Impl : http::Handler {
     http::Response batch(http::Request& req) {
         const bool gzipped = req.header("content-encoding") == "gzip";
         Batch parsed;
-        std::string canonical;
         // Decoding what the client sent: every failure here is the client's (4xx).
         try {
             const std::string body = gzipped ? gunzip(req.body, config.limits.max_uncompressed_bytes) : req.body;
@@ -301,9 +348,6 @@ struct Collector::Impl : http::Handler {
             parsed = parse_batch(body, config.limits);
             if (const std::string field = field_with_nul(parsed); !field.empty())
                 throw ProtocolError(400, "invalid_body", field + ": contains a NUL character");
-            // The body's identity: its canonical JSON (parsed and dumped again), so that the
-            // same content compares equal whatever its whitespace or key order.
-            canonical = to_json(parsed).dump();
         } catch (const ProtocolError& e) {
             std::string message = e.what();
             if (e.code() == "too_large" && message.find("decompressed") == std::string::npos && gzipped)
@@ -319,7 +363,7 @@ struct Collector::Impl : http::Handler {
         }
         StoreOutcome outcome;
         try {
-            outcome = storage->store(parsed, req.principal, hash_token(canonical));
+            outcome = storage->store(parsed, req.principal, batch_identity(parsed));
         } catch (const StorageUnavailable& e) {
             http::Response r = fail(req, 503, "unavailable", std::string("the database is unavailable: ") + e.what());
             r.headers.emplace_back("Retry-After", "5");
@@ -492,6 +536,7 @@ struct Collector::Impl : http::Handler {
 
 Collector::Collector(CollectorConfig config) : impl_(std::make_unique<Impl>()) {
     Impl& s = *impl_;
+    if (sodium_init() < 0) throw std::runtime_error("collector: libsodium cannot initialise");
     s.config = std::move(config);
     s.storage = Storage::open(s.config.database);
     remove_stale_export_folders(s.config.export_work_dir);

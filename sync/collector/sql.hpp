@@ -51,6 +51,15 @@ using RowCallback = std::function<void(const Row&)>;
 
 enum class Dialect { Sqlite, Postgresql };
 
+// One statement of a run_all(): its rows go to `rows` (if any), its changed-row count to
+// `changed` (if given).
+struct Step {
+    std::string sql;
+    Params params;
+    RowCallback rows;
+    std::int64_t* changed = nullptr;
+};
+
 class Connection {
 public:
     virtual ~Connection() = default;
@@ -61,10 +70,23 @@ public:
     virtual std::int64_t run(const std::string& sql, const Params& params) = 0;
     // A statement returning rows (SELECT, INSERT … RETURNING): `row` is called for each.
     virtual void query(const std::string& sql, const Params& params, const RowCallback& row) = 0;
+    // The steps in order, as one round trip where the database allows it (PostgreSQL's
+    // pipeline mode; SQLite runs them one by one, in process). The first error is thrown
+    // and the steps after it are not run.
+    virtual void run_all(const std::vector<Step>& steps);
     // After an Unavailable error: drop the connection and connect again (throws
     // Unavailable while the server is still away).
     virtual void reconnect() = 0;
 };
+
+inline void Connection::run_all(const std::vector<Step>& steps) {
+    for (const Step& s : steps) {
+        if (s.changed)
+            *s.changed = run(s.sql, s.params);
+        else
+            query(s.sql, s.params, s.rows ? s.rows : RowCallback([](const Row&) {}));
+    }
+}
 
 // A SQLite file (created when missing, unless read-only): WAL, synchronous=FULL, a 10 s
 // busy timeout.

@@ -5,13 +5,15 @@
 //
 // The write path (store), as a state machine per batch:
 //   queued ──(a writer connection is free; up to kGroup[dialect] queued batches are taken)──▶
-//   in a group transaction: BEGIN; for each batch SAVEPOINT, store_one(), RELEASE; COMMIT
+//   in a group transaction: BEGIN; for each batch SAVEPOINT, plan_batch()'s statements
+//   (one round trip on PostgreSQL), finish_batch(), RELEASE; the batches' UPDATEs and COMMIT
 //     ├─ COMMIT ok ─────────────────────────────▶ done: the outcome goes back to its caller
 //     ├─ Retry (busy, deadlock, serialisation) ─▶ ROLLBACK, the whole group again (≤ 5 times)
 //     ├─ Unavailable (connection/server gone) ──▶ ROLLBACK, reconnect, the group again once;
 //     │                                            then StorageUnavailable for each batch
-//     └─ Other, inside one batch ───────────────▶ ROLLBACK TO its savepoint: that batch fails
-//                                                 alone, the others commit
+//     ├─ Other, inside one batch ───────────────▶ ROLLBACK TO its savepoint: that batch fails
+//     │                                           alone, the others commit
+//     └─ a batch is a conflict (409) ───────────▶ ROLLBACK TO its savepoint (or ROLLBACK, alone)
 // Nothing is replied before COMMIT returns, so a 200 is durable.
 #include "storage.hpp"
 
@@ -365,28 +367,166 @@ private:
         bool taken = false, done = false;
     };
 
+    // One batch's statements inside the caller's transaction (rules 1 and 2), and what
+    // their results say. Phase one (plan_batch) needs no result of another statement, so a
+    // driver can send it all at once: the new responses (ON CONFLICT DO NOTHING RETURNING
+    // id), the answers of exactly those (joined on this batch id and this transaction's
+    // received_at, so a response that another batch stored keeps its first answers), the
+    // batch row (ON CONFLICT DO NOTHING) and the batch's stored body hash. Then:
+    //   batch row inserted now            → 200, the returned ids stored, the rest duplicate
+    //   batch row there, the same hash    → 200, every response duplicate (a retried batch:
+    //                                       its responses were there, nothing was inserted)
+    //   batch row there, another hash     → 409: the caller rolls back what phase one did
+    // Concurrent copies of one batch, at one collector or several, wait for each other on
+    // the response rows' unique index, then find them (PostgreSQL READ COMMITTED).
+    struct PendingBatch {
+        const Batch* batch = nullptr;
+        std::string received_at;
+        std::vector<const Response*> order;  // by id: every writer takes row locks in one order
+        std::set<std::string_view> stored;
+        std::int64_t batch_inserted = 0;
+        std::string seen_hash;
+        StoreOutcome out;
+    };
+
+    static void plan_batch(PendingBatch& p, const Batch& batch, const std::string& device_name,
+                           const std::string& body_hash, std::vector<sql::Step>& steps) {
+        p.batch = &batch;
+        p.received_at = iso8601_utc(wall_ms());
+        p.order.clear();
+        for (const auto& r : batch.responses) p.order.push_back(&r);
+        std::sort(p.order.begin(), p.order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
+        for (std::size_t first = 0; first < p.order.size(); first += kResponsesPerInsert) {
+            const std::size_t n = std::min(kResponsesPerInsert, p.order.size() - first);
+            sql::Step st;
+            st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
+                     " site, event, flagged, device_id, device_name, batch_id, received_at) VALUES " +
+                     values_list(n, 14) + " ON CONFLICT (id) DO NOTHING RETURNING id";
+            st.params.reserve(n * 14);
+            for (std::size_t i = first; i < first + n; ++i) {
+                const Response& r = *p.order[i];
+                st.params.insert(
+                    st.params.end(),
+                    {std::string_view(r.id), std::string_view(r.survey_id), r.survey_version,
+                     std::string_view(r.language), std::string_view(r.status), std::string_view(r.started_at),
+                     r.finished_at.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.finished_at)),
+                     std::string_view(r.site), std::string_view(r.event), std::int64_t{r.flagged ? 1 : 0},
+                     std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
+                     std::string_view(p.received_at)});
+            }
+            PendingBatch* pp = &p;
+            st.rows = [pp, first, n](const sql::Row& row) {
+                // The set keeps views into the batch, not into the row.
+                const std::string_view id = row.text(0);
+                for (std::size_t i = first; i < first + n; ++i)
+                    if (pp->order[i]->id == id) {
+                        pp->stored.insert(pp->order[i]->id);
+                        break;
+                    }
+            };
+            steps.push_back(std::move(st));
+        }
+        sql::Step answers;
+        std::size_t rows = 0;
+        auto flush = [&] {
+            if (!rows) return;
+            answers.sql = "INSERT INTO answers(response_id, question_id, value, answered_at)"
+                          " SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES " +
+                          values_list(rows, 4) +
+                          ") AS v JOIN responses r ON r.id = v.column1 WHERE r.batch_id = ? AND r.received_at = ?"
+                          " ON CONFLICT DO NOTHING";
+            answers.params.insert(answers.params.end(),
+                                  {std::string_view(batch.batch_id), std::string_view(p.received_at)});
+            steps.push_back(std::move(answers));
+            answers = {};
+            rows = 0;
+        };
+        for (const Response* r : p.order)
+            for (const auto& a : r->answers) {
+                answers.params.insert(answers.params.end(),
+                                      {std::string_view(r->id), std::string_view(a.question_id),
+                                       std::string_view(a.value), std::string_view(a.answered_at)});
+                if (++rows == kAnswersPerInsert) flush();
+            }
+        flush();
+        sql::Step row;
+        row.sql = "INSERT INTO batches(id, device_id, device_name, body_hash, received_at, responses, stored)"
+                  " VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING";
+        row.params = {std::string_view(batch.batch_id), std::string_view(batch.device_id), std::string_view(device_name),
+                      std::string_view(body_hash), std::string_view(p.received_at),
+                      static_cast<std::int64_t>(batch.responses.size())};
+        row.changed = &p.batch_inserted;
+        steps.push_back(std::move(row));
+        sql::Step seen;
+        seen.sql = "SELECT body_hash FROM batches WHERE id = ?";
+        seen.params = {std::string_view(batch.batch_id)};
+        PendingBatch* pp = &p;
+        seen.rows = [pp](const sql::Row& r) { pp->seen_hash = r.text(0); };
+        steps.push_back(std::move(seen));
+    }
+
+    // After phase one: the outcome, and (when the batch row is new) phase two's statement.
+    static void finish_batch(PendingBatch& p, const std::string& body_hash, std::vector<sql::Step>& after) {
+        p.out = {};
+        p.out.reply.batch_id = p.batch->batch_id;
+        if (p.batch_inserted == 0 && p.seen_hash != body_hash) {
+            p.out.status = 409;
+            return;
+        }
+        for (const auto& r : p.batch->responses)
+            (p.stored.count(r.id) ? p.out.reply.stored : p.out.reply.duplicate).push_back(r.id);
+        if (p.batch_inserted == 0) return;
+        sql::Step st;
+        st.sql = "UPDATE batches SET stored = ? WHERE id = ?";
+        st.params = {static_cast<std::int64_t>(p.stored.size()), std::string_view(p.batch->batch_id)};
+        after.push_back(std::move(st));
+    }
+
     void run_group(sql::Connection& c, const std::vector<Job*>& group) {
         const bool savepoints = group.size() > 1;
         std::string failure;
         bool reconnected = false;
+        std::vector<PendingBatch> pending(group.size());
         for (int attempt = 0; attempt < 6; ++attempt) {
             try {
-                c.exec(begin_write(c.dialect()));
-                for (Job* j : group) {
-                    j->out = {};
+                std::vector<sql::Step> after;  // phase two of every batch, then COMMIT
+                bool rollback = false;
+                for (std::size_t i = 0; i < group.size(); ++i) {
+                    Job* j = group[i];
                     j->error = nullptr;
-                    if (savepoints) c.exec("SAVEPOINT batch");
+                    pending[i] = PendingBatch{};
+                    std::vector<sql::Step> steps;
+                    if (i == 0) steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
+                    if (savepoints) steps.push_back({"SAVEPOINT batch", {}, {}, nullptr});
+                    plan_batch(pending[i], *j->batch, *j->device_name, *j->body_hash, steps);
                     try {
-                        j->out = store_one(c, *j->batch, *j->device_name, *j->body_hash);
-                        if (savepoints) c.exec("RELEASE batch");
+                        c.run_all(steps);
                     } catch (const sql::Error& e) {
                         if (e.kind() != ErrorKind::Other || !savepoints) throw;
                         c.exec("ROLLBACK TO batch");
                         c.exec("RELEASE batch");
                         j->error = std::make_exception_ptr(std::runtime_error(e.what()));
+                        continue;
+                    }
+                    finish_batch(pending[i], *j->body_hash, after);
+                    j->out = pending[i].out;
+                    if (j->out.status == 409) {
+                        if (savepoints) {
+                            c.exec("ROLLBACK TO batch");
+                            c.exec("RELEASE batch");
+                        } else {
+                            rollback = true;  // nothing of it may stay
+                        }
+                    } else if (savepoints) {
+                        c.exec("RELEASE batch");
                     }
                 }
-                c.exec("COMMIT");
+                if (rollback) {
+                    c.exec("ROLLBACK");
+                    return;
+                }
+                after.push_back({"COMMIT", {}, {}, nullptr});
+                c.run_all(after);
                 return;
             } catch (const sql::Error& e) {
                 failure = e.what();
@@ -415,89 +555,6 @@ private:
             }
         }
         for (Job* j : group) j->error = std::make_exception_ptr(StorageUnavailable(failure));
-    }
-
-    // One batch, inside the caller's transaction (rules 1 and 2).
-    static StoreOutcome store_one(sql::Connection& c, const Batch& batch, const std::string& device_name,
-                                  const std::string& body_hash) {
-        StoreOutcome out;
-        out.reply.batch_id = batch.batch_id;
-        const std::string received_at = iso8601_utc(wall_ms());
-        const auto count = static_cast<std::int64_t>(batch.responses.size());
-        // The batch row first: a second copy of this batch (here or at another instance)
-        // waits for the first, then finds it.
-        if (c.run("INSERT INTO batches(id, device_id, device_name, body_hash, received_at, responses, stored)"
-                  " VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING",
-                  {std::string_view(batch.batch_id), std::string_view(batch.device_id), std::string_view(device_name),
-                   std::string_view(body_hash), std::string_view(received_at), count}) == 0) {
-            std::string seen;
-            c.query("SELECT body_hash FROM batches WHERE id = ?", {std::string_view(batch.batch_id)},
-                    [&](const sql::Row& r) { seen = r.text(0); });
-            if (seen != body_hash) {
-                out.status = 409;
-                return out;
-            }
-            // A copy of a batch already stored (a lost acknowledgement, a retry).
-            for (const auto& r : batch.responses) out.reply.duplicate.push_back(r.id);
-            return out;
-        }
-        // Responses in id order, so that two transactions inserting the same responses
-        // take their row locks in the same order (no deadlock between them).
-        std::vector<const Response*> order;
-        order.reserve(batch.responses.size());
-        for (const auto& r : batch.responses) order.push_back(&r);
-        std::sort(order.begin(), order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
-        std::set<std::string_view> stored;
-        for (std::size_t first = 0; first < order.size(); first += kResponsesPerInsert) {
-            const std::size_t n = std::min(kResponsesPerInsert, order.size() - first);
-            Params p;
-            p.reserve(n * 14);
-            for (std::size_t i = first; i < first + n; ++i) {
-                const Response& r = *order[i];
-                p.insert(p.end(), {std::string_view(r.id), std::string_view(r.survey_id), r.survey_version,
-                                   std::string_view(r.language), std::string_view(r.status),
-                                   std::string_view(r.started_at),
-                                   r.finished_at.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.finished_at)),
-                                   std::string_view(r.site), std::string_view(r.event), std::int64_t{r.flagged ? 1 : 0},
-                                   std::string_view(batch.device_id), std::string_view(device_name),
-                                   std::string_view(batch.batch_id), std::string_view(received_at)});
-            }
-            c.query("INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
-                    " site, event, flagged, device_id, device_name, batch_id, received_at) VALUES " +
-                        values_list(n, 14) + " ON CONFLICT (id) DO NOTHING RETURNING id",
-                    p, [&](const sql::Row& row) {
-                        // The view must point into the batch, not into the row.
-                        const std::string_view id = row.text(0);
-                        for (std::size_t i = first; i < first + n; ++i)
-                            if (order[i]->id == id) {
-                                stored.insert(order[i]->id);
-                                break;
-                            }
-                    });
-        }
-        Params p;
-        std::size_t rows = 0;
-        auto flush = [&] {
-            if (!rows) return;
-            c.run("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES " + values_list(rows, 4) +
-                      " ON CONFLICT DO NOTHING",
-                  p);
-            p.clear();
-            rows = 0;
-        };
-        for (const Response* r : order) {
-            if (!stored.count(r->id)) continue;
-            for (const auto& a : r->answers) {
-                p.insert(p.end(), {std::string_view(r->id), std::string_view(a.question_id), std::string_view(a.value),
-                                   std::string_view(a.answered_at)});
-                if (++rows == kAnswersPerInsert) flush();
-            }
-        }
-        flush();
-        c.run("UPDATE batches SET stored = ? WHERE id = ?",
-              {static_cast<std::int64_t>(stored.size()), std::string_view(batch.batch_id)});
-        for (const auto& r : batch.responses) (stored.count(r.id) ? out.reply.stored : out.reply.duplicate).push_back(r.id);
-        return out;
     }
 
     std::mutex mutex_;

@@ -8,9 +8,10 @@
 //     nothing. A reply is given only after the commit.
 //  2. Idempotent under concurrency, also across processes: responses.id, batches.id and
 //     answers' key are unique, and every insert is INSERT … ON CONFLICT DO NOTHING. The
-//     same batch at two instances at once is stored once; the other copy finds the
-//     batch row (waiting for the first transaction, on PostgreSQL) and reports duplicates.
-//     The same batch id with another body is a conflict (409), whoever came first.
+//     same batch at two instances at once is stored once; the other copy waits on the
+//     first one's response rows (PostgreSQL), then finds them and reports duplicates.
+//     The same batch id with another body is a conflict (409), whoever came first, and
+//     the conflicting copy changes nothing.
 //  3. Group commit: batches arriving together share one transaction (and one fsync),
 //     each inside its own savepoint, so one batch's failure never touches another's. On
 //     SQLite (one writer) up to 64 batches share a commit; on PostgreSQL each of
