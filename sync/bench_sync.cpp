@@ -136,7 +136,8 @@ std::string slurp(const fs::path& f) {
 // collector and by the ones before [database] existed, for before/after runs), or
 // [database] url for PostgreSQL.
 int g_connections = 0;
-int g_threads = 8;  // --threads: the collectors' [server] threads  // --connections: [database] connections for PostgreSQL (0: the default)
+int g_threads = 8;  // --threads: the collectors' [server] threads
+std::string g_sync_bin = KOHTAAMO_SYNC_BIN;  // --sync: the kohtaamo-sync binary  // --connections: [database] connections for PostgreSQL (0: the default)
 std::string database_toml(const std::string& sqlite_file, const std::string& pg_url) {
     if (!pg_url.empty())
         return "[database]\nurl = \"" + pg_url + "\"\n" +
@@ -206,7 +207,7 @@ Run run(const fs::path& dir, const fs::path& kiosk_db, int batch, int n, const s
         sqlite3_close(db);
     }
     auto t0 = std::chrono::steady_clock::now();
-    Child up({KOHTAAMO_SYNC_BIN, "--config", (dir / "kiosk.toml").string(), "--database", kiosk_db.string(), "--quiet"},
+    Child up({g_sync_bin, "--config", (dir / "kiosk.toml").string(), "--database", kiosk_db.string(), "--quiet"},
              dir / "kohtaamo-sync.log");
     auto [rc, up_mib] = up.reap(false);
     Run r;
@@ -413,6 +414,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"sqlite", "postgresql", "nginx3"}));
     app.add_option("--batches-per-kiosk", batches_each, "with --kiosks: batches each kiosk posts (default: 20000 responses in all)");
     app.add_option("--collector", collector_bin, "the kohtaamo-collector binary (to compare builds)");
+    app.add_option("--sync", g_sync_bin, "the kohtaamo-sync binary (to compare builds)");
     app.add_option("--threads", g_threads, "the collectors' [server] threads (default 8)");
     app.add_option("--connections", g_connections, "PostgreSQL: each collector's [database] connections");
     CLI11_PARSE(app, argc, argv);

@@ -1,7 +1,8 @@
 // driver_postgresql.cpp — the PostgreSQL driver (sql.hpp) on libpq: one connection,
-// the storage's `?` placeholders numbered as $1, $2 … (outside quotes), parameters as
-// text, results in single-row mode (PQsetSingleRowMode: one row in memory at a time,
-// however large the result). Setup: the session's time zone is UTC and
+// the storage's `?` placeholders numbered as $1, $2 … (outside quotes), results in
+// single-row mode (PQsetSingleRowMode: one row in memory at a time, however large the
+// result), and run_all() in pipeline mode with prepared statements (a batch's
+// statements in one round trip, parsed and planned once per connection). Setup: the session's time zone is UTC and
 // client_encoding UTF8; statements time out after 60 s, so a lock held by a stalled
 // peer cannot hold a request forever.
 //
@@ -9,6 +10,7 @@
 // 40P01 deadlock_detected are Retry; class 08 (connection), 57P0x (the server shutting
 // down or restarting) and a connection that is no longer CONNECTION_OK are Unavailable.
 #include <cstring>
+#include <unordered_map>
 
 #include <libpq-fe.h>
 
@@ -131,18 +133,41 @@ public:
             PGconn* pg;
             ~Leave() { PQexitPipelineMode(pg); }
         } leave{pg_};
-        for (const Step& st : steps) send(st.sql, st.params, false);
+        // Statements with parameters run as prepared statements, parsed and planned once
+        // per connection: the same few texts come again with every batch. A new one is
+        // prepared in the same pipeline, just before its first use.
+        std::vector<bool> prepared_now(steps.size(), false);
+        for (std::size_t i = 0; i < steps.size(); ++i) {
+            const Step& st = steps[i];
+            if (st.params.empty()) {
+                if (!PQsendQueryParams(pg_, st.sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0))
+                    fail_connection(st.sql);
+                continue;
+            }
+            auto it = prepared_.find(st.sql);
+            if (it == prepared_.end()) {
+                const std::string name = "k" + std::to_string(++statements_);  // never reused
+                if (!PQsendPrepare(pg_, name.c_str(), number_placeholders(st.sql).c_str(), 0, nullptr))
+                    fail_connection(st.sql);
+                it = prepared_.emplace(st.sql, name).first;
+                prepared_now[i] = true;
+            }
+            Args args(st.params);
+            if (!PQsendQueryPrepared(pg_, it->second.c_str(), static_cast<int>(st.params.size()), args.values.data(),
+                                     args.lengths.data(), args.formats.data(), 0))
+                fail_connection(st.sql);
+        }
         if (!PQpipelineSync(pg_)) fail_connection("pipeline sync");
         std::exception_ptr failed;
-        for (const Step& st : steps) {
-            for (;;) {  // this step's results, up to the NULL that ends them
+        auto results = [&](const Step& st, bool rows) {  // one statement's results, up to their NULL
+            for (;;) {
                 Result r{PQgetResult(pg_)};
-                if (!r.r) break;
+                if (!r.r) return;
                 if (failed) continue;
-                const ExecStatusType status = PQresultStatus(r.r);
-                if (status == PGRES_PIPELINE_ABORTED) continue;  // after an earlier error
+                if (PQresultStatus(r.r) == PGRES_PIPELINE_ABORTED) continue;  // after an earlier error
                 try {
                     check(r.r, st.sql);
+                    if (!rows) continue;
                     if (st.changed) {
                         const char* t = PQcmdTuples(r.r);
                         *st.changed = t && *t ? std::strtoll(t, nullptr, 10) : 0;
@@ -153,23 +178,29 @@ public:
                     failed = std::current_exception();
                 }
             }
-            if (PQstatus(pg_) != CONNECTION_OK) break;
+        };
+        for (std::size_t i = 0; i < steps.size() && PQstatus(pg_) == CONNECTION_OK; ++i) {
+            if (prepared_now[i]) results(steps[i], false);
+            results(steps[i], true);
         }
         // The sync's own result ends the pipeline.
-        for (;;) {
+        while (PQstatus(pg_) == CONNECTION_OK) {
             Result r{PQgetResult(pg_)};
-            if (!r.r) {
-                if (PQstatus(pg_) != CONNECTION_OK) break;
-                continue;
-            }
-            if (PQresultStatus(r.r) == PGRES_PIPELINE_SYNC) break;
+            if (r.r && PQresultStatus(r.r) == PGRES_PIPELINE_SYNC) break;
         }
-        if (PQstatus(pg_) != CONNECTION_OK && !failed)
+        if (failed) {
+            // A statement whose preparation came after the failure in the pipeline was
+            // never made: forget every one (names are never reused, so one that does exist
+            // cannot collide with the next).
+            prepared_.clear();
+            std::rethrow_exception(failed);
+        }
+        if (PQstatus(pg_) != CONNECTION_OK)
             throw Error(ErrorKind::Unavailable, "postgresql " + redact_url(url_) + ": the connection broke");
-        if (failed) std::rethrow_exception(failed);
     }
 
     void reconnect() override {
+        prepared_.clear();  // a new session has none
         PQfinish(pg_);
         pg_ = nullptr;
         connect();
@@ -187,29 +218,39 @@ private:
         exec("SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; SET statement_timeout = '60s'");
     }
 
-    void send(const std::string& sql, const Params& params, bool single_row) {
-        const std::string numbered = number_placeholders(sql);
-        std::vector<std::string> ints;  // integer parameters as text, kept alive for the call
-        ints.reserve(params.size());
-        std::vector<const char*> values(params.size());
-        std::vector<int> lengths(params.size()), formats(params.size(), 0);
-        for (std::size_t i = 0; i < params.size(); ++i) {
-            if (auto* t = std::get_if<std::string_view>(&params[i])) {
-                values[i] = t->data() ? t->data() : "";
-                lengths[i] = static_cast<int>(t->size());
-                formats[i] = 1;  // binary text: no terminating NUL needed, sent as is
-            } else if (auto* n = std::get_if<std::int64_t>(&params[i])) {
-                ints.push_back(std::to_string(*n));
-                values[i] = ints.back().c_str();
-            } else {
-                values[i] = nullptr;
+    // Parameters for libpq: text as binary (sent as is, no terminating NUL needed),
+    // integers as decimal text, NULL as a null pointer.
+    struct Args {
+        std::vector<std::string> ints;
+        std::vector<const char*> values;
+        std::vector<int> lengths, formats;
+        explicit Args(const Params& params) : values(params.size()), lengths(params.size()), formats(params.size(), 0) {
+            ints.reserve(params.size());
+            for (std::size_t i = 0; i < params.size(); ++i) {
+                if (auto* t = std::get_if<std::string_view>(&params[i])) {
+                    values[i] = t->data() ? t->data() : "";
+                    lengths[i] = static_cast<int>(t->size());
+                    formats[i] = 1;
+                } else if (auto* n = std::get_if<std::int64_t>(&params[i])) {
+                    ints.push_back(std::to_string(*n));
+                    values[i] = ints.back().c_str();
+                } else {
+                    values[i] = nullptr;
+                }
             }
         }
-        if (!PQsendQueryParams(pg_, numbered.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                               lengths.data(), formats.data(), 0))
+    };
+
+    void send(const std::string& sql, const Params& params, bool single_row) {
+        const std::string numbered = number_placeholders(sql);
+        Args args(params);
+        if (!PQsendQueryParams(pg_, numbered.c_str(), static_cast<int>(params.size()), nullptr, args.values.data(),
+                               args.lengths.data(), args.formats.data(), 0))
             fail_connection(sql);
         if (single_row) PQsetSingleRowMode(pg_);
     }
+
+
 
     [[noreturn]] void fail_connection(const std::string& sql) {
         std::string msg = PQerrorMessage(pg_);
@@ -233,6 +274,8 @@ private:
 
     std::string url_;
     PGconn* pg_ = nullptr;
+    std::unordered_map<std::string, std::string> prepared_;  // statement text → its name here
+    std::uint64_t statements_ = 0;
 };
 
 }  // namespace

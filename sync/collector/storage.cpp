@@ -4,16 +4,19 @@
 // to the statement, on the Dialect.
 //
 // The write path (store), as a state machine per batch:
-//   queued ──(a writer connection is free; up to kGroup[dialect] queued batches are taken)──▶
-//   in a group transaction: BEGIN; for each batch SAVEPOINT, plan_batch()'s statements
-//   (one round trip on PostgreSQL), finish_batch(), RELEASE; the batches' UPDATEs and COMMIT
+//   queued ──(a writer connection is free; up to group_size(dialect) queued batches are taken)──▶
+//   in a group transaction: BEGIN; for each batch SAVEPOINT, plan_batch()'s statements,
+//   finish_batch(), RELEASE; the batches' UPDATEs and COMMIT (SQLite). On PostgreSQL the
+//   group's statements go in one pipeline without savepoints (run_pipelined_group): a
+//   round trip for them all, one for the UPDATEs and COMMIT
 //     ├─ COMMIT ok ─────────────────────────────▶ done: the outcome goes back to its caller
 //     ├─ Retry (busy, deadlock, serialisation) ─▶ ROLLBACK, the whole group again (≤ 5 times)
 //     ├─ Unavailable (connection/server gone) ──▶ ROLLBACK, reconnect, the group again once;
 //     │                                            then StorageUnavailable for each batch
 //     ├─ Other, inside one batch ───────────────▶ ROLLBACK TO its savepoint: that batch fails
 //     │                                           alone, the others commit
-//     └─ a batch is a conflict (409) ───────────▶ ROLLBACK TO its savepoint (or ROLLBACK, alone)
+//     └─ a batch is a conflict (409) ───────────▶ ROLLBACK TO its savepoint (or ROLLBACK, alone;
+//                                                 a pipelined group: ROLLBACK, each batch alone)
 // Nothing is replied before COMMIT returns, so a 200 is durable.
 #include "storage.hpp"
 
@@ -49,10 +52,9 @@ const char* begin_write(Dialect d) { return d == Dialect::Sqlite ? "BEGIN IMMEDI
 const char* begin_snapshot(Dialect d) {
     return d == Dialect::Sqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 }
-// Batches per transaction: SQLite has one writer and pays one fsync per commit, so
-// batches waiting together share one; PostgreSQL commits concurrent transactions with
-// one WAL flush by itself, and a batch per transaction keeps its row locks short.
-std::size_t group_size(Dialect d) { return d == Dialect::Sqlite ? 64 : 1; }
+// Batches per transaction: batches waiting together share one commit (one fsync). SQLite
+// has one writer; PostgreSQL has `connections` writers, each committing a group.
+std::size_t group_size(Dialect d) { return d == Dialect::Sqlite ? 64 : 16; }
 
 // "(?, ?, ?), (?, ?, ?)" for `rows` rows of `columns` columns.
 std::string values_list(std::size_t rows, std::size_t columns) {
@@ -482,13 +484,53 @@ private:
         after.push_back(std::move(st));
     }
 
+    // PostgreSQL, several batches: the whole group in one pipeline and one transaction,
+    // without savepoints (a savepoint's fate needs a round trip). If any batch of it is a
+    // conflict or fails, the group is rolled back and each batch runs alone. Returns
+    // false when it did that.
+    bool run_pipelined_group(sql::Connection& c, const std::vector<Job*>& group, std::vector<PendingBatch>& pending) {
+        std::vector<sql::Step> steps;
+        steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
+        for (std::size_t i = 0; i < group.size(); ++i) {
+            pending[i] = PendingBatch{};
+            plan_batch(pending[i], *group[i]->batch, *group[i]->device_name, *group[i]->body_hash, steps);
+        }
+        bool alone = false;
+        try {
+            c.run_all(steps);
+        } catch (const sql::Error& e) {
+            if (e.kind() != ErrorKind::Other) throw;
+            alone = true;  // which batch failed is not known: each alone says
+        }
+        std::vector<sql::Step> after;
+        for (std::size_t i = 0; i < group.size() && !alone; ++i) {
+            finish_batch(pending[i], *group[i]->body_hash, after);
+            group[i]->out = pending[i].out;
+            group[i]->error = nullptr;
+            if (group[i]->out.status == 409) alone = true;
+        }
+        if (alone) {
+            c.exec("ROLLBACK");
+            for (Job* j : group) run_group(c, {j});
+            return false;
+        }
+        after.push_back({"COMMIT", {}, {}, nullptr});
+        c.run_all(after);
+        return true;
+    }
+
     void run_group(sql::Connection& c, const std::vector<Job*>& group) {
-        const bool savepoints = group.size() > 1;
+        const bool pipelined = group.size() > 1 && c.dialect() == Dialect::Postgresql;
+        const bool savepoints = group.size() > 1 && !pipelined;
         std::string failure;
         bool reconnected = false;
         std::vector<PendingBatch> pending(group.size());
         for (int attempt = 0; attempt < 6; ++attempt) {
             try {
+                if (pipelined) {
+                    run_pipelined_group(c, group, pending);
+                    return;
+                }
                 std::vector<sql::Step> after;  // phase two of every batch, then COMMIT
                 bool rollback = false;
                 for (std::size_t i = 0; i < group.size(); ++i) {

@@ -12,11 +12,11 @@
 //     first one's response rows (PostgreSQL), then finds them and reports duplicates.
 //     The same batch id with another body is a conflict (409), whoever came first, and
 //     the conflicting copy changes nothing.
-//  3. Group commit: batches arriving together share one transaction (and one fsync),
-//     each inside its own savepoint, so one batch's failure never touches another's. On
-//     SQLite (one writer) up to 64 batches share a commit; on PostgreSQL each of
-//     `connections` connections commits its own batch, and the server groups their
-//     WAL flushes itself.
+//  3. Group commit: batches arriving together share one transaction (and one fsync), and
+//     one batch's conflict or failure never touches another's: on SQLite (one writer, up
+//     to 64 batches a commit) each is inside its own savepoint; on PostgreSQL (each of
+//     `connections` connections commits up to 16) a group with a conflict or a failure is
+//     rolled back and its batches run again one by one.
 //  4. Nothing lives only in a process: the token lists every instance serves from and
 //     the export slots are rows, so several collectors on one PostgreSQL agree on them.
 //  5. Busy, deadlock and serialisation failures are retried here; a database that is
