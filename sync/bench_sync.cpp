@@ -132,12 +132,13 @@ std::string slurp(const fs::path& f) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+int g_connections = 0;                       // --connections: [database] connections (0: the default)
+int g_threads = 16;                          // --threads: the collectors' [server] threads
+std::string g_sync_bin = KOHTAAMO_SYNC_BIN;  // --sync: the kohtaamo-sync binary
+
 // The collector's database in its config: SQLite as [storage] database (read by this
 // collector and by the ones before [database] existed, for before/after runs), or
 // [database] url for PostgreSQL.
-int g_connections = 0;
-int g_threads = 8;  // --threads: the collectors' [server] threads
-std::string g_sync_bin = KOHTAAMO_SYNC_BIN;  // --sync: the kohtaamo-sync binary  // --connections: [database] connections for PostgreSQL (0: the default)
 std::string database_toml(const std::string& sqlite_file, const std::string& pg_url) {
     if (!pg_url.empty())
         return "[database]\nurl = \"" + pg_url + "\"\n" +
@@ -192,7 +193,7 @@ Run run(const fs::path& dir, const fs::path& kiosk_db, int batch, int n, const s
     const fs::path cdb = dir / ("collector-" + std::to_string(batch) + ".sqlite");
     fs::remove(cdb);
     CollectorRun col = start_collector(collector_bin, dir, "collector", database_toml(cdb.string(), pg_url),
-                                       sync::hash_token(token), 8);
+                                       sync::hash_token(token), g_threads);
     {
         std::ofstream k(dir / "kiosk.toml");
         k << "[sync]\nendpoint = \"http://127.0.0.1:" << col.port << "\"\ntoken = \"" << token
@@ -415,7 +416,7 @@ int main(int argc, char** argv) {
     app.add_option("--batches-per-kiosk", batches_each, "with --kiosks: batches each kiosk posts (default: 20000 responses in all)");
     app.add_option("--collector", collector_bin, "the kohtaamo-collector binary (to compare builds)");
     app.add_option("--sync", g_sync_bin, "the kohtaamo-sync binary (to compare builds)");
-    app.add_option("--threads", g_threads, "the collectors' [server] threads (default 8)");
+    app.add_option("--threads", g_threads, "the collectors' [server] threads (default 16, as collector.toml's)");
     app.add_option("--connections", g_connections, "PostgreSQL: each collector's [database] connections");
     CLI11_PARSE(app, argc, argv);
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -36,7 +36,7 @@ struct DatabaseConfig {
     enum class Driver { Sqlite, Postgresql } driver = Driver::Sqlite;
     std::filesystem::path file;  // Sqlite
     std::string url;             // Postgresql: a libpq URI, postgresql://user@host:port/db
-    int connections = 4;         // Postgresql: connections that store batches at once
+    int connections = 16;        // Postgresql: connections that store batches at once
     // The database for messages (a PostgreSQL URI without its password).
     std::string describe() const;
     static DatabaseConfig sqlite(std::filesystem::path file) {
@@ -66,7 +66,7 @@ struct CollectorConfig {
     std::string listen = "127.0.0.1";
     int port = 8470;  // 0: any free port (tests)
     DatabaseConfig database;
-    int threads = 8;  // workers: requests that read or write the database at once
+    int threads = 16;  // workers: requests that read or write the database at once
     bool log_requests = true;
     ServerLimits server;
     Limits limits;

@@ -55,6 +55,9 @@ const char* begin_snapshot(Dialect d) {
 // Batches per transaction: batches waiting together share one commit (one fsync). SQLite
 // has one writer; PostgreSQL has `connections` writers, each committing a group.
 std::size_t group_size(Dialect d) { return d == Dialect::Sqlite ? 64 : 16; }
+// A group stops growing at this many responses: a transaction of a few thousand rows
+// holds its locks and its WAL for milliseconds, not seconds.
+constexpr std::size_t kGroupResponses = 1000;
 
 // "(?, ?, ?), (?, ?, ?)" for `rows` rows of `columns` columns.
 std::string values_list(std::size_t rows, std::size_t columns) {
@@ -201,7 +204,10 @@ public:
                 free_writers_.pop_back();
                 std::vector<Job*> group;
                 const std::size_t most = group_size(writer->dialect());
-                while (!queue_.empty() && group.size() < most) {
+                std::size_t responses = 0;  // and at most ~kGroupResponses responses a transaction
+                while (!queue_.empty() && group.size() < most &&
+                       (group.empty() || responses + queue_.front()->batch->responses.size() <= kGroupResponses)) {
+                    responses += queue_.front()->batch->responses.size();
                     queue_.front()->taken = true;
                     group.push_back(queue_.front());
                     queue_.pop_front();
