@@ -201,6 +201,13 @@ int main(int argc, char** argv) {
                 std::cerr << "kohtaamo-collector: export: --" << e.what() << "\n";
                 return 2;
             }
+            std::error_code ec;
+            if (config.database.driver == DatabaseConfig::Driver::Sqlite &&
+                !std::filesystem::is_regular_file(config.database.file, ec)) {
+                std::cerr << "kohtaamo-collector: database error: no database at " << config.database.file.string()
+                          << "\n";
+                return 1;
+            }
             auto storage = Storage::open(config.database);
             auto snapshot = storage->export_snapshot();
             return run_export_command("kohtaamo-collector", *snapshot, config.surveys, out, o, quiet);
