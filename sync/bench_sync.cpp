@@ -10,6 +10,8 @@
 //              --setup sqlite (one SQLite collector), postgresql (one PostgreSQL
 //              collector) or nginx3 (three PostgreSQL collectors behind nginx with TLS):
 //              accepted responses/s, p50 and p99 latency, failed requests, peak memory.
+//  --export N  N responses into PostgreSQL through the collector's storage, then the long
+//              CSV exported from a snapshot: time, and peak memory before and after.
 // Every process it starts is its child with a parent-death signal, and is stopped on
 // every way out: nothing is left running.
 #include <algorithm>
@@ -35,6 +37,8 @@
 #include <curl/curl.h>
 
 #include "clock.hpp"
+#include "export.hpp"
+#include "storage.hpp"
 #include "pg_cluster.hpp"
 #include "protocol.hpp"
 #include "sqlite.hpp"
@@ -394,6 +398,57 @@ int run_kiosks(const fs::path& dir, const std::string& setup, int kiosks, int ba
     return r.failed == 0 && held == r.accepted ? 0 : 1;
 }
 
+// --export N: N responses (4 answers each) stored through the collector's storage into a
+// PostgreSQL database, then the long CSV exported from its snapshot as GET /v1/export
+// does; this process's peak memory before and after the export (flat: rows stream).
+long peak_kib() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    return 0;
+}
+
+int run_export(const fs::path& dir, int n) {
+    testbed::PgCluster pg(true);
+    auto storage = sync::Storage::open(sync::DatabaseConfig::postgresql(pg.create_database()));
+    std::mt19937 rng(1);
+    for (int k = 0; k * 1000 < n; ++k) {
+        sync::Batch b;
+        b.batch_id = new_uuid();
+        b.device_id = new_uuid();
+        for (int i = 0; i < 1000 && k * 1000 + i < n; ++i) {
+            sync::Response r;
+            r.id = new_uuid();
+            r.survey_id = "family";
+            r.survey_version = 2;
+            r.language = "fi";
+            r.status = "complete";
+            r.started_at = iso8601_utc(1'790'000'000'000LL + (k * 1000LL + i) * 60'000LL);
+            r.finished_at = r.started_at;
+            r.site = "site-" + std::to_string(i % 7);
+            for (int q = 1; q <= 4; ++q) r.answers.push_back({"q" + std::to_string(q), std::to_string(1 + rng() % 5), r.started_at});
+            b.responses.push_back(std::move(r));
+        }
+        storage->store(b, "bench", "blake2b:" + b.batch_id);
+    }
+    const long before = peak_kib();
+    ExportOptions o;
+    o.wide_csv = o.jsonl = o.report = false;
+    o.name = "bench";
+    const fs::path out = dir / "export";
+    fs::create_directories(out);
+    auto snapshot = storage->export_snapshot();
+    const auto t0 = std::chrono::steady_clock::now();
+    const ExportResult r = export_to_folder(*snapshot, {}, out, o);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!r.ok()) throw std::runtime_error("export: " + r.message);
+    std::printf("export from PostgreSQL: %d responses, %llu answers, long CSV in %.2f s; peak RSS %.1f MiB before the "
+                "export, %.1f MiB after\n",
+                n, static_cast<unsigned long long>(r.answers), seconds, before / 1024.0, peak_kib() / 1024.0);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -415,6 +470,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"sqlite", "postgresql", "nginx3"}));
     app.add_option("--batches-per-kiosk", batches_each, "with --kiosks: batches each kiosk posts (default: 20000 responses in all)");
     app.add_option("--collector", collector_bin, "the kohtaamo-collector binary (to compare builds)");
+    int export_n = 0;
+    app.add_option("--export", export_n, "N responses into PostgreSQL, then the long CSV exported (memory stays flat)");
     app.add_option("--sync", g_sync_bin, "the kohtaamo-sync binary (to compare builds)");
     app.add_option("--threads", g_threads, "the collectors' [server] threads (default 16, as collector.toml's)");
     app.add_option("--connections", g_connections, "PostgreSQL: each collector's [database] connections");
@@ -426,6 +483,11 @@ int main(int argc, char** argv) {
                                    : fs::path(dir_arg);
     fs::create_directories(dir);
     try {
+        if (export_n > 0) {
+            const int rc = run_export(dir, export_n);
+            if (dir_arg.empty()) fs::remove_all(dir);
+            return rc;
+        }
         if (kiosks > 0) {
             if (batches_each <= 0) batches_each = std::max(1, 20000 / (kiosks * batch));
             const int rc = run_kiosks(dir, setup, kiosks, batch, batches_each, collector_bin);
