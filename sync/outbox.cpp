@@ -70,29 +70,65 @@ Outbox::Outbox(const std::filesystem::path& database, bool send_abandoned)
 
 Outbox::~Outbox() { sqlite3_close(db_); }
 
-Response Outbox::load_response(const std::string& id) {
-    Statement s(db_,
-                "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged"
-                " FROM responses WHERE id = ?");
-    s.bind(1, id);
-    if (!s.step()) throw std::runtime_error("sync: response " + id + " vanished");
-    Response r;
-    r.id = s.text(0);
-    r.survey_id = s.text(1);
-    r.survey_version = s.integer(2);
-    r.language = s.text(3);
-    r.status = s.text(4);
-    r.started_at = s.text(5);
-    r.finished_at = s.optional_text(6).value_or("");
-    r.site = s.text(7);
-    r.event = s.text(8);
-    r.flagged = s.integer(9) != 0;
-    Statement a(db_,
-                "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value");
-    a.bind(1, id);
-    while (a.step()) r.answers.push_back({a.text(0), a.text(1), a.text(2)});
-    return r;
+namespace {
+
+// The two statements that read one response, prepared once per batch (preparing them for
+// every response cost more than running them).
+struct ResponseReader {
+    Statement response, answers;
+    explicit ResponseReader(sqlite3* db)
+        : response(db,
+                   "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged"
+                   " FROM responses WHERE id = ?"),
+          answers(db, "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value") {}
+    Response read(const std::string& id) {
+        Statement& s = response;
+        s.bind(1, id);
+        if (!s.step()) {
+            s.reset();
+            throw std::runtime_error("sync: response " + id + " vanished");
+        }
+        Response r;
+        r.id = s.text(0);
+        r.survey_id = s.text(1);
+        r.survey_version = s.integer(2);
+        r.language = s.text(3);
+        r.status = s.text(4);
+        r.started_at = s.text(5);
+        r.finished_at = s.optional_text(6).value_or("");
+        r.site = s.text(7);
+        r.event = s.text(8);
+        r.flagged = s.integer(9) != 0;
+        s.reset();
+        answers.bind(1, id);
+        while (answers.step()) r.answers.push_back({answers.text(0), answers.text(1), answers.text(2)});
+        answers.reset();
+        return r;
+    }
+};
+
+// The length of to_json(r).dump() without building it: the strings with nlohmann's
+// escapes, the numbers' digits, the fixed keys and punctuation.
+std::size_t json_size(const Response& r) {
+    auto str = [](const std::string& v) {
+        std::size_t n = v.size() + 2;
+        for (unsigned char c : v) {
+            if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') n += 1;
+            else if (c < 0x20) n += 5;
+        }
+        return n;
+    };
+    // {"answers":[…],"event":…,"finished_at":…,"flagged":…,"id":…,"language":…,"site":…,
+    //  "started_at":…,"status":…,"survey_id":…,"survey_version":…}
+    std::size_t n = 130 + str(r.event) + (r.finished_at.empty() ? 4 : str(r.finished_at)) + (r.flagged ? 4 : 5) +
+                    str(r.id) + str(r.language) + str(r.site) + str(r.started_at) + str(r.status) + str(r.survey_id) +
+                    std::to_string(r.survey_version).size();
+    for (const auto& a : r.answers)  // {"answered_at":…,"question_id":…,"value":…},
+        n += 41 + str(a.answered_at) + str(a.question_id) + str(a.value);
+    return r.answers.empty() ? n : n - 1;  // no comma before the first
 }
+
+}  // namespace
 
 OutgoingBatch Outbox::load_batch(const std::string& id, int* set_aside_count) {
     OutgoingBatch out;
@@ -104,8 +140,9 @@ OutgoingBatch Outbox::load_batch(const std::string& id, int* set_aside_count) {
     Batch b;
     b.batch_id = id;
     b.device_id = device_id_;
+    ResponseReader reader(db_);
     for (const auto& rid : ids) {
-        Response r = load_response(rid);
+        Response r = reader.read(rid);
         // (A batch formed by an older uploader may hold what the rules refuse.)
         if (auto problem = response_problem(r, Limits{})) {
             set_aside(rid, "not sent: " + *problem);
@@ -165,6 +202,7 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
     const std::string fresh_sql = queued + " AND sync_deferred = 0 ORDER BY rowid LIMIT ?";
     const std::string deferred_sql = queued + " AND sync_deferred > 0 ORDER BY sync_deferred, rowid LIMIT 1";
     Batch batch;
+    ResponseReader reader(db_);
     for (const std::string* sql : {&fresh_sql, &deferred_sql}) {
         for (;;) {
             Statement candidates(db_, sql->c_str());
@@ -173,13 +211,13 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
             int refused = 0;
             std::vector<std::pair<std::string, std::string>> refusals;
             while (candidates.step()) {
-                Response r = load_response(candidates.text(0));
+                Response r = reader.read(candidates.text(0));
                 if (auto problem = response_problem(r, Limits{})) {
                     refusals.emplace_back(r.id, "not sent: " + *problem);
                     ++refused;
                     continue;
                 }
-                std::size_t size = to_json(r).dump().size() + 1;
+                std::size_t size = json_size(r) + 1;
                 if (!batch.responses.empty() && bytes + size > max_bytes) break;
                 bytes += size;
                 batch.responses.push_back(std::move(r));

@@ -89,7 +89,6 @@ public:
 
 private:
     OutgoingBatch load_batch(const std::string& id, int* set_aside);
-    Response load_response(const std::string& id);
     // Inside a transaction: sets the response aside with `reason` and notes it in sync_state.
     void set_aside(const std::string& response_id, const std::string& reason);
     void note_rejections(const std::string& last_reason);

@@ -41,9 +41,6 @@ struct Fail {
 struct Where {
     std::string sql;
     std::vector<std::string> params;
-    void bind(Statement& s, int first = 1) const {
-        for (std::size_t i = 0; i < params.size(); ++i) s.bind(first + static_cast<int>(i), params[i]);
-    }
 };
 
 Where where_of(const ExportFilter& f, bool with_status) {
@@ -76,33 +73,55 @@ Where where_of(const ExportFilter& f, bool with_status) {
     return w;
 }
 
-// Read-only connection holding one read transaction: every query sees the same snapshot
-// while the kiosk keeps writing.
-class Reader {
+// A SQLite file, read-only, holding one read transaction: every query sees the same
+// snapshot while the kiosk keeps writing.
+class SqliteExportDatabase : public ExportDatabase {
 public:
-    explicit Reader(const std::filesystem::path& file) {
+    explicit SqliteExportDatabase(const std::filesystem::path& file) : file_(file) {
         std::error_code ec;
-        if (!std::filesystem::is_regular_file(file, ec))
-            throw Fail{ExportStatus::DatabaseError, "no database at " + file.string()};
+        if (!std::filesystem::is_regular_file(file, ec)) throw ExportDatabaseError("no database at " + file.string());
         if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
             std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-            throw Fail{ExportStatus::DatabaseError, "cannot open " + file.string() + ": " + msg};
+            sqlite3_close(db_);
+            throw ExportDatabaseError("cannot open " + file.string() + ": " + msg);
         }
         sqlite3_busy_timeout(db_, 5000);
-        sqlite_exec(db_, "BEGIN", "export: " + file.string());
+        try {
+            sqlite_exec(db_, "BEGIN", "export: " + file.string());
+        } catch (const SqliteError& e) {
+            sqlite3_close(db_);
+            throw ExportDatabaseError(e.what());
+        }
     }
-    ~Reader() { sqlite3_close_v2(db_); }  // ends the read transaction
-    Reader(const Reader&) = delete;
-    Reader& operator=(const Reader&) = delete;
-    sqlite3* db() const { return db_; }
+    ~SqliteExportDatabase() override { sqlite3_close_v2(db_); }  // ends the read transaction
+    SqliteExportDatabase(const SqliteExportDatabase&) = delete;
+    SqliteExportDatabase& operator=(const SqliteExportDatabase&) = delete;
 
-    bool has_column(const char* table, const char* column) const {
+    std::string name() const override { return file_.string(); }
+    bool has_column(const std::string& table, const std::string& column) override {
         Statement s(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
         s.bind(1, table).bind(2, column);
         return s.step();
     }
+    void query(const std::string& sql, const std::vector<std::string>& params,
+               const std::function<void(const ExportRow&)>& row) override {
+        Statement s(db_, sql.c_str());
+        for (std::size_t i = 0; i < params.size(); ++i) s.bind(static_cast<int>(i) + 1, params[i]);
+        struct Row : ExportRow {
+            sqlite3_stmt* s;
+            bool is_null(int c) const override { return sqlite3_column_type(s, c) == SQLITE_NULL; }
+            std::string_view text(int c) const override {
+                auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
+                return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, c))) : std::string_view();
+            }
+            std::int64_t integer(int c) const override { return sqlite3_column_int64(s, c); }
+        } r;
+        r.s = s.raw();
+        while (s.step()) row(r);
+    }
 
 private:
+    std::filesystem::path file_;
     sqlite3* db_ = nullptr;
 };
 
@@ -188,7 +207,32 @@ void validate(const ExportOptions& o, const std::filesystem::path& folder) {
 
 }  // namespace
 
+std::unique_ptr<ExportDatabase> open_sqlite_export_database(const std::filesystem::path& file) {
+    return std::make_unique<SqliteExportDatabase>(file);
+}
+
 ExportResult export_to_folder(const std::filesystem::path& db, const std::vector<Survey>& surveys,
+                              const std::filesystem::path& folder, const ExportOptions& o,
+                              const ExportProgress& progress) {
+    std::unique_ptr<ExportDatabase> source;
+    try {
+        validate(o, folder);  // no drive is said before a missing database
+        source = open_sqlite_export_database(db);
+    } catch (const Fail& f) {
+        ExportResult r;
+        r.status = f.status;
+        r.message = f.message;
+        return r;
+    } catch (const ExportDatabaseError& e) {
+        ExportResult r;
+        r.status = ExportStatus::DatabaseError;
+        r.message = e.what();
+        return r;
+    }
+    return export_to_folder(*source, surveys, folder, o, progress);
+}
+
+ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& surveys,
                               const std::filesystem::path& folder, const ExportOptions& o,
                               const ExportProgress& progress) {
     ExportResult result;
@@ -200,9 +244,7 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
             report.emplace(surveys, o, ReportTexts::load(o.texts_dir, o.report_language),
                            Catalog::load(o.texts_dir, {o.report_language}));
 
-        Reader reader(db);
-        sqlite3* h = reader.db();
-        const bool device = reader.has_column("responses", "device_id");
+        const bool device = db.has_column("responses", "device_id");
         const Where where = where_of(o.filter, true);
 
         // Pre-pass (an aggregate, bounded by surveys × questions): which surveys and
@@ -211,19 +253,17 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
         std::vector<std::string> survey_order;
         std::uint64_t total = 0;
         {
-            Statement s(h, ("SELECT r.survey_id, a.question_id, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id" +
-                            where.sql + " GROUP BY r.survey_id, a.question_id ORDER BY r.survey_id, MIN(r.started_at), a.question_id")
-                               .c_str());
-            where.bind(s);
             std::map<std::string, std::vector<std::string>> seen;
-            while (s.step()) {
-                const std::string sid = s.text(0);
-                if (!seen.count(sid)) survey_order.push_back(sid);
-                seen[sid].push_back(s.text(1));
-                total += static_cast<std::uint64_t>(s.integer(2));
-                if (withheld(find_survey(surveys, sid), s.text(1), o.filter))
-                    result.withheld += static_cast<std::uint64_t>(s.integer(2));
-            }
+            db.query("SELECT r.survey_id, a.question_id, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id" +
+                         where.sql + " GROUP BY r.survey_id, a.question_id ORDER BY r.survey_id, MIN(r.started_at), a.question_id",
+                     where.params, [&](const ExportRow& row) {
+                         const std::string sid(row.text(0)), qid(row.text(1));
+                         const auto n = static_cast<std::uint64_t>(row.integer(2));
+                         if (!seen.count(sid)) survey_order.push_back(sid);
+                         seen[sid].push_back(qid);
+                         total += n;
+                         if (withheld(find_survey(surveys, sid), qid, o.filter)) result.withheld += n;
+                     });
             // A survey asked for by id gets its wide file even with no responses in the
             // period: the header alone tells the coordinator there were none.
             if (o.wide_csv)
@@ -261,19 +301,18 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
         }
         if (report) {
             const Where base = where_of(o.filter, false);
-            Statement s(h, ("SELECT r.status, r.flagged, COUNT(*) FROM responses r" + base.sql + " GROUP BY 1, 2").c_str());
-            base.bind(s);
             StatusCounts c;
-            while (s.step()) {
-                auto n = static_cast<std::uint64_t>(s.integer(2));
-                if (s.integer(1) != 0) {
-                    c.flagged += n;  // the mischief rule's: counted apart, never in the rate
-                } else if (s.text(0) == "complete") {
-                    c.complete += n;
-                } else if (s.text(0) == "abandoned") {
-                    c.abandoned += n;
-                }
-            }
+            db.query("SELECT r.status, r.flagged, COUNT(*) FROM responses r" + base.sql + " GROUP BY r.status, r.flagged",
+                     base.params, [&](const ExportRow& row) {
+                         auto n = static_cast<std::uint64_t>(row.integer(2));
+                         if (row.integer(1) != 0) {
+                             c.flagged += n;  // the mischief rule's: counted apart, never in the rate
+                         } else if (row.text(0) == "complete") {
+                             c.complete += n;
+                         } else if (row.text(0) == "abandoned") {
+                             c.abandoned += n;
+                         }
+                     });
             report->set_status_counts(c);
         }
 
@@ -300,42 +339,17 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
         if (o.jsonl) jsonl_file = std::make_unique<AtomicFile>(folder, o.name + ".jsonl");
         if (o.report) report_file = std::make_unique<AtomicFile>(folder, o.name + "-report-" + o.report_language + ".html");
 
-        // The pass: responses in time order, each with its answers from the primary key.
-        Statement responses(h, ("SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.flagged, r.site, r.event,"
-                                " r.started_at, r.finished_at" +
-                                std::string(device ? ", r.device_id" : ", NULL") + " FROM responses r" + where.sql +
-                                " ORDER BY r.started_at, r.id")
-                                   .c_str());
-        where.bind(responses);
-        Statement answers(h, "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value");
+        // The pass: responses in time order, each with its answers, as one query that a
+        // database server streams (rows of one response are consecutive).
         std::uint64_t done = 0, next_report = 0;
         ResponseRow r;
+        bool open = false;  // r holds a response whose rows are still coming
+        const Survey* def = nullptr;  // r's survey
         std::map<std::string, std::string> cells;  // one wide row: question → values joined with '|'
-        while (responses.step()) {
-            r.id = responses.text(0);
-            r.survey_id = responses.text(1);
-            r.survey_version = responses.integer(2);
-            r.language = responses.text(3);
-            r.status = responses.text(4);
-            r.flagged = responses.integer(5) != 0;
-            r.site = responses.text(6);
-            r.event = responses.text(7);
-            r.started_at = responses.text(8);
-            r.finished_at = responses.optional_text(9);
-            r.device_id = responses.optional_text(10);
-            r.answers.clear();
+        auto emit = [&] {
             SurveyPlan& plan = plans[r.survey_id];
-            answers.bind(1, r.id);
-            while (answers.step()) {
-                ++done;
-                AnswerRow a{answers.text(0), answers.text(1), answers.text(2)};
-                if (withheld(plan.def, a.question_id, o.filter)) continue;
-                r.answers.push_back(std::move(a));
-            }
-            answers.reset();
             ++result.responses;
             result.answers += r.answers.size();
-
             if (plan.csv) {
                 cells.clear();
                 for (const auto& a : r.answers) {
@@ -385,11 +399,40 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
                 auto ms = parse_iso8601_utc(r.started_at);
                 if (ms) report->add(r, local_parts(*ms));
             }
-            if (progress && done >= next_report) {
-                next_report = done + 1024;
-                if (!progress(done, total)) throw Fail{ExportStatus::Cancelled, "the export was cancelled"};
-            }
-        }
+        };
+        db.query("SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.flagged, r.site, r.event,"
+                 " r.started_at, r.finished_at" +
+                     std::string(device ? ", r.device_id" : ", NULL") +
+                     ", a.question_id, a.value, a.answered_at FROM responses r LEFT JOIN answers a ON a.response_id = r.id" +
+                     where.sql + " ORDER BY r.started_at, r.id, a.question_id, a.value",
+                 where.params, [&](const ExportRow& row) {
+                     if (!open || row.text(0) != r.id) {
+                         if (open) emit();
+                         open = true;
+                         r.id = row.text(0);
+                         r.survey_id = row.text(1);
+                         r.survey_version = row.integer(2);
+                         r.language = row.text(3);
+                         r.status = row.text(4);
+                         r.flagged = row.integer(5) != 0;
+                         r.site = row.text(6);
+                         r.event = row.text(7);
+                         r.started_at = row.text(8);
+                         r.finished_at = row.is_null(9) ? std::nullopt : std::optional<std::string>(row.text(9));
+                         r.device_id = row.is_null(10) ? std::nullopt : std::optional<std::string>(row.text(10));
+                         r.answers.clear();
+                         def = plans[r.survey_id].def;
+                     }
+                     if (row.is_null(11)) return;  // a response without answers
+                     ++done;
+                     AnswerRow ans{std::string(row.text(11)), std::string(row.text(12)), std::string(row.text(13))};
+                     if (!withheld(def, ans.question_id, o.filter)) r.answers.push_back(std::move(ans));
+                     if (progress && done >= next_report) {
+                         next_report = done + 1024;
+                         if (!progress(done, total)) throw Fail{ExportStatus::Cancelled, "the export was cancelled"};
+                     }
+                 });
+        if (open) emit();
         if (progress && !progress(done, total)) throw Fail{ExportStatus::Cancelled, "the export was cancelled"};
         if (report) report->render(*report_file);
 
@@ -414,7 +457,10 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
         result.message = f.message;
     } catch (const SqliteError& e) {
         result.status = ExportStatus::DatabaseError;
-        result.message = std::string("cannot read ") + db.string() + ": " + e.what();
+        result.message = "cannot read " + db.name() + ": " + e.what();
+    } catch (const ExportDatabaseError& e) {
+        result.status = ExportStatus::DatabaseError;
+        result.message = "cannot read " + db.name() + ": " + e.what();
     } catch (const ConfigError& e) {
         result.status = ExportStatus::Failed;
         result.message = e.what();

@@ -1,10 +1,11 @@
 // export.hpp — getting the data out: CSV (wide and long), JSON Lines and the HTML report,
-// from the kiosk's SQLite file or from the collector's (any SQLite file with the tables
-// `responses` and `answers` and the kiosk's column names; extra columns are ignored).
+// from the kiosk's SQLite file or from the collector's storage (SQLite or PostgreSQL): any
+// database with the tables `responses` and `answers` and the kiosk's column names (extra
+// columns are ignored), read through an ExportDatabase (export_database.hpp).
 //
 // What it does and does not do:
 //  1. One pass. A single cursor walks responses joined to their answers, ordered by
-//     response, and every output (wide CSV per survey, long CSV, JSON Lines, the report's
+//     response (one query: a database server streams it row by row), and every output (wide CSV per survey, long CSV, JSON Lines, the report's
 //     counters) is fed from that one row as it goes. Memory stays flat whatever the size:
 //     at most one response's answers, the report's counters (bounded by weeks × values) and
 //     a capped list of free texts are held.
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "local_time.hpp"  // valid_date, local_midnight
+#include "export_database.hpp"
 #include "survey.hpp"
 
 namespace kohtaamo {
@@ -102,6 +104,11 @@ using ExportProgress = std::function<bool(std::uint64_t done, std::uint64_t tota
 // question order, kinds and labels (may be empty: then everything comes from the data).
 // Safe to run on a worker thread while the kiosk keeps saving answers.
 ExportResult export_to_folder(const std::filesystem::path& db, const std::vector<Survey>& surveys,
+                              const std::filesystem::path& folder, const ExportOptions& options,
+                              const ExportProgress& progress = {});
+// The same from an open database (the collector's storage gives one per export). `db`
+// should hold one read snapshot for the whole call.
+ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& surveys,
                               const std::filesystem::path& folder, const ExportOptions& options,
                               const ExportProgress& progress = {});
 

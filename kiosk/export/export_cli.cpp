@@ -2,6 +2,7 @@
 #include "export_cli.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include <unistd.h>
@@ -26,8 +27,10 @@ void add_export_options(CLI::App& app, ExportRequest& q) {
     app.add_option("--name", q.name, "File name prefix (default: kohtaamo-<date>)");
 }
 
-int run_export_command(const std::string& program, const std::filesystem::path& db, const std::vector<Survey>& surveys,
-                       const std::filesystem::path& out, const ExportOptions& options, bool quiet) {
+namespace {
+
+int run_export(const std::string& program, const std::function<ExportResult(const ExportProgress&)>& run_it,
+               bool quiet) {
     const bool bar = !quiet && isatty(STDERR_FILENO);
     int shown = -1;
     auto progress = [&](std::uint64_t done, std::uint64_t total) {
@@ -42,7 +45,7 @@ int run_export_command(const std::string& program, const std::filesystem::path& 
         std::fflush(stderr);
         return true;
     };
-    const ExportResult r = export_to_folder(db, surveys, out, options, progress);
+    const ExportResult r = run_it(progress);
     if (bar) std::fputs("\n", stderr);
     if (!r.ok()) {
         std::cerr << program << ": " << to_string(r.status) << ": " << r.message << "\n";
@@ -55,6 +58,20 @@ int run_export_command(const std::string& program, const std::filesystem::path& 
         for (const auto& f : r.files) std::cout << f.string() << "\n";
     }
     return 0;
+}
+
+}  // namespace
+
+int run_export_command(const std::string& program, const std::filesystem::path& db, const std::vector<Survey>& surveys,
+                       const std::filesystem::path& out, const ExportOptions& options, bool quiet) {
+    return run_export(
+        program, [&](const ExportProgress& p) { return export_to_folder(db, surveys, out, options, p); }, quiet);
+}
+
+int run_export_command(const std::string& program, ExportDatabase& db, const std::vector<Survey>& surveys,
+                       const std::filesystem::path& out, const ExportOptions& options, bool quiet) {
+    return run_export(
+        program, [&](const ExportProgress& p) { return export_to_folder(db, surveys, out, options, p); }, quiet);
 }
 
 }  // namespace kohtaamo

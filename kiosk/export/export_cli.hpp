@@ -25,5 +25,8 @@ void add_export_options(CLI::App& app, ExportRequest& request);
 // stderr, prefixed with `program`).
 int run_export_command(const std::string& program, const std::filesystem::path& db, const std::vector<Survey>& surveys,
                        const std::filesystem::path& out, const ExportOptions& options, bool quiet);
+// The same from an open database (the collector's storage).
+int run_export_command(const std::string& program, ExportDatabase& db, const std::vector<Survey>& surveys,
+                       const std::filesystem::path& out, const ExportOptions& options, bool quiet);
 
 }  // namespace kohtaamo

@@ -8,12 +8,17 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "clock.hpp"
+#include "pg_cluster.hpp"
 #include "sqlite.hpp"
 #include "store.hpp"
 #include "uuid.hpp"
@@ -93,33 +98,83 @@ KioskDb make_kiosk_db(const std::filesystem::path& file, int finished, unsigned 
     return out;
 }
 
-TestCollector::TestCollector(const std::filesystem::path& dir, Limits limits, bool with_tokens) {
+bool testing_postgresql() {
+    const char* v = std::getenv("KOHTAAMO_TEST_DATABASE");
+    return v && std::string(v) == "postgresql";
+}
+
+TestDatabase::TestDatabase(const std::filesystem::path& dir)
+    : TestDatabase(dir, testing_postgresql() ? DatabaseConfig::Driver::Postgresql : DatabaseConfig::Driver::Sqlite) {}
+
+TestDatabase::TestDatabase(const std::filesystem::path& dir, DatabaseConfig::Driver driver) : dir_(dir) {
+    config_ = driver == DatabaseConfig::Driver::Postgresql ? DatabaseConfig::postgresql(testbed::PgCluster::get().create_database())
+                                                           : DatabaseConfig::sqlite(dir / "collector.sqlite");
+}
+
+TestDatabase::~TestDatabase() = default;
+
+std::string TestDatabase::url() const {
+    return config_.driver == DatabaseConfig::Driver::Postgresql ? config_.url : "sqlite:" + config_.file.string();
+}
+
+std::string TestDatabase::toml() const { return "[database]\nurl = \"" + url() + "\"\n"; }
+
+Rows TestDatabase::query(const std::string& sql) const {
+    if (!storage_) storage_ = Storage::open(config_);
+    return storage_->query_text(sql);
+}
+
+std::int64_t TestDatabase::count(const std::string& sql) const {
+    Rows rows = query(sql);
+    if (rows.size() != 1 || rows[0].size() != 1) throw std::runtime_error("count: not one value: " + sql);
+    return rows[0][0] == "NULL" ? 0 : std::stoll(rows[0][0]);
+}
+
+ServerLimits TestCollector::fast_server() {
+    ServerLimits s;
+    s.read_timeout_seconds = 5;
+    s.header_timeout_seconds = 3;
+    s.body_timeout_seconds = 5;
+    return s;
+}
+
+TestCollector::TestCollector(const std::filesystem::path& dir, Limits limits, bool with_tokens, ServerLimits server)
+    : database_(dir) {
     CollectorConfig c;
     c.listen = "127.0.0.1";
     c.port = 0;
-    c.database = dir / "collector.sqlite";
+    c.database = database_.config();
     c.threads = 8;
-    c.log_requests = false;
-    c.read_timeout_seconds = 5;
+    c.log_requests = true;
+    c.server = server;
     c.limits = limits;
+    c.export_work_dir = dir;
     for (int i = 1; i <= 3; ++i) {
         tokens_.push_back(new_token());
         devices_.push_back({"k" + std::to_string(i), hash_token(tokens_.back()), true});
     }
     if (with_tokens) c.devices = devices_;
-    database_ = c.database;
     collector_ = std::make_unique<Collector>(c);
+    collector_->set_log([this](const std::string& line) {
+        std::lock_guard lock(log_mutex_);
+        log_.push_back(line);
+    });
     port_ = collector_->start();
+}
+
+std::vector<std::string> TestCollector::log() const {
+    std::lock_guard lock(log_mutex_);
+    return log_;
 }
 
 TestCollector::~TestCollector() { collector_->stop(); }
 
 void TestCollector::accept_tokens() { collector_->set_devices(devices_); }
 
-std::int64_t TestCollector::count(const std::string& sql) const { return sync::count(database_, sql); }
+std::int64_t TestCollector::count(const std::string& sql) const { return database_.count(sql); }
 
 std::int64_t count(const std::filesystem::path& db, const std::string& sql) {
-    Rows rows = query(db, sql);
+    Rows rows = kohtaamo::test::query(db, sql);
     if (rows.size() != 1 || rows[0].size() != 1) throw std::runtime_error("count: not one value: " + sql);
     return std::stoll(rows[0][0]);
 }
@@ -205,13 +260,17 @@ HttpReply post(const std::string& url, const std::vector<std::string>& headers, 
 
 HttpReply get(const std::string& url, const std::vector<std::string>& headers) { return perform(url, headers, nullptr); }
 
-CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::string& config_body)
-    : config_(dir / "collector.toml"), log_(dir / "collector.log") {
+CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::string& config_body,
+                                   const std::string& name)
+    : config_(dir / (name + ".toml")), log_(dir / (name + ".log")) {
     write_file(config_, config_body);
     const std::string bin = KOHTAAMO_COLLECTOR_BIN, config = config_.string();
+    const pid_t parent = ::getpid();
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the test
+        if (::getppid() != parent) _exit(125);
         int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
@@ -237,8 +296,16 @@ CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::
 }
 
 CollectorProcess::~CollectorProcess() {
+    if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
+}
+
+void CollectorProcess::kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
 }
 
 std::string CollectorProcess::log() const {
@@ -250,6 +317,71 @@ RunResult CollectorProcess::run(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {KOHTAAMO_COLLECTOR_BIN, "--config", config_.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_program(argv);
+}
+
+RawConnection::RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+        throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
+}
+
+RawConnection::~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConnection::send(const std::string& bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+std::string RawConnection::read_reply(std::chrono::milliseconds timeout) {
+    std::string in;
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto head_end = in.find("\r\n\r\n");
+        if (head_end != std::string::npos) {
+            std::string head = in.substr(0, head_end);
+            for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const auto cl = head.find("content-length:");
+            const std::size_t want = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 15));
+            if (in.size() >= head_end + 4 + want) return in;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return in;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return in;
+        char buf[4096];
+        const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) return in;
+        in.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+bool RawConnection::closed_within(std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+        char buf[4096];
+        const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) return true;
+    }
+}
+
+int status_of(const std::string& reply) {
+    if (reply.rfind("HTTP/1.", 0) != 0 || reply.size() < 12) return 0;
+    return std::atoi(reply.c_str() + 9);
 }
 
 Batch make_batch(int n, unsigned seed) {

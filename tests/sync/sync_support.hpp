@@ -1,6 +1,8 @@
 // sync_support.hpp — what the sync tests share: kiosk databases full of finished
-// responses (made through the real Store, so with the real schema), a real collector on
-// an ephemeral loopback port, a plain HTTP client for hand-made requests, and counting.
+// responses (made through the real Store, so with the real schema), the collector's
+// database on either driver (TestDatabase: ctest runs every collector test once on SQLite
+// and once on a real PostgreSQL, pg_cluster.hpp), a real collector on an ephemeral
+// loopback port, a plain HTTP client for hand-made requests, and counting.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,28 +35,61 @@ struct KioskDb {
 // and non-ASCII), plus two responses still in progress.
 KioskDb make_kiosk_db(const std::filesystem::path& file, int finished, unsigned seed);
 
+// Which database the collector tests store into: KOHTAAMO_TEST_DATABASE=postgresql (set
+// by ctest for the "sync[postgresql]: " tests) or sqlite (the default).
+bool testing_postgresql();
+
+// A fresh collector database on the driver under test: a SQLite file in `dir`, or a new
+// database in this process's PostgreSQL cluster (or on either, by `driver`).
+class TestDatabase {
+public:
+    explicit TestDatabase(const std::filesystem::path& dir);
+    TestDatabase(const std::filesystem::path& dir, kohtaamo::sync::DatabaseConfig::Driver driver);
+    ~TestDatabase();
+    const kohtaamo::sync::DatabaseConfig& config() const { return config_; }
+    // Its [database] table for a collector.toml.
+    std::string toml() const;
+    std::string url() const;
+    const std::filesystem::path& dir() const { return dir_; }
+    // Read through the collector's own storage (its own connection).
+    Rows query(const std::string& sql) const;
+    std::int64_t count(const std::string& sql) const;
+
+private:
+    kohtaamo::sync::DatabaseConfig config_;
+    std::filesystem::path dir_;
+    mutable std::unique_ptr<kohtaamo::sync::Storage> storage_;
+};
+
 // A collector running in this process on 127.0.0.1 and an ephemeral port, with its
-// database in `dir`, and tokens for devices k1, k2, k3.
+// database in `dir` (or in PostgreSQL), and tokens for devices k1, k2, k3.
 class TestCollector {
 public:
     explicit TestCollector(const std::filesystem::path& dir, kohtaamo::sync::Limits limits = {},
-                           bool with_tokens = true);
+                           bool with_tokens = true, kohtaamo::sync::ServerLimits server = fast_server());
+    // Deadlines short enough for a test to wait them out.
+    static kohtaamo::sync::ServerLimits fast_server();
+    // Every log line so far (each request's, the server's).
+    std::vector<std::string> log() const;
     ~TestCollector();
     int port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     const std::string& token(int i) const { return tokens_.at(static_cast<std::size_t>(i)); }
     // Accepts the three test tokens (after with_tokens = false).
     void accept_tokens();
-    const std::filesystem::path& database() const { return database_; }
+    const TestDatabase& database() const { return database_; }
     std::int64_t count(const std::string& sql) const;
+    Rows query(const std::string& sql) const { return database_.query(sql); }
     kohtaamo::sync::Collector& collector() { return *collector_; }
 
 private:
-    std::filesystem::path database_;
+    TestDatabase database_;
     std::vector<std::string> tokens_;
     std::vector<kohtaamo::sync::DeviceToken> devices_;
     std::unique_ptr<kohtaamo::sync::Collector> collector_;
     int port_ = 0;
+    mutable std::mutex log_mutex_;
+    std::vector<std::string> log_;
 };
 
 // A sync config with short timeouts and backoffs, so that faults cost seconds, not minutes.
@@ -79,16 +115,21 @@ HttpReply post(const std::string& url, const std::vector<std::string>& headers, 
 HttpReply get(const std::string& url, const std::vector<std::string>& headers = {});
 
 // The real kohtaamo-collector binary as a child process, serving `config_body` (written
-// to dir/collector.toml; give it `port = 0`) on an ephemeral loopback port. Stopped with
-// SIGTERM when destroyed.
+// to dir/collector.toml, or dir/`name`.toml; give it `port = 0`) on an ephemeral loopback
+// port. Stopped with SIGTERM when destroyed (and killed with the test process if that dies).
 class CollectorProcess {
 public:
-    CollectorProcess(const std::filesystem::path& dir, const std::string& config_body);
+    CollectorProcess(const std::filesystem::path& dir, const std::string& config_body,
+                     const std::string& name = "collector");
     ~CollectorProcess();
     CollectorProcess(const CollectorProcess&) = delete;
     CollectorProcess& operator=(const CollectorProcess&) = delete;
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int port() const { return port_; }
+    int pid() const { return pid_; }
     const std::filesystem::path& config() const { return config_; }
+    // SIGKILL, as a crash would.
+    void kill();
     std::string log() const;
     // Runs the same binary once more with --config and `args` (e.g. the export command).
     RunResult run(const std::vector<std::string>& args) const;
@@ -98,6 +139,28 @@ private:
     int pid_ = -1;
     int port_ = 0;
 };
+
+// A plain TCP connection to 127.0.0.1:`port`, for requests no HTTP library would send
+// (two Content-Length headers, a byte a second, nothing at all).
+class RawConnection {
+public:
+    explicit RawConnection(int port);
+    ~RawConnection();
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+    // False when the peer closed or reset the connection.
+    bool send(const std::string& bytes);
+    // Reads until the peer closes, `timeout` passes, or a whole reply (headers and
+    // Content-Length bytes) is in.
+    std::string read_reply(std::chrono::milliseconds timeout);
+    // True when the peer closed the connection within `timeout` (reads and drops bytes).
+    bool closed_within(std::chrono::milliseconds timeout);
+
+private:
+    int fd_ = -1;
+};
+// The status code of a raw reply ("HTTP/1.1 400 …"), or 0.
+int status_of(const std::string& reply);
 
 // A valid batch of `n` new responses.
 kohtaamo::sync::Batch make_batch(int n, unsigned seed);

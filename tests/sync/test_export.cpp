@@ -34,11 +34,10 @@ struct Tokens {
     std::string kiosk1 = new_token(), kiosk2 = new_token(), coordinator = new_token(), retired = new_token();
 };
 
-std::string config_for(const Tokens& t, const std::string& database) {
-    return "[server]\nlisten = \"127.0.0.1\"\nport = 0\nlog_requests = true\n"
-           "[storage]\ndatabase = \"" + database + "\"\n"
+std::string config_for(const Tokens& t, const TestDatabase& database) {
+    return "[server]\nlisten = \"127.0.0.1\"\nport = 0\nlog_requests = true\n" + database.toml() +
            "[export]\nsurveys = \"" + (config_dir() / "surveys").string() + "\"\ntexts = \"" +
-           (config_dir() / "lang").string() + "\"\n"
+           (config_dir() / "lang").string() + "\"\nwork_dir = \"" + database.dir().string() + "\"\n"
            "[[device]]\nname = \"k1\"\ntoken_hash = \"" + hash_token(t.kiosk1) + "\"\n"
            "[[device]]\nname = \"k2\"\ntoken_hash = \"" + hash_token(t.kiosk2) + "\"\n"
            "[[export_token]]\nname = \"coordinator\"\ntoken_hash = \"" + hash_token(t.coordinator) + "\"\n"
@@ -91,8 +90,8 @@ struct TwoSites {
     Tokens tokens;
     KioskDb one = make_kiosk_db(dir / "k1.sqlite", 120, 1);  // site kohtaamispaikka-1
     KioskDb two = make_kiosk_db(dir / "k2.sqlite", 80, 2);   // site kohtaamispaikka-2
-    CollectorProcess collector{dir.path(), config_for(tokens, (dir / "collector.sqlite").string())};
-    std::filesystem::path db = dir / "collector.sqlite";
+    TestDatabase db{dir.path()};
+    CollectorProcess collector{dir.path(), config_for(tokens, db)};
     TwoSites() {
         upload(dir, collector.url(), tokens.kiosk1, one);
         upload(dir, collector.url(), tokens.kiosk2, two);
@@ -105,7 +104,7 @@ struct TwoSites {
 }  // namespace
 
 TEST_CASE("export: over HTTP the export token gets exactly the collector's rows, a kiosk's token gets 401",
-          "[export-http]") {
+          "[export-http][db]") {
     TwoSites s;
     const std::string everything = "format=long&include-abandoned=1&include-flagged=1";
     HttpReply r = s.get_export(everything, s.tokens.coordinator);
@@ -116,14 +115,14 @@ TEST_CASE("export: over HTTP the export token gets exactly the collector's rows,
                            std::regex(R"(attachment; filename="kohtaamo-\d{4}-\d\d-\d\d-long\.csv"; filename\*=UTF-8''kohtaamo-\d{4}-\d\d-\d\d-long\.csv)")));
     // Every finished response of both kiosks, every answer row, byte for byte as stored.
     const Rows rows = read_csv(r.body, s.dir);
-    CHECK(rows == with_header(query(s.db, std::string(kLongSql) + kOrder)));
+    CHECK(rows == with_header(s.db.query(std::string(kLongSql) + kOrder)));
     CHECK(rows.size() == static_cast<std::size_t>(s.one.answers + s.two.answers) + 1);
     CHECK(r.header("x-kohtaamo-responses") == std::to_string(s.one.finished + s.two.finished));
     // The default: complete responses the mischief rule did not flag.
     r = s.get_export("format=long", s.tokens.coordinator);
     REQUIRE(r.status == 200);
     CHECK(read_csv(r.body, s.dir) ==
-          with_header(query(s.db, std::string(kLongSql) + " WHERE r.status = 'complete' AND r.flagged = 0" + kOrder)));
+          with_header(s.db.query(std::string(kLongSql) + " WHERE r.status = 'complete' AND r.flagged = 0" + kOrder)));
 
     // A kiosk's upload token reads nothing; nor does no token, a wrong one, or a disabled one.
     for (const auto& [what, headers, status] :
@@ -156,10 +155,11 @@ TEST_CASE("export: over HTTP the export token gets exactly the collector's rows,
     for (const auto& t : {s.tokens.coordinator, s.tokens.kiosk1, s.tokens.retired}) CHECK(log.find(t) == std::string::npos);
 }
 
-TEST_CASE("export: over HTTP a bad parameter is 400 naming it", "[export-http]") {
+TEST_CASE("export: over HTTP a bad parameter is 400 naming it", "[export-http][db]") {
     TempDir dir;
     Tokens tokens;
-    CollectorProcess collector(dir.path(), config_for(tokens, (dir / "collector.sqlite").string()));
+    TestDatabase db(dir.path());
+    CollectorProcess collector(dir.path(), config_for(tokens, db));
     struct Case {
         std::string query, parameter;
     };
@@ -198,7 +198,7 @@ TEST_CASE("export: over HTTP a bad parameter is 400 naming it", "[export-http]")
     CHECK(get(collector.url() + kHealthPath).status == 200);
 }
 
-TEST_CASE("export: one site or two, by HTTP and by command, give the same files", "[export-http]") {
+TEST_CASE("export: one site or two, by HTTP and by command, give the same files", "[export-http][db]") {
     TwoSites s;
     auto ids_in = [&](const Rows& rows) {
         std::set<std::string> sites;
@@ -209,7 +209,7 @@ TEST_CASE("export: one site or two, by HTTP and by command, give the same files"
     REQUIRE(one.status == 200);
     Rows rows = read_csv(one.body, s.dir);
     CHECK(ids_in(rows) == std::set<std::string>{"kohtaamispaikka-1"});
-    CHECK(rows == with_header(query(s.db, std::string(kLongSql) +
+    CHECK(rows == with_header(s.db.query(std::string(kLongSql) +
                                               " WHERE r.status = 'complete' AND r.flagged = 0 AND r.site = 'kohtaamispaikka-1'" +
                                               kOrder)));
     HttpReply both = s.get_export("format=long&site=kohtaamispaikka-1&site=kohtaamispaikka-2", s.tokens.coordinator);
@@ -266,10 +266,11 @@ Response visit(const std::string& site, std::int64_t at_ms,
 }  // namespace
 
 TEST_CASE("export: the report over HTTP draws the year-clock's wishes across sites, protecting small counts",
-          "[export-http]") {
+          "[export-http][db]") {
     TempDir dir;
     Tokens tokens;
-    CollectorProcess collector(dir.path(), config_for(tokens, (dir / "collector.sqlite").string()));
+    TestDatabase db(dir.path());
+    CollectorProcess collector(dir.path(), config_for(tokens, db));
     // Six families at Kalliola: four wish outdoor play for June, two music play for July.
     // Three at Puistola wish outdoor play for June, say they will come to the summer
     // park's opening, and each has an idea.
@@ -321,10 +322,11 @@ TEST_CASE("export: the report over HTTP draws the year-clock's wishes across sit
     CHECK(std::count(csv.body.begin(), csv.body.end(), '\n') == 1 + 9 + 3);  // header, 9 wishes, 3 "come"
 }
 
-TEST_CASE("export: kiosks keep uploading while exports run", "[export-http]") {
+TEST_CASE("export: kiosks keep uploading while exports run", "[export-http][db]") {
     TempDir dir;
     Tokens tokens;
-    CollectorProcess collector(dir.path(), config_for(tokens, (dir / "collector.sqlite").string()));
+    TestDatabase db(dir.path());
+    CollectorProcess collector(dir.path(), config_for(tokens, db));
     const std::string url = collector.url();
     for (int i = 0; i < 5; ++i)
         REQUIRE(post(url + kBatchesPath, batch_headers(tokens.kiosk1), gzip(encode_batch(make_batch(1000, 100 + i)))).status == 200);

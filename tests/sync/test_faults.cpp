@@ -75,7 +75,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("fault: connection refused until the collector comes back", "[faults]") {
+TEST_CASE("fault: connection refused until the collector comes back", "[faults][db]") {
     Rig rig;
     rig.proxy.refuse(true);
     auto up = rig.uploader();
@@ -88,7 +88,7 @@ TEST_CASE("fault: connection refused until the collector comes back", "[faults]"
     rig.recover(*up);
 }
 
-TEST_CASE("fault: connection reset in the middle of the request", "[faults]") {
+TEST_CASE("fault: connection reset in the middle of the request", "[faults][db]") {
     Rig rig;
     rig.proxy.inject({Fault::ResetMidRequest, Fault::ResetMidRequest});
     auto up = rig.uploader();
@@ -101,7 +101,7 @@ TEST_CASE("fault: connection reset in the middle of the request", "[faults]") {
     CHECK(rig.proxy.faults_left() == 0);
 }
 
-TEST_CASE("fault: reset after the collector stored the batch (the acknowledgement is lost)", "[faults]") {
+TEST_CASE("fault: reset after the collector stored the batch (the acknowledgement is lost)", "[faults][db]") {
     Rig rig;
     rig.proxy.inject({Fault::LoseReply});
     auto up = rig.uploader();
@@ -117,7 +117,7 @@ TEST_CASE("fault: reset after the collector stored the batch (the acknowledgemen
           rig.col.count("SELECT count(*) FROM batches"));
 }
 
-TEST_CASE("fault: the collector accepts the connection and never answers", "[faults]") {
+TEST_CASE("fault: the collector accepts the connection and never answers", "[faults][db]") {
     Rig rig;
     rig.proxy.inject({Fault::Blackhole});
     auto up = rig.uploader();
@@ -131,7 +131,7 @@ TEST_CASE("fault: the collector accepts the connection and never answers", "[fau
     rig.recover(*up);
 }
 
-TEST_CASE("fault: the reply trickles at 1 byte per second", "[faults]") {
+TEST_CASE("fault: the reply trickles at 1 byte per second", "[faults][db]") {
     Rig rig;
     rig.proxy.inject({Fault::Trickle});
     auto up = rig.uploader();
@@ -144,7 +144,7 @@ TEST_CASE("fault: the reply trickles at 1 byte per second", "[faults]") {
     rig.recover(*up);
 }
 
-TEST_CASE("fault: a captive portal answers 200 with an HTML page and nothing is marked sent", "[faults]") {
+TEST_CASE("fault: a captive portal answers 200 with an HTML page and nothing is marked sent", "[faults][db]") {
     Rig rig;
     rig.proxy.inject({Fault::CaptivePortal, Fault::CaptivePortal, Fault::CaptivePortal});
     auto up = rig.uploader();
@@ -156,7 +156,7 @@ TEST_CASE("fault: a captive portal answers 200 with an HTML page and nothing is 
     rig.recover(*up);
 }
 
-TEST_CASE("fault: 500 from the server", "[faults]") {
+TEST_CASE("fault: 500 from the server", "[faults][db]") {
     Rig rig;
     rig.proxy.inject({Fault::Status500, Fault::Status500, Fault::Status500});
     auto up = rig.uploader();
@@ -165,7 +165,7 @@ TEST_CASE("fault: 500 from the server", "[faults]") {
     CHECK(rig.proxy.faults_left() == 0);
 }
 
-TEST_CASE("fault: 503 with Retry-After makes the next try wait at least that long", "[faults]") {
+TEST_CASE("fault: 503 with Retry-After makes the next try wait at least that long", "[faults][db]") {
     Rig rig;
     rig.proxy.retry_after_seconds = 2;
     rig.proxy.inject({Fault::Status503});
@@ -178,7 +178,7 @@ TEST_CASE("fault: 503 with Retry-After makes the next try wait at least that lon
     CHECK(rig.any_error("HTTP 503"));
 }
 
-TEST_CASE("fault: a wrong token stops fast retries and shows in the status until it is fixed", "[faults]") {
+TEST_CASE("fault: a wrong token stops fast retries and shows in the status until it is fixed", "[faults][db]") {
     Rig rig(250, false);  // the collector does not know the kiosk's token yet
     auto up = rig.uploader();
     up->start();
@@ -196,7 +196,7 @@ TEST_CASE("fault: a wrong token stops fast retries and shows in the status until
     CHECK_FALSE(up->status().auth_failed);
 }
 
-TEST_CASE("fault: stop() is prompt even while a request hangs", "[faults]") {
+TEST_CASE("fault: stop() is prompt even while a request hangs", "[faults][db]") {
     Rig rig;
     rig.proxy.inject({Fault::Blackhole});
     rig.config.low_speed_time = 60s;

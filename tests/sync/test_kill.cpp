@@ -52,7 +52,7 @@ int wait_exit(pid_t pid) {
 }  // namespace
 
 TEST_CASE("kill: the uploading process killed with SIGKILL mid-upload and restarted loses nothing and sends nothing twice",
-          "[kill]") {
+          "[kill][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     KioskDb k = make_kiosk_db(dir / "k.sqlite", 2500, 77);
@@ -85,7 +85,7 @@ TEST_CASE("kill: the uploading process killed with SIGKILL mid-upload and restar
     CHECK(count(k.path, "SELECT count(*) FROM responses WHERE synced_at IS NULL AND status <> 'in_progress'") == 0);
 }
 
-TEST_CASE("kohtaamo-sync: exit codes say what happened", "[kill][cli]") {
+TEST_CASE("kohtaamo-sync: exit codes say what happened", "[kill][cli][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     KioskDb k = make_kiosk_db(dir / "k.sqlite", 30, 78);

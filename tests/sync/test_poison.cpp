@@ -42,8 +42,10 @@ void exec(const std::filesystem::path& db, const std::string& sql) {
 
 // The collector's database refuses to store `response_id`: its insert fails, the request
 // gets 500, every time.
+// (A SQLite trigger: these tests run on the SQLite driver.)
 void poison_collector(const TestCollector& col, const std::string& response_id) {
-    exec(col.database(), "CREATE TRIGGER poison BEFORE INSERT ON responses WHEN NEW.id = '" + response_id +
+    REQUIRE(col.database().config().driver == kohtaamo::sync::DatabaseConfig::Driver::Sqlite);
+    exec(col.database().config().file, "CREATE TRIGGER poison BEFORE INSERT ON responses WHEN NEW.id = '" + response_id +
                              "' BEGIN SELECT RAISE(ABORT, 'this row cannot be stored'); END");
 }
 
@@ -111,7 +113,7 @@ TEST_CASE("poison: one response the collector fails on (500) is set aside and al
     up.stop();
     check_only_poison_left(k, col, poison,
                            "the collector fails on this response alone and acknowledges others: HTTP 500: the "
-                           "collector failed:");
+                           "database refused the batch:");
     SyncStatus s = read_sync_status(k.path);
     CHECK(s.rejected == 1);
     CHECK(s.rejected_reasons == 1);
@@ -221,7 +223,7 @@ TEST_CASE("poison: kohtaamo-sync delivers every other response in one run, exits
     INFO(run.out << run.err);
     CHECK(run.exit_code == 4);
     CHECK_THAT(run.err, Catch::Contains("63 response(s) acknowledged; 1 set aside, kept in the kiosk (the collector fails "
-                                        "on this response alone and acknowledges others: HTTP 500: the collector failed: "));
+                                        "on this response alone and acknowledges others: HTTP 500: the database refused the batch: "));
     check_only_poison_left(k, col, poison, "the collector fails on this response alone and acknowledges others: HTTP 500");
     RunResult status = run_program({KOHTAAMO_SYNC_BIN, "--config", config.string(), "--database", k.path.string(), "--status"});
     CHECK(status.exit_code == 0);
@@ -230,7 +232,7 @@ TEST_CASE("poison: kohtaamo-sync delivers every other response in one run, exits
                                            "  1 × the collector fails on this response alone and acknowledges others: "
                                            "HTTP 500"));
     // After the collector is fixed, --retry-rejected sends it.
-    exec(col.database(), "DROP TRIGGER poison");
+    exec(col.database().config().file, "DROP TRIGGER poison");
     RunResult again = run_program({KOHTAAMO_SYNC_BIN, "--config", config.string(), "--database", k.path.string(),
                                    "--retry-rejected"});
     INFO(again.out << again.err);

@@ -304,4 +304,31 @@ TEST_CASE("protocol: collector config example loads and mistakes name file and l
                                                        Catch::Contains("never the token itself"));
     write_file(file, "[server]\nport = 99999\n[storage]\ndatabase = \"c.sqlite\"\n");
     CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:2") && Catch::Contains("server.port"));
+
+    // The database: [database] url for either driver; today's [storage] database still reads.
+    write_file(file, "[server]\nport = 8470\n[storage]\ndatabase = \"c.sqlite\"\n");
+    CollectorConfig old_style = load_collector_config(file);
+    CHECK(old_style.database.driver == DatabaseConfig::Driver::Sqlite);
+    CHECK(old_style.database.file == dir / "c.sqlite");
+    write_file(file, "[server]\nport = 8470\n[database]\nurl = \"sqlite:data/c.sqlite\"\n");
+    CHECK(load_collector_config(file).database.file == dir / "data/c.sqlite");
+    write_file(file, "[server]\nport = 8470\n[database]\nurl = \"postgresql://kohtaamo:secret@db.example:5432/keruu\"\n"
+                     "connections = 6\n");
+    CollectorConfig pg = load_collector_config(file);
+    CHECK(pg.database.driver == DatabaseConfig::Driver::Postgresql);
+    CHECK(pg.database.connections == 6);
+    CHECK(pg.database.describe() == "postgresql://kohtaamo:***@db.example:5432/keruu");  // never the password
+    write_file(file, "[server]\nport = 8470\n[database]\nurl = \"mysql://x\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:4") && Catch::Contains("database.url") &&
+                                                       Catch::Contains("neither postgresql://"));
+    write_file(file, "[server]\nport = 8470\n[database]\nurl = \"sqlite:c.sqlite\"\n[storage]\ndatabase = \"c.sqlite\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:5") && Catch::Contains("give the database once"));
+    write_file(file, "[server]\nport = 8470\n[database]\nurl = \"sqlite:c.sqlite\"\nconnections = 3\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:5") &&
+                                                       Catch::Contains("database.connections is for PostgreSQL"));
+    write_file(file, "[server]\nport = 8470\nheader_timeout_seconds = 0\n[database]\nurl = \"sqlite:c.sqlite\"\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:3") &&
+                                                       Catch::Contains("server.header_timeout_seconds"));
+    write_file(file, "[server]\nport = 8470\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("no [database]"));
 }

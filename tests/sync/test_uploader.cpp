@@ -28,7 +28,7 @@ void check_same_content(const KioskDb& k, const TestCollector& col) {
                        "SELECT r.id, r.survey_id, r.survey_version, r.status, r.finished_at, r.flagged, a.question_id,"
                        " a.value, a.answered_at FROM responses r JOIN answers a ON a.response_id = r.id"
                        " WHERE r.status <> 'in_progress' ORDER BY 1, 7, 8");
-    auto central = query(col.database(),
+    auto central = col.query(
                          "SELECT r.id, r.survey_id, r.survey_version, r.status, r.finished_at, r.flagged, a.question_id,"
                          " a.value, a.answered_at FROM responses r JOIN answers a ON a.response_id = r.id"
                          " WHERE r.device_id = '" + k.device_id + "' ORDER BY 1, 7, 8");
@@ -43,7 +43,7 @@ bool all_sent(Uploader& up) {
 
 }  // namespace
 
-TEST_CASE("uploader: 10000 responses from 3 kiosks arrive exactly once", "[uploader]") {
+TEST_CASE("uploader: 10000 responses from 3 kiosks arrive exactly once", "[uploader][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     std::vector<KioskDb> kiosks = {make_kiosk_db(dir / "k1.sqlite", 3334, 1),
@@ -77,7 +77,7 @@ TEST_CASE("uploader: 10000 responses from 3 kiosks arrive exactly once", "[uploa
     CHECK(col.count("SELECT max(responses) FROM batches") <= 250);
 }
 
-TEST_CASE("uploader: without abandoned responses only complete ones are sent", "[uploader]") {
+TEST_CASE("uploader: without abandoned responses only complete ones are sent", "[uploader][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     KioskDb k = make_kiosk_db(dir / "k.sqlite", 300, 4);
@@ -92,7 +92,7 @@ TEST_CASE("uploader: without abandoned responses only complete ones are sent", "
     CHECK(col.count("SELECT count(*) FROM responses WHERE status = 'abandoned'") == 0);
 }
 
-TEST_CASE("uploader: a batch over the collector's size limit gets 413 and is split until it fits", "[uploader]") {
+TEST_CASE("uploader: a batch over the collector's size limit gets 413 and is split until it fits", "[uploader][db]") {
     TempDir dir;
     Limits limits;
     limits.max_body_bytes = 6000;  // gzip bytes: a few dozen responses
@@ -112,7 +112,7 @@ TEST_CASE("uploader: a batch over the collector's size limit gets 413 and is spl
     check_same_content(k, col);
 }
 
-TEST_CASE("uploader: a response the collector refuses stays in the kiosk and is reported while the rest arrive", "[uploader]") {
+TEST_CASE("uploader: a response the collector refuses stays in the kiosk and is reported while the rest arrive", "[uploader][db]") {
     TempDir dir;
     Limits limits;
     limits.max_value_bytes = 1000;
@@ -142,7 +142,7 @@ TEST_CASE("uploader: a response the collector refuses stays in the kiosk and is 
     CHECK(up.status().pending == 1);
 }
 
-TEST_CASE("uploader: status is kept in the database and readable without the uploader", "[uploader]") {
+TEST_CASE("uploader: status is kept in the database and readable without the uploader", "[uploader][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     KioskDb k = make_kiosk_db(dir / "k.sqlite", 50, 7);
@@ -171,7 +171,7 @@ TEST_CASE("uploader: status is kept in the database and readable without the upl
     CHECK(seen.back().pending == 0);
 }
 
-TEST_CASE("uploader: the kiosk keeps saving answers quickly while it uploads", "[uploader]") {
+TEST_CASE("uploader: the kiosk keeps saving answers quickly while it uploads", "[uploader][db]") {
     TempDir dir;
     TestCollector col(dir.path());
     KioskDb k = make_kiosk_db(dir / "k.sqlite", 4000, 8);
@@ -201,7 +201,7 @@ TEST_CASE("uploader: the kiosk keeps saving answers quickly while it uploads", "
     CHECK(col.count("SELECT count(*) FROM responses") == k.finished + k.in_progress + saved);
 }
 
-TEST_CASE("uploader: with no endpoint sync is off and start() does nothing", "[uploader]") {
+TEST_CASE("uploader: with no endpoint sync is off and start() does nothing", "[uploader][db]") {
     TempDir dir;
     KioskDb k = make_kiosk_db(dir / "k.sqlite", 3, 9);
     Uploader up(k.path, SyncConfig{});

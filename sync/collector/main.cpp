@@ -6,9 +6,13 @@
 //   kohtaamo-collector token NAME                                    a new device token
 //   kohtaamo-collector token --export NAME                           a new export token (GET /v1/export)
 //   kohtaamo-collector hash-token < token.txt                        the hash of a token
+//   kohtaamo-collector --config config/collector.toml migrate --to postgresql://…
+//                                                                    copy a SQLite collector database into
+//                                                                    PostgreSQL, then check the copy
 //
 // SIGHUP re-reads the [[device]] and [[export_token]] lists (add or disable a kiosk or a
-// coordinator without a restart).
+// coordinator without a restart) and publishes them to the database: every collector
+// serving the same database takes them within a second.
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -19,6 +23,7 @@
 
 #include "clock.hpp"
 #include "collector.hpp"
+#include "sql.hpp"
 #include "config_error.hpp"
 #include "export_cli.hpp"
 
@@ -48,7 +53,7 @@ int serve(const std::string& config_file) {
     Collector collector(config);
     int port = collector.bind();
     std::cerr << "kohtaamo-collector: listening on http://" << config.listen << ":" << port << " (database "
-              << config.database.string() << ", " << config.devices.size() << " device token(s), "
+              << config.database.describe() << ", " << config.devices.size() << " device token(s), "
               << config.export_tokens.size() << " export token(s))" << std::endl;
     std::thread waiter([&] {
         for (;;) {
@@ -57,10 +62,11 @@ int serve(const std::string& config_file) {
             if (sig == SIGHUP) {
                 try {
                     auto tokens = load_collector_tokens(config_file);
+                    collector.set_tokens(tokens);
                     std::cerr << "kohtaamo-collector: reloaded " << tokens.devices.size() << " device token(s) and "
-                              << tokens.export_tokens.size() << " export token(s)" << std::endl;
-                    collector.set_devices(std::move(tokens.devices));
-                    collector.set_export_tokens(std::move(tokens.export_tokens));
+                              << tokens.export_tokens.size()
+                              << " export token(s); every collector on this database serves them within a second"
+                              << std::endl;
                 } catch (const std::exception& e) {
                     std::cerr << "kohtaamo-collector: reload failed, keeping the old tokens: " << e.what() << std::endl;
                 }
@@ -77,6 +83,49 @@ int serve(const std::string& config_file) {
         std::exit(1);
     }
     waiter.join();
+    return 0;
+}
+
+// The SQLite database of `config_file` into the PostgreSQL database `target`, checked.
+int run_migrate(const std::string& config_file, const std::string& target) {
+    const CollectorConfig config = load_collector_config(config_file);
+    if (config.database.driver != DatabaseConfig::Driver::Sqlite) {
+        std::cerr << "kohtaamo-collector: migrate: " << config_file << " names " << config.database.describe()
+                  << ", not a SQLite file: migrate copies a SQLite collector database into PostgreSQL\n";
+        return 2;
+    }
+    DatabaseConfig to;
+    try {
+        to = parse_database_url(target, ".");
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "kohtaamo-collector: migrate: --to " << e.what() << "\n";
+        return 2;
+    }
+    if (to.driver != DatabaseConfig::Driver::Postgresql) {
+        std::cerr << "kohtaamo-collector: migrate: --to must be postgresql://…, not " << target << "\n";
+        return 2;
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config.database.file, ec)) {
+        std::cerr << "kohtaamo-collector: migrate: no database at " << config.database.file.string() << "\n";
+        return 1;
+    }
+    std::cerr << "kohtaamo-collector: migrate: from " << config.database.describe() << " to " << to.describe()
+              << " (stop the SQLite collector first: answers it takes meanwhile are not copied)\n";
+    auto from = Storage::open(config.database);
+    auto into = Storage::open(to);
+    CopyCounts counts;
+    const std::string differs =
+        copy_database(*from, *into, [](const std::string& line) { std::cerr << "  " << line << "\n"; }, counts);
+    if (!differs.empty()) {
+        std::cerr << "kohtaamo-collector: migrate: the copy is NOT the same: " << differs
+                  << "keep serving from SQLite and look at the PostgreSQL database before trying again\n";
+        return 1;
+    }
+    std::cout << "migrated " << counts.batches << " batches, " << counts.responses << " responses and "
+              << counts.answers << " answers to " << to.describe()
+              << "; every row checked. Now set [database] url to that URL in the config and start the "
+                 "collectors.\n";
     return 0;
 }
 
@@ -105,6 +154,11 @@ int main(int argc, char** argv) {
                     "a token for GET /v1/export (reads every site's answers) instead of a kiosk's");
 
     app.add_subcommand("hash-token", "read a token on stdin, print the hash to put in the config");
+
+    auto* migrate = app.add_subcommand(
+        "migrate", "copy this collector's SQLite database into PostgreSQL, then check that every row arrived");
+    std::string target;
+    migrate->add_option("--to", target, "the PostgreSQL database, postgresql://user@host:port/db")->required();
     app.require_subcommand(0, 1);
     CLI11_PARSE(app, argc, argv);
 
@@ -147,8 +201,18 @@ int main(int argc, char** argv) {
                 std::cerr << "kohtaamo-collector: export: --" << e.what() << "\n";
                 return 2;
             }
-            return run_export_command("kohtaamo-collector", config.database, config.surveys, out, o, quiet);
+            std::error_code ec;
+            if (config.database.driver == DatabaseConfig::Driver::Sqlite &&
+                !std::filesystem::is_regular_file(config.database.file, ec)) {
+                std::cerr << "kohtaamo-collector: database error: no database at " << config.database.file.string()
+                          << "\n";
+                return 1;
+            }
+            auto storage = Storage::open(config.database);
+            auto snapshot = storage->export_snapshot();
+            return run_export_command("kohtaamo-collector", *snapshot, config.surveys, out, o, quiet);
         }
+        if (migrate->parsed()) return run_migrate(config_file, target);
         return serve(config_file);
     } catch (const ConfigError& e) {
         std::cerr << "kohtaamo-collector: " << e.what() << "\n";

@@ -1,0 +1,598 @@
+// collector.cpp — the collector's endpoints on the HTTP layer (http.hpp) and the storage
+// (storage.hpp): who may do what, what each request gets, and the one log line per
+// request. See collector.hpp for the parts and sync/PROTOCOL.md for every status code.
+//
+// The rule for errors: anything decided from what a client sent — its headers, its
+// gzip, its JSON, its fields, and any exception while reading them — is a 4xx naming the
+// problem; only the database (503 unavailable, with Retry-After) or a bug (500 internal)
+// gives a 5xx.
+#include "collector.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "clock.hpp"
+#include "http.hpp"
+
+namespace kohtaamo::sync {
+
+using nlohmann::json;
+
+namespace {
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+http::Response json_reply(int status, std::string body) {
+    http::Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+http::Response error_reply(int status, const std::string& code, const std::string& message) {
+    // printable(): a message may quote what a client sent; the JSON stays valid UTF-8.
+    return json_reply(status, encode_error(code, http::printable(message)));
+}
+
+// GET /v1/export writes into a folder of this name (and the process id) for one request.
+constexpr std::string_view kExportFolderPrefix = ".kohtaamo-export-";
+
+// Export folders a crash or a kill left behind: those of processes no longer running
+// (another collector on this machine may be using its own right now).
+void remove_stale_export_folders(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(kExportFolderPrefix, 0) != 0) continue;
+        const std::string rest = name.substr(kExportFolderPrefix.size());
+        int pid = 0;
+        auto [end, err] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+        const bool alive = err == std::errc() && end != rest.data() && *end == '-' && pid > 0 &&
+                           (::kill(pid, 0) == 0 || errno != ESRCH);
+        if (!alive) std::filesystem::remove_all(e.path(), ec);
+    }
+}
+
+class BadParameter : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+ExportRequest export_request_of(const std::vector<std::pair<std::string, std::string>>& params) {
+    ExportRequest q;
+    std::set<std::string> seen;
+    auto single = [&](const std::string& key, const std::string& value, std::string& into) {
+        if (!seen.insert(key).second) throw BadParameter(key + ": given twice");
+        into = value;
+    };
+    auto flag = [&](const std::string& key, const std::string& value, bool& into) {
+        if (!seen.insert(key).second) throw BadParameter(key + ": given twice");
+        if (value.empty() || value == "1" || value == "true" || value == "yes") into = true;
+        else if (value == "0" || value == "false" || value == "no") into = false;
+        else throw BadParameter(key + ": expected 1 or 0 (true or false), not \"" + value + "\"");
+    };
+    std::string format, min_group;
+    for (const auto& [key, value] : params) {
+        if (key == "format") single(key, value, format);
+        else if (key == "from") single(key, value, q.from);
+        else if (key == "to") single(key, value, q.to);
+        else if (key == "half-year") single(key, value, q.half_year);
+        else if (key == "lang") single(key, value, q.lang);
+        else if (key == "name") single(key, value, q.name);
+        else if (key == "min-group") single(key, value, min_group);
+        else if (key == "survey") q.surveys.push_back(value);
+        else if (key == "site") q.sites.push_back(value);
+        else if (key == "excel") flag(key, value, q.excel);
+        else if (key == "include-abandoned") flag(key, value, q.include_abandoned);
+        else if (key == "include-flagged") flag(key, value, q.include_flagged);
+        else if (key == "no-free-text") flag(key, value, q.no_free_text);
+        else
+            throw BadParameter(key + ": unknown parameter (format, survey, site, from, to, half-year, include-abandoned, "
+                                     "include-flagged, no-free-text, excel, lang, min-group, name)");
+    }
+    if (format.empty()) throw BadParameter(std::string("format: missing; one of ") + export_format_names());
+    if (format.find(',') != std::string::npos)
+        throw BadParameter("format: one format per request, not \"" + format + "\"");
+    q.formats = {format};
+    if (format == "wide" && q.surveys.size() != 1)
+        throw BadParameter("survey: format=wide is one file per survey; give exactly one survey=ID");
+    if (!min_group.empty()) {
+        int v = 0;
+        auto [end, ec] = std::from_chars(min_group.data(), min_group.data() + min_group.size(), v);
+        if (ec != std::errc() || end != min_group.data() + min_group.size() || v < 1)
+            throw BadParameter("min-group: expected a whole number 1..1000, not \"" + min_group + "\"");
+        q.min_group = v;
+    }
+    return q;
+}
+
+const char* content_type_of(const ExportOptions& o) {
+    if (o.report) return "text/html; charset=utf-8";
+    if (o.jsonl) return "application/x-ndjson";
+    return "text/csv; charset=utf-8";
+}
+
+// attachment; filename="ascii"; filename*=UTF-8''percent-encoded (RFC 6266)
+std::string content_disposition(const std::string& name) {
+    std::string ascii, encoded;
+    static const char* hex = "0123456789ABCDEF";
+    for (char ch : name) {
+        const auto c = static_cast<unsigned char>(ch);
+        ascii += c < 0x80 && c >= 0x20 && c != '"' && c != '\\' ? ch : '_';
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            encoded += ch;
+        } else {
+            encoded += '%';
+            encoded += hex[c >> 4];
+            encoded += hex[c & 15];
+        }
+    }
+    return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+// A batch's identity: BLAKE2b-256 over its fields in protocol order, each with its length,
+// so two bodies with the same content have the same identity whatever their whitespace
+// and key order, and different content never collides by concatenation. (Cheaper than
+// serialising the batch to canonical JSON again: that cost ~10 µs per response.)
+std::string batch_identity(const Batch& b) {
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, 32);
+    auto put = [&](std::string_view v) {
+        const std::uint64_t n = v.size();
+        crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(&n), sizeof n);
+        crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(v.data()), v.size());
+    };
+    auto number = [&](std::int64_t v) { put(std::to_string(v)); };
+    put("kohtaamo-batch-1");
+    put(b.batch_id);
+    put(b.device_id);
+    number(static_cast<std::int64_t>(b.responses.size()));
+    for (const Response& r : b.responses) {
+        put(r.id);
+        put(r.survey_id);
+        number(r.survey_version);
+        put(r.language);
+        put(r.status);
+        put(r.started_at);
+        put(r.finished_at);
+        put(r.site);
+        put(r.event);
+        number(r.flagged ? 1 : 0);
+        number(static_cast<std::int64_t>(r.answers.size()));
+        for (const Answer& a : r.answers) {
+            put(a.question_id);
+            put(a.value);
+            put(a.answered_at);
+        }
+    }
+    unsigned char out[32];
+    crypto_generichash_final(&st, out, sizeof out);
+    static const char* hex = "0123456789abcdef";
+    std::string h = "blake2b:";
+    for (unsigned char c : out) {
+        h += hex[c >> 4];
+        h += hex[c & 15];
+    }
+    return h;
+}
+
+}  // namespace
+
+struct Collector::Impl : http::Handler {
+    CollectorConfig config;
+    std::unique_ptr<Storage> storage;
+    std::unique_ptr<http::Server> server;
+    std::shared_mutex tokens_mutex;
+    CollectorTokens tokens;  // as last read from the database
+    std::int64_t tokens_generation = -1;
+    std::mutex log_mutex;
+    std::function<void(const std::string&)> log_to = [](const std::string& line) { std::cerr << line << '\n'; };
+    std::thread refresher;
+    std::mutex refresher_mutex;
+    std::condition_variable refresher_cv;
+    bool stopping = false;
+    std::atomic<int> exports_here{0};
+
+    void write_log(const std::string& line) {
+        if (!config.log_requests) return;
+        std::lock_guard lock(log_mutex);
+        log_to(iso8601_utc(now_ms()) + " " + http::printable(line));
+    }
+    void log(const std::string& line) override { write_log(line); }
+
+    // The token lists, re-read from the database when another instance (or this one)
+    // changed them.
+    void refresh_tokens() {
+        try {
+            const std::int64_t g = storage->tokens_generation();
+            if (g == tokens_generation) return;
+            CollectorTokens t = storage->read_tokens();
+            std::unique_lock lock(tokens_mutex);
+            tokens = std::move(t);
+            tokens_generation = g;
+        } catch (const StorageUnavailable&) {
+            // Keep serving from the lists in hand; the next second tries again.
+        }
+    }
+
+    void publish(const CollectorTokens& t) {
+        storage->publish_tokens(t);
+        refresh_tokens();
+    }
+
+    // The entry of the kiosks' (or the exporters') list the request's bearer token
+    // belongs to; nullopt when none.
+    std::optional<DeviceToken> token_in(const http::Request& req, bool exporters) {
+        const std::string auth = req.header("authorization");
+        static constexpr std::string_view bearer = "Bearer ";
+        if (auth.size() <= bearer.size() || auth.compare(0, bearer.size(), bearer) != 0) return std::nullopt;
+        const std::string hash = hash_token(std::string_view(auth).substr(bearer.size()));
+        std::shared_lock lock(tokens_mutex);
+        std::optional<DeviceToken> found;
+        for (const auto& d : exporters ? tokens.export_tokens : tokens.devices)  // every entry, in constant time
+            if (hashes_equal(d.token_hash, hash)) found = d;
+        return found;
+    }
+
+    void log_request(const http::Request& req, int status, const std::string& detail) {
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - req.started);
+        const char* who = req.path == kExportPath ? " exporter=" : " device=";
+        write_log(req.method + " " + req.path + who + (req.principal.empty() ? "-" : req.principal) + " " +
+                  std::to_string(status) + " " + detail + " (" + std::to_string(ms.count()) + " ms)");
+    }
+
+    http::Response fail(const http::Request& req, int status, const std::string& code, const std::string& message) {
+        http::Response r = error_reply(status, code, message);
+        log_request(req, status, code + ": " + message);
+        return r;
+    }
+
+    http::Response refuse(const http::Request& req, int status, const std::string& code,
+                          const std::string& message) override {
+        return fail(req, status, code, message);
+    }
+
+    std::optional<http::Response> on_headers(http::Request& req) override {
+        const bool get = req.method == "GET" || req.method == "HEAD";
+        if (req.path == kBatchesPath && req.method == "POST") return batch_headers(req);
+        if (req.path == kHealthPath && get) return std::nullopt;
+        if (req.path == kDevicePath && get) return device(req);
+        if (req.path == kExportPath && get) return export_headers(req);
+        return fail(req, 404, "not_found",
+                    "no such endpoint: " + req.method + " " + req.path + " (POST " + kBatchesPath + ", GET " +
+                        kHealthPath + ", GET " + kDevicePath + ", GET " + kExportPath + ")");
+    }
+
+    http::Response handle(http::Request& req) override {
+        if (req.path == kBatchesPath) return batch(req);
+        if (req.path == kHealthPath) return health();
+        return export_file(req);
+    }
+
+    // --- POST /v1/batches -------------------------------------------------------------
+    // Everything that can be decided from the headers is decided before reading the
+    // body, so an unauthenticated or oversize request costs nothing.
+    std::optional<http::Response> batch_headers(http::Request& req) {
+        auto device = token_in(req, false);
+        if (!device) {
+            http::Response r = fail(req, 401, "unauthorized", "missing or unknown bearer token");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kohtaamo\"");
+            return r;
+        }
+        req.principal = device->name;
+        if (!device->enabled) return fail(req, 403, "forbidden", "this device's token is disabled on the collector");
+        if (!req.count("content-length"))
+            return fail(req, 411, "length_required", "send the body with a Content-Length (not chunked)");
+        const std::string length_text = req.header("content-length");
+        std::uint64_t length = 0;
+        auto [end, ec] = std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
+        if (ec != std::errc() || end != length_text.data() + length_text.size() || length_text.empty())
+            return fail(req, 400, "invalid_body", "Content-Length \"" + length_text + "\" is not a number");
+        if (length > config.limits.max_body_bytes)
+            return fail(req, 413, "too_large",
+                        "body: " + std::to_string(length) + " bytes, more than the limit of " +
+                            std::to_string(config.limits.max_body_bytes) + "; split the batch");
+        const std::string encoding = req.header("content-encoding");
+        if (encoding != "gzip" && !encoding.empty())
+            return fail(req, 415, "unsupported_encoding", "Content-Encoding \"" + encoding + "\": send gzip");
+        return std::nullopt;
+    }
+
+    http::Response batch(http::Request& req) {
+        Batch parsed;
+        // Decoding what the client sent: every failure here is the client's (4xx). The body
+        // is as it came off the wire; read_batch_body gunzips it (trailer checked).
+        try {
+            // (The field rules refuse a NUL anywhere, which PostgreSQL's text cannot hold.)
+            parsed = read_batch_body(req.body, req.header("content-encoding"), config.limits);
+        } catch (const ProtocolError& e) {
+            return fail(req, e.status(), e.code(), e.what());
+        } catch (const nlohmann::json::exception& e) {
+            return fail(req, 400, "invalid_body", std::string("the body could not be read as a batch: ") + e.what());
+        } catch (const std::exception& e) {
+            return fail(req, 400, "invalid_body", std::string("the body could not be read: ") + e.what());
+        }
+        StoreOutcome outcome;
+        try {
+            outcome = storage->store(parsed, req.principal, batch_identity(parsed));
+        } catch (const StorageUnavailable& e) {
+            http::Response r = fail(req, 503, "unavailable", std::string("the database is unavailable: ") + e.what());
+            r.headers.emplace_back("Retry-After", "5");
+            return r;
+        } catch (const std::exception& e) {
+            return fail(req, 500, "internal", std::string("the database refused the batch: ") + e.what());
+        }
+        if (outcome.status == 409)
+            return fail(req, 409, "batch_conflict",
+                        "batch_id " + parsed.batch_id +
+                            " was received before with a different body; send these responses under a new batch id");
+        log_request(req, 200,
+                    "batch=" + parsed.batch_id + " stored=" + std::to_string(outcome.reply.stored.size()) +
+                        " duplicate=" + std::to_string(outcome.reply.duplicate.size()));
+        return json_reply(200, encode_reply(outcome.reply));
+    }
+
+    // --- GET /v1/health, GET /v1/device ---------------------------------------------------
+    http::Response health() {
+        try {
+            storage->check();
+            return json_reply(200, json{{"status", "ok"}, {"protocol", kProtocolVersion}}.dump());
+        } catch (const std::exception& e) {
+            http::Response r = error_reply(503, "unavailable", std::string("the database cannot be read: ") + e.what());
+            r.headers.emplace_back("Retry-After", "5");
+            return r;
+        }
+    }
+
+    // A kiosk's enrolment check: is this token one the collector accepts for uploads?
+    // Answered from the token lists in memory: costs no database.
+    http::Response device(http::Request& req) {
+        auto d = token_in(req, false);
+        if (!d) {
+            http::Response r = fail(req, 401, "unauthorized", "missing or unknown bearer token");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kohtaamo\"");
+            return r;
+        }
+        req.principal = d->name;
+        if (!d->enabled) return fail(req, 403, "forbidden", "this device's token is disabled on the collector");
+        log_request(req, 200, "ok");
+        return json_reply(200, json{{"protocol", kProtocolVersion}, {"device", d->name}}.dump());
+    }
+
+    // --- GET /v1/export -------------------------------------------------------------------
+    // The query names are kohtaamo-export's options without the dashes, read into the
+    // same ExportRequest and checked by the same make_export_options (kiosk/export). The
+    // export is written by export_to_folder from a snapshot of the storage into a fresh
+    // folder, the one file is opened, the folder removed (the open file stays readable
+    // until it is closed), and the file is sent from its descriptor: a big export never
+    // sits in memory, and nothing is left behind if the client goes away.
+    ExportOptions export_options_of(const http::Request& req) {
+        return config.export_options(export_request_of(req.query), now_ms());
+    }
+
+    std::optional<http::Response> export_headers(http::Request& req) {
+        auto exporter = token_in(req, true);
+        if (!exporter) {
+            http::Response r = fail(req, 401, "unauthorized",
+                                    "missing or unknown export token: GET /v1/export takes a token from the collector's "
+                                    "[[export_token]] list (`kohtaamo-collector token --export NAME`), not a kiosk's");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kohtaamo-export\"");
+            return r;
+        }
+        req.principal = exporter->name;
+        if (!exporter->enabled) return fail(req, 403, "forbidden", "this export token is disabled on the collector");
+        try {
+            export_options_of(req);
+        } catch (const BadParameter& e) {
+            return fail(req, 400, "invalid_parameter", e.what());
+        } catch (const ExportRequestError& e) {
+            return fail(req, 400, "invalid_parameter", e.what());
+        }
+        return std::nullopt;
+    }
+
+    http::Response export_file(http::Request& req) {
+        const ExportOptions options = export_options_of(req);  // checked in export_headers
+        // A few exports at a time across every instance: the rest stays free for uploads.
+        const std::string holder = std::to_string(::getpid()) + "/" + std::to_string(++exports_here);
+        constexpr std::chrono::seconds ttl{120};
+        std::optional<ExportSlot> slot;
+        try {
+            slot = storage->take_export_slot(holder, kMaxConcurrentExports, ttl);
+        } catch (const StorageUnavailable& e) {
+            http::Response r = fail(req, 503, "unavailable", std::string("the database is unavailable: ") + e.what());
+            r.headers.emplace_back("Retry-After", "5");
+            return r;
+        }
+        if (!slot) {
+            http::Response r = fail(req, 503, "unavailable",
+                                    std::to_string(kMaxConcurrentExports) +
+                                        " exports are running already; try again in a moment");
+            r.headers.emplace_back("Retry-After", "30");
+            return r;
+        }
+        struct Release {
+            Storage& s;
+            const ExportSlot& slot;
+            ~Release() {
+                try {
+                    s.release_export_slot(slot);
+                } catch (...) {
+                }
+            }
+        } release{*storage, *slot};
+
+        std::string folder_template = (config.export_work_dir / kExportFolderPrefix).string() +
+                                      std::to_string(::getpid()) + "-XXXXXX";
+        if (!::mkdtemp(folder_template.data()))
+            return fail(req, 500, "export_failed",
+                        "cannot make a folder for the export in " + config.export_work_dir.string() + ": " +
+                            std::strerror(errno));
+        const std::filesystem::path folder = folder_template;
+        auto remove_folder = [&] {
+            std::error_code ec;
+            std::filesystem::remove_all(folder, ec);
+        };
+        ExportResult result;
+        try {
+            auto snapshot = storage->export_snapshot();
+            auto renewed = std::chrono::steady_clock::now();
+            result = export_to_folder(*snapshot, config.surveys, folder, options, [&](std::uint64_t, std::uint64_t) {
+                if (std::chrono::steady_clock::now() - renewed > ttl / 4) {
+                    renewed = std::chrono::steady_clock::now();
+                    try {
+                        storage->renew_export_slot(*slot, ttl);
+                    } catch (...) {
+                    }
+                }
+                return true;
+            });
+        } catch (const ExportDatabaseError& e) {
+            result.status = ExportStatus::DatabaseError;
+            result.message = e.what();
+        }
+        if (!result.ok() || result.files.size() != 1) {
+            remove_folder();
+            return fail(req, 500, "export_failed",
+                        result.ok() ? "the export made " + std::to_string(result.files.size()) + " files, not one"
+                                    : std::string(to_string(result.status)) + ": " + result.message);
+        }
+        const std::filesystem::path file = result.files.front();
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st {};
+        if (fd < 0 || ::fstat(fd, &st) != 0) {
+            const std::string why = std::strerror(errno);
+            if (fd >= 0) ::close(fd);
+            remove_folder();
+            return fail(req, 500, "export_failed", "cannot read the export back: " + why);
+        }
+        remove_folder();  // the open file stays readable until it is closed
+
+        http::Response r;
+        r.status = 200;
+        r.content_type = content_type_of(options);
+        r.file = fd;
+        r.file_size = static_cast<std::uint64_t>(st.st_size);
+        r.headers = {{"Content-Disposition", content_disposition(file.filename().string())},
+                     {"Cache-Control", "no-store"},
+                     {"X-Kohtaamo-Responses", std::to_string(result.responses)},
+                     {"X-Kohtaamo-Answers", std::to_string(result.answers)},
+                     {"X-Kohtaamo-Withheld", std::to_string(result.withheld)}};
+        log_request(req, 200,
+                    file.filename().string() + " responses=" + std::to_string(result.responses) +
+                        " answers=" + std::to_string(result.answers) + " bytes=" + std::to_string(st.st_size));
+        return r;
+    }
+};
+
+Collector::Collector(CollectorConfig config) : impl_(std::make_unique<Impl>()) {
+    Impl& s = *impl_;
+    if (sodium_init() < 0) throw std::runtime_error("collector: libsodium cannot initialise");
+    s.config = std::move(config);
+    s.storage = Storage::open(s.config.database);
+    remove_stale_export_folders(s.config.export_work_dir);
+    s.publish({s.config.devices, s.config.export_tokens});
+    s.refresher = std::thread([&s] {
+        std::unique_lock lock(s.refresher_mutex);
+        while (!s.refresher_cv.wait_for(lock, std::chrono::seconds(1), [&] { return s.stopping; })) {
+            lock.unlock();
+            s.refresh_tokens();
+            lock.lock();
+        }
+    });
+}
+
+Collector::~Collector() {
+    stop();
+    {
+        std::lock_guard lock(impl_->refresher_mutex);
+        impl_->stopping = true;
+    }
+    impl_->refresher_cv.notify_all();
+    if (impl_->refresher.joinable()) impl_->refresher.join();
+}
+
+int Collector::bind() {
+    Impl& s = *impl_;
+    http::Options o;
+    o.listen = s.config.listen;
+    o.port = s.config.port;
+    o.workers = s.config.threads;
+    o.max_body = s.config.limits.max_body_bytes;
+    o.header_timeout = std::chrono::seconds(s.config.server.header_timeout_seconds);
+    o.body_timeout = std::chrono::seconds(s.config.server.body_timeout_seconds);
+    o.read_timeout = std::chrono::seconds(s.config.server.read_timeout_seconds);
+    o.max_connections = s.config.server.max_connections;
+    s.server = std::make_unique<http::Server>(o, s);
+    port_ = s.server->bind();
+    return port_;
+}
+
+bool Collector::serve() {
+    if (!impl_->server) bind();
+    impl_->server->start();
+    impl_->server->wait();
+    return true;
+}
+
+int Collector::start() {
+    const int port = bind();
+    impl_->server->start();
+    return port;
+}
+
+void Collector::stop() {
+    if (impl_->server) impl_->server->stop();
+}
+
+void Collector::set_devices(std::vector<DeviceToken> devices) {
+    CollectorTokens t;
+    {
+        std::shared_lock lock(impl_->tokens_mutex);
+        t.export_tokens = impl_->tokens.export_tokens;
+    }
+    t.devices = std::move(devices);
+    impl_->publish(t);
+}
+
+void Collector::set_export_tokens(std::vector<DeviceToken> export_tokens) {
+    CollectorTokens t;
+    {
+        std::shared_lock lock(impl_->tokens_mutex);
+        t.devices = impl_->tokens.devices;
+    }
+    t.export_tokens = std::move(export_tokens);
+    impl_->publish(t);
+}
+
+void Collector::set_tokens(const CollectorTokens& tokens) { impl_->publish(tokens); }
+
+void Collector::set_log(std::function<void(const std::string&)> log) {
+    std::lock_guard lock(impl_->log_mutex);
+    impl_->log_to = std::move(log);
+}
+
+Storage& Collector::storage() { return *impl_->storage; }
+
+}  // namespace kohtaamo::sync

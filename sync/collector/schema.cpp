@@ -1,0 +1,147 @@
+// schema.cpp — the collector's tables on SQLite and on PostgreSQL, side by side (as
+// PowerDNS ships schema.sqlite3.sql beside schema.pgsql.sql). Step N of one list is step
+// N of the other; storage.cpp applies the missing ones in one transaction at start
+// (SQLite: PRAGMA user_version; PostgreSQL: the kohtaamo_schema table, under an advisory
+// lock so that collectors starting together migrate once).
+//
+// Column names follow the kiosk's `responses` and `answers` (kiosk/core/schema.cpp), so
+// the kiosk's export code reads either. Differences, and why:
+//  - PostgreSQL text is COLLATE "C": ORDER BY compares bytes, as SQLite does, so an
+//    export is the same file from either database.
+//  - PostgreSQL cannot index a free-text value (a B-tree entry holds ~2.7 KB; a value may
+//    be 16 KiB): answers are unique by (response_id, question_id, md5(value)) there.
+//  - Timestamps stay ISO 8601 text in UTC on both, exactly as the kiosk sent them.
+#include "schema.hpp"
+
+namespace kohtaamo::sync {
+
+namespace {
+
+const std::vector<const char*> kSqlite = {
+    // 1: responses, answers, batches (the collector's first schema).
+    R"sql(
+CREATE TABLE responses (
+    id             TEXT PRIMARY KEY,
+    survey_id      TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    language       TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('complete', 'abandoned')),
+    started_at     TEXT NOT NULL,
+    finished_at    TEXT,
+    site           TEXT NOT NULL DEFAULT '',
+    event          TEXT NOT NULL DEFAULT '',
+    flagged        INTEGER NOT NULL DEFAULT 0,
+    device_id      TEXT NOT NULL,
+    device_name    TEXT NOT NULL,
+    batch_id       TEXT NOT NULL,
+    received_at    TEXT NOT NULL
+);
+CREATE TABLE answers (
+    response_id TEXT NOT NULL REFERENCES responses(id),
+    question_id TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    answered_at TEXT NOT NULL,
+    PRIMARY KEY (response_id, question_id, value)
+);
+CREATE TABLE batches (
+    id          TEXT PRIMARY KEY,
+    device_id   TEXT NOT NULL,
+    device_name TEXT NOT NULL,
+    body_hash   TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    responses   INTEGER NOT NULL,
+    stored      INTEGER NOT NULL
+);
+CREATE INDEX responses_by_device ON responses(device_id);
+CREATE INDEX responses_by_started ON responses(started_at);
+)sql",
+    // 2: what several instances share: the token lists, a counter of their changes, and
+    // the export slots.
+    R"sql(
+CREATE TABLE tokens (
+    kind       TEXT NOT NULL CHECK (kind IN ('device', 'export')),
+    name       TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    enabled    INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO counters(name, value) VALUES ('tokens', 0);
+CREATE TABLE export_slots (
+    slot       INTEGER PRIMARY KEY,
+    holder     TEXT NOT NULL DEFAULT '',
+    expires_ms INTEGER NOT NULL DEFAULT 0
+);
+)sql",
+};
+
+const std::vector<const char*> kPostgresql = {
+    // 1
+    R"sql(
+CREATE TABLE responses (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    survey_id      TEXT COLLATE "C" NOT NULL,
+    survey_version BIGINT NOT NULL,
+    language       TEXT COLLATE "C" NOT NULL,
+    status         TEXT COLLATE "C" NOT NULL CHECK (status IN ('complete', 'abandoned')),
+    started_at     TEXT COLLATE "C" NOT NULL,
+    finished_at    TEXT COLLATE "C",
+    site           TEXT COLLATE "C" NOT NULL DEFAULT '',
+    event          TEXT COLLATE "C" NOT NULL DEFAULT '',
+    flagged        INTEGER NOT NULL DEFAULT 0,
+    device_id      TEXT COLLATE "C" NOT NULL,
+    device_name    TEXT COLLATE "C" NOT NULL,
+    batch_id       TEXT COLLATE "C" NOT NULL,
+    received_at    TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE answers (
+    response_id TEXT COLLATE "C" NOT NULL REFERENCES responses(id),
+    question_id TEXT COLLATE "C" NOT NULL,
+    value       TEXT COLLATE "C" NOT NULL,
+    answered_at TEXT COLLATE "C" NOT NULL
+);
+CREATE UNIQUE INDEX answers_key ON answers(response_id, question_id, md5(value));
+CREATE TABLE batches (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    device_id   TEXT COLLATE "C" NOT NULL,
+    device_name TEXT COLLATE "C" NOT NULL,
+    body_hash   TEXT COLLATE "C" NOT NULL,
+    received_at TEXT COLLATE "C" NOT NULL,
+    responses   BIGINT NOT NULL,
+    stored      BIGINT NOT NULL
+);
+CREATE INDEX responses_by_device ON responses(device_id);
+CREATE INDEX responses_by_started ON responses(started_at);
+)sql",
+    // 2
+    R"sql(
+CREATE TABLE tokens (
+    kind       TEXT COLLATE "C" NOT NULL CHECK (kind IN ('device', 'export')),
+    name       TEXT COLLATE "C" NOT NULL,
+    token_hash TEXT COLLATE "C" NOT NULL,
+    enabled    INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+CREATE TABLE counters (
+    name  TEXT COLLATE "C" PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+INSERT INTO counters(name, value) VALUES ('tokens', 0);
+CREATE TABLE export_slots (
+    slot       INTEGER PRIMARY KEY,
+    holder     TEXT COLLATE "C" NOT NULL DEFAULT '',
+    expires_ms BIGINT NOT NULL DEFAULT 0
+);
+)sql",
+};
+
+}  // namespace
+
+const std::vector<const char*>& schema_steps(sql::Dialect dialect) {
+    return dialect == sql::Dialect::Sqlite ? kSqlite : kPostgresql;
+}
+
+}  // namespace kohtaamo::sync

@@ -1,0 +1,765 @@
+// storage.cpp — every SQL statement of the collector and every rule about its
+// transactions (storage.hpp lists the rules). The drivers under it (sql.hpp) run what they
+// are given; where the two databases' SQL differs, the difference is written here, next
+// to the statement, on the Dialect.
+//
+// The write path (store), as a state machine per batch:
+//   queued ──(a writer connection is free; up to group_size(dialect) queued batches are taken)──▶
+//   in a group transaction: BEGIN; for each batch SAVEPOINT, plan_batch()'s statements,
+//   finish_batch(), RELEASE; the batches' UPDATEs and COMMIT (SQLite). On PostgreSQL the
+//   group's statements go in one pipeline without savepoints (run_pipelined_group): a
+//   round trip for them all, one for the UPDATEs and COMMIT
+//     ├─ COMMIT ok ─────────────────────────────▶ done: the outcome goes back to its caller
+//     ├─ Retry (busy, deadlock, serialisation) ─▶ ROLLBACK, the whole group again (≤ 5 times)
+//     ├─ Unavailable (connection/server gone) ──▶ ROLLBACK, reconnect, the group again once;
+//     │                                            then StorageUnavailable for each batch
+//     ├─ Other, inside one batch ───────────────▶ ROLLBACK TO its savepoint: that batch fails
+//     │                                           alone, the others commit
+//     └─ a batch is a conflict (409) ───────────▶ ROLLBACK TO its savepoint (or ROLLBACK, alone;
+//                                                 a pipelined group: ROLLBACK, each batch alone)
+// Nothing is replied before COMMIT returns, so a 200 is durable.
+#include "storage.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <sodium.h>
+
+#include "clock.hpp"
+#include "schema.hpp"
+#include "sql.hpp"
+
+namespace kohtaamo::sync {
+
+namespace {
+
+using sql::Dialect;
+using sql::ErrorKind;
+using sql::Params;
+
+std::int64_t wall_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// The words that differ between the two databases.
+const char* begin_write(Dialect d) { return d == Dialect::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN"; }
+const char* begin_snapshot(Dialect d) {
+    return d == Dialect::Sqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+}
+// Batches per transaction: batches waiting together share one commit (one fsync). SQLite
+// has one writer; PostgreSQL has `connections` writers, each committing a group.
+std::size_t group_size(Dialect d) { return d == Dialect::Sqlite ? 64 : 16; }
+// A group stops growing at this many responses: a transaction of a few thousand rows
+// holds its locks and its WAL for milliseconds, not seconds.
+constexpr std::size_t kGroupResponses = 1000;
+
+// "(?, ?, ?), (?, ?, ?)" for `rows` rows of `columns` columns.
+std::string values_list(std::size_t rows, std::size_t columns) {
+    std::string one = "(";
+    for (std::size_t c = 0; c < columns; ++c) one += c ? ", ?" : "?";
+    one += ")";
+    std::string out;
+    out.reserve(rows * (one.size() + 2));
+    for (std::size_t r = 0; r < rows; ++r) {
+        if (r) out += ", ";
+        out += one;
+    }
+    return out;
+}
+
+constexpr std::size_t kResponsesPerInsert = 64;  // 14 parameters each
+constexpr std::size_t kAnswersPerInsert = 256;   // 4 parameters each
+
+// The schema to this collector's version, in one transaction.
+void migrate(sql::Connection& c, const std::string& name) {
+    const auto& steps = schema_steps(c.dialect());
+    std::int64_t version = 0;
+    c.exec(begin_write(c.dialect()));
+    try {
+        if (c.dialect() == Dialect::Sqlite) {
+            c.query("PRAGMA user_version", {}, [&](const sql::Row& r) { version = r.integer(0); });
+        } else {
+            // Collectors starting together: the first migrates, the others wait here.
+            c.exec("SELECT pg_advisory_xact_lock(8470001)");
+            c.exec("CREATE TABLE IF NOT EXISTS kohtaamo_schema (version INTEGER NOT NULL)");
+            bool found = false;
+            c.query("SELECT version FROM kohtaamo_schema", {}, [&](const sql::Row& r) {
+                version = r.integer(0);
+                found = true;
+            });
+            if (!found) c.exec("INSERT INTO kohtaamo_schema(version) VALUES (0)");
+        }
+        if (version > static_cast<std::int64_t>(steps.size()))
+            throw std::runtime_error("collector: " + name + " has schema version " + std::to_string(version) +
+                                     ", newer than this collector knows (" + std::to_string(steps.size()) +
+                                     "); update it");
+        for (; version < static_cast<std::int64_t>(steps.size()); ++version) c.exec(steps[version]);
+        if (c.dialect() == Dialect::Sqlite)
+            c.exec("PRAGMA user_version = " + std::to_string(version));
+        else
+            c.run("UPDATE kohtaamo_schema SET version = ?", {version});
+        c.exec("COMMIT");
+    } catch (...) {
+        try {
+            c.exec("ROLLBACK");
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+// A snapshot for one export: its own connection, one read transaction.
+class SnapshotDatabase : public ExportDatabase {
+public:
+    SnapshotDatabase(std::unique_ptr<sql::Connection> c, std::string name) : c_(std::move(c)), name_(std::move(name)) {
+        try {
+            c_->exec(begin_snapshot(c_->dialect()));
+        } catch (const sql::Error& e) {
+            throw ExportDatabaseError(e.what());
+        }
+    }
+    ~SnapshotDatabase() override {
+        try {
+            c_->exec("ROLLBACK");
+        } catch (...) {
+        }
+    }
+    std::string name() const override { return name_; }
+    bool has_column(const std::string& table, const std::string& column) override {
+        bool found = false;
+        const Params p = {std::string_view(table), std::string_view(column)};
+        run([&] {
+            c_->query(c_->dialect() == Dialect::Sqlite
+                          ? "SELECT 1 FROM pragma_table_info(?) WHERE name = ?"
+                          : "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+                      p, [&](const sql::Row&) { found = true; });
+        });
+        return found;
+    }
+    void query(const std::string& sql, const std::vector<std::string>& params,
+               const std::function<void(const ExportRow&)>& row) override {
+        Params p;
+        p.reserve(params.size());
+        for (const auto& s : params) p.emplace_back(std::string_view(s));
+        struct Adapter : ExportRow {
+            const sql::Row* r = nullptr;
+            bool is_null(int c) const override { return r->is_null(c); }
+            std::string_view text(int c) const override { return r->text(c); }
+            std::int64_t integer(int c) const override { return r->integer(c); }
+        } a;
+        run([&] {
+            c_->query(sql, p, [&](const sql::Row& r) {
+                a.r = &r;
+                row(a);
+            });
+        });
+    }
+
+private:
+    template <class F>
+    void run(F&& f) {
+        try {
+            f();
+        } catch (const sql::Error& e) {
+            throw ExportDatabaseError(e.what());
+        }
+    }
+    std::unique_ptr<sql::Connection> c_;
+    std::string name_;
+};
+
+class SqlStorage : public Storage {
+public:
+    explicit SqlStorage(const DatabaseConfig& database) : Storage(database) {
+        if (database.driver == DatabaseConfig::Driver::Sqlite && database.file.has_parent_path()) {
+            std::error_code ec;
+            std::filesystem::create_directories(database.file.parent_path(), ec);
+        }
+        try {
+            control_ = connect(false);
+            migrate(*control_, describe());
+            const int writers = database.driver == DatabaseConfig::Driver::Sqlite ? 1 : database.connections;
+            for (int i = 0; i < writers; ++i) free_writers_.push_back(connect(false));
+        } catch (const sql::Error& e) {
+            throw std::runtime_error(std::string("collector: the database: ") + e.what());
+        }
+    }
+
+    StoreOutcome store(const Batch& batch, const std::string& device_name, const std::string& body_hash) override {
+        Job job;
+        job.batch = &batch;
+        job.device_name = &device_name;
+        job.body_hash = &body_hash;
+        std::unique_lock lock(mutex_);
+        queue_.push_back(&job);
+        while (!job.done) {
+            if (!job.taken && !free_writers_.empty()) {
+                auto writer = std::move(free_writers_.back());
+                free_writers_.pop_back();
+                std::vector<Job*> group;
+                const std::size_t most = group_size(writer->dialect());
+                std::size_t responses = 0;  // and at most ~kGroupResponses responses a transaction
+                while (!queue_.empty() && group.size() < most &&
+                       (group.empty() || responses + queue_.front()->batch->responses.size() <= kGroupResponses)) {
+                    responses += queue_.front()->batch->responses.size();
+                    queue_.front()->taken = true;
+                    group.push_back(queue_.front());
+                    queue_.pop_front();
+                }
+                lock.unlock();
+                run_group(*writer, group);
+                lock.lock();
+                free_writers_.push_back(std::move(writer));
+                for (Job* j : group) j->done = true;
+                done_.notify_all();
+            } else {
+                done_.wait(lock);
+            }
+        }
+        if (job.error) std::rethrow_exception(job.error);
+        return std::move(job.out);
+    }
+
+    void check() override {
+        control([&](sql::Connection& c) { c.query("SELECT count(*) FROM export_slots", {}, [](const sql::Row&) {}); });
+    }
+
+    bool publish_tokens(const CollectorTokens& tokens) override {
+        struct Entry {
+            std::string kind, name, hash;
+            std::int64_t enabled;
+            bool operator<(const Entry& o) const { return std::tie(kind, name) < std::tie(o.kind, o.name); }
+            bool operator==(const Entry& o) const {
+                return kind == o.kind && name == o.name && hash == o.hash && enabled == o.enabled;
+            }
+        };
+        std::vector<Entry> wanted;
+        for (const auto& d : tokens.devices) wanted.push_back({"device", d.name, d.token_hash, d.enabled ? 1 : 0});
+        for (const auto& d : tokens.export_tokens) wanted.push_back({"export", d.name, d.token_hash, d.enabled ? 1 : 0});
+        std::sort(wanted.begin(), wanted.end());
+        return control([&](sql::Connection& c) {
+            c.exec(begin_write(c.dialect()));
+            try {
+                // Taking the counter's row first serialises publishers (PostgreSQL's row
+                // lock; SQLite's write lock is already held).
+                c.run("UPDATE counters SET value = value + 1 WHERE name = 'tokens'", {});
+                std::vector<Entry> have;
+                c.query("SELECT kind, name, token_hash, enabled FROM tokens ORDER BY kind, name", {},
+                        [&](const sql::Row& r) {
+                            have.push_back({std::string(r.text(0)), std::string(r.text(1)), std::string(r.text(2)),
+                                            r.integer(3)});
+                        });
+                std::sort(have.begin(), have.end());
+                if (have == wanted) {
+                    c.exec("ROLLBACK");
+                    return false;
+                }
+                c.run("DELETE FROM tokens", {});
+                for (const auto& e : wanted)
+                    c.run("INSERT INTO tokens(kind, name, token_hash, enabled) VALUES (?, ?, ?, ?)",
+                          {std::string_view(e.kind), std::string_view(e.name), std::string_view(e.hash), e.enabled});
+                c.exec("COMMIT");
+                return true;
+            } catch (...) {
+                try {
+                    c.exec("ROLLBACK");
+                } catch (...) {
+                }
+                throw;
+            }
+        });
+    }
+
+    std::int64_t tokens_generation() override {
+        std::int64_t v = 0;
+        control([&](sql::Connection& c) {
+            c.query("SELECT value FROM counters WHERE name = 'tokens'", {}, [&](const sql::Row& r) { v = r.integer(0); });
+        });
+        return v;
+    }
+
+    CollectorTokens read_tokens() override {
+        CollectorTokens t;
+        control([&](sql::Connection& c) {
+            c.query("SELECT kind, name, token_hash, enabled FROM tokens ORDER BY kind, name", {}, [&](const sql::Row& r) {
+                DeviceToken d{std::string(r.text(1)), std::string(r.text(2)), r.integer(3) != 0};
+                (r.text(0) == "device" ? t.devices : t.export_tokens).push_back(std::move(d));
+            });
+        });
+        return t;
+    }
+
+    std::optional<ExportSlot> take_export_slot(const std::string& holder, int slots, std::chrono::seconds ttl) override {
+        return control([&](sql::Connection& c) -> std::optional<ExportSlot> {
+            const std::int64_t now = wall_ms(), until = now + ttl.count() * 1000;
+            for (std::int64_t s = 1; s <= slots; ++s)
+                c.run("INSERT INTO export_slots(slot) VALUES (?) ON CONFLICT (slot) DO NOTHING", {s});
+            for (std::int64_t s = 1; s <= slots; ++s)
+                if (c.run("UPDATE export_slots SET holder = ?, expires_ms = ? WHERE slot = ? AND (holder = '' OR "
+                          "expires_ms < ?)",
+                          {std::string_view(holder), until, s, now}) == 1)
+                    return ExportSlot{static_cast<int>(s), holder};
+            return std::nullopt;
+        });
+    }
+
+    void renew_export_slot(const ExportSlot& slot, std::chrono::seconds ttl) override {
+        control([&](sql::Connection& c) {
+            c.run("UPDATE export_slots SET expires_ms = ? WHERE slot = ? AND holder = ?",
+                  {wall_ms() + ttl.count() * 1000, std::int64_t{slot.slot}, std::string_view(slot.holder)});
+        });
+    }
+
+    void release_export_slot(const ExportSlot& slot) override {
+        control([&](sql::Connection& c) {
+            c.run("UPDATE export_slots SET holder = '', expires_ms = 0 WHERE slot = ? AND holder = ?",
+                  {std::int64_t{slot.slot}, std::string_view(slot.holder)});
+        });
+    }
+
+    std::unique_ptr<ExportDatabase> export_snapshot() override {
+        try {
+            return std::make_unique<SnapshotDatabase>(connect(true), describe());
+        } catch (const sql::Error& e) {
+            throw ExportDatabaseError(e.what());
+        }
+    }
+
+    TextRows query_text(const std::string& sql) override {
+        TextRows rows;
+        control([&](sql::Connection& c) {
+            c.query(sql, {}, [&](const sql::Row& r) {
+                std::vector<std::string> row;
+                for (int i = 0; i < r.columns(); ++i) row.push_back(r.is_null(i) ? "NULL" : std::string(r.text(i)));
+                rows.push_back(std::move(row));
+            });
+        });
+        return rows;
+    }
+
+    std::unique_ptr<sql::Connection> connect(bool read_only) const {
+        if (database_.driver == DatabaseConfig::Driver::Sqlite)
+            return sql::open_sqlite(database_.file.string(), read_only);
+        return sql::open_postgresql(database_.url);
+    }
+
+    // The control connection (tokens, slots, health, queries), reconnected when it broke.
+    template <class F>
+    auto control(F&& f) -> decltype(f(std::declval<sql::Connection&>())) {
+        std::lock_guard lock(control_mutex_);
+        for (int attempt = 0;; ++attempt) {
+            try {
+                if (!control_) control_ = connect(false);
+                return f(*control_);
+            } catch (const sql::Error& e) {
+                if (e.kind() == ErrorKind::Unavailable) control_.reset();
+                if (e.kind() != ErrorKind::Other && attempt < 2) continue;
+                throw StorageUnavailable(e.what());
+            }
+        }
+    }
+
+private:
+    struct Job {
+        const Batch* batch = nullptr;
+        const std::string* device_name = nullptr;
+        const std::string* body_hash = nullptr;
+        StoreOutcome out;
+        std::exception_ptr error;
+        bool taken = false, done = false;
+    };
+
+    // One batch's statements inside the caller's transaction (rules 1 and 2), and what
+    // their results say. Phase one (plan_batch) needs no result of another statement, so a
+    // driver can send it all at once: the new responses (ON CONFLICT DO NOTHING RETURNING
+    // id), the answers of exactly those (joined on this batch id and this transaction's
+    // received_at, so a response that another batch stored keeps its first answers), the
+    // batch row (ON CONFLICT DO NOTHING) and the batch's stored body hash. Then:
+    //   batch row inserted now            → 200, the returned ids stored, the rest duplicate
+    //   batch row there, the same hash    → 200, every response duplicate (a retried batch:
+    //                                       its responses were there, nothing was inserted)
+    //   batch row there, another hash     → 409: the caller rolls back what phase one did
+    // Concurrent copies of one batch, at one collector or several, wait for each other on
+    // the response rows' unique index, then find them (PostgreSQL READ COMMITTED).
+    struct PendingBatch {
+        const Batch* batch = nullptr;
+        std::string received_at;
+        std::vector<const Response*> order;  // by id: every writer takes row locks in one order
+        std::set<std::string_view> stored;
+        std::int64_t batch_inserted = 0;
+        std::string seen_hash;
+        StoreOutcome out;
+    };
+
+    static void plan_batch(PendingBatch& p, const Batch& batch, const std::string& device_name,
+                           const std::string& body_hash, std::vector<sql::Step>& steps) {
+        p.batch = &batch;
+        p.received_at = iso8601_utc(wall_ms());
+        p.order.clear();
+        for (const auto& r : batch.responses) p.order.push_back(&r);
+        std::sort(p.order.begin(), p.order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
+        for (std::size_t first = 0; first < p.order.size(); first += kResponsesPerInsert) {
+            const std::size_t n = std::min(kResponsesPerInsert, p.order.size() - first);
+            sql::Step st;
+            st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
+                     " site, event, flagged, device_id, device_name, batch_id, received_at) VALUES " +
+                     values_list(n, 14) + " ON CONFLICT (id) DO NOTHING RETURNING id";
+            st.params.reserve(n * 14);
+            for (std::size_t i = first; i < first + n; ++i) {
+                const Response& r = *p.order[i];
+                st.params.insert(
+                    st.params.end(),
+                    {std::string_view(r.id), std::string_view(r.survey_id), r.survey_version,
+                     std::string_view(r.language), std::string_view(r.status), std::string_view(r.started_at),
+                     r.finished_at.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.finished_at)),
+                     std::string_view(r.site), std::string_view(r.event), std::int64_t{r.flagged ? 1 : 0},
+                     std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
+                     std::string_view(p.received_at)});
+            }
+            PendingBatch* pp = &p;
+            st.rows = [pp, first, n](const sql::Row& row) {
+                // The set keeps views into the batch, not into the row.
+                const std::string_view id = row.text(0);
+                for (std::size_t i = first; i < first + n; ++i)
+                    if (pp->order[i]->id == id) {
+                        pp->stored.insert(pp->order[i]->id);
+                        break;
+                    }
+            };
+            steps.push_back(std::move(st));
+        }
+        sql::Step answers;
+        std::size_t rows = 0;
+        auto flush = [&] {
+            if (!rows) return;
+            answers.sql = "INSERT INTO answers(response_id, question_id, value, answered_at)"
+                          " SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES " +
+                          values_list(rows, 4) +
+                          ") AS v JOIN responses r ON r.id = v.column1 WHERE r.batch_id = ? AND r.received_at = ?"
+                          " ON CONFLICT DO NOTHING";
+            answers.params.insert(answers.params.end(),
+                                  {std::string_view(batch.batch_id), std::string_view(p.received_at)});
+            steps.push_back(std::move(answers));
+            answers = {};
+            rows = 0;
+        };
+        for (const Response* r : p.order)
+            for (const auto& a : r->answers) {
+                answers.params.insert(answers.params.end(),
+                                      {std::string_view(r->id), std::string_view(a.question_id),
+                                       std::string_view(a.value), std::string_view(a.answered_at)});
+                if (++rows == kAnswersPerInsert) flush();
+            }
+        flush();
+        sql::Step row;
+        row.sql = "INSERT INTO batches(id, device_id, device_name, body_hash, received_at, responses, stored)"
+                  " VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING";
+        row.params = {std::string_view(batch.batch_id), std::string_view(batch.device_id), std::string_view(device_name),
+                      std::string_view(body_hash), std::string_view(p.received_at),
+                      static_cast<std::int64_t>(batch.responses.size())};
+        row.changed = &p.batch_inserted;
+        steps.push_back(std::move(row));
+        sql::Step seen;
+        seen.sql = "SELECT body_hash FROM batches WHERE id = ?";
+        seen.params = {std::string_view(batch.batch_id)};
+        PendingBatch* pp = &p;
+        seen.rows = [pp](const sql::Row& r) { pp->seen_hash = r.text(0); };
+        steps.push_back(std::move(seen));
+    }
+
+    // After phase one: the outcome, and (when the batch row is new) phase two's statement.
+    static void finish_batch(PendingBatch& p, const std::string& body_hash, std::vector<sql::Step>& after) {
+        p.out = {};
+        p.out.reply.batch_id = p.batch->batch_id;
+        if (p.batch_inserted == 0 && p.seen_hash != body_hash) {
+            p.out.status = 409;
+            return;
+        }
+        for (const auto& r : p.batch->responses)
+            (p.stored.count(r.id) ? p.out.reply.stored : p.out.reply.duplicate).push_back(r.id);
+        if (p.batch_inserted == 0) return;
+        sql::Step st;
+        st.sql = "UPDATE batches SET stored = ? WHERE id = ?";
+        st.params = {static_cast<std::int64_t>(p.stored.size()), std::string_view(p.batch->batch_id)};
+        after.push_back(std::move(st));
+    }
+
+    // PostgreSQL, several batches: the whole group in one pipeline and one transaction,
+    // without savepoints (a savepoint's fate needs a round trip). If any batch of it is a
+    // conflict or fails, the group is rolled back and each batch runs alone. Returns
+    // false when it did that.
+    bool run_pipelined_group(sql::Connection& c, const std::vector<Job*>& group, std::vector<PendingBatch>& pending) {
+        std::vector<sql::Step> steps;
+        steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
+        for (std::size_t i = 0; i < group.size(); ++i) {
+            pending[i] = PendingBatch{};
+            plan_batch(pending[i], *group[i]->batch, *group[i]->device_name, *group[i]->body_hash, steps);
+        }
+        bool alone = false;
+        try {
+            c.run_all(steps);
+        } catch (const sql::Error& e) {
+            if (e.kind() != ErrorKind::Other) throw;
+            alone = true;  // which batch failed is not known: each alone says
+        }
+        std::vector<sql::Step> after;
+        for (std::size_t i = 0; i < group.size() && !alone; ++i) {
+            finish_batch(pending[i], *group[i]->body_hash, after);
+            group[i]->out = pending[i].out;
+            group[i]->error = nullptr;
+            if (group[i]->out.status == 409) alone = true;
+        }
+        if (alone) {
+            c.exec("ROLLBACK");
+            for (Job* j : group) run_group(c, {j});
+            return false;
+        }
+        after.push_back({"COMMIT", {}, {}, nullptr});
+        c.run_all(after);
+        return true;
+    }
+
+    void run_group(sql::Connection& c, const std::vector<Job*>& group) {
+        const bool pipelined = group.size() > 1 && c.dialect() == Dialect::Postgresql;
+        const bool savepoints = group.size() > 1 && !pipelined;
+        std::string failure;
+        bool reconnected = false;
+        std::vector<PendingBatch> pending(group.size());
+        for (int attempt = 0; attempt < 6; ++attempt) {
+            try {
+                if (pipelined) {
+                    run_pipelined_group(c, group, pending);
+                    return;
+                }
+                std::vector<sql::Step> after;  // phase two of every batch, then COMMIT
+                bool rollback = false;
+                for (std::size_t i = 0; i < group.size(); ++i) {
+                    Job* j = group[i];
+                    j->error = nullptr;
+                    pending[i] = PendingBatch{};
+                    std::vector<sql::Step> steps;
+                    if (i == 0) steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
+                    if (savepoints) steps.push_back({"SAVEPOINT batch", {}, {}, nullptr});
+                    plan_batch(pending[i], *j->batch, *j->device_name, *j->body_hash, steps);
+                    try {
+                        c.run_all(steps);
+                    } catch (const sql::Error& e) {
+                        if (e.kind() != ErrorKind::Other || !savepoints) throw;
+                        c.exec("ROLLBACK TO batch");
+                        c.exec("RELEASE batch");
+                        j->error = std::make_exception_ptr(std::runtime_error(e.what()));
+                        continue;
+                    }
+                    finish_batch(pending[i], *j->body_hash, after);
+                    j->out = pending[i].out;
+                    if (j->out.status == 409) {
+                        if (savepoints) {
+                            c.exec("ROLLBACK TO batch");
+                            c.exec("RELEASE batch");
+                        } else {
+                            rollback = true;  // nothing of it may stay
+                        }
+                    } else if (savepoints) {
+                        c.exec("RELEASE batch");
+                    }
+                }
+                if (rollback) {
+                    c.exec("ROLLBACK");
+                    return;
+                }
+                after.push_back({"COMMIT", {}, {}, nullptr});
+                c.run_all(after);
+                return;
+            } catch (const sql::Error& e) {
+                failure = e.what();
+                try {
+                    c.exec("ROLLBACK");
+                } catch (...) {
+                }
+                if (e.kind() == ErrorKind::Retry) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5 << attempt));
+                    continue;
+                }
+                if (e.kind() == ErrorKind::Unavailable && !reconnected) {
+                    reconnected = true;
+                    try {
+                        c.reconnect();
+                        continue;
+                    } catch (const sql::Error& again) {
+                        failure = again.what();
+                    }
+                }
+                if (e.kind() == ErrorKind::Other) {
+                    for (Job* j : group) j->error = std::make_exception_ptr(std::runtime_error(failure));
+                    return;
+                }
+                break;
+            }
+        }
+        for (Job* j : group) j->error = std::make_exception_ptr(StorageUnavailable(failure));
+    }
+
+    std::mutex mutex_;
+    std::condition_variable done_;
+    std::deque<Job*> queue_;
+    std::vector<std::unique_ptr<sql::Connection>> free_writers_;
+
+    std::mutex control_mutex_;
+    std::unique_ptr<sql::Connection> control_;
+
+    friend std::string kohtaamo::sync::copy_database(Storage&, Storage&, const std::function<void(const std::string&)>&,
+                                                    CopyCounts&);
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> Storage::open(const DatabaseConfig& database) { return std::make_unique<SqlStorage>(database); }
+
+// ---------------------------------------------------------------------------------------
+// migrate: a copy, then a check of the copy.
+
+namespace {
+
+struct Table {
+    const char* name;
+    const char* columns;  // in the order copied and hashed
+    const char* key;      // ORDER BY
+    std::size_t width;
+    const char* conflict;
+};
+
+const Table kTables[] = {
+    {"batches", "id, device_id, device_name, body_hash, received_at, responses, stored", "id", 7, "ON CONFLICT (id) DO NOTHING"},
+    {"responses",
+     "id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged, device_id,"
+     " device_name, batch_id, received_at",
+     "id", 14, "ON CONFLICT (id) DO NOTHING"},
+    {"answers", "response_id, question_id, value, answered_at", "response_id, question_id, value", 4,
+     "ON CONFLICT DO NOTHING"},
+};
+
+// Which columns hold integers (copied as integers, so PostgreSQL's BIGINT takes them).
+bool integer_column(const std::string& table, std::size_t i) {
+    if (table == "batches") return i == 5 || i == 6;
+    if (table == "responses") return i == 2 || i == 9;
+    return false;
+}
+
+// Streams every row of `t` in key order into `row`.
+void each_row(sql::Connection& c, const Table& t, const sql::RowCallback& row) {
+    c.query(std::string("SELECT ") + t.columns + " FROM " + t.name + " ORDER BY " + t.key, {}, row);
+}
+
+std::string digest_of(sql::Connection& c, const Table& t, std::int64_t& rows) {
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, 32);
+    rows = 0;
+    each_row(c, t, [&](const sql::Row& r) {
+        ++rows;
+        for (std::size_t i = 0; i < t.width; ++i) {
+            const int col = static_cast<int>(i);
+            if (r.is_null(col)) {
+                crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>("\0N"), 2);
+            } else {
+                const auto v = r.text(col);
+                crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(v.data()), v.size());
+            }
+            crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>("\x1f"), 1);
+        }
+        crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>("\x1e"), 1);
+    });
+    unsigned char out[32];
+    crypto_generichash_final(&st, out, sizeof out);
+    static const char* hex = "0123456789abcdef";
+    std::string h;
+    for (unsigned char b : out) {
+        h += hex[b >> 4];
+        h += hex[b & 15];
+    }
+    return h;
+}
+
+}  // namespace
+
+std::string copy_database(Storage& from_storage, Storage& to_storage, const std::function<void(const std::string&)>& say,
+                          CopyCounts& counts) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to start");
+    auto& from = dynamic_cast<SqlStorage&>(from_storage);
+    auto& to = dynamic_cast<SqlStorage&>(to_storage);
+    try {
+        auto source = from.connect(true);
+        auto target = to.connect(false);
+        source->exec(begin_snapshot(source->dialect()));  // one consistent picture of the source
+        for (const Table& t : kTables) {
+            constexpr std::size_t kRowsPerInsert = 200, kRowsPerCommit = 10'000;
+            std::vector<std::vector<std::optional<std::string>>> pending;
+            std::int64_t copied = 0;
+            auto flush = [&] {
+                if (pending.empty()) return;
+                Params p;
+                for (const auto& row : pending)
+                    for (std::size_t i = 0; i < row.size(); ++i) {
+                        if (!row[i]) p.emplace_back(nullptr);
+                        else if (integer_column(t.name, i)) p.emplace_back(std::int64_t{std::stoll(*row[i])});
+                        else p.emplace_back(std::string_view(*row[i]));
+                    }
+                target->run(std::string("INSERT INTO ") + t.name + "(" + t.columns + ") VALUES " +
+                                values_list(pending.size(), t.width) + " " + t.conflict,
+                            p);
+                copied += static_cast<std::int64_t>(pending.size());
+                pending.clear();
+                if (copied % kRowsPerCommit == 0) {
+                    target->exec("COMMIT");
+                    say(std::string(t.name) + ": " + std::to_string(copied) + " rows copied");
+                    target->exec(begin_write(target->dialect()));
+                }
+            };
+            target->exec(begin_write(target->dialect()));
+            each_row(*source, t, [&](const sql::Row& r) {
+                std::vector<std::optional<std::string>> row;
+                for (std::size_t i = 0; i < t.width; ++i)
+                    row.push_back(r.is_null(static_cast<int>(i)) ? std::nullopt
+                                                                 : std::optional<std::string>(r.text(static_cast<int>(i))));
+                pending.push_back(std::move(row));
+                if (pending.size() == kRowsPerInsert) flush();
+            });
+            flush();
+            target->exec("COMMIT");
+            say(std::string(t.name) + ": " + std::to_string(copied) + " rows copied");
+        }
+        // The check: every table, counted and hashed row by row on both sides.
+        std::string differs;
+        auto check_target = to.connect(false);
+        check_target->exec(begin_snapshot(check_target->dialect()));
+        for (const Table& t : kTables) {
+            std::int64_t a = 0, b = 0;
+            const std::string ha = digest_of(*source, t, a), hb = digest_of(*check_target, t, b);
+            if (std::string(t.name) == "batches") counts.batches = b;
+            if (std::string(t.name) == "responses") counts.responses = b;
+            if (std::string(t.name) == "answers") counts.answers = b;
+            if (a != b)
+                differs += std::string(t.name) + ": " + std::to_string(a) + " in " + from.describe() + " but " +
+                           std::to_string(b) + " in " + to.describe() +
+                           (b > a ? " (the target held other rows already: it is not an empty collector database)"
+                                  : "") +
+                           "; ";
+            else if (ha != hb)
+                differs += std::string(t.name) + ": the same number of rows (" + std::to_string(a) +
+                           ") but different content; ";
+            else
+                say(std::string(t.name) + ": " + std::to_string(a) + " rows, the same on both (blake2b " +
+                    ha.substr(0, 16) + "…)");
+        }
+        return differs;
+    } catch (const sql::Error& e) {
+        throw std::runtime_error(e.what());
+    }
+}
+
+}  // namespace kohtaamo::sync

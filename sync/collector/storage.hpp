@@ -1,0 +1,117 @@
+// storage.hpp — the collector's storage: the ONE interface the rest of the collector (and
+// whatever is added to it later) keeps its data through. Every SQL statement and every
+// rule about transactions is in storage.cpp; the schema of each database is in schema.cpp,
+// side by side; the drivers under it (sql.hpp) only connect and run what they are given.
+//
+// Rules (the invariants every method keeps):
+//  1. A batch is stored atomically: its batch row, its new responses and their answers, or
+//     nothing. A reply is given only after the commit.
+//  2. Idempotent under concurrency, also across processes: responses.id, batches.id and
+//     answers' key are unique, and every insert is INSERT … ON CONFLICT DO NOTHING. The
+//     same batch at two instances at once is stored once; the other copy waits on the
+//     first one's response rows (PostgreSQL), then finds them and reports duplicates.
+//     The same batch id with another body is a conflict (409), whoever came first, and
+//     the conflicting copy changes nothing.
+//  3. Group commit: batches arriving together share one transaction (and one fsync), and
+//     one batch's conflict or failure never touches another's: on SQLite (one writer, up
+//     to 64 batches a commit) each is inside its own savepoint; on PostgreSQL (each of
+//     `connections` connections commits up to 16) a group with a conflict or a failure is
+//     rolled back and its batches run again one by one.
+//  4. Nothing lives only in a process: the token lists every instance serves from and
+//     the export slots are rows, so several collectors on one PostgreSQL agree on them.
+//  5. Busy, deadlock and serialisation failures are retried here; a database that is
+//     gone is StorageUnavailable (the HTTP layer answers 503 with Retry-After) and the
+//     next call reconnects.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "export_database.hpp"
+#include "protocol.hpp"
+
+namespace kohtaamo::sync {
+
+// The database cannot be reached or used now (a restart, a full disk, a lock held too
+// long): the request may be tried again later.
+class StorageUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// What storing one batch did.
+struct StoreOutcome {
+    int status = 200;  // 200, or 409 when the batch id was seen with another body
+    Reply reply;
+};
+
+// One of the export slots, held by one export (renew it while working; it expires by
+// itself when its holder dies).
+struct ExportSlot {
+    int slot = 0;
+    std::string holder;
+};
+
+using TextRows = std::vector<std::vector<std::string>>;  // NULL is "NULL"
+
+class Storage {
+public:
+    // Connects (creating a SQLite file and its folder when missing) and brings the schema
+    // to this version (throws std::runtime_error naming the database when it is newer
+    // than this collector knows, or cannot be reached).
+    static std::unique_ptr<Storage> open(const DatabaseConfig& database);
+    virtual ~Storage() = default;
+
+    const DatabaseConfig& database() const { return database_; }
+    std::string describe() const { return database_.describe(); }
+
+    // POST /v1/batches: stores a validated batch (rules 1-3). `body_hash` identifies its
+    // content (the hash of its canonical JSON). Throws StorageUnavailable.
+    virtual StoreOutcome store(const Batch& batch, const std::string& device_name, const std::string& body_hash) = 0;
+
+    // GET /v1/health: throws StorageUnavailable unless the database answers.
+    virtual void check() = 0;
+
+    // The token lists every instance serves from. publish_tokens writes `tokens` when they
+    // differ from the database's and returns whether they did; tokens_generation counts
+    // the changes, so an instance re-reads only after one.
+    virtual bool publish_tokens(const CollectorTokens& tokens) = 0;
+    virtual std::int64_t tokens_generation() = 0;
+    virtual CollectorTokens read_tokens() = 0;
+
+    // At most `slots` exports at once across every instance: a free (or expired) slot is
+    // taken for `ttl`, or nullopt when all are held.
+    virtual std::optional<ExportSlot> take_export_slot(const std::string& holder, int slots,
+                                                       std::chrono::seconds ttl) = 0;
+    virtual void renew_export_slot(const ExportSlot& slot, std::chrono::seconds ttl) = 0;
+    virtual void release_export_slot(const ExportSlot& slot) = 0;
+
+    // A read-only snapshot for one export (kiosk/export reads through it; rows stream).
+    virtual std::unique_ptr<ExportDatabase> export_snapshot() = 0;
+
+    // Any read-only query as text, for tests and for checking a copy. Not for serving.
+    virtual TextRows query_text(const std::string& sql) = 0;
+
+protected:
+    explicit Storage(DatabaseConfig database) : database_(std::move(database)) {}
+    DatabaseConfig database_;
+};
+
+// `kohtaamo-collector migrate --to URL`: copies every batch, response and answer of
+// `from` into `to` (ON CONFLICT DO NOTHING, so a second run after a failure is safe),
+// then checks that `to` holds exactly what `from` holds: the same number of each and the
+// same content (a BLAKE2b digest over every row in key order on both sides). `say` gets
+// progress lines. Returns "" when they are equal, else what differs.
+struct CopyCounts {
+    std::int64_t batches = 0, responses = 0, answers = 0;
+};
+std::string copy_database(Storage& from, Storage& to, const std::function<void(const std::string&)>& say,
+                          CopyCounts& counts);
+
+}  // namespace kohtaamo::sync

@@ -1,0 +1,281 @@
+// Several collectors on one PostgreSQL (tag [postgresql]: these run on that driver
+// only): the same batch at two instances at once, token reloads and the export limit
+// across instances, `kohtaamo-collector migrate` from SQLite, and three collector
+// processes behind nginx with TLS (a test CA made here with openssl, verified by the
+// uploader) through a SIGKILL of one collector and a restart of PostgreSQL.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pg_cluster.hpp"
+#include "sync_support.hpp"
+
+using namespace kohtaamo;
+using namespace kohtaamo::sync;
+using namespace kohtaamo::test;
+using namespace kohtaamo::test::sync;
+using namespace kohtaamo::testbed;
+
+namespace {
+
+std::vector<std::string> batch_headers(const std::string& token) {
+    return {"Authorization: Bearer " + token, "Content-Type: application/json", "Content-Encoding: gzip"};
+}
+
+CollectorConfig config_on(const DatabaseConfig& db, const std::vector<DeviceToken>& devices,
+                          const std::filesystem::path& dir) {
+    CollectorConfig c;
+    c.port = 0;
+    c.database = db;
+    c.log_requests = false;
+    c.devices = devices;
+    c.export_work_dir = dir;
+    c.server = TestCollector::fast_server();
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("instances: the same batch at two collectors at once is stored once", "[postgresql]") {
+    TempDir dir;
+    TestDatabase db(dir.path(), DatabaseConfig::Driver::Postgresql);
+    const std::string token = new_token();
+    const std::vector<DeviceToken> devices = {{"k1", hash_token(token), true}};
+    Collector a(config_on(db.config(), devices, dir.path())), b(config_on(db.config(), devices, dir.path()));
+    const int pa = a.start(), pb = b.start();
+    std::size_t stored = 0, duplicate = 0;
+    for (int round = 0; round < 20; ++round) {
+        const Batch batch = make_batch(20, 1000 + round);
+        const std::string body = gzip(encode_batch(batch));
+        HttpReply ra, rb;
+        std::thread ta([&] { ra = post("http://127.0.0.1:" + std::to_string(pa) + kBatchesPath, batch_headers(token), body); });
+        std::thread tb([&] { rb = post("http://127.0.0.1:" + std::to_string(pb) + kBatchesPath, batch_headers(token), body); });
+        ta.join();
+        tb.join();
+        REQUIRE(ra.status == 200);
+        REQUIRE(rb.status == 200);
+        std::string why;
+        auto x = decode_reply(ra.body, batch.batch_id, why), y = decode_reply(rb.body, batch.batch_id, why);
+        REQUIRE(x);
+        REQUIRE(y);
+        // One of the two stored all twenty, the other found them there.
+        CHECK(x->stored.size() + y->stored.size() == 20);
+        CHECK(x->duplicate.size() + y->duplicate.size() == 20);
+        CHECK((x->stored.empty() || y->stored.empty()));
+        stored += x->stored.size() + y->stored.size();
+        duplicate += x->duplicate.size() + y->duplicate.size();
+        // The same id with another body, at the other instance: 409.
+        Batch changed = batch;
+        changed.responses[0].site = "muu";
+        CHECK(post("http://127.0.0.1:" + std::to_string(round % 2 ? pa : pb) + kBatchesPath, batch_headers(token),
+                   gzip(encode_batch(changed)))
+                  .status == 409);
+    }
+    CHECK(stored == 400);
+    CHECK(db.count("SELECT count(*) FROM responses") == 400);
+    CHECK(db.count("SELECT count(DISTINCT id) FROM responses") == 400);
+    CHECK(db.count("SELECT count(*) FROM answers") == 1200);
+    CHECK(db.count("SELECT count(*) FROM batches") == 20);
+}
+
+TEST_CASE("instances: a token reload at one collector reaches the others, and so does the export limit",
+          "[postgresql]") {
+    TempDir dir;
+    TestDatabase db(dir.path(), DatabaseConfig::Driver::Postgresql);
+    const std::string old_token = new_token(), new_kiosk = new_token(), exporter = new_token();
+    Collector a(config_on(db.config(), {{"k1", hash_token(old_token), true}}, dir.path()));
+    CollectorConfig cb = config_on(db.config(), {{"k1", hash_token(old_token), true}}, dir.path());
+    cb.export_tokens = {{"coordinator", hash_token(exporter), true}};
+    Collector b(cb);  // its start published the export token too: the database's lists are the last published
+    const int pa = a.start(), pb = b.start();
+    const std::string at_b = "http://127.0.0.1:" + std::to_string(pb);
+    CHECK(get(at_b + kDevicePath, {"Authorization: Bearer " + old_token}).status == 200);
+    CHECK(get(at_b + kDevicePath, {"Authorization: Bearer " + new_kiosk}).status == 401);
+    // SIGHUP at A does this: A publishes its file's lists; B serves them within a second.
+    a.set_tokens({{{"k1", hash_token(old_token), false}, {"k2", hash_token(new_kiosk), true}},
+                  {{"coordinator", hash_token(exporter), true}}});
+    CHECK(wait_until([&] { return get(at_b + kDevicePath, {"Authorization: Bearer " + new_kiosk}).status == 200; }, 3s));
+    CHECK(get(at_b + kDevicePath, {"Authorization: Bearer " + old_token}).status == 403);
+    CHECK(post(at_b + kBatchesPath, batch_headers(old_token), gzip(encode_batch(make_batch(1, 1)))).status == 403);
+    CHECK(post("http://127.0.0.1:" + std::to_string(pa) + kBatchesPath, batch_headers(new_kiosk),
+               gzip(encode_batch(make_batch(2, 2))))
+              .status == 200);
+    // Two exports held at A (its slots are the database's): B refuses a third with 503.
+    auto one = a.storage().take_export_slot("test-1", kMaxConcurrentExports, 60s);
+    auto two = a.storage().take_export_slot("test-2", kMaxConcurrentExports, 60s);
+    REQUIRE(one);
+    REQUIRE(two);
+    CHECK_FALSE(b.storage().take_export_slot("test-3", kMaxConcurrentExports, 60s));
+    HttpReply r = get(at_b + kExportPath + "?format=long", {"Authorization: Bearer " + exporter});
+    CHECK(r.status == 503);
+    CHECK(r.header("retry-after") == "30");
+    a.storage().release_export_slot(*one);
+    r = get(at_b + kExportPath + "?format=long", {"Authorization: Bearer " + exporter});
+    CHECK(r.status == 200);
+    CHECK(r.header("x-kohtaamo-responses") == "2");
+    // An expired slot (its holder died) is free again.
+    CHECK(a.storage().take_export_slot("test-4", kMaxConcurrentExports, 0s));
+}
+
+TEST_CASE("instances: PostgreSQL gone is 503 with Retry-After, and the collector recovers by itself", "[postgresql]") {
+    TempDir dir;
+    TestDatabase db(dir.path(), DatabaseConfig::Driver::Postgresql);
+    const std::string token = new_token();
+    Collector c(config_on(db.config(), {{"k1", hash_token(token), true}}, dir.path()));
+    const std::string url = "http://127.0.0.1:" + std::to_string(c.start());
+    REQUIRE(post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(make_batch(2, 1)))).status == 200);
+    PgCluster::get().stop();
+    HttpReply r = post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(make_batch(2, 2))));
+    PgCluster::get().start();
+    CHECK(r.status == 503);
+    CHECK(decode_error(r.body).first == "unavailable");
+    CHECK(r.header("retry-after") == "5");
+    CHECK(get(url + kHealthPath).status == 200);
+    CHECK(post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(make_batch(2, 3)))).status == 200);
+    CHECK(db.count("SELECT count(*) FROM responses") == 4);
+}
+
+TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the same rows, checked", "[postgresql]") {
+    TempDir dir;
+    // A SQLite collector that kiosks have uploaded to.
+    TestDatabase from(dir.path(), DatabaseConfig::Driver::Sqlite);
+    {
+        const std::string token = new_token();
+        CollectorConfig c = config_on(from.config(), {{"k1", hash_token(token), true}}, dir.path());
+        Collector col(c);
+        const std::string url = "http://127.0.0.1:" + std::to_string(col.start());
+        for (int i = 0; i < 12; ++i) {
+            Batch b = make_batch(150, 40 + i);
+            b.responses[0].answers.push_back({"q9", std::string(12000, 'x') + "ä\n\"'", b.responses[0].started_at});
+            b.responses[1].finished_at.clear();
+            REQUIRE(post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(b))).status == 200);
+        }
+    }
+    TestDatabase to(dir.path(), DatabaseConfig::Driver::Postgresql);
+    write_file(dir / "collector.toml", "[server]\nport = 0\n" + from.toml());
+    auto migrate = [&](const std::string& target) {
+        return run_program({KOHTAAMO_COLLECTOR_BIN, "--config", (dir / "collector.toml").string(), "migrate", "--to", target});
+    };
+    RunResult r = migrate(to.url());
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("migrated 12 batches, 1800 responses and 5412 answers"));
+    for (const char* sql : {"SELECT id, device_id, device_name, body_hash, received_at, responses, stored FROM batches ORDER BY id",
+                            "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
+                            " flagged, device_id, device_name, batch_id, received_at FROM responses ORDER BY id",
+                            "SELECT response_id, question_id, value, answered_at FROM answers ORDER BY response_id, question_id, value"}) {
+        INFO(sql);
+        const Rows a = from.query(sql), b = to.query(sql);
+        CHECK(a.size() > 0);
+        CHECK(a == b);
+    }
+    // Again: nothing doubles, the check passes.
+    r = migrate(to.url());
+    CHECK(r.exit_code == 0);
+    CHECK(to.count("SELECT count(*) FROM responses") == 1800);
+    // Into a database that holds other answers: refused, saying so.
+    TestDatabase busy(dir.path(), DatabaseConfig::Driver::Postgresql);
+    {
+        Storage::open(busy.config())->store(make_batch(1, 5), "other", "blake2b:x");
+    }
+    r = migrate(busy.url());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("NOT the same") && Catch::Contains("responses: 1800 in") &&
+                          Catch::Contains("not an empty collector database"));
+    // Not to SQLite, and not from PostgreSQL.
+    CHECK(migrate("sqlite:" + (dir / "x.sqlite").string()).exit_code == 2);
+    write_file(dir / "pg.toml", "[server]\nport = 0\n" + to.toml());
+    r = run_program({KOHTAAMO_COLLECTOR_BIN, "--config", (dir / "pg.toml").string(), "migrate", "--to", busy.url()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("not a SQLite file"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Three collectors behind nginx with TLS.
+
+TEST_CASE("instances: three collectors behind nginx with TLS lose nothing and double nothing through a kill -9 "
+          "of one and a restart of PostgreSQL",
+          "[postgresql]") {
+    TempDir dir;
+    TestDatabase db(dir.path(), DatabaseConfig::Driver::Postgresql);
+    TestCa ca(dir.path());
+    constexpr int kKiosks = 4, kEach = 600;
+    std::vector<std::string> tokens;
+    std::string devices;
+    for (int i = 0; i < kKiosks; ++i) {
+        tokens.push_back(new_token());
+        devices += "[[device]]\nname = \"k" + std::to_string(i + 1) + "\"\ntoken_hash = \"" + hash_token(tokens.back()) + "\"\n";
+    }
+    const std::string config = "[server]\nlisten = \"127.0.0.1\"\nport = 0\nthreads = 4\n" + db.toml() +
+                               "connections = 2\n[export]\nwork_dir = \"" + dir.path().string() + "\"\n" + devices;
+    std::vector<std::unique_ptr<CollectorProcess>> collectors;
+    for (int i = 0; i < 3; ++i)
+        collectors.push_back(std::make_unique<CollectorProcess>(dir.path(), config, "collector-" + std::to_string(i + 1)));
+    Nginx nginx(dir.path(), ca, {collectors[0]->port(), collectors[1]->port(), collectors[2]->port()});
+    const std::string endpoint = "https://127.0.0.1:" + std::to_string(nginx.port());
+    // Through nginx, with the certificate verified against the test CA.
+    HttpReply health = get(endpoint + kHealthPath);
+    CHECK(health.status == 0);  // curl here trusts the system CAs only: the test CA is not one
+    std::vector<KioskDb> kiosks;
+    for (int i = 0; i < kKiosks; ++i) kiosks.push_back(make_kiosk_db(dir / ("k" + std::to_string(i) + ".sqlite"), kEach, 70 + i));
+    int total = 0, answers = 0;
+    for (const auto& k : kiosks) {
+        total += k.finished;
+        answers += k.answers;
+    }
+    // Real kohtaamo-sync processes, small batches so that the faults land mid-run; each
+    // runs again until it says everything is sent.
+    std::vector<std::thread> runners;
+    std::atomic<int> finished{0};
+    for (int i = 0; i < kKiosks; ++i) {
+        const auto conf = dir / ("kiosk-" + std::to_string(i) + ".toml");
+        write_file(conf, "[sync]\nendpoint = \"" + endpoint + "\"\ntoken = \"" + tokens[static_cast<std::size_t>(i)] +
+                             "\"\nca_file = \"" + ca.ca.string() +
+                             "\"\nbatch_max_responses = 15\nconnect_timeout_seconds = 2\nrequest_timeout_seconds = 20\n"
+                             "backoff_initial_seconds = 1\nbackoff_max_seconds = 2\nretry_after_max_seconds = 1\n");
+        runners.emplace_back([&, conf, i] {
+            const auto deadline = std::chrono::steady_clock::now() + 100s;
+            while (std::chrono::steady_clock::now() < deadline) {
+                RunResult r = run_program({KOHTAAMO_SYNC_BIN, "--config", conf.string(), "--database",
+                                           kiosks[static_cast<std::size_t>(i)].path.string(), "--attempts", "20", "-q"});
+                if (r.exit_code == 0) {
+                    ++finished;
+                    return;
+                }
+            }
+        });
+    }
+    auto stored = [&] { return db.count("SELECT count(*) FROM responses"); };
+    // A third of the way: collector 2 is killed as a crash would.
+    REQUIRE(wait_until([&] { return stored() >= total / 3; }, 60s));
+    collectors[1]->kill();
+    CHECK(finished == 0);  // mid-run: nobody is done yet
+    // Two thirds: PostgreSQL restarts under everyone's feet.
+    REQUIRE(wait_until([&] { return stored() >= 2 * total / 3 || finished == kKiosks; }, 60s));
+    const auto before_restart = stored();
+    PgCluster::get().restart();
+    CHECK(before_restart < total);  // mid-run
+    for (auto& t : runners) t.join();
+    CHECK(finished == kKiosks);
+    CHECK(db.count("SELECT count(*) FROM responses") == total);
+    CHECK(db.count("SELECT count(DISTINCT id) FROM responses") == total);
+    CHECK(db.count("SELECT count(*) FROM answers") == answers);
+    for (int i = 0; i < kKiosks; ++i) {
+        const auto& k = kiosks[static_cast<std::size_t>(i)];
+        CHECK(count(k.path, "SELECT count(*) FROM responses WHERE synced_at IS NOT NULL") == k.finished);
+        CHECK(db.count("SELECT count(*) FROM responses WHERE device_name = 'k" + std::to_string(i + 1) + "'") == k.finished);
+        // Every batch the kiosk counts as acknowledged is one the database holds, once.
+        CHECK(db.count("SELECT count(*) FROM batches WHERE device_id = '" + k.device_id + "'") ==
+              count(k.path, "SELECT count(*) FROM sync_batches WHERE state = 'acked'"));
+    }
+    // The two survivors served after the kill, and all three before it.
+    for (int i : {0, 2}) CHECK_THAT(collectors[static_cast<std::size_t>(i)]->log(), Catch::Contains("POST /v1/batches device=k"));
+}
