@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
         return 3;
     }
 
+    o.app.rotation = config.rotation;
     o.app.glyph_text = screen_texts(texts, surveys);
     for (const auto& n : news)
         for (const auto& [_, t] : n.text) o.app.glyph_text += t;
