@@ -334,6 +334,22 @@ Collector::Collector(CollectorConfig config) : impl_(std::make_unique<Impl>()) {
                                   const httplib::ContentReader& reader) { impl->handle_batch(req, res, reader); });
     svr.Get(kHealthPath, [impl](const httplib::Request&, httplib::Response& res) { impl->handle_health(res); });
     svr.Get(kExportPath, [impl](const httplib::Request& req, httplib::Response& res) { impl->handle_export(req, res); });
+    // GET /v1/device: the enrolment check (kohtaamo-enroll). The kiosk's bearer token is
+    // checked as POST /v1/batches checks it, and nothing else is done: 200 names the
+    // device, 401 an unknown token, 403 a disabled one (sync/PROTOCOL.md).
+    svr.Get(kDevicePath, [impl](const httplib::Request& req, httplib::Response& res) {
+        const auto device = impl->device_for(req);
+        if (!device) {
+            res.set_header("WWW-Authenticate", "Bearer realm=\"kohtaamo\"");
+            set_error(res, 401, "unauthorized", "missing or unknown bearer token");
+        } else if (!device->enabled) {
+            set_error(res, 403, "forbidden", "this device's token is disabled on the collector");
+        } else {
+            set_json(res, 200, json{{"protocol", kProtocolVersion}, {"device", device->name}}.dump());
+        }
+        impl->write_log("GET " + std::string(kDevicePath) + " device=" + (device ? device->name : "-") + " " +
+                        std::to_string(res.status));
+    });
     svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
         std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "bad_request";
