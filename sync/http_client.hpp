@@ -17,6 +17,7 @@ struct HttpResult {
     bool transport_ok = false;  // false: no HTTP reply (refused, reset, timeout, TLS, stopped)
     std::string error;          // curl's explanation when !transport_ok
     bool stopped = false;       // aborted by the stop flag
+    bool tls_error = false;     // the TLS handshake failed or the certificate did not verify
     long status = 0;
     std::string body;
     std::string content_type;
@@ -31,7 +32,7 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
 
     HttpResult post(const std::string& url, const std::vector<std::string>& headers, const std::string& body);
-    HttpResult get(const std::string& url);
+    HttpResult get(const std::string& url, const std::vector<std::string>& headers = {});
 
 private:
     HttpResult perform(const std::string& url, const std::vector<std::string>& headers, const std::string* body);

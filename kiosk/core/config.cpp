@@ -70,16 +70,26 @@ std::filesystem::path default_kiosk_config() {
     return std::filesystem::path(KOHTAAMO_SOURCE_DIR) / "config" / "kiosk.toml";
 }
 
+namespace {
+// kiosk.toml's [kiosk] device node, or null.
+const toml::node* device_key(const TomlReader& r) {
+    const toml::table* kiosk = r.root()["kiosk"].as_table();
+    if (!kiosk || !r.optional_string(*kiosk, "device", "kiosk")) return nullptr;
+    return kiosk->get("device");
+}
+}  // namespace
+
+std::filesystem::path device_file_of(const std::filesystem::path& kiosk_toml) {
+    TomlReader r(kiosk_toml);
+    const toml::node* named = device_key(r);
+    return named ? r.resolve(named, *named->value<std::string>()) : std::filesystem::path();
+}
+
 TomlReader read_kiosk_config(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file) {
     TomlReader r(kiosk_toml);
+    const toml::node* named = device_key(r);
     std::filesystem::path file = device_file;
-    const toml::node* named = nullptr;
-    if (const toml::table* kiosk = r.root()["kiosk"].as_table()) {
-        if (auto name = r.optional_string(*kiosk, "device", "kiosk")) {
-            named = kiosk->get("device");
-            if (file.empty()) file = r.resolve(named, *name);
-        }
-    }
+    if (file.empty() && named) file = r.resolve(named, *named->value<std::string>());
     if (file.empty()) return r;
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) {
@@ -100,6 +110,15 @@ TomlReader read_kiosk_config(const std::filesystem::path& kiosk_toml, const std:
                           std::string("cannot read the device file: ") + std::strerror(errno) +
                               " (it must belong to the user the kiosk runs as; kohtaamo-enroll sees to that)");
     TomlReader d(file);
+    check_device_keys(d);
+    r.overlay(std::move(d));
+    return r;
+}
+
+TomlReader read_kiosk_config_with(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file,
+                                  const std::string& device_text) {
+    TomlReader r(kiosk_toml);
+    TomlReader d = TomlReader::parse(device_text, device_file.string());
     check_device_keys(d);
     r.overlay(std::move(d));
     return r;

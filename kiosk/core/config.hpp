@@ -50,6 +50,13 @@ struct DeviceConfig {
 // that is missing ("not enrolled"), readable by other users, or holds a key that is not
 // one of device_file_keys() is a ConfigError naming the file (and line).
 TomlReader read_kiosk_config(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file = {});
+// The same with the device file's contents given as text, read as if they were the file
+// `device_file` (kohtaamo-enroll checks what it will write before it writes it).
+TomlReader read_kiosk_config_with(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file,
+                                  const std::string& device_text);
+// The device file kiosk.toml names with [kiosk] device (relative to its folder); empty when
+// it names none. Throws ConfigError for a broken kiosk.toml.
+std::filesystem::path device_file_of(const std::filesystem::path& kiosk_toml);
 // The keys a device file may hold, as "table.key" (device.site, sync.token, …).
 const std::vector<std::string>& device_file_keys();
 // The config a program uses when none is given: /etc/kohtaamo/kiosk.toml on an installed

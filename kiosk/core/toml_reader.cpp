@@ -113,6 +113,19 @@ std::filesystem::path TomlReader::resolve(const toml::node* near, const std::str
     return std::filesystem::absolute(file_of(near)).parent_path() / path;
 }
 
+TomlReader TomlReader::parse(std::string_view text, const std::string& name) {
+    TomlReader r;
+    r.file_ = name;
+    try {
+        r.root_ = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        throw ConfigError(name, static_cast<int>(where.line), static_cast<int>(where.column),
+                          "syntax error: " + std::string(e.description()));
+    }
+    return r;
+}
+
 void TomlReader::fail(const toml::node* near, const std::string& problem) const {
     int line = 0, column = 0;
     if (near) {

@@ -57,6 +57,9 @@ class TomlReader {
 public:
     // Parses the file; a syntax error becomes a ConfigError with the parser's line.
     explicit TomlReader(const std::filesystem::path& file);
+    // Parses `text` as if it were the file `name` (messages name it): for a file about to
+    // be written, checked before it is.
+    static TomlReader parse(std::string_view text, const std::string& name);
 
     const toml::table& root() const { return root_; }
     const std::string& file() const { return file_; }
@@ -106,6 +109,7 @@ public:
                    const std::string& where) const;
 
 private:
+    TomlReader() = default;
     const std::string& file_of(const toml::node* near) const;
 
     std::string file_;

@@ -214,7 +214,7 @@ TEST_CASE("a key that does not belong in the device file is refused with its fil
     CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "4:") && Catch::Contains("sync.batch_max_responses"));
 }
 
-TEST_CASE("a kiosk without its device file says it is not enrolled; a device file others can read is refused") {
+TEST_CASE("a kiosk without its device file says it is not enrolled, and a device file others can read is refused") {
     TempDir dir;
     write_file(dir / "kiosk.toml", kShared);
     CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith((dir / "kiosk.toml").string() + ":3:") &&

@@ -197,7 +197,7 @@ TEST_CASE("protocol: collector config example loads and mistakes name file and l
     CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:2") && Catch::Contains("server.port"));
 }
 
-TEST_CASE("protocol: the device file gives the endpoint and token; its relative paths are its own folder's", "[protocol][config]") {
+TEST_CASE("protocol: the device file gives the endpoint and token, and its relative paths are its own folder's", "[protocol][config]") {
     TempDir dir;
     std::filesystem::create_directories(dir / "etc");
     write_file(dir / "kiosk.toml", "[kiosk]\ndevice = \"etc/device.toml\"\n[sync]\ninterval_seconds = 5\n");
