@@ -40,6 +40,9 @@ App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(cl
     // SIGTERM and SIGINT are Service's: SDL's own handlers are not installed when SIGINT
     // was ignored at start (a background job), and would leave such a kiosk running.
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    // A window's close request is an SDL_WINDOWEVENT_CLOSE only (handle()), so that SDL_QUIT
+    // means "stop": a signal, or the display (the compositor) has gone away.
+    SDL_SetHint(SDL_HINT_QUIT_ON_LAST_WINDOW_CLOSE, "0");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
         throw std::runtime_error(std::string("SDL could not start: ") + SDL_GetError());
 
@@ -154,9 +157,18 @@ void App::layout() {
 
 void App::handle(const SDL_Event& e, Scene& scene) {
     if (e.type == SDL_QUIT) {
+        // Only a signal (Service) or the end of the display (the compositor is gone: SDL
+        // says so with SDL_QUIT) come this way; a window's close request does not
+        // (SDL_HINT_QUIT_ON_LAST_WINDOW_CLOSE is off).
+        std::fprintf(stderr, "kohtaamo: %s; stopping\n",
+                     Service::signalled() ? "SIGTERM or SIGINT" : "the display has gone (or the system asks to quit)");
+        quit_ = true;
+        return;
+    }
+    if (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE) {
         // Full screen is kiosk mode: only a signal (system shutdown) or the coordinator's
         // Quit ends it, not a close request from the window manager or a keyboard.
-        if (!options_.fullscreen || Service::signalled()) quit_ = true;
+        if (!options_.fullscreen) quit_ = true;
         return;
     }
     if (e.type == SDL_WINDOWEVENT) {

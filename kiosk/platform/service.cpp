@@ -86,7 +86,10 @@ bool Service::signalled() { return g_signalled; }
 void Service::ready() {
     if (ready_) return;
     ready_ = true;
-    sd_notify(0, "READY=1\nSTATUS=running");
+    // MAINPID: under cage the service's main process is the compositor; from now on systemd
+    // signals the kiosk (KillMode=mixed: a stop reaches the kiosk alone, which saves and
+    // ends, and cage ends with it) and a watchdog timeout stops the kiosk, not cage.
+    sd_notifyf(0, "READY=1\nSTATUS=running\nMAINPID=%ld", static_cast<long>(::getpid()));
 }
 
 std::optional<std::int64_t> Service::deadline() const {

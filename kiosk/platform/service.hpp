@@ -3,7 +3,9 @@
 //
 // Does:
 //   - READY=1 (sd_notify, libsystemd) once the first frame is on the screen, so
-//     `systemctl start` returns when the kiosk shows something, not when it was forked;
+//     `systemctl start` returns when the kiosk shows something, not when it was forked,
+//     with MAINPID= the kiosk's: under cage systemd then stops the kiosk (which saves and
+//     ends, and cage with it) rather than cage, and a hang is the kiosk's to answer for;
 //   - WATCHDOG=1 from the main loop, every half of WATCHDOG_USEC. The ping has its own
 //     deadline in the loop's wait (deadline()), so an idle kiosk wakes once per half
 //     interval (15 s with the unit's WatchdogSec=30) and no more; a loop that hangs stops
