@@ -34,6 +34,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -219,38 +220,68 @@ def case_units():
         check("Restrat" in r.stdout + r.stderr, "systemd-analyze verify did not see a broken unit")
 
 
-class NotifySocket:
-    """A unix datagram socket as systemd's notify socket, with the sender's credentials."""
+def describe(pid):
+    """Each thread of a process: its name, state and where it waits (for a failure's report)."""
+    out = ""
+    for task in sorted(os.listdir(f"/proc/{pid}/task")) if os.path.exists(f"/proc/{pid}") else []:
+        def read(name):
+            try:
+                with open(f"/proc/{pid}/task/{task}/{name}") as f:
+                    return f.read().strip()
+            except OSError:
+                return "?"
+        state = re.search(r"(?m)^State:\s+(.*)$", read("status"))
+        out += f"  {pid}/{task} {read('comm')} {state.group(1) if state else '?'} wchan={read('wchan')}\n"
+    return out or f"  {pid}: gone\n"
 
-    def __init__(self, path):
+
+class NotifySocket:
+    """A unix datagram socket as systemd's notify socket, read all the time as systemd reads
+    it (a sender blocks when its queue is full), with each sender's pid."""
+
+    def __init__(self, path, cleanup):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
         os.chmod(path, 0o777)  # the kiosk's user sends to it
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.sock.settimeout(0.1)
+        self.messages = []  # (monotonic time, pid, text)
+        self.lock = threading.Lock()
+        self.done = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        cleanup.add(self.close)
 
-    def collect(self, seconds):
-        """[(pid, text)] of what arrives within `seconds`."""
-        out, until = [], time.monotonic() + seconds
-        while time.monotonic() < until:
+    def _read(self):
+        while not self.done:
             try:
                 data, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
             except socket.timeout:
                 continue
+            except OSError:
+                return
             pid = 0
             for level, kind, cdata in anc:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
                     pid = int.from_bytes(cdata[:4], "little")
-            out.append((pid, data.decode(errors="replace")))
-        return out
+            with self.lock:
+                self.messages.append((time.monotonic(), pid, data.decode(errors="replace")))
+
+    def close(self):
+        self.done = True
+        self.thread.join()
+        self.sock.close()
+
+    def since(self, t):
+        """[(pid, text)] of what arrived after monotonic time `t`."""
+        with self.lock:
+            return [(pid, m) for at, pid, m in self.messages if at > t]
 
     def wait_for(self, text, seconds):
-        until = time.monotonic() + seconds
-        while time.monotonic() < until:
-            for pid, m in self.collect(0.2):
-                if text in m:
-                    return pid, m
-        raise Failure(f"no {text} on the notify socket within {seconds} s")
+        """(pid, message) of the first message containing `text`."""
+        def found():
+            return next(((pid, m) for pid, m in self.since(0) if text in m), None)
+        return wait_for(found, seconds, f"{text} on the notify socket")
 
 
 def case_cage():
@@ -273,7 +304,7 @@ def case_cage():
         if IS_ROOT:
             os.chown(root.file(runtime), uid, gid)
             os.chown(root.file("/etc/kohtaamo/device.toml"), uid, gid)
-        notify = NotifySocket(root.file("/run/notify"))
+        notify = NotifySocket(root.file("/run/notify"), c)
         # What systemd and logind give the unit's process, and cage's headless backend. Two
         # headless outputs: with one, cage 0.1.4 scans the kiosk's buffer out directly and
         # wlroots 0.15's screencopy (grim) of such a frame on the pixman renderer is black;
@@ -289,7 +320,9 @@ def case_cage():
         cage_pid = session.pid  # unshare, sh, chroot and sh exec: this is cage
         kiosks = child_pids(cage_pid, "kohtaamo")
         check(kiosks == [ready_from], f"READY=1 came from {ready_from}, cage's children are {kiosks}")
-        pings = [m for pid, m in notify.collect(3.5) if "WATCHDOG=1" in m and pid == ready_from]
+        t = time.monotonic()
+        time.sleep(3.5)
+        pings = [m for pid, m in notify.since(t) if "WATCHDOG=1" in m and pid == ready_from]
         check(2 <= len(pings) <= 6, f"{len(pings)} watchdog pings from the kiosk in 3.5 s at a 2 s watchdog")
 
         shots = os.path.join(BUILD, "deploy-shots")
@@ -319,7 +352,11 @@ def case_cage():
         check(unit_lines(unit, "KillMode") == ["mixed"], "the kiosk unit signals its main process alone")
         check(f"MAINPID={ready_from}" in ready_text, f"READY=1 names the kiosk the main process: {ready_text!r}")
         os.kill(ready_from, signal.SIGTERM)
-        rc = session.wait(timeout=10)
+        try:
+            rc = session.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            raise Failure("the session did not end within 10 s of SIGTERM to the kiosk:\n" +
+                          describe(ready_from) + describe(cage_pid))
         check(rc == 0, f"cage ended with {rc}:\n" + read_log(session))
         check(not os.path.exists(f"/proc/{ready_from}"), "the kiosk ended")
         check("SIGTERM or SIGINT; stopping" in read_log(session), "the kiosk says why it stops:\n" + read_log(session))
