@@ -8,11 +8,33 @@
 namespace kohtaamo::sync {
 
 namespace {
+// http://<host>[:port][/path] whose host is this machine: localhost, [::1] or 127.a.b.c.
+// The host is cut out first, so "http://127.0.0.1.example.net" is not loopback.
 bool is_loopback_url(const std::string& url) {
-    for (const char* prefix : {"http://127.", "http://localhost:", "http://localhost/", "http://[::1]"}) {
-        if (url.rfind(prefix, 0) == 0) return true;
+    const std::string rest = url.substr(7);  // after "http://"
+    std::string host;
+    if (rest.rfind("[", 0) == 0) {
+        host = rest.substr(0, rest.find(']') == std::string::npos ? rest.size() : rest.find(']') + 1);
+    } else {
+        host = rest.substr(0, rest.find_first_of(":/?#"));
     }
-    return url == "http://localhost";
+    const std::string after = rest.substr(host.size());
+    if (!after.empty() && after[0] != ':' && after[0] != '/') return false;
+    if (host == "localhost" || host == "[::1]") return true;
+    // 127.a.b.c: four numbers 0-255, the first 127.
+    int parts = 0, value = -1;
+    for (char c : host + ".") {
+        if (c == '.') {
+            if (value < 0 || value > 255 || (parts == 0 && value != 127)) return false;
+            ++parts;
+            value = -1;
+        } else if (c >= '0' && c <= '9' && value < 1000) {
+            value = (value < 0 ? 0 : value * 10) + (c - '0');
+        } else {
+            return false;
+        }
+    }
+    return parts == 4;
 }
 }  // namespace
 
