@@ -117,7 +117,12 @@ def case_packages():
 def case_lintian():
     found = debs()
     started = time.monotonic()
-    r = run(["lintian", "--tag-display-limit", "0", found["kiosk"], found["collector"]], check_rc=False, timeout=300)
+    scratch = tempfile.mkdtemp(prefix="kohtaamo-lintian-")  # lintian leaves files in TMPDIR
+    try:
+        r = run(["lintian", "--tag-display-limit", "0", found["kiosk"], found["collector"]], check_rc=False,
+                timeout=300, env=dict(os.environ, TMPDIR=scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     log(r.stdout.strip())
     log(f"lintian: {time.monotonic() - started:.1f} s")
     errors = [line for line in r.stdout.splitlines() if line.startswith("E:")]
