@@ -1,6 +1,6 @@
 // kiosk_bench — time per frame of each kiosk screen on the software renderer, headless.
 //
-//   kohtaamo-bench-kiosk [--size 1280x800] [--frames 200]
+//   kohtaamo-bench-kiosk [--size 1280x800] [--frames 200] [--rotation 90]
 //
 // Prints one line per screen: mean, median and 95th percentile milliseconds per frame
 // (NewFrame + screens + ImGui render + SDL software rasterisation + present).
@@ -23,9 +23,13 @@ int main(int argc, char** argv) {
     CLI::App cli{"Kohtaamo kiosk frame-time benchmark"};
     cli.add_option("--size", size, "Window size WxH")->capture_default_str();
     cli.add_option("--frames", frames, "Frames to draw per screen")->capture_default_str();
+    int rotation = 0;
+    cli.add_option("--rotation", rotation, "The screen (--size) shows the picture turned: 0, 90, 180, 270")
+        ->check(CLI::IsMember({0, 90, 180, 270}));
     CLI11_PARSE(cli, argc, argv);
     platform::AppOptions o{true, false, true, 1280, 800, ""};
     std::sscanf(size.c_str(), "%dx%d", &o.width, &o.height);
+    o.rotation = rotation;
 
     const auto dir = std::filesystem::temp_directory_path() / ("kohtaamo-bench-" + std::to_string(getpid()));
     Clock clock;
@@ -52,7 +56,8 @@ int main(int argc, char** argv) {
             double mean = 0;
             for (double v : ms) mean += v;
             mean /= static_cast<double>(ms.size());
-            std::printf("%-22s %s  mean %6.2f ms  median %6.2f ms  p95 %6.2f ms  (%d frames)\n", name, size.c_str(), mean,
+            std::printf("%-22s %s%s  mean %6.2f ms  median %6.2f ms  p95 %6.2f ms  (%d frames)\n", name, size.c_str(),
+                        rotation ? (" turned " + std::to_string(rotation)).c_str() : "", mean,
                         ms[ms.size() / 2], ms[ms.size() * 95 / 100], frames);
         };
         measure("welcome");

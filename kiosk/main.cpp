@@ -30,7 +30,7 @@ using namespace kohtaamo;
 namespace {
 
 struct Options {
-    std::string config = "config/kiosk.toml";
+    std::string config = default_kiosk_config().string();
     std::string data;
     std::string size;
     std::string replay;
@@ -120,13 +120,15 @@ int main(int argc, char** argv) {
     std::vector<NewsItem> news;
     sync::SyncConfig sync_config;
     try {
-        config = load_device_config(o.config);
+        // kiosk.toml and this device's settings file over it (config.hpp), read once.
+        const TomlReader files = read_kiosk_config(o.config);
+        config = load_device_config(files);
         if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
         surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language, config.assets_dir);
         news = load_news(config.news_file, config.languages, config.fallback_language);
         texts = Catalog::load(config.texts_dir, config.languages, config.fallback_language);
-        export_config = load_export_config(o.config);
-        sync_config = sync::load_sync_config(o.config);
+        export_config = load_export_config(files);
+        sync_config = sync::load_sync_config(files);
         // Every question's sound must decode (SDL reads the WAV; no audio device needed).
         check_sounds(surveys);
     } catch (const ConfigError& e) {
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
         return 3;
     }
 
+    o.app.rotation = config.rotation;
     o.app.glyph_text = screen_texts(texts, surveys);
     for (const auto& n : news)
         for (const auto& [_, t] : n.text) o.app.glyph_text += t;

@@ -68,7 +68,9 @@ HttpResult HttpClient::post(const std::string& url, const std::vector<std::strin
     return perform(url, headers, &body);
 }
 
-HttpResult HttpClient::get(const std::string& url) { return perform(url, {}, nullptr); }
+HttpResult HttpClient::get(const std::string& url, const std::vector<std::string>& headers) {
+    return perform(url, headers, nullptr);
+}
 
 HttpResult HttpClient::perform(const std::string& url, const std::vector<std::string>& headers,
                                const std::string* body) {
@@ -127,6 +129,9 @@ HttpResult HttpClient::perform(const std::string& url, const std::vector<std::st
                  : *errbuf   ? std::string(errbuf)
                              : std::string(curl_easy_strerror(rc));
         if (rc == CURLE_OPERATION_TIMEDOUT) r.error = "timed out: " + r.error;
+        r.tls_error = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+                      rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_ISSUER_ERROR ||
+                      rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_SSL_INVALIDCERTSTATUS;
         return r;
     }
     r.transport_ok = true;

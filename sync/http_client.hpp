@@ -18,6 +18,7 @@ struct HttpResult {
     std::string error;          // curl's explanation when !transport_ok
     bool stopped = false;       // aborted by the stop flag
     bool empty_reply = false;   // the server read the request and closed without a reply (curl's 52)
+    bool tls_error = false;     // the TLS handshake failed or the certificate did not verify
     long status = 0;
     std::string body;
     std::string content_type;
@@ -32,7 +33,7 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
 
     HttpResult post(const std::string& url, const std::vector<std::string>& headers, const std::string& body);
-    HttpResult get(const std::string& url);
+    HttpResult get(const std::string& url, const std::vector<std::string>& headers = {});
 
 private:
     HttpResult perform(const std::string& url, const std::vector<std::string>& headers, const std::string* body);

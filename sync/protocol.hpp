@@ -21,6 +21,8 @@ inline constexpr std::int64_t kMaxSurveyVersion = 1'000'000'000;
 inline constexpr std::size_t kMaxLanguageBytes = 16;
 inline constexpr const char* kBatchesPath = "/v1/batches";
 inline constexpr const char* kHealthPath = "/v1/health";
+// The enrolment check: a kiosk's token → 200 {"protocol":1,"device":"<name>"}, 401, 403.
+inline constexpr const char* kDevicePath = "/v1/device";
 
 struct Answer {
     std::string question_id;

@@ -2,21 +2,63 @@
 
 #include <fstream>
 
+#include "config.hpp"
 #include "toml_reader.hpp"
 
 namespace kohtaamo::sync {
 
 namespace {
+// http://<host>[:port][/path] whose host is this machine: localhost, [::1] or 127.a.b.c.
+// The host is cut out first, so "http://127.0.0.1.example.net" is not loopback.
 bool is_loopback_url(const std::string& url) {
-    for (const char* prefix : {"http://127.", "http://localhost:", "http://localhost/", "http://[::1]"}) {
-        if (url.rfind(prefix, 0) == 0) return true;
+    const std::string rest = url.substr(7);  // after "http://"
+    std::string host;
+    if (rest.rfind("[", 0) == 0) {
+        host = rest.substr(0, rest.find(']') == std::string::npos ? rest.size() : rest.find(']') + 1);
+    } else {
+        host = rest.substr(0, rest.find_first_of(":/?#"));
     }
-    return url == "http://localhost";
+    const std::string after = rest.substr(host.size());
+    if (!after.empty() && after[0] != ':' && after[0] != '/') return false;
+    if (host == "localhost" || host == "[::1]") return true;
+    // 127.a.b.c: four numbers 0-255, the first 127.
+    int parts = 0, value = -1;
+    for (char c : host + ".") {
+        if (c == '.') {
+            if (value < 0 || value > 255 || (parts == 0 && value != 127)) return false;
+            ++parts;
+            value = -1;
+        } else if (c >= '0' && c <= '9' && value < 1000) {
+            value = (value < 0 ? 0 : value * 10) + (c - '0');
+        } else {
+            return false;
+        }
+    }
+    return parts == 4;
 }
 }  // namespace
 
+std::optional<std::string> endpoint_problem(const std::string& endpoint, bool allow_plain_http) {
+    if (endpoint.rfind("https://", 0) != 0 && endpoint.rfind("http://", 0) != 0)
+        return "\"" + endpoint + "\" must start with https://";
+    if (endpoint.rfind("http://", 0) == 0 && !is_loopback_url(endpoint) && !allow_plain_http)
+        return "\"" + endpoint +
+               "\" is plain http: answers would cross the network unencrypted. Use https://, or set "
+               "allow_plain_http = true for a collector on a trusted LAN";
+    return std::nullopt;
+}
+
+std::optional<std::string> token_problem(const std::string& token) {
+    if (token.empty()) return "an endpoint needs a token (or token_file)";
+    if (token.find_first_of(" \t\r\n") != std::string::npos) return "the token must not contain spaces";
+    return std::nullopt;
+}
+
 SyncConfig load_sync_config(const std::filesystem::path& kiosk_toml) {
-    TomlReader r(kiosk_toml);
+    return load_sync_config(read_kiosk_config(kiosk_toml));
+}
+
+SyncConfig load_sync_config(const TomlReader& r) {
     SyncConfig c;
     const toml::node* node = r.root().get("sync");
     if (!node) return c;
@@ -29,11 +71,7 @@ SyncConfig load_sync_config(const std::filesystem::path& kiosk_toml) {
                  "low_speed_bytes_per_second", "low_speed_seconds", "request_timeout_seconds",
                  "backoff_initial_seconds", "backoff_max_seconds", "retry_after_max_seconds", "auth_retry_seconds"},
                 w);
-    const auto base = std::filesystem::absolute(kiosk_toml).parent_path();
-    auto resolve = [&](const std::string& p) {
-        std::filesystem::path path(p);
-        return (path.is_absolute() ? path : base / path).string();
-    };
+    auto resolve = [&](const char* key, const std::string& p) { return r.resolve(t.get(key), p).string(); };
     c.endpoint = r.optional_string(t, "endpoint", w).value_or("");
     while (!c.endpoint.empty() && c.endpoint.back() == '/') c.endpoint.pop_back();
     c.allow_plain_http = r.boolean_or(t, "allow_plain_http", false, w);
@@ -64,29 +102,24 @@ SyncConfig load_sync_config(const std::filesystem::path& kiosk_toml) {
     auto token_file = r.optional_string(t, "token_file", w);
     if (token && token_file) r.fail(t.get("token_file"), "sync: give token or token_file, not both");
     if (token_file) {
-        std::ifstream in(resolve(*token_file));
-        if (!in) r.fail(t.get("token_file"), "sync.token_file: cannot read " + resolve(*token_file));
+        const std::string path = resolve("token_file", *token_file);
+        std::ifstream in(path);
+        if (!in) r.fail(t.get("token_file"), "sync.token_file: cannot read " + path);
         std::getline(in, c.token);
         while (!c.token.empty() && (c.token.back() == '\r' || c.token.back() == ' ')) c.token.pop_back();
-        if (c.token.empty()) r.fail(t.get("token_file"), "sync.token_file: " + resolve(*token_file) + " is empty");
+        if (c.token.empty()) r.fail(t.get("token_file"), "sync.token_file: " + path + " is empty");
     } else if (token) {
         c.token = *token;
     }
     if (auto ca = r.optional_string(t, "ca_file", w); ca && !ca->empty()) {
-        c.ca_file = resolve(*ca);
+        c.ca_file = resolve("ca_file", *ca);
         std::error_code ec;
         if (!std::filesystem::exists(c.ca_file, ec)) r.fail(t.get("ca_file"), "sync.ca_file: " + c.ca_file + " not found");
     }
     if (c.endpoint.empty()) return c;  // sync off; the rest is still checked above
-    const toml::node* ep = t.get("endpoint");
-    if (c.endpoint.rfind("https://", 0) != 0 && c.endpoint.rfind("http://", 0) != 0)
-        r.fail(ep, "sync.endpoint \"" + c.endpoint + "\" must start with https://");
-    if (c.endpoint.rfind("http://", 0) == 0 && !is_loopback_url(c.endpoint) && !c.allow_plain_http)
-        r.fail(ep, "sync.endpoint \"" + c.endpoint +
-                       "\" is plain http: answers would cross the network unencrypted. Use https://, or set "
-                       "allow_plain_http = true for a collector on a trusted LAN");
+    if (auto problem = endpoint_problem(c.endpoint, c.allow_plain_http)) r.fail(t.get("endpoint"), "sync.endpoint " + *problem);
     if (c.token.empty()) r.fail(&t, "sync: an endpoint needs a token (or token_file)");
-    if (c.token.find_first_of(" \t\r\n") != std::string::npos) r.fail(t.get("token"), "sync.token must not contain spaces");
+    if (token_problem(c.token)) r.fail(t.get("token"), "sync.token must not contain spaces");
     return c;
 }
 

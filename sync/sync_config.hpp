@@ -1,9 +1,15 @@
-// sync_config.hpp — the kiosk's [sync] settings (config/kiosk.toml). No endpoint: sync off.
+// sync_config.hpp — the kiosk's [sync] settings (kiosk.toml, with the device file's
+// endpoint and token over it: kiosk/core/config.hpp). No endpoint: sync off.
 #pragma once
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
+
+namespace kohtaamo {
+class TomlReader;
+}
 
 namespace kohtaamo::sync {
 
@@ -36,8 +42,17 @@ struct SyncConfig {
     bool enabled() const { return !endpoint.empty(); }
 };
 
-// Reads the [sync] table of a kiosk config file. Relative paths (ca_file, token_file)
-// are resolved against the file's folder. Throws ConfigError naming file:line and key.
-SyncConfig load_sync_config(const std::filesystem::path& kiosk_toml);
+// Reads the [sync] table of a kiosk's configuration. Relative paths (ca_file, token_file)
+// are resolved against the folder of the file that gave them. Throws ConfigError naming
+// file:line and key.
+SyncConfig load_sync_config(const TomlReader& config);
+SyncConfig load_sync_config(const std::filesystem::path& kiosk_toml);  // read_kiosk_config + the above
+
+// The rules for the collector's URL, for any program that takes one: why `endpoint` is
+// refused (https://, or plain http:// only to a loopback address unless allowed), or
+// nullopt when it is fine.
+std::optional<std::string> endpoint_problem(const std::string& endpoint, bool allow_plain_http);
+// Why a token is refused (empty, or with spaces), or nullopt.
+std::optional<std::string> token_problem(const std::string& token);
 
 }  // namespace kohtaamo::sync

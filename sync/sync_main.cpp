@@ -1,6 +1,7 @@
 // kohtaamo-sync — the uploader as a one-shot command, for scripts and cron:
 //
 //   kohtaamo-sync --config config/kiosk.toml --data data
+//   kohtaamo-sync                      (an installed kiosk: /etc/kohtaamo/kiosk.toml and its device file)
 //
 // Sends every finished response the collector has not acknowledged, retrying network and
 // collector failures a few times with backoff, and exits:
@@ -26,15 +27,15 @@ using namespace kohtaamo::sync;
 
 int main(int argc, char** argv) {
     CLI::App app{"Kohtaamo sync: send this kiosk's answers to the collector once, then exit"};
-    std::string config_file;
+    std::string config_file = default_kiosk_config().string();
     std::string data_dir;
     std::string database;
     int attempts = 4;
     bool status_only = false;
     bool retry_rejected = false;
     bool quiet = false;
-    app.add_option("--config,-c", config_file, "the kiosk's config (its [sync] table), e.g. config/kiosk.toml")
-        ->required();
+    app.add_option("--config,-c", config_file, "the kiosk's config (its [sync] table, the device file over it)")
+        ->capture_default_str();
     app.add_option("--data", data_dir, "the kiosk's data folder (default: [store] data_dir of the config)");
     app.add_option("--database", database, "the kiosk's SQLite file (instead of --data)");
     app.add_option("--attempts", attempts, "tries per run on network/collector failures (default 4)")
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
         else if (!data_dir.empty())
             db = std::filesystem::path(data_dir) / "kohtaamo.sqlite";
         else
-            db = load_device_config(config_file).database();
+            db = load_device_config(config_file).database();  // the kiosk's own [store]
     } catch (const ConfigError& e) {
         std::cerr << "kohtaamo-sync: " << e.what() << "\n";
         return 1;

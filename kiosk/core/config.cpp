@@ -1,28 +1,153 @@
 #include "config.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <list>
+
+#include <sys/stat.h>
 
 #include "utf8.hpp"
 
 namespace kohtaamo {
 
-DeviceConfig load_device_config(const std::filesystem::path& file) {
-    TomlReader r(file);
+namespace {
+// What a device file may hold: this device's identity, its collector and token, its PIN
+// and how its screen is mounted. Later: the public key of signed survey bundles and the
+// sealing key's id (docs/deploy.md).
+using KeyList = std::vector<std::pair<std::string, std::vector<std::string>>>;
+const KeyList& device_tables() {
+    static const KeyList keys = {
+        {"device", {"site", "event"}},
+        {"sync", {"endpoint", "token", "token_file", "ca_file", "allow_plain_http"}},
+        {"coordinator", {"pin_hash"}},
+        {"display", {"rotation"}},
+    };
+    return keys;
+}
+
+std::string joined_device_keys() {
+    std::string out;
+    for (const auto& k : device_file_keys()) out += (out.empty() ? "" : ", ") + k;
+    return out;
+}
+
+// Every key of the device file must be one of device_file_keys().
+void check_device_keys(const TomlReader& d) {
+    const auto& tables = device_tables();
+    auto refuse = [&](const toml::node* n, const std::string& key) {
+        d.fail(n, key + " does not belong in a device file: it holds only " + joined_device_keys() +
+                      " (everything else is the county's shared kiosk.toml)");
+    };
+    for (const auto& [table, node] : d.root()) {
+        const std::string name(table.str());
+        auto allowed = std::find_if(tables.begin(), tables.end(), [&](const auto& t) { return t.first == name; });
+        if (!node.is_table() || (allowed == tables.end() && node.as_table()->empty())) refuse(&node, name);
+        for (const auto& [key, value] : *node.as_table()) {
+            const bool ok = allowed != tables.end() &&
+                            std::find(allowed->second.begin(), allowed->second.end(), key.str()) != allowed->second.end();
+            if (!ok) refuse(&value, name + "." + std::string(key.str()));
+        }
+    }
+}
+}  // namespace
+
+const std::vector<std::string>& device_file_keys() {
+    static const std::vector<std::string> keys = [] {
+        std::vector<std::string> out;
+        for (const auto& [table, list] : device_tables())
+            for (const auto& k : list) out.push_back(table + "." + k);
+        return out;
+    }();
+    return keys;
+}
+
+std::filesystem::path default_kiosk_config() {
+    const std::filesystem::path installed = "/etc/kohtaamo/kiosk.toml";
+    std::error_code ec;
+    if (std::filesystem::exists(installed, ec)) return installed;
+    return std::filesystem::path(KOHTAAMO_SOURCE_DIR) / "config" / "kiosk.toml";
+}
+
+namespace {
+// kiosk.toml's [kiosk] device node, or null.
+const toml::node* device_key(const TomlReader& r) {
+    const toml::table* kiosk = r.root()["kiosk"].as_table();
+    if (!kiosk || !r.optional_string(*kiosk, "device", "kiosk")) return nullptr;
+    return kiosk->get("device");
+}
+}  // namespace
+
+std::filesystem::path device_file_of(const std::filesystem::path& kiosk_toml) {
+    TomlReader r(kiosk_toml);
+    const toml::node* named = device_key(r);
+    return named ? r.resolve(named, *named->value<std::string>()) : std::filesystem::path();
+}
+
+TomlReader read_kiosk_config(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file) {
+    TomlReader r(kiosk_toml);
+    const toml::node* named = device_key(r);
+    std::filesystem::path file = device_file;
+    if (file.empty() && named) file = r.resolve(named, *named->value<std::string>());
+    if (file.empty()) return r;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) {
+        if (errno == ENOENT && device_file.empty())
+            r.fail(named, "kiosk.device: " + file.string() +
+                              " does not exist: this kiosk is not enrolled yet. Run kohtaamo-enroll (docs/deploy.md)");
+        throw ConfigError(file.string(), 0, 0, std::string("cannot read the device file: ") + std::strerror(errno));
+    }
+    if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        throw ConfigError(file.string(), 0, 0,
+                          std::string("mode ") + mode + " lets other users read this kiosk's token and PIN hash: chmod 600 " +
+                              file.string() + " (kohtaamo-enroll writes it so)");
+    }
+    if (!std::ifstream(file))
+        throw ConfigError(file.string(), 0, 0,
+                          std::string("cannot read the device file: ") + std::strerror(errno) +
+                              " (it must belong to the user the kiosk runs as; kohtaamo-enroll sees to that)");
+    TomlReader d(file);
+    check_device_keys(d);
+    r.overlay(std::move(d));
+    return r;
+}
+
+TomlReader read_kiosk_config_with(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file,
+                                  const std::string& device_text) {
+    TomlReader r(kiosk_toml);
+    TomlReader d = TomlReader::parse(device_text, device_file.string());
+    check_device_keys(d);
+    r.overlay(std::move(d));
+    return r;
+}
+
+DeviceConfig load_device_config(const std::filesystem::path& kiosk_toml) {
+    return load_device_config(read_kiosk_config(kiosk_toml));
+}
+
+DeviceConfig load_device_config(const TomlReader& r) {
     const toml::table& root = r.root();
     // [sync] and [export] belong to sync/ and the export code, which read them themselves.
-    r.only_keys(root, {"device", "kiosk", "store", "coordinator", "sync", "export"}, "");
+    r.only_keys(root, {"device", "kiosk", "store", "coordinator", "sync", "export", "display"}, "");
     DeviceConfig c;
     c.file = r.file();
-    const auto base = std::filesystem::absolute(file).parent_path();
+    const auto base = std::filesystem::absolute(r.file()).parent_path();
 
+    if (const toml::table* k = root["kiosk"].as_table())
+        if (auto name = r.optional_string(*k, "device", "kiosk")) c.device_file = r.resolve(k->get("device"), *name);
+    if (!root.get("device") && !c.device_file.empty())
+        throw ConfigError(c.device_file.string(), 0, 0,
+                          "missing [device] site: this device's id belongs here (kohtaamo-enroll --site ID writes it)");
     const toml::table& device = r.table(root, "device", "");
     r.only_keys(device, {"site", "event"}, "device");
     c.site = r.id(device, "site", "device");
     c.event = r.optional_string(device, "event", "device").value_or("");
 
     const toml::table& kiosk = r.table(root, "kiosk", "");
-    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "fallback_language", "surveys", "texts", "news", "assets"},
+    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "fallback_language", "surveys", "texts", "news", "assets", "device"},
                 "kiosk");
     c.languages = r.strings(kiosk, "languages", "kiosk");
     if (c.languages.empty()) r.fail(kiosk.get("languages"), "kiosk.languages must name at least one language");
@@ -58,6 +183,16 @@ DeviceConfig load_device_config(const std::filesystem::path& file) {
         c.pin_hash = r.optional_string(coord, "pin_hash", "coordinator").value_or("");
         if (!c.pin_hash.empty() && c.pin_hash.rfind("$argon2", 0) != 0)
             r.fail(coord.get("pin_hash"), "coordinator.pin_hash must be a hash from `kohtaamo --hash-pin`, never the PIN itself");
+    }
+    if (root.get("display")) {
+        const toml::table& display = r.table(root, "display", "");
+        r.only_keys(display, {"rotation"}, "display");
+        const auto rotation = r.integer_or(display, "rotation", 0, "display");
+        if (rotation != 0 && rotation != 90 && rotation != 180 && rotation != 270)
+            r.fail(display.get("rotation"),
+                   "display.rotation must be 0, 90, 180 or 270 (degrees clockwise the picture is turned), not " +
+                       std::to_string(rotation));
+        c.rotation = static_cast<int>(rotation);
     }
     return c;
 }

@@ -1,5 +1,15 @@
-// config.hpp — the device config (config/kiosk.toml) and the UI text catalogue
-// (config/lang/<code>.toml). Format in docs/configuration.md.
+// config.hpp — the kiosk's configuration (the shared kiosk.toml, and this device's own
+// settings file laid over it) and the UI text catalogue (config/lang/<code>.toml).
+// Format in docs/configuration.md.
+//
+// Two files, one configuration:
+//   kiosk.toml   the county's: surveys, languages, timeouts, [sync] tuning, [export]. The
+//                same file on every kiosk (installed as /etc/kohtaamo/kiosk.toml).
+//   device.toml  this device's own, named by kiosk.toml's [kiosk] device: site, event, the
+//                collector's URL and token, the PIN hash, the screen's rotation
+//                (device_file_keys()). Written by kohtaamo-enroll, mode 0600. Its keys
+//                override kiosk.toml's; any other key is refused with its file:line.
+// Without [kiosk] device (the bundled development config) kiosk.toml holds everything.
 #pragma once
 #include <filesystem>
 #include <map>
@@ -28,12 +38,34 @@ struct DeviceConfig {
     std::filesystem::path assets_dir;    // the media the surveys name (sounds), [kiosk] assets
     std::filesystem::path data_dir;
     std::string pin_hash;                // [coordinator] pin_hash; empty: no coordinator screen
+    int rotation = 0;                    // [display] rotation: 0, 90, 180 or 270 degrees clockwise
+    std::filesystem::path device_file;   // the device settings file laid over this one; empty: none
 
     std::filesystem::path database() const { return data_dir / "kohtaamo.sqlite"; }
 };
 
+// Reads kiosk.toml and, when its [kiosk] device names one, the device settings file over
+// it. `device_file`, when given, is read instead of the one kiosk.toml names (how
+// kohtaamo-enroll checks a new device file before it replaces the old one). A device file
+// that is missing ("not enrolled"), readable by other users, or holds a key that is not
+// one of device_file_keys() is a ConfigError naming the file (and line).
+TomlReader read_kiosk_config(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file = {});
+// The same with the device file's contents given as text, read as if they were the file
+// `device_file` (kohtaamo-enroll checks what it will write before it writes it).
+TomlReader read_kiosk_config_with(const std::filesystem::path& kiosk_toml, const std::filesystem::path& device_file,
+                                  const std::string& device_text);
+// The device file kiosk.toml names with [kiosk] device (relative to its folder); empty when
+// it names none. Throws ConfigError for a broken kiosk.toml.
+std::filesystem::path device_file_of(const std::filesystem::path& kiosk_toml);
+// The keys a device file may hold, as "table.key" (device.site, sync.token, …).
+const std::vector<std::string>& device_file_keys();
+// The config a program uses when none is given: /etc/kohtaamo/kiosk.toml on an installed
+// kiosk, else the bundled development config (config/kiosk.toml of the source tree).
+std::filesystem::path default_kiosk_config();
+
 // Relative paths in the file are resolved against the file's own folder.
-DeviceConfig load_device_config(const std::filesystem::path& file);
+DeviceConfig load_device_config(const TomlReader& config);
+DeviceConfig load_device_config(const std::filesystem::path& kiosk_toml);  // read_kiosk_config + the above
 
 // Every text the screens show that is not part of a survey, per language.
 class Catalog {

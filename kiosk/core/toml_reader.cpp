@@ -65,6 +65,12 @@ std::vector<std::string> fallback_first(const std::vector<std::string>& language
     return out;
 }
 
+bool valid_id(std::string_view v) {
+    return !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
 TomlReader::TomlReader(const std::filesystem::path& file) : file_(file.string()) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) throw ConfigError(file_, 0, 0, "file not found");
@@ -77,13 +83,56 @@ TomlReader::TomlReader(const std::filesystem::path& file) : file_(file.string())
     }
 }
 
+namespace {
+// Moves every key of `from` into `into`; a table present in both is merged. Nodes are
+// moved, never copied: toml++ keeps a node's source (file and line) only on a move.
+void merge_into(toml::table& into, toml::table& from) {
+    for (auto&& [key, node] : from) {
+        if (toml::table* mine = into[key].as_table(); mine && node.is_table()) {
+            merge_into(*mine, *node.as_table());
+            continue;
+        }
+        node.visit([&, &k = key](auto&& value) { into.insert_or_assign(k, std::move(value)); });
+    }
+}
+}  // namespace
+
+void TomlReader::overlay(TomlReader&& other) {
+    merge_into(root_, other.root_);
+    missing_.insert(missing_.end(), other.missing_.begin(), other.missing_.end());
+}
+
+const std::string& TomlReader::file_of(const toml::node* near) const {
+    if (near && near->source().path && !near->source().path->empty()) return *near->source().path;
+    return file_;
+}
+
+std::filesystem::path TomlReader::resolve(const toml::node* near, const std::string& p) const {
+    std::filesystem::path path(p);
+    if (path.is_absolute()) return path;
+    return std::filesystem::absolute(file_of(near)).parent_path() / path;
+}
+
+TomlReader TomlReader::parse(std::string_view text, const std::string& name) {
+    TomlReader r;
+    r.file_ = name;
+    try {
+        r.root_ = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        throw ConfigError(name, static_cast<int>(where.line), static_cast<int>(where.column),
+                          "syntax error: " + std::string(e.description()));
+    }
+    return r;
+}
+
 void TomlReader::fail(const toml::node* near, const std::string& problem) const {
     int line = 0, column = 0;
     if (near) {
         line = static_cast<int>(near->source().begin.line);
         column = static_cast<int>(near->source().begin.column);
     }
-    throw ConfigError(file_, line, column, problem);
+    throw ConfigError(file_of(near), line, column, problem);
 }
 
 std::optional<std::string> TomlReader::optional_string(const toml::table& t, const std::string& key,
@@ -122,10 +171,7 @@ bool TomlReader::boolean_or(const toml::table& t, const std::string& key, bool f
 
 std::string TomlReader::id(const toml::table& t, const std::string& key, const std::string& where) const {
     std::string v = string(t, key, where);
-    bool ok = !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    });
-    if (!ok) fail(t.get(key), join(where, key) + " \"" + v + "\" is not a valid id (use 1-64 of a-z, 0-9, _ and -)");
+    if (!valid_id(v)) fail(t.get(key), join(where, key) + " \"" + v + "\" is not a valid id (use 1-64 of a-z, 0-9, _ and -)");
     return v;
 }
 
@@ -193,7 +239,7 @@ LangText TomlReader::texts(const toml::table& t, const std::string& key, const s
 void TomlReader::note_missing(const toml::node* near, const std::string& lang, const std::string& where,
                               const std::string& fallback, const std::string& what) const {
     const int line = near ? static_cast<int>(near->source().begin.line) : 0;
-    missing_.push_back(MissingText{file_, line, lang, where, fallback, what});
+    missing_.push_back(MissingText{file_of(near), line, lang, where, fallback, what});
 }
 
 void TomlReader::only_keys(const toml::table& t, std::initializer_list<const char*> allowed,

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -48,14 +49,30 @@ std::string to_string(const MissingText& m);
 // an empty fallback means the first language.
 std::vector<std::string> fallback_first(const std::vector<std::string>& languages, const std::string& fallback);
 
+// True for an id: 1–64 characters of a-z, 0-9, '_' and '-' (the rule of TomlReader::id, for
+// values that come from elsewhere, such as kohtaamo-enroll's --site).
+bool valid_id(std::string_view value);
+
 class TomlReader {
 public:
     // Parses the file; a syntax error becomes a ConfigError with the parser's line.
     explicit TomlReader(const std::filesystem::path& file);
+    // Parses `text` as if it were the file `name` (messages name it): for a file about to
+    // be written, checked before it is.
+    static TomlReader parse(std::string_view text, const std::string& name);
 
     const toml::table& root() const { return root_; }
     const std::string& file() const { return file_; }
 
+    // Lays `other`'s keys over this file's: a table is merged key by key, any other value
+    // replaces this file's. A message about a key that came from `other` names `other`'s
+    // file and line (each node keeps the file it was read from).
+    void overlay(TomlReader&& other);
+    // `p` as a path: an absolute one as it is, a relative one against the folder of the
+    // file `near` was read from (this file's, or an overlay's).
+    std::filesystem::path resolve(const toml::node* near, const std::string& p) const;
+
+    // Throws a ConfigError naming the file and line of `near` (this file when null).
     [[noreturn]] void fail(const toml::node* near, const std::string& problem) const;
 
     // `where` is a dotted path used in messages ("questions[2].id").
@@ -92,6 +109,9 @@ public:
                    const std::string& where) const;
 
 private:
+    TomlReader() = default;
+    const std::string& file_of(const toml::node* near) const;
+
     std::string file_;
     toml::table root_;
     mutable std::vector<MissingText> missing_;

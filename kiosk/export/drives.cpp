@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "config.hpp"
 #include "export.hpp"
 #include "toml_reader.hpp"
 
@@ -97,8 +98,11 @@ void read_export_table(const TomlReader& r, const toml::table& t, const std::str
     if (auto lang = r.optional_string(t, "report_language", where)) c.report_language = lang;
 }
 
-ExportConfig load_export_config(const std::filesystem::path& device_config) {
-    TomlReader r(device_config);
+ExportConfig load_export_config(const std::filesystem::path& kiosk_toml) {
+    return load_export_config(read_kiosk_config(kiosk_toml));
+}
+
+ExportConfig load_export_config(const TomlReader& r) {
     ExportConfig c;
     const toml::table* t = r.root()["export"].as_table();
     if (!t) {
@@ -107,8 +111,7 @@ ExportConfig load_export_config(const std::filesystem::path& device_config) {
     }
     r.only_keys(*t, {"drive", "min_group", "csv", "free_text", "report_language"}, "export");
     if (auto drive = r.optional_string(*t, "drive", "export")) {
-        std::filesystem::path p = *drive;
-        c.drive = p.is_absolute() ? p : std::filesystem::absolute(device_config).parent_path() / p;
+        c.drive = r.resolve(t->get("drive"), *drive);
     }
     read_export_table(r, *t, "export", c);
     return c;

@@ -135,8 +135,9 @@ struct ExportConfig {
     bool free_text = true;                        // free_text = true
     std::optional<std::string> report_language;   // report_language = "fi" (else the kiosk's first)
 };
-// Reads [export] from the device config file; throws ConfigError naming file and line.
-ExportConfig load_export_config(const std::filesystem::path& device_config);
+// Reads [export] from the kiosk's configuration; throws ConfigError naming file and line.
+ExportConfig load_export_config(const TomlReader& config);
+ExportConfig load_export_config(const std::filesystem::path& kiosk_toml);  // read_kiosk_config + the above
 // Reads the keys every [export] table may have (min_group, csv, free_text,
 // report_language) from `t` into `c`, keeping c's values for absent keys; the caller
 // checks which keys its table allows (the kiosk's, the collector's). `where` names the

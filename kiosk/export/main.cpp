@@ -18,11 +18,11 @@ using namespace kohtaamo;
 
 int main(int argc, char** argv) {
     CLI::App app{"Export Kohtaamo responses as CSV, JSON Lines and an HTML report."};
-    std::string config = std::string(KOHTAAMO_SOURCE_DIR) + "/config/kiosk.toml";
+    std::string config = default_kiosk_config().string();
     std::string db, surveys_dir, texts_dir, out;
     bool quiet = false;
     ExportRequest request;
-    app.add_option("-c,--config", config, "Device config (kiosk.toml): database, surveys, texts, [export]")->check(CLI::ExistingFile);
+    app.add_option("-c,--config", config, "Kiosk config (kiosk.toml, default /etc/kohtaamo/kiosk.toml when installed): database, surveys, texts, [export]")->check(CLI::ExistingFile);
     app.add_option("--db", db, "SQLite file to export (the kiosk's or the collector's); default: the config's");
     app.add_option("--surveys", surveys_dir, "Survey files for question order and labels; default: the config's");
     app.add_option("--texts", texts_dir, "Text catalogues (report-<lang>.toml); default: the config's");
@@ -32,8 +32,9 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     try {
-        const DeviceConfig device = load_device_config(config);
-        const ExportConfig ec = load_export_config(config);
+        const TomlReader files = read_kiosk_config(config);
+        const DeviceConfig device = load_device_config(files);
+        const ExportConfig ec = load_export_config(files);
         ExportOptions o;
         try {
             o = make_export_options(request, ec, device.languages.front(),

@@ -8,10 +8,12 @@
 
 namespace kohtaamo {
 
-AtomicFile::AtomicFile(const std::filesystem::path& folder, const std::string& name)
+AtomicFile::AtomicFile(const std::filesystem::path& folder, const std::string& name, unsigned mode)
     : final_(folder / name), temp_(folder / ("." + name + ".part")) {
-    // O_TRUNC: a .part left by a power cut during an earlier export is simply replaced.
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // A .part left by a power cut during an earlier write is removed, and the new one made
+    // with O_EXCL, so it has `mode` from the start (O_TRUNC would keep the old file's mode).
+    ::unlink(temp_.c_str());
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd_ < 0) fail("cannot create");
     buf_.reserve(kBuffer + 64 * 1024);
 }
@@ -47,6 +49,10 @@ void AtomicFile::finish() {
     int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) fail("cannot write");
+}
+
+void AtomicFile::chown(unsigned uid, unsigned gid) {
+    if (::fchown(fd_, static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) fail("cannot give to its owner");
 }
 
 void AtomicFile::commit() {

@@ -4,7 +4,9 @@
 // AtomicFile writes to ".<name>.part" in the target folder through a large buffer and
 // keeps the errno of every failing call, so that a full or read-only drive becomes an
 // OutputError the caller can name. finish() flushes and fsyncs; commit() renames the file
-// to its final name. A file that is destroyed before commit() is unlinked.
+// to its final name. A file that is destroyed before commit() is unlinked. The .part file
+// is made anew with `mode` (a .part left by a power cut is removed first), so a secret
+// written with 0600 is never readable by others, not even for a moment (kohtaamo-enroll).
 #pragma once
 #include <filesystem>
 #include <stdexcept>
@@ -26,7 +28,7 @@ private:
 
 class AtomicFile {
 public:
-    AtomicFile(const std::filesystem::path& folder, const std::string& name);
+    AtomicFile(const std::filesystem::path& folder, const std::string& name, unsigned mode = 0644);
     ~AtomicFile();
     AtomicFile(const AtomicFile&) = delete;
     AtomicFile& operator=(const AtomicFile&) = delete;
@@ -39,6 +41,8 @@ public:
     void finish();
     // Renames the finished file to its final name.
     void commit();
+    // Gives the file to another owner (before finish()); throws OutputError.
+    void chown(unsigned uid, unsigned gid);
     const std::filesystem::path& final_path() const { return final_; }
 
 private:

@@ -1,7 +1,6 @@
 #include "app.hpp"
 
 #include <algorithm>
-#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,15 +20,6 @@ constexpr const char* kFontBold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-B
 // Always in the atlas: ASCII and Latin-1 (any config error message, Finnish and Swedish
 // letters), and the arrows and dots the widgets draw.
 const ImWchar kBaseRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2039, 0x203A, 0x21E7, 0x21E7, 0x232B, 0x232B, 0x2423, 0x2423, 0};
-
-// Set by SIGTERM/SIGINT: the only quit request a full-screen kiosk obeys besides the
-// coordinator's Quit button (a window manager's close request is ignored there).
-volatile std::sig_atomic_t g_signalled = 0;
-void (*g_sdl_handler[NSIG])(int) = {};
-void on_signal(int sig) {
-    g_signalled = 1;
-    if (g_sdl_handler[sig] && g_sdl_handler[sig] != SIG_DFL && g_sdl_handler[sig] != SIG_IGN) g_sdl_handler[sig](sig);
-}
 }  // namespace
 
 App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(clock) {
@@ -47,14 +37,16 @@ App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(cl
     }
     SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0");  // touches arrive as finger events only
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
+    // SIGTERM and SIGINT are Service's: SDL's own handlers are not installed when SIGINT
+    // was ignored at start (a background job), and would leave such a kiosk running.
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    // A window's close request is an SDL_WINDOWEVENT_CLOSE only (handle()), so that SDL_QUIT
+    // means "stop": a signal, or the display (the compositor) has gone away.
+    SDL_SetHint(SDL_HINT_QUIT_ON_LAST_WINDOW_CLOSE, "0");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
         throw std::runtime_error(std::string("SDL could not start: ") + SDL_GetError());
 
-    // SDL turns SIGINT/SIGTERM into SDL_QUIT; chain a handler that remembers it was a signal.
-    for (int sig : {SIGINT, SIGTERM}) {
-        auto previous = std::signal(sig, on_signal);
-        if (previous != on_signal) g_sdl_handler[sig] = previous;
-    }
+    service_ = std::make_unique<Service>();
     wake_event_ = SDL_RegisterEvents(1);
 
     Uint32 flags = SDL_WINDOW_ALLOW_HIGHDPI | (options_.headless ? SDL_WINDOW_HIDDEN : SDL_WINDOW_RESIZABLE);
@@ -105,6 +97,8 @@ App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(cl
 }
 
 App::~App() {
+    service_.reset();
+    if (turned_) SDL_DestroyTexture(turned_);
     audio_.reset();
     emoji_.reset();
     ImGui_ImplSDLRenderer_Shutdown();
@@ -117,6 +111,18 @@ App::~App() {
 void App::layout() {
     int w = 0, h = 0;
     SDL_GetRendererOutputSize(renderer_, &w, &h);
+    if (options_.rotation != 0) {
+        // The scene draws upright into a texture of the turned size (render()).
+        if (options_.rotation != 180) std::swap(w, h);
+        int tw = 0, th = 0;
+        if (turned_) SDL_QueryTexture(turned_, nullptr, nullptr, &tw, &th);
+        if (tw != w || th != h) {
+            if (turned_) SDL_DestroyTexture(turned_);
+            turned_ = SDL_CreateTexture(renderer_, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, w, h);
+            if (!turned_) throw std::runtime_error(std::string("cannot make the rotated picture: ") + SDL_GetError());
+            SDL_SetTextureBlendMode(turned_, SDL_BLENDMODE_NONE);
+        }
+    }
     ui::Metrics m;
     m.width = static_cast<float>(w);
     m.height = static_cast<float>(h);
@@ -151,9 +157,18 @@ void App::layout() {
 
 void App::handle(const SDL_Event& e, Scene& scene) {
     if (e.type == SDL_QUIT) {
+        // Only a signal (Service) or the end of the display (the compositor is gone: SDL
+        // says so with SDL_QUIT) come this way; a window's close request does not
+        // (SDL_HINT_QUIT_ON_LAST_WINDOW_CLOSE is off).
+        std::fprintf(stderr, "kohtaamo: %s; stopping\n",
+                     Service::signalled() ? "SIGTERM or SIGINT" : "the display has gone (or the system asks to quit)");
+        quit_ = true;
+        return;
+    }
+    if (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE) {
         // Full screen is kiosk mode: only a signal (system shutdown) or the coordinator's
         // Quit ends it, not a close request from the window manager or a keyboard.
-        if (!options_.fullscreen || g_signalled) quit_ = true;
+        if (!options_.fullscreen) quit_ = true;
         return;
     }
     if (e.type == SDL_WINDOWEVENT) {
@@ -161,7 +176,7 @@ void App::handle(const SDL_Event& e, Scene& scene) {
         frames_pending_ = std::max(frames_pending_, 2);
         return;
     }
-    if (input_.handle(e, static_cast<int>(metrics_.width), static_cast<int>(metrics_.height))) {
+    if (input_.handle(e, static_cast<int>(metrics_.width), static_cast<int>(metrics_.height), options_.rotation)) {
         scene.input();
         frames_pending_ = std::max(frames_pending_, input_.frames_needed() + 1);
         return;
@@ -201,10 +216,20 @@ void App::render(Scene& scene) {
     ImGui::PopStyleVar(2);
     ImGui::Render();
 
+    if (turned_) SDL_SetRenderTarget(renderer_, turned_);
     const unsigned bg = ui::colour::kBackground;
     SDL_SetRenderDrawColor(renderer_, (bg >> 16) & 0xff, (bg >> 8) & 0xff, bg & 0xff, 255);
     SDL_RenderClear(renderer_);
     ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
+    if (turned_) {
+        // The upright picture, turned about its centre onto the screen (it covers it).
+        SDL_SetRenderTarget(renderer_, nullptr);
+        int w = 0, h = 0;
+        SDL_GetRendererOutputSize(renderer_, &w, &h);
+        const int lw = static_cast<int>(metrics_.width), lh = static_cast<int>(metrics_.height);
+        const SDL_Rect to{(w - lw) / 2, (h - lh) / 2, lw, lh};
+        SDL_RenderCopyEx(renderer_, turned_, nullptr, &to, options_.rotation, nullptr, SDL_FLIP_NONE);
+    }
     ++frames_drawn_;
 }
 
@@ -244,6 +269,7 @@ bool App::wait_for_event(SDL_Event* e, int timeout_ms) {
 }
 
 int App::run(Scene& scene) {
+    Service& service = *service_;
     while (!quit_ && !scene.wants_quit()) {
         int timeout = -1;  // nothing to do: sleep until an event
         const std::int64_t now = clock_.mono_ms();
@@ -256,6 +282,10 @@ int App::run(Scene& scene) {
         } else if (auto d = scene.deadline()) {
             timeout = static_cast<int>(std::clamp<std::int64_t>(*d - now, 0, 60'000));
         }
+        if (auto ping = service.deadline()) {  // the watchdog's own deadline
+            const int until_ping = static_cast<int>(std::clamp<std::int64_t>(*ping - now, 0, 60'000));
+            timeout = timeout == -1 ? until_ping : std::min(timeout, until_ping);
+        }
         SDL_Event e;
         if (wait_for_event(&e, timeout == -1 ? 60'000 : timeout)) {
             handle(e, scene);
@@ -266,13 +296,28 @@ int App::run(Scene& scene) {
             render(scene);
             SDL_RenderPresent(renderer_);
             if (frames_pending_ > 0) --frames_pending_;
+            service.ready();  // once: the first frame is on the screen
         }
+        service.alive(clock_.mono_ms());  // the loop went round: feed the watchdog
     }
+    service.stopping();
     return 0;
 }
 
 void App::screenshot(const std::filesystem::path& png) {
-    int w = static_cast<int>(metrics_.width), h = static_cast<int>(metrics_.height);
+    if (turned_) SDL_SetRenderTarget(renderer_, turned_);
+    write_png(png, static_cast<int>(metrics_.width), static_cast<int>(metrics_.height));
+    if (turned_) SDL_SetRenderTarget(renderer_, nullptr);
+}
+
+void App::output_screenshot(const std::filesystem::path& png) {
+    int w = 0, h = 0;
+    SDL_GetRendererOutputSize(renderer_, &w, &h);
+    write_png(png, w, h);
+}
+
+// The renderer's current target as PNG.
+void App::write_png(const std::filesystem::path& png, int w, int h) {
     std::vector<unsigned char> pixels(static_cast<std::size_t>(w * h * 4));
     if (SDL_RenderReadPixels(renderer_, nullptr, SDL_PIXELFORMAT_ABGR8888, pixels.data(), w * 4) != 0)
         throw std::runtime_error(std::string("cannot read the screen: ") + SDL_GetError());

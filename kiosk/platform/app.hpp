@@ -11,6 +11,10 @@
 //      change, continuously only while the scene animates;
 //   5. a frame that throws is logged and counted, and the scene is reset (to the
 //      welcome screen) instead of the kiosk dying.
+// The loop also feeds the systemd watchdog and stops on SIGTERM/SIGINT (service.hpp).
+// Rotation ([display] rotation): the scene draws upright into a texture of the turned size,
+// which is copied turned onto the screen; touches are turned back (Input), so a portrait
+// kiosk on a landscape panel needs no compositor setting and no touch calibration.
 // Headless (--headless): SDL's offscreen video driver and the software renderer, the same
 // code; the replay harness (replay.hpp) drives it frame by frame. Sound goes to SDL's
 // dummy audio driver there unless SDL_AUDIODRIVER names another (the tests use "disk").
@@ -27,6 +31,7 @@
 #include "clock.hpp"
 #include "emoji.hpp"
 #include "input.hpp"
+#include "service.hpp"
 #include "ui.hpp"
 
 namespace kohtaamo::platform {
@@ -40,6 +45,10 @@ struct AppOptions {
     // the other characters these contain (a full Latin+Cyrillic atlas at kiosk sizes
     // would take ~130 MB of RGBA textures).
     std::string glyph_text;
+    // Degrees clockwise the picture is turned on the screen (0, 90, 180, 270): 90 or 270
+    // for a landscape panel mounted in portrait. The window (--size, the panel) keeps its
+    // shape; the scene sees the turned size.
+    int rotation = 0;
 };
 
 // What the app runs: the kiosk, or the config-error screen.
@@ -79,8 +88,10 @@ public:
     void settle(Scene& scene);
     Input& input() { return input_; }
     const ui::Registry& registry() const { return registry_; }
-    // Writes the last drawn frame as PNG; throws on failure.
+    // Writes the last drawn frame as PNG, as the scene drew it (upright); throws on failure.
     void screenshot(const std::filesystem::path& png);
+    // The same as the screen shows it (turned by the rotation), for the rotation's tests.
+    void output_screenshot(const std::filesystem::path& png);
     // Wakes the loop from any thread (posts an SDL user event).
     void wake() const;
     // Emoji pictures, for checking that every survey icon has one.
@@ -92,12 +103,14 @@ public:
     std::int64_t frames_drawn() const { return frames_drawn_; }
     int frame_errors() const { return frame_errors_; }
     const ui::Metrics& metrics() const { return metrics_; }
+    Service& service() { return *service_; }
 
 private:
     void layout();  // metrics and fonts for the current window size
     void handle(const SDL_Event& e, Scene& scene);
     void render(Scene& scene);
     bool wait_for_event(SDL_Event* e, int timeout_ms);
+    void write_png(const std::filesystem::path& png, int w, int h);
 
     AppOptions options_;
     Clock& clock_;
@@ -105,6 +118,8 @@ private:
     SDL_Renderer* renderer_ = nullptr;
     std::unique_ptr<EmojiPictures> emoji_;
     std::unique_ptr<Audio> audio_;
+    std::unique_ptr<Service> service_;
+    SDL_Texture* turned_ = nullptr;  // the scene's picture when rotated; null at 0 degrees
     ui::IconLookup icon_;
     Input input_;
     ui::Metrics metrics_;

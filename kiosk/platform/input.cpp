@@ -14,31 +14,47 @@ void Input::push(float x, float y, bool down) {
     queue_.push_back({x, y, down});
 }
 
-bool Input::handle(const SDL_Event& e, int w, int h) {
+void Input::push_screen(float sx, float sy, bool down) {
+    // The picture is turned clockwise by rotation_ about the screen's centre; turn back.
+    float u = sx, v = sy;
+    switch (rotation_) {
+        case 90: u = sy, v = 1.0f - sx; break;
+        case 180: u = 1.0f - sx, v = 1.0f - sy; break;
+        case 270: u = 1.0f - sy, v = sx; break;
+        default: break;
+    }
+    push(u * static_cast<float>(w_), v * static_cast<float>(h_), down);
+}
+
+bool Input::handle(const SDL_Event& e, int w, int h, int rotation) {
+    w_ = w, h_ = h, rotation_ = rotation;
+    // The screen's size in pixels, for mouse events (touches come as fractions of it).
+    const bool turned = rotation == 90 || rotation == 270;
+    const float sw = static_cast<float>(turned ? h : w), sh = static_cast<float>(turned ? w : h);
     switch (e.type) {
         case SDL_FINGERDOWN:
             if (finger_ != -1) return true;  // a second finger: ignored
             finger_ = e.tfinger.fingerId;
-            push(e.tfinger.x * static_cast<float>(w), e.tfinger.y * static_cast<float>(h), true);
+            push_screen(e.tfinger.x, e.tfinger.y, true);
             return true;
         case SDL_FINGERMOTION:
-            if (e.tfinger.fingerId == finger_)
-                push(e.tfinger.x * static_cast<float>(w), e.tfinger.y * static_cast<float>(h), true);
+            if (e.tfinger.fingerId == finger_) push_screen(e.tfinger.x, e.tfinger.y, true);
             return true;
         case SDL_FINGERUP:
             if (e.tfinger.fingerId != finger_) return true;
             finger_ = -1;
-            push(e.tfinger.x * static_cast<float>(w), e.tfinger.y * static_cast<float>(h), false);
+            push_screen(e.tfinger.x, e.tfinger.y, false);
             return true;
         case SDL_MOUSEBUTTONDOWN:
         case SDL_MOUSEBUTTONUP:
             if (e.button.which == SDL_TOUCH_MOUSEID || e.button.button != SDL_BUTTON_LEFT) return false;
-            push(static_cast<float>(e.button.x), static_cast<float>(e.button.y), e.type == SDL_MOUSEBUTTONDOWN);
+            push_screen(static_cast<float>(e.button.x) / sw, static_cast<float>(e.button.y) / sh,
+                        e.type == SDL_MOUSEBUTTONDOWN);
             return true;
         case SDL_MOUSEMOTION:
             // Only drags matter: there is no hover on a touch screen.
             if (e.motion.which == SDL_TOUCH_MOUSEID || !(e.motion.state & SDL_BUTTON_LMASK)) return false;
-            push(static_cast<float>(e.motion.x), static_cast<float>(e.motion.y), true);
+            push_screen(static_cast<float>(e.motion.x) / sw, static_cast<float>(e.motion.y) / sh, true);
             return true;
         default: return false;
     }

@@ -5,6 +5,8 @@
 // ImGuiIO one state per frame, so a press is always seen for at least one frame before
 // its release, however fast the tap. After a release the pointer is moved off-screen a
 // frame later, so nothing stays highlighted (there is no hover on a touch screen).
+// With a rotation (degrees clockwise the picture is turned on the screen) a touch is
+// turned back onto the upright picture, so it lands on what the finger sees.
 // Does not: use imgui_impl_sdl's global mouse polling or mouse capture (STYLE.md).
 #pragma once
 #include <deque>
@@ -16,8 +18,9 @@ namespace kohtaamo::platform {
 
 class Input {
 public:
-    // Feeds one SDL event; true when it was pointer input.
-    bool handle(const SDL_Event& e, int window_w, int window_h);
+    // Feeds one SDL event; true when it was pointer input. `w` and `h` are the picture's
+    // (upright) size, `rotation` how it is turned on the screen (0, 90, 180, 270).
+    bool handle(const SDL_Event& e, int w, int h, int rotation = 0);
     // Queues a press and a release at (x, y) (replay, tests).
     void tap(float x, float y);
     // Queues a press only / a release only (replay's hold).
@@ -36,10 +39,13 @@ private:
         bool down;
     };
     void push(float x, float y, bool down);
+    // A point of the screen, as fractions of its width and height, on the upright picture.
+    void push_screen(float sx, float sy, bool down);
     std::deque<State> queue_;
     State current_{-1, -1, false};
     bool clear_pending_ = false;
     SDL_FingerID finger_ = -1;  // the finger being tracked; others are ignored
+    int w_ = 0, h_ = 0, rotation_ = 0;  // of the event being handled
 };
 
 }  // namespace kohtaamo::platform

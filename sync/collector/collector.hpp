@@ -60,7 +60,6 @@ private:
 };
 
 inline constexpr const char* kExportPath = "/v1/export";
-inline constexpr const char* kDevicePath = "/v1/device";
 // GET /v1/export: at most this many exports run at once across every instance (each
 // reads the whole period); one more gets 503 with Retry-After, so uploads always find a
 // free worker.

@@ -127,3 +127,104 @@ TEST_CASE("the fallback language must be one of the languages, and defaults to t
     CHECK_THROWS_WITH(load_device_config(dir / "kiosk.toml"),
                       Catch::Contains("kiosk.toml:7:") && Catch::Contains("\"sv\" must be one of kiosk.languages"));
 }
+
+// The shared kiosk.toml names this device's own file with [kiosk] device; the device file
+// is laid over it (kiosk/core/config.hpp).
+namespace {
+const char* kShared =
+    "[kiosk]\nlanguages = [\"fi\", \"sv\"]\ndevice = \"dev/device.toml\"\n"
+    "[store]\ndata_dir = \"d\"\n"
+    "[coordinator]\npin_hash = \"$argon2id$shared\"\n";
+
+void write_device(const std::filesystem::path& file, const std::string& text) {
+    write_file(file, text);
+    std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+std::string error_of(const std::filesystem::path& kiosk_toml) {
+    try {
+        load_device_config(kiosk_toml);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "loaded";
+}
+}  // namespace
+
+TEST_CASE("a device file gives this kiosk's site, event, PIN and rotation over the shared file") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "dev");
+    write_file(dir / "kiosk.toml", kShared);
+    write_device(dir / "dev/device.toml",
+                 "[device]\nsite = \"kirjasto\"\nevent = \"messut-2026\"\n"
+                 "[coordinator]\npin_hash = \"$argon2id$device\"\n[display]\nrotation = 90\n");
+    DeviceConfig c = load_device_config(dir / "kiosk.toml");
+    CHECK(c.site == "kirjasto");
+    CHECK(c.event == "messut-2026");
+    CHECK(c.pin_hash == "$argon2id$device");  // the device's overrides the shared one
+    CHECK(c.rotation == 90);
+    CHECK(c.languages == std::vector<std::string>{"fi", "sv"});  // the shared file's
+    CHECK(c.device_file == dir / "dev/device.toml");
+    CHECK(c.data_dir == dir / "d");  // relative to kiosk.toml, not to the device file
+
+    // Without a PIN in the device file the shared one stays.
+    write_device(dir / "dev/device.toml", "[device]\nsite = \"kirjasto\"\n");
+    CHECK(load_device_config(dir / "kiosk.toml").pin_hash == "$argon2id$shared");
+    CHECK(load_device_config(dir / "kiosk.toml").rotation == 0);
+}
+
+TEST_CASE("a mistake in the device file names the device file and its line") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "dev");
+    write_file(dir / "kiosk.toml", kShared);
+    const auto device = dir / "dev/device.toml";
+    const std::string at = device.string() + ":";
+
+    write_device(device, "[device]\nsite = \"Kirjasto 1\"\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "2:") && Catch::Contains("not a valid id"));
+    write_device(device, "[device]\nsite = \"k\"\n[display]\nrotation = 45\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"),
+               Catch::StartsWith(at + "4:") && Catch::Contains("display.rotation must be 0, 90, 180 or 270"));
+    write_device(device, "[device]\nsite = \"k\"\n[coordinator]\npin_hash = \"2580\"\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "4:") && Catch::Contains("never the PIN itself"));
+    write_device(device, "[device\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "1:") && Catch::Contains("syntax error"));
+    write_device(device, "[display]\nrotation = 90\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(device.string()) && Catch::Contains("missing [device] site"));
+}
+
+TEST_CASE("a key that does not belong in the device file is refused with its file and line") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "dev");
+    write_file(dir / "kiosk.toml", kShared);
+    const auto device = dir / "dev/device.toml";
+    const std::string at = device.string() + ":";
+    // The county's settings stay the same on every kiosk: a device file cannot change them.
+    write_device(device, "[device]\nsite = \"k\"\n[kiosk]\nlanguages = [\"en\"]\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "4:") &&
+                                                 Catch::Contains("kiosk.languages does not belong in a device file") &&
+                                                 Catch::Contains("device.site, device.event"));
+    write_device(device, "[device]\nsite = \"k\"\n[store]\ndata_dir = \"/tmp\"\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "4:") && Catch::Contains("store.data_dir does not belong"));
+    write_device(device, "site = \"k\"\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "1:") && Catch::Contains("site does not belong"));
+    write_device(device, "[device]\nsite = \"k\"\nsiet = \"k\"\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "3:") && Catch::Contains("device.siet does not belong"));
+    write_device(device, "[device]\nsite = \"k\"\n[sync]\nbatch_max_responses = 5\n");
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith(at + "4:") && Catch::Contains("sync.batch_max_responses"));
+}
+
+TEST_CASE("a kiosk without its device file says it is not enrolled, and a device file others can read is refused") {
+    TempDir dir;
+    write_file(dir / "kiosk.toml", kShared);
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::StartsWith((dir / "kiosk.toml").string() + ":3:") &&
+                                                 Catch::Contains("not enrolled yet") && Catch::Contains("kohtaamo-enroll"));
+    std::filesystem::create_directories(dir / "dev");
+    write_file(dir / "dev/device.toml", "[device]\nsite = \"k\"\n");  // 0644: the umask's default
+    CHECK_THAT(error_of(dir / "kiosk.toml"), Catch::Contains("mode 0644") && Catch::Contains("chmod 600"));
+    std::filesystem::permissions(dir / "dev/device.toml",
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    CHECK(error_of(dir / "kiosk.toml") == "loaded");
+    // The bundled development config names no device file: everything is in kiosk.toml.
+    CHECK(load_device_config(test::config_dir() / "kiosk.toml").device_file.empty());
+}

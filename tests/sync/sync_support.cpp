@@ -313,6 +313,19 @@ std::string CollectorProcess::log() const {
     return std::filesystem::exists(log_, ec) ? read_file(log_) : std::string();
 }
 
+bool CollectorProcess::reload() const {
+    auto count = [&](const std::string& what) {
+        const std::string text = log();
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    const std::size_t done = count("reloaded "), failed = count("reload failed");
+    ::kill(pid_, SIGHUP);
+    wait_until([&] { return count("reloaded ") > done || count("reload failed") > failed; }, 10s);
+    return count("reloaded ") > done;
+}
+
 RunResult CollectorProcess::run(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {KOHTAAMO_COLLECTOR_BIN, "--config", config_.string()};
     argv.insert(argv.end(), args.begin(), args.end());

@@ -133,6 +133,9 @@ public:
     std::string log() const;
     // Runs the same binary once more with --config and `args` (e.g. the export command).
     RunResult run(const std::vector<std::string>& args) const;
+    // SIGHUP, as `systemctl reload` sends it; waits until the collector says it reloaded
+    // (true) or that the reload failed (false).
+    bool reload() const;
 
 private:
     std::filesystem::path config_, log_;

@@ -44,6 +44,28 @@ TEST_CASE("collector: health check answers", "[collector][db]") {
     CHECK(get(col.url() + "/nothing").status == 404);
 }
 
+TEST_CASE("collector: GET /v1/device names the device of a kiosk token and refuses any other", "[collector]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    const std::string url = col.url() + kDevicePath;
+    HttpReply ok = get(url, {"Authorization: Bearer " + col.token(1)});
+    CHECK(ok.status == 200);
+    CHECK(nlohmann::json::parse(ok.body) == nlohmann::json{{"protocol", 1}, {"device", "k2"}});
+    HttpReply unknown = get(url, {"Authorization: Bearer " + new_token()});
+    CHECK(unknown.status == 401);
+    CHECK_THAT(unknown.header("www-authenticate"), Catch::Contains("Bearer"));
+    CHECK_THAT(unknown.body, Catch::Contains("\"error\":\"unauthorized\""));
+    CHECK(get(url).status == 401);
+    CHECK(get(url, {"Authorization: Basic " + col.token(0)}).status == 401);
+    // A disabled kiosk: 403. Nothing was stored by any of this.
+    std::vector<DeviceToken> devices = {{"k1", hash_token(col.token(0)), false}};
+    col.collector().set_devices(devices);
+    HttpReply disabled = get(url, {"Authorization: Bearer " + col.token(0)});
+    CHECK(disabled.status == 403);
+    CHECK_THAT(disabled.body, Catch::Contains("\"error\":\"forbidden\""));
+    CHECK(col.count("SELECT count(*) FROM batches") == 0);
+}
+
 TEST_CASE("collector: bad bodies get their 4xx with a reason and the next good request is served",
           "[collector][db]") {
     TempDir dir;

@@ -332,3 +332,37 @@ TEST_CASE("protocol: collector config example loads and mistakes name file and l
     write_file(file, "[server]\nport = 8470\n");
     CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("no [database]"));
 }
+
+TEST_CASE("protocol: the device file gives the endpoint and token, and its relative paths are its own folder's", "[protocol][config]") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "etc");
+    write_file(dir / "kiosk.toml", "[kiosk]\ndevice = \"etc/device.toml\"\n[sync]\ninterval_seconds = 5\n");
+    write_file(dir / "etc/ca.pem", "not read here\n");
+    write_file(dir / "etc/tok", "from-the-device-file\n");
+    write_file(dir / "etc/device.toml", "[device]\nsite = \"k\"\n[sync]\nendpoint = \"https://keruu.example.fi\"\n"
+                                        "token_file = \"tok\"\nca_file = \"ca.pem\"\n");
+    std::filesystem::permissions(dir / "etc/device.toml",
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    SyncConfig c = load_sync_config(dir / "kiosk.toml");
+    CHECK(c.endpoint == "https://keruu.example.fi");
+    CHECK(c.token == "from-the-device-file");
+    CHECK(c.ca_file == (dir / "etc/ca.pem").string());
+    CHECK(c.interval == std::chrono::milliseconds(5000));  // the shared file's tuning stays
+
+    // The URL rule names the device file's line.
+    write_file(dir / "etc/device.toml", "[device]\nsite = \"k\"\n[sync]\nendpoint = \"http://10.0.0.5\"\ntoken = \"t\"\n");
+    CHECK_THROWS_WITH(load_sync_config(dir / "kiosk.toml"),
+                      Catch::StartsWith((dir / "etc/device.toml").string() + ":4:") && Catch::Contains("plain http"));
+    CHECK(endpoint_problem("http://127.0.0.1:8470", false) == std::nullopt);
+    CHECK(endpoint_problem("https://keruu.example.fi", false) == std::nullopt);
+    CHECK(endpoint_problem("http://keruu.example.fi", true) == std::nullopt);
+    CHECK_THAT(endpoint_problem("http://keruu.example.fi", false).value_or(""), Catch::Contains("plain http"));
+    CHECK_THAT(endpoint_problem("ftp://keruu.example.fi", false).value_or(""), Catch::Contains("must start with https://"));
+    // Plain http only to this machine: the host is read whole.
+    for (const char* local : {"http://127.0.0.1", "http://127.0.0.1:8470/kohtaamo", "http://127.1.2.3/x", "http://localhost",
+                              "http://localhost:8470", "http://[::1]:8470"})
+        CHECK(endpoint_problem(local, false) == std::nullopt);
+    for (const char* remote : {"http://127.0.0.1.example.net", "http://127.evil.example:80", "http://127.0.0.1@evil.example",
+                               "http://localhost.example.net", "http://127.0.0.256", "http://128.0.0.1", "http://[::2]"})
+        CHECK(endpoint_problem(remote, false).has_value());
+}

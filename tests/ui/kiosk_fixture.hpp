@@ -22,8 +22,10 @@ struct Kiosk {
     KioskScene scene;
     platform::App app;
 
-    explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {})
-        : scene(session, store, config, texts, clock, std::move(ec)), app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys)}, clock) {
+    // `rotation`: the screen (w×h) shows the picture turned by so many degrees clockwise.
+    explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {}, int rotation = 0)
+        : scene(session, store, config, texts, clock, std::move(ec)),
+          app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys), rotation}, clock) {
         // As kiosk/main.cpp does: the welcome screen shows "you said, we did".
         scene.set_news(load_news(config.news_file, config.languages, config.fallback_language));
         scene.set_audio(&app.audio());

@@ -160,12 +160,12 @@ TEST_CASE("a full-screen kiosk ignores a window-close request, and only the coor
     Clock clock;
     platform::App app(platform::AppOptions{true, true, true, 800, 480, ""}, clock);
     QuitLater scene;
-    std::atomic<bool> returned_early{false};
     std::thread other([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         SDL_Event e{};
-        e.type = SDL_QUIT;
-        SDL_PushEvent(&e);  // what a window manager's close (Alt+F4) sends
+        e.type = SDL_WINDOWEVENT;  // what a window manager's close (Alt+F4) sends
+        e.window.event = SDL_WINDOWEVENT_CLOSE;
+        SDL_PushEvent(&e);
         std::this_thread::sleep_for(std::chrono::milliseconds(400));
         scene.quit = true;
         app.wake();
@@ -175,5 +175,34 @@ TEST_CASE("a full-screen kiosk ignores a window-close request, and only the coor
     auto ran = std::chrono::steady_clock::now() - t0;
     other.join();
     CHECK(ran >= std::chrono::milliseconds(550));
-    (void)returned_early;
+}
+
+TEST_CASE("a windowed kiosk closes on a window-close request") {
+    Clock clock;
+    platform::App app(platform::AppOptions{true, false, true, 800, 480, ""}, clock);
+    QuitLater scene;
+    SDL_Event e{};
+    e.type = SDL_WINDOWEVENT;
+    e.window.event = SDL_WINDOWEVENT_CLOSE;
+    SDL_PushEvent(&e);
+    auto t0 = std::chrono::steady_clock::now();
+    app.run(scene);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+}
+
+TEST_CASE("a full-screen kiosk stops when the display goes away (SDL_QUIT), as when its compositor ends") {
+    Clock clock;
+    platform::App app(platform::AppOptions{true, true, true, 800, 480, ""}, clock);
+    QuitLater scene;
+    std::thread other([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        SDL_Event e{};
+        e.type = SDL_QUIT;  // SDL's word for a lost Wayland connection
+        SDL_PushEvent(&e);
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    app.run(scene);
+    other.join();
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+    CHECK_FALSE(scene.quit);  // it was not the coordinator's Quit
 }
