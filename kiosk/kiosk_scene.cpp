@@ -1,13 +1,145 @@
 #include "kiosk_scene.hpp"
 
 #include <cstdio>
+#include <set>
 #include <stdexcept>
+#include <unistd.h>
+
+#include "utf8.hpp"
 
 namespace kohtaamo {
 
-std::string screen_texts(const Catalog& texts, const std::vector<Survey>& surveys) {
-    std::string out = texts.all_text() + ui::keyboard_chars();
-    for (const auto& s : surveys) out += s.all_text();
+void check_media(const std::vector<Survey>& surveys, const std::vector<NewsItem>& news, platform::Pictures& pictures) {
+    std::vector<const IconRef*> icons;
+    for (const auto& s : surveys)
+        for (const auto& i : s.icons) icons.push_back(&i);
+    for (const auto& n : news) icons.push_back(&n.icon_at);
+    std::unique_ptr<platform::EmojiFont> font;
+    for (const IconRef* i : icons) {
+        if (is_picture_file(i->icon)) {
+            try {
+                pictures.add(i->icon);
+            } catch (const std::runtime_error& e) {
+                throw ConfigError(i->file, i->line, i->column, i->where + ": the picture " + i->icon + " cannot be shown: " + e.what());
+            }
+            continue;
+        }
+        if (!font) font = std::make_unique<platform::EmojiFont>();
+        const auto shape = font->shape(i->icon);
+        if (shape.missing > 0 || shape.glyphs == 0)
+            throw ConfigError(i->file, i->line, i->column, i->where + " \"" + i->icon +
+                                                               "\": the emoji font (Noto Color Emoji) has no picture for it");
+        if (shape.glyphs != 1)
+            throw ConfigError(i->file, i->line, i->column,
+                              i->where + " \"" + i->icon + "\" is not one picture: the emoji font draws it as " +
+                                  std::to_string(shape.glyphs) + " pictures (write one emoji, or a sequence the font joins)");
+        if (!font->picture(i->icon))
+            throw ConfigError(i->file, i->line, i->column, i->where + " \"" + i->icon +
+                                                               "\": the emoji font has no colour picture for it");
+    }
+}
+
+std::vector<std::string> check_fit(const DeviceConfig& config, const std::vector<Survey>& surveys, const Catalog& texts,
+                                   const std::vector<NewsItem>& news) {
+    Clock clock;
+    platform::App app(platform::AppOptions{true, false, true, 800, 480}, clock);
+    const auto dir = std::filesystem::temp_directory_path() / ("kohtaamo-check-" + std::to_string(getpid()));
+    DeviceConfig plain = config;
+    plain.one_question.clear();
+    std::set<std::pair<std::string, std::string>> cut;  // (language, text) drawn cut
+    {
+        Store store(dir / "check.sqlite", clock.wall_ms());
+        auto look = [&](Session& session, const std::vector<NewsItem>& shown, const std::function<void()>& step) {
+            KioskScene scene(session, store, session.one_question() ? config : plain, texts, clock);
+            scene.set_news(shown);
+            step();
+            session.input();  // no idle timeout in between
+            app.frame(scene);
+            for (const auto& t : app.registry())
+                if (t.truncated) cut.emplace(session.language(), t.text);
+        };
+        for (const auto& lang : config.languages) {
+            // The welcome screen, with each "you said, we did" message in this language.
+            std::vector<std::string> turns;
+            for (const auto& l : config.languages)
+                if (base_language(l).empty() ||
+                    std::find(config.languages.begin(), config.languages.end(), base_language(l)) == config.languages.end())
+                    turns.push_back(l);
+            const auto turn = std::find(turns.begin(), turns.end(), lang) - turns.begin();
+            {
+                Session session(plain, surveys, store, clock);
+                look(session, {}, [&] { session.choose_language(lang); });
+                const auto count = static_cast<std::int64_t>(turns.size());
+                for (const auto& n : news)
+                    if (turn < count)
+                        look(session, {n}, [&] {
+                            // One message in turn: the slot of this language comes every `count` steps.
+                            const std::int64_t step = (clock.mono_ms() - session.screen_since_ms()) / kNewsMs;
+                            clock.advance((((turn - step) % count + count) % count) * kNewsMs);
+                        });
+            }
+            if (!config.one_question.empty()) {
+                Session session(config, surveys, store, clock);
+                look(session, {}, [&] { session.choose_language(lang); });
+            }
+            for (const auto& s : surveys) {
+                if (s.yearclock) {
+                    // The year-clock's months, with every event still to come.
+                    std::vector<Survey> one{s};
+                    for (auto& e : one[0].yearclock->events) e.date = "2999" + e.date.substr(4);
+                    Session session(plain, one, store, clock);
+                    look(session, {}, [&] {
+                        session.choose_language(lang);
+                        session.choose_survey(s.id);
+                    });
+                    for (int m = 1; m <= 12; ++m) look(session, {}, [&] { session.open_month(m); });
+                    if (s.yearclock->ideas) look(session, {}, [&] { session.open_idea(); });
+                    session.reset();
+                    continue;
+                }
+                for (const auto& q : s.questions) {
+                    // Each question on its own (show_if would hide some), then the thank-you.
+                    std::vector<Survey> one{s};
+                    one[0].questions = {q};
+                    one[0].questions[0].show_if.reset();
+                    Session session(plain, one, store, clock);
+                    look(session, {}, [&] {
+                        session.choose_language(lang);
+                        session.choose_survey(s.id);
+                    });
+                    if (q.single_tap() && &q == &s.questions.back())
+                        look(session, {}, [&] {
+                            session.answer(q.allowed_values().front());
+                            clock.advance(Session::kAdvanceMs);
+                            session.tick();
+                        });
+                    session.reset();
+                }
+            }
+        }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+
+    // Where each cut text comes from.
+    std::vector<const TextRef*> refs;
+    for (const auto& s : surveys)
+        for (const auto& t : s.texts) refs.push_back(&t);
+    for (const auto& n : news)
+        for (const auto& t : n.texts) refs.push_back(&t);
+    for (const auto& t : texts.text_refs()) refs.push_back(&t);
+    std::vector<std::string> out;
+    std::set<std::string> said;
+    for (const auto& [lang, shown] : cut) {
+        for (const TextRef* r : refs) {
+            if (r->text != shown) continue;
+            const std::string line = to_string(*r) + ": " + r->lang + " text for " + r->where +
+                                     " will not fit at 800x480 even at the smallest size (" +
+                                     std::to_string(utf8_decode(r->text).value_or(std::vector<char32_t>{}).size()) +
+                                     " characters): it is cut with \"…\"; shorten it";
+            if (said.insert(line).second) out.push_back(line);
+        }
+    }
     return out;
 }
 
@@ -35,6 +167,7 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
     const double since = static_cast<double>(clock_.mono_ms() - session_.screen_since_ms()) / 1000.0;
     if (mode_ == Mode::Pin) {
         ui::Frame f{m, fonts, texts_, icon, config_.languages.front(), reg, since};
+        f.rtl = texts_.rtl(config_.languages.front());
         if (pin_lock_.locked_for(clock_.mono_ms()) > 0) {
             char buf[160];
             std::snprintf(buf, sizeof buf, "%s %lld s", f.t("pin_locked").c_str(),
@@ -47,6 +180,7 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
     }
     if (mode_ == Mode::Staff) {
         ui::Frame f{m, fonts, texts_, icon, config_.languages.front(), reg, since};
+        f.rtl = texts_.rtl(config_.languages.front());
         if (auto r = export_.take_result()) {
             switch (r->status) {
                 case ExportStatus::Ok:
@@ -66,6 +200,7 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
     }
 
     ui::Frame f{m, fonts, texts_, icon, session_.language(), reg, since};
+    f.rtl = texts_.rtl(session_.language());
     const bool sound = audio_ && audio_->state() != platform::Audio::State::Off;
     ui::Action a = ui::draw(f, ui::View{session_, shift_, &news_, sound}, config_.languages);
     if (session_.screen() == Screen::Welcome && ui::staff_corner(f) && pin_lock_.configured())
@@ -75,7 +210,7 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
         ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(0, 0), ImVec2(m.width, m.font * 1.6f),
                                                   ui::colour::rgb(ui::colour::kError));
         ui::text_centred(f, fonts.small, m.small, m.pad, m.width - m.pad, m.font * 0.3f, ui::colour::kOnPrimary,
-                         texts_.get(session_.language(), "save_failed"));
+                         texts_.get(session_.language(), "save_failed"), 1);
     }
     if (a) apply(a);
     follow_sound();
@@ -104,7 +239,12 @@ void KioskScene::follow_sound() {
 }
 
 void KioskScene::notice_finish(Screen before) {
-    if ((before == Screen::Question || before == Screen::YearClock) && session_.screen() != before && finished_) finished_();
+    // A response was finished: the visitor left the questions or the year-clock, or the
+    // event mode's one answer took the welcome screen to the thank-you.
+    const Screen now = session_.screen();
+    if (finished_ && now != before &&
+        (before == Screen::Question || before == Screen::YearClock || (before == Screen::Welcome && now == Screen::ThankYou)))
+        finished_();
 }
 
 void KioskScene::enter(Mode m) {
@@ -239,12 +379,14 @@ std::optional<std::int64_t> KioskScene::deadline() const {
     if (mode_ == Mode::Pin && pin_lock_.locked_for(clock_.mono_ms()) > 0)
         return clock_.mono_ms() + 1000;  // the lock-out countdown
     if (mode_ != Mode::Visitor) return staff_input_ms_ + config_.idle_timeout_ms;
+    auto due = session_.next_deadline();  // on the welcome screen: a language to reset, an event answer
     if (session_.screen() == Screen::Welcome && news_.size() * config_.languages.size() > 1) {
         // Wake for the next "you said, we did" message (every kNewsMs), and only then.
         const std::int64_t shown = clock_.mono_ms() - session_.screen_since_ms();
-        return session_.screen_since_ms() + (shown / kNewsMs + 1) * kNewsMs;
+        const std::int64_t next = session_.screen_since_ms() + (shown / kNewsMs + 1) * kNewsMs;
+        due = due ? std::min(*due, next) : next;
     }
-    return session_.next_deadline();
+    return due;
 }
 
 bool KioskScene::animating() const {

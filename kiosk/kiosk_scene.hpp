@@ -10,9 +10,9 @@
 // is on screen, keyed by survey, question and language:
 //   a question with a sound opens (forward, back, or the language changed) ──► Audio::play()
 //     of its file in the session's language, else the fallback language's;
-//   a question without a sound opens, or the visitor leaves the questions (survey choice,
-//     thank-you, an error reset) ──► Audio::stop();
-//   the welcome screen (done, idle timeout, reset) ──► Audio::release(): no audio thread
+//   a question without a sound opens, or the visitor leaves the questions for the
+//     thank-you ──► Audio::stop();
+//   the welcome screen (Back out of a survey, done, idle timeout, reset) ──► Audio::release(): no audio thread
 //     while the kiosk waits for the next visitor;
 //   the speaker button (Action::Listen) ──► Audio::play() of the same file from its start.
 // Once the Audio is Off (no sound card), questions show no speaker button.
@@ -30,8 +30,22 @@
 
 namespace kohtaamo {
 
-// Every text the kiosk's screens can show (for AppOptions::glyph_text).
-std::string screen_texts(const Catalog& texts, const std::vector<Survey>& surveys);
+// Every icon the surveys and the news name must be one picture (kohtaamo --check-config
+// and start-up): an emoji that the emoji font draws as one picture (HarfBuzz shapes it to
+// one glyph with a colour bitmap: a skin tone, a ZWJ family, a flag, a keycap are fine),
+// or a picture file that decodes and is at most kMaxPictureSide pixels on a side — each
+// decoded once into `pictures` for the screens. Throws ConfigError naming the file, the
+// line and column of the icon and the reason; std::runtime_error when the emoji font
+// itself is missing.
+void check_media(const std::vector<Survey>& surveys, const std::vector<NewsItem>& news, platform::Pictures& pictures);
+
+// The texts that will not fit the smallest supported screen (800x480) even at the smallest
+// size (ui::Metrics::floor), so that a screen cuts them with "…": one line each, naming
+// where its file gives it ("FILE:LINE:COLUMN: ar text for question \"feeling\".text ...").
+// Draws every screen of every survey and the news in every language, headless (SDL's
+// offscreen driver, the software renderer), as kohtaamo --check-config does.
+std::vector<std::string> check_fit(const DeviceConfig& config, const std::vector<Survey>& surveys, const Catalog& texts,
+                                   const std::vector<NewsItem>& news);
 
 // Every sound the surveys name must decode (platform::decode_wav; kohtaamo --check-config
 // and start-up): throws ConfigError naming the survey file, the line and column of the

@@ -38,19 +38,6 @@ struct Options {
     platform::AppOptions app;
 };
 
-// Every survey icon must have a picture in the emoji font.
-void check_icons(platform::EmojiPictures& emoji, const std::vector<Survey>& surveys) {
-    for (const auto& s : surveys) {
-        if (!s.icon.empty() && !emoji.has(s.icon))
-            throw ConfigError(s.file, 0, 0, "icon \"" + s.icon + "\" has no picture in the emoji font");
-        for (const auto& q : s.questions)
-            for (const auto& c : q.choices)
-                if (!c.icon.empty() && !emoji.has(c.icon))
-                    throw ConfigError(s.file, 0, 0, "question \"" + q.id + "\" choice \"" + c.id + "\": icon \"" +
-                                                        c.icon + "\" has no picture in the emoji font");
-    }
-}
-
 // Runs `scene` as the app does: the replay script if one is given, else the main loop.
 int run_scene(platform::App& app, platform::Scene& scene, Clock& clock, const Options& o) {
     if (o.replay.empty()) return app.run(scene);
@@ -118,6 +105,7 @@ int main(int argc, char** argv) {
     Catalog texts;
     ExportConfig export_config;
     std::vector<NewsItem> news;
+    platform::Pictures pictures;
     sync::SyncConfig sync_config;
     try {
         // kiosk.toml and this device's settings file over it (config.hpp), read once.
@@ -125,25 +113,41 @@ int main(int argc, char** argv) {
         config = load_device_config(files);
         if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
         surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language, config.assets_dir);
-        news = load_news(config.news_file, config.languages, config.fallback_language);
+        news = load_news(config.news_file, config.languages, config.fallback_language, config.assets_dir);
         texts = Catalog::load(config.texts_dir, config.languages, config.fallback_language);
+        check_one_question(config, surveys);
         export_config = load_export_config(files);
         sync_config = sync::load_sync_config(files);
-        // Every question's sound must decode (SDL reads the WAV; no audio device needed).
+        // Every question's sound must decode (SDL reads the WAV; no audio device needed),
+        // every icon must be one picture of the emoji font or a picture that decodes.
         check_sounds(surveys);
+        check_media(surveys, news, pictures);
     } catch (const ConfigError& e) {
         return config_failure(e.what(), clock, o);
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "kohtaamo: %s\n", e.what());  // the emoji font is not installed
+        return 4;
     }
     if (o.check_config) {
         // Every text or question sound a language lacks (it shows or plays in the fallback
-        // language), then the summary; exit 1 when anything is missing.
+        // language), every text that will not fit the smallest screen, then the summary;
+        // exit 1 when anything is missing or will not fit.
         std::vector<MissingText> missing = texts.missing_texts();
         for (const auto& s : surveys) missing.insert(missing.end(), s.missing_texts.begin(), s.missing_texts.end());
         for (const auto& m : missing) std::printf("%s\n", to_string(m).c_str());
+        std::vector<std::string> cut;
+        try {
+            cut = check_fit(config, surveys, texts, news);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "kohtaamo: cannot lay the screens out to check the texts' lengths: %s\n", e.what());
+            return 4;
+        }
+        for (const auto& c : cut) std::printf("%s\n", c.c_str());
         std::printf("%s: ok — %zu surveys, languages", config.file.c_str(), surveys.size());
         for (const auto& l : config.languages) std::printf(" %s", l.c_str());
         std::printf(", database %s\n", config.database().c_str());
-        if (missing.empty()) return 0;
+        if (!cut.empty()) std::printf("%zu text(s) will not fit at 800x480 even at the smallest size\n", cut.size());
+        if (missing.empty()) return cut.empty() ? 0 : 1;
         const auto sounds = static_cast<std::size_t>(
             std::count_if(missing.begin(), missing.end(), [](const MissingText& m) { return m.what == "sound"; }));
         if (missing.size() > sounds)
@@ -164,9 +168,6 @@ int main(int argc, char** argv) {
     }
 
     o.app.rotation = config.rotation;
-    o.app.glyph_text = screen_texts(texts, surveys);
-    for (const auto& n : news)
-        for (const auto& [_, t] : n.text) o.app.glyph_text += t;
 
     std::unique_ptr<platform::App> app;
     try {
@@ -175,12 +176,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "kohtaamo: %s\n", e.what());
         return 4;
     }
-    try {
-        check_icons(app->emoji(), surveys);
-    } catch (const ConfigError& e) {
-        app.reset();
-        return config_failure(e.what(), clock, o);
-    }
+    app->pictures() = std::move(pictures);
 
     Session session(config, surveys, *store, clock);
     KioskScene scene(session, *store, config, texts, clock, export_config);

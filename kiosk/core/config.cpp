@@ -147,7 +147,7 @@ DeviceConfig load_device_config(const TomlReader& r) {
     c.event = r.optional_string(device, "event", "device").value_or("");
 
     const toml::table& kiosk = r.table(root, "kiosk", "");
-    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "fallback_language", "surveys", "texts", "news", "assets", "device"},
+    r.only_keys(kiosk, {"languages", "idle_timeout_seconds", "thank_you_seconds", "repeat_window_seconds", "fallback_language", "surveys", "texts", "news", "assets", "device", "one_question"},
                 "kiosk");
     c.languages = r.strings(kiosk, "languages", "kiosk");
     if (c.languages.empty()) r.fail(kiosk.get("languages"), "kiosk.languages must name at least one language");
@@ -168,6 +168,11 @@ DeviceConfig load_device_config(const TomlReader& r) {
     auto repeat = r.integer_or(kiosk, "repeat_window_seconds", 20, "kiosk");
     if (repeat < 0 || repeat > 600) r.fail(kiosk.get("repeat_window_seconds"), "kiosk.repeat_window_seconds must be 0..600 (0: off)");
     c.repeat_window_ms = static_cast<int>(repeat * 1000);
+    if (const toml::node* n = kiosk.get("one_question")) {
+        c.one_question = r.id(kiosk, "one_question", "kiosk");
+        c.one_question_line = static_cast<int>(n->source().begin.line);
+        c.one_question_column = static_cast<int>(n->source().begin.column);
+    }
     c.surveys_dir = base / r.optional_string(kiosk, "surveys", "kiosk").value_or("surveys");
     c.texts_dir = base / r.optional_string(kiosk, "texts", "kiosk").value_or("lang");
     c.news_file = base / r.optional_string(kiosk, "news", "kiosk").value_or("news.toml");
@@ -224,7 +229,7 @@ void check_keyboard(const TomlReader& r, const toml::table& ui) {
 }  // namespace
 
 Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::string>& offered,
-                      const std::string& fallback) {
+                      const std::string& fallback, const std::vector<std::string>& required) {
     Catalog cat;
     const std::vector<std::string> languages = fallback_first(offered, fallback);
     cat.fallback_ = languages.front();
@@ -236,16 +241,40 @@ Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::s
     std::list<Read> readers;  // kept (not moved) until every language is read
     for (const auto& lang : languages) {
         TomlReader& r = readers.emplace_back(Read{TomlReader(dir / (lang + ".toml")), nullptr, lang}).r;
-        r.only_keys(r.root(), {"language_name", "ui"}, "");
+        r.only_keys(r.root(), {"language_name", "direction", "ui"}, "");
         auto& texts = cat.texts_[lang];
         texts["language_name"] = r.string(r.root(), "language_name", "");
+        r.note_text(r.root().get("language_name"), lang, "language_name", texts["language_name"]);
+        const std::string direction = r.optional_string(r.root(), "direction", "").value_or("ltr");
+        if (direction != "ltr" && direction != "rtl")
+            r.fail(r.root().get("direction"), "direction must be \"ltr\" or \"rtl\" (right to left: Arabic, Persian, Hebrew …), not \"" +
+                                                  direction + "\"");
+        if (r.root().get("direction")) cat.rtl_[lang] = direction == "rtl";
         const toml::table& ui = r.table(r.root(), "ui", "");
         for (const auto& [key, node] : ui) {
             if (!node.is_string()) r.fail(&node, "ui." + std::string(key.str()) + " must be a string");
             texts[std::string(key.str())] = *node.value<std::string>();
+            if (std::string(key.str()).rfind("keys_", 0) != 0)
+                r.note_text(&node, lang, "ui." + std::string(key.str()), *node.value<std::string>());
         }
         check_keyboard(r, ui);
         readers.back().ui = &ui;
+        if (lang == cat.fallback_) {
+            // The fallback language shows wherever another lacks a text, so it must have
+            // every text a screen asks for.
+            std::string missing;
+            int count = 0;
+            for (const auto& key : required)
+                if (!texts.count(key)) {
+                    missing += (missing.empty() ? "" : ", ") + key;
+                    ++count;
+                }
+            if (count > 0)
+                r.fail(&ui, "the fallback language \"" + lang + "\" lacks " + std::to_string(count) + " text" +
+                                (count > 1 ? "s" : "") + " the screens show: ui." + missing +
+                                " (every other language falls back to this file, so it must have them all)");
+        }
+        for (const auto& t : r.texts_read()) cat.text_refs_.push_back(t);
     }
     // The fallback language (read first) defines the keys; another language may lack some,
     // which then show in its base language (a variant such as fi-x-selko) or else in the
@@ -265,10 +294,16 @@ Catalog Catalog::load(const std::filesystem::path& dir, const std::vector<std::s
     return cat;
 }
 
-std::string Catalog::all_text() const {
-    std::string out;
-    for (const auto& [_, texts] : texts_)
-        for (const auto& [__, text] : texts) out += text;
+bool Catalog::rtl(const std::string& lang) const {
+    auto it = rtl_.find(lang);
+    if (it != rtl_.end()) return it->second;
+    const std::string base = base_language(lang);
+    return !base.empty() && rtl(base);
+}
+
+std::vector<std::string> Catalog::unknown_keys_asked() const {
+    std::vector<std::string> out;
+    for (const auto& [key, _] : missing_) out.push_back(key);
     return out;
 }
 

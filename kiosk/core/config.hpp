@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog_keys.hpp"
 #include "toml_reader.hpp"
 
 namespace kohtaamo {
@@ -32,6 +33,10 @@ struct DeviceConfig {
     // one to its survey, started at most this long after that one finished, is flagged.
     // 0 turns the rule off.
     int repeat_window_ms = 20'000;
+    // The one-question event mode: a survey id whose single question is the welcome screen
+    // (one tap, thank-you, welcome again); empty: off. Checked by check_one_question().
+    std::string one_question;
+    int one_question_line = 0, one_question_column = 0;
     std::filesystem::path surveys_dir;
     std::filesystem::path texts_dir;
     std::filesystem::path news_file;     // "you said, we did" messages (may be missing)
@@ -70,11 +75,14 @@ DeviceConfig load_device_config(const std::filesystem::path& kiosk_toml);  // re
 // Every text the screens show that is not part of a survey, per language.
 class Catalog {
 public:
-    // Loads <dir>/<code>.toml for each language. Each file has `language_name` and a [ui]
-    // table. The fallback language (default: the first) defines the keys; a key another
-    // language lacks is listed in missing_texts() and shows in the fallback language.
+    // Loads <dir>/<code>.toml for each language. Each file has `language_name`, optionally
+    // `direction = "rtl"` (a right-to-left language: the screens mirror), and a [ui] table.
+    // The fallback language (default: the first) must give every key in `required` (the
+    // keys the screens use, catalog_keys.hpp) — a key it lacks is a ConfigError naming its
+    // file and [ui] line — and defines the keys; a key another language lacks is listed in
+    // missing_texts() and shows in the fallback language.
     static Catalog load(const std::filesystem::path& dir, const std::vector<std::string>& languages,
-                        const std::string& fallback = "");
+                        const std::string& fallback = "", const std::vector<std::string>& required = catalog_keys());
 
     // The text for `key` in `lang`, else in the fallback language; the key itself in
     // brackets if neither has it (never empty).
@@ -83,11 +91,18 @@ public:
     // The keys a language lacks, with the file and line of its [ui] table.
     const std::vector<MissingText>& missing_texts() const { return missing_texts_; }
     const std::string& language_name(const std::string& lang) const { return get(lang, "language_name"); }
-    // Every text in every language, concatenated (to know which glyphs the screens need).
-    std::string all_text() const;
+    // True for a right-to-left language (a variant takes its base language's direction).
+    bool rtl(const std::string& lang) const;
+    // Every text of every language, where its file gives it (for check messages).
+    const std::vector<TextRef>& text_refs() const { return text_refs_; }
+    // Keys the screens asked for that no catalogue has (each shown as "[key]"); empty when
+    // catalog_keys() lists everything the screens use.
+    std::vector<std::string> unknown_keys_asked() const;
 
 private:
     std::map<std::string, std::map<std::string, std::string>> texts_;
+    std::map<std::string, bool> rtl_;
+    std::vector<TextRef> text_refs_;
     std::string fallback_;
     std::vector<MissingText> missing_texts_;
     mutable std::map<std::string, std::string> missing_;

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
+#include "survey.hpp"
 #include "utf8.hpp"
 
 namespace kohtaamo {
 
 std::vector<NewsItem> load_news(const std::filesystem::path& file, const std::vector<std::string>& languages,
-                                const std::string& fallback) {
+                                const std::string& fallback, const std::filesystem::path& assets) {
     std::vector<NewsItem> out;
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) return out;
@@ -20,11 +21,11 @@ std::vector<NewsItem> load_news(const std::filesystem::path& file, const std::ve
         const std::string where = "news[" + std::to_string(i) + "]";
         r.only_keys(t, {"icon", "text"}, where);
         NewsItem n;
-        n.icon = r.string(t, "icon", where);
-        auto cps = utf8_decode(n.icon);
-        if (!cps || cps->empty() || cps->size() > 2 || (cps->size() == 2 && (*cps)[1] != 0xFE0F))
-            r.fail(t.get("icon"), where + ".icon \"" + n.icon + "\" must be one emoji");
+        const std::size_t texts_before = r.texts_read().size();
+        n.icon = read_icon(r, t, where, assets);
+        n.icon_at = r.icons().back();
         n.text = r.texts(t, "text", langs, where);
+        n.texts.assign(r.texts_read().begin() + static_cast<std::ptrdiff_t>(texts_before), r.texts_read().end());
         for (const auto& [lang, text] : n.text)
             if (utf8_decode(text).value_or(std::vector<char32_t>{}).size() > 120)
                 r.fail(t.get("text"), where + ".text." + lang + " is over 120 characters: keep it short enough to read in passing");

@@ -11,7 +11,6 @@ namespace kohtaamo {
 const char* to_string(Screen s) {
     switch (s) {
         case Screen::Welcome: return "welcome";
-        case Screen::ChooseSurvey: return "choose-survey";
         case Screen::Question: return "question";
         case Screen::YearClock: return "yearclock";
         case Screen::ThankYou: return "thank-you";
@@ -22,9 +21,37 @@ const char* to_string(Screen s) {
 Session::Session(const DeviceConfig& config, const std::vector<Survey>& surveys, Store& store, Clock& clock)
     : config_(config), surveys_(surveys), store_(store), clock_(clock), language_(config.languages.front()) {
     last_input_ms_ = screen_since_ms_ = clock_.mono_ms();
+    if (!config.one_question.empty()) {
+        auto it = std::find_if(surveys_.begin(), surveys_.end(), [&](const Survey& s) { return s.id == config.one_question; });
+        // check_one_question() (survey.hpp) has told the admin with file:line already.
+        if (it == surveys_.end() || it->questions.size() != 1 || !it->questions[0].single_tap())
+            throw std::invalid_argument("one_question: no survey \"" + config.one_question + "\" of one single-tap question");
+        one_question_ = &*it;
+    }
+}
+
+void check_one_question(const DeviceConfig& config, const std::vector<Survey>& surveys) {
+    if (config.one_question.empty()) return;
+    auto it = std::find_if(surveys.begin(), surveys.end(), [&](const Survey& s) { return s.id == config.one_question; });
+    std::string problem;
+    if (it == surveys.end()) {
+        std::string ids;
+        for (const auto& s : surveys) ids += (ids.empty() ? "" : ", ") + s.id;
+        problem = "no survey \"" + config.one_question + "\" (the surveys are " + ids + ")";
+    } else if (it->yearclock || it->questions.size() != 1) {
+        problem = "survey \"" + it->id + "\" (" + it->file + ") must have exactly one question to be the welcome screen";
+    } else if (!it->questions[0].single_tap()) {
+        problem = "survey \"" + it->id + "\"'s question must be answered with one tap (smiley, agree, or picture or choice "
+                  "without multiple)";
+    } else if (it->questions[0].show_if) {
+        problem = "survey \"" + it->id + "\"'s only question cannot have show_if";
+    }
+    if (!problem.empty())
+        throw ConfigError(config.file, config.one_question_line, config.one_question_column, "kiosk.one_question: " + problem);
 }
 
 const Question* Session::question() const {
+    if (screen_ == Screen::Welcome && one_question_) return &one_question_->questions[0];
     if (screen_ != Screen::Question || !survey_) return nullptr;
     return &survey_->questions[static_cast<std::size_t>(index_)];
 }
@@ -65,12 +92,6 @@ int Session::next_visible(int from) const {
     for (int i = from + 1; i < question_count(); ++i)
         if (visible(i)) return i;
     return -1;
-}
-
-int Session::visible_position() const {
-    int pos = 0;
-    for (int i = 0; i < index_; ++i) pos += visible(i);
-    return pos;
 }
 
 int Session::visible_count() const {
@@ -134,15 +155,20 @@ void Session::choose_language(const std::string& lang) {
     if (std::find(config_.languages.begin(), config_.languages.end(), lang) == config_.languages.end())
         throw std::invalid_argument("language not offered: " + lang);
     language_ = lang;
-    enter(Screen::ChooseSurvey);
+    screen_since_ms_ = clock_.mono_ms();
 }
 
 void Session::choose_survey(const std::string& survey_id) {
     input();
-    if (screen_ != Screen::ChooseSurvey) return;
+    if (screen_ != Screen::Welcome || one_question_) return;
     auto it = std::find_if(surveys_.begin(), surveys_.end(), [&](const Survey& s) { return s.id == survey_id; });
     if (it == surveys_.end()) throw std::invalid_argument("no such survey: " + survey_id);
-    survey_ = &*it;
+    start(*it);
+    enter(survey_->yearclock ? Screen::YearClock : Screen::Question);
+}
+
+void Session::start(const Survey& s) {
+    survey_ = &s;
     index_ = 0;
     answers_.clear();
     draft_.clear();
@@ -151,7 +177,6 @@ void Session::choose_survey(const std::string& survey_id) {
                              clock_.wall_ms()};
     month_ = 0;
     idea_open_ = false;
-    enter(survey_->yearclock ? Screen::YearClock : Screen::Question);
 }
 
 void Session::save(const std::vector<std::string>& values) {
@@ -168,6 +193,8 @@ void Session::answer(const std::string& value) {
     const auto allowed = q->allowed_values();
     if (std::find(allowed.begin(), allowed.end(), value) == allowed.end())
         throw std::invalid_argument("question " + q->id + " has no value " + value);
+    // The event mode's question is on the welcome screen: its response starts with its answer.
+    if (screen_ == Screen::Welcome && survey_ != one_question_) start(*one_question_);
     save({value});
     advance_at_ms_ = clock_.mono_ms() + kAdvanceMs;
 }
@@ -214,11 +241,12 @@ void Session::advance() {
 }
 
 void Session::abandon() {
+    advance_at_ms_.reset();
     if (screen_ == Screen::YearClock) close_idea();  // a typed idea is kept too
     if (screen_ == Screen::YearClock && saved_any_)
         store_.finish(header_.id, ResponseStatus::Abandoned, clock_.wall_ms(), config_.repeat_window_ms);
     if (screen_ == Screen::Question) save_draft();  // what was typed is kept too
-    if (screen_ == Screen::Question && saved_any_)
+    if ((screen_ == Screen::Question || (screen_ == Screen::Welcome && one_question_)) && saved_any_)
         store_.finish(header_.id, ResponseStatus::Abandoned, clock_.wall_ms(), config_.repeat_window_ms);
     saved_any_ = false;
     survey_ = nullptr;
@@ -229,13 +257,12 @@ void Session::abandon() {
 void Session::back() {
     input();
     switch (screen_) {
-        case Screen::ChooseSurvey: enter(Screen::Welcome); break;
         case Screen::Question: {
             int prev = index_ - 1;
             while (prev >= 0 && !visible(prev)) --prev;
             if (prev < 0) {
                 abandon();
-                enter(Screen::ChooseSurvey);
+                enter(Screen::Welcome);
             } else {
                 save_draft();
                 advance_at_ms_.reset();
@@ -251,10 +278,10 @@ void Session::back() {
 void Session::tick() {
     const std::int64_t now = clock_.mono_ms();
     if (advance_at_ms_ && now >= *advance_at_ms_) advance();
+    const bool idle = now - last_input_ms_ >= config_.idle_timeout_ms;
     if (screen_ == Screen::ThankYou && now - screen_since_ms_ >= config_.thank_you_ms) {
         reset();
-    } else if (screen_ != Screen::Welcome && screen_ != Screen::ThankYou &&
-               now - last_input_ms_ >= config_.idle_timeout_ms) {
+    } else if (screen_ != Screen::ThankYou && idle && (screen_ != Screen::Welcome || language_ != config_.languages.front())) {
         reset();
     }
 }
@@ -268,7 +295,7 @@ void Session::reset() {
 std::optional<std::int64_t> Session::next_deadline() const {
     if (advance_at_ms_) return *advance_at_ms_;
     if (screen_ == Screen::ThankYou) return screen_since_ms_ + config_.thank_you_ms;
-    if (screen_ == Screen::Welcome) return std::nullopt;
+    if (screen_ == Screen::Welcome && language_ == config_.languages.front()) return std::nullopt;
     return last_input_ms_ + config_.idle_timeout_ms;
 }
 

@@ -4,18 +4,15 @@
 //
 // States (Session::screen()) and transitions, with the function behind each:
 //
-//   Welcome ──choose_language()──► ChooseSurvey ──choose_survey()──► Question[0]
-//      ▲                              │  ▲                              │
-//      │                      back()  │  │ back() on the first question  │ answer() on a
-//      │◄─────────────────────────────┘  └──────────────────────────────┤ single-tap kind:
-//      │                                                                 │ saved at once, moves
-//      │                                                                 │ on after kAdvanceMs;
-//      │                                                                 │ toggle() + next()
-//      │                                                                 │ for multiple choice;
-//      │                                                                 │ next() skips an
-//      │                                                                 │ optional question
-//      │                               Question[i] ──back()──► the previous shown question
-//      │                               Question[last] ──next()/answer()──► ThankYou
+//   Welcome ──choose_language()──► Welcome, in that language (an idle timeout returns to
+//      │                           the default language)
+//      ├──choose_survey()──► Question[0]   (the surveys are big pictures on the welcome
+//      ▲                        │           screen: a child taps its own, no reading)
+//      │  back() on the first   │ answer() on a single-tap kind: saved at once, moves on
+//      │  question              │ after kAdvanceMs; toggle() + next() for multiple choice;
+//      │◄───────────────────────┤ next() skips an optional question
+//      │                Question[i] ──back()──► the previous shown question
+//      │                Question[last] ──next()/answer()──► ThankYou
 //      │   (a question whose show_if is not met is skipped both ways, and an answer it
 //      │    had is removed; a text question keeps its draft and saves it on next()/back()
 //      │    and when the idle timeout abandons the survey)
@@ -23,15 +20,23 @@
 //      │
 //      │   A year-clock survey (kind = "yearclock", yearclock.hpp) has one screen instead of
 //      │   questions (functions in session_yearclock.cpp):
-//      │   ChooseSurvey ──choose_survey()──► YearClock (the ring; open_month() == 0)
-//      │     ring ──open_month(m)──► month m's page ──back()──► ring ──back()──► ChooseSurvey
+//      │   Welcome ──choose_survey()──► YearClock (the ring; open_month() == 0)
+//      │     ring ──open_month(m)──► month m's page ──back()──► ring ──back()──► Welcome
 //      │     month page: wish(activity) and come(event) toggle and save at once;
 //      │                 open_idea() ──► typing an idea (type()/erase()) ──close_idea()/back()──►
 //      │                 month page (the idea is saved; an empty idea removes it)
 //      │     done() anywhere ──► ThankYou (response finished as complete)
+//      │
+//      │   The one-question event mode ([kiosk] one_question = SURVEY, a survey of one
+//      │   single-tap question): the welcome screen is that question (question() gives it
+//      │   there), and choose_survey() does nothing:
+//      │   Welcome ──answer()──► (a response started and the answer saved at once; held
+//      │                         kAdvanceMs, a second tap replaces it) ──► ThankYou (complete)
+//      │
 //      ├──tick(): ThankYou shown for thank_you_ms
-//      └──tick(): no input for idle_timeout_ms on any other screen → reset(): a
-//                 response with answers is finished as abandoned
+//      └──tick(): no input for idle_timeout_ms on any other screen (or on the welcome screen
+//                 in another language than the default) → reset(): a response with answers
+//                 is finished as abandoned
 //
 // Invariants:
 //  1. Every answer is in the store before answer()/toggle() returns (Store::save_answer).
@@ -54,8 +59,13 @@
 
 namespace kohtaamo {
 
-enum class Screen { Welcome, ChooseSurvey, Question, YearClock, ThankYou };
+enum class Screen { Welcome, Question, YearClock, ThankYou };
 const char* to_string(Screen);
+
+// [kiosk] one_question must name a survey of exactly one single-tap question (without
+// show_if); throws ConfigError naming the device config's line otherwise. Nothing to
+// check when it is not set.
+void check_one_question(const DeviceConfig& config, const std::vector<Survey>& surveys);
 
 class Session {
 public:
@@ -79,9 +89,12 @@ public:
     bool is_picked(const std::string& value) const;
     // "Next" is offered: multiple choice, or an optional question, or an answered one.
     bool can_next() const;
-    // Progress among the questions shown (show_if can hide some): 0-based position, count.
-    int visible_position() const;
+    // How many of the survey's questions are shown now (show_if can hide some). The
+    // progress dots show every question (question_index() of question_count()) so that
+    // their number does not change as a show_if question appears or goes.
     int visible_count() const;
+    // The one-question event mode's survey ([kiosk] one_question), or nullptr.
+    const Survey* one_question() const { return one_question_; }
     // No question is shown after this one: Next finishes the survey.
     bool is_last() const;
     // The text typed so far on a text question (saved when the visitor leaves it).
@@ -91,9 +104,9 @@ public:
 
     // --- events, from screens (each one also counts as input) ---
     void input();  // any touch or key: resets the idle timer
-    void choose_language(const std::string& lang);
+    void choose_language(const std::string& lang);  // on the welcome screen; stays there
     void choose_survey(const std::string& survey_id);
-    void answer(const std::string& value);  // single-tap kinds
+    void answer(const std::string& value);  // single-tap kinds (and the event mode's question)
     void toggle(const std::string& value);  // multiple choice
     void type(const std::string& utf8);     // a key on the on-screen keyboard
     void erase();                           // backspace
@@ -134,6 +147,7 @@ public:
 
 private:
     void enter(Screen s);
+    void start(const Survey& s);
     void save(const std::vector<std::string>& values);
     void save_draft();
     bool visible(int i) const;
@@ -147,6 +161,7 @@ private:
 
     const DeviceConfig& config_;
     const std::vector<Survey>& surveys_;
+    const Survey* one_question_ = nullptr;
     Store& store_;
     Clock& clock_;
 

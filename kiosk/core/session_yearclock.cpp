@@ -117,7 +117,7 @@ void Session::yearclock_back() {
         screen_since_ms_ = clock_.mono_ms();
     } else {
         abandon();
-        enter(Screen::ChooseSurvey);
+        enter(Screen::Welcome);
     }
 }
 

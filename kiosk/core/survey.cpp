@@ -3,6 +3,7 @@
 #include "utf8.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <set>
 
@@ -43,39 +44,67 @@ const Question* Survey::find(const std::string& question_id) const {
     return nullptr;
 }
 
-// An icon is one emoji: a single code point, optionally followed by U+FE0F (emoji
-// presentation). Sequences (ZWJ families, flags, skin tones) need text shaping, which the
-// kiosk's picture renderer does not do, so they are refused here with the line.
-std::string Survey::all_text() const {
-    std::string out;
-    auto add = [&](const LangText& t) {
-        for (const auto& [_, text] : t) out += text;
-    };
-    add(title);
-    for (const auto& q : questions) {
-        add(q.text);
-        for (const auto& c : q.choices) add(c.text);
+bool is_picture_file(const std::string& icon) {
+    std::string lower = icon;
+    for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    for (const char* ext : {".png", ".jpg", ".jpeg"}) {
+        const std::size_t n = std::char_traits<char>::length(ext);
+        if (lower.size() > n && lower.compare(lower.size() - n, n, ext) == 0) return true;
     }
-    if (yearclock) out += yearclock->all_text();
-    return out;
+    return false;
 }
 
-static bool single_emoji(const std::string& s) {
+// An emoji as a survey writes it: one or more code points, none of them a space or a plain
+// ASCII letter; a keycap (1️⃣, #️⃣) starts with its ASCII digit or sign. Whether the emoji
+// font draws it as one picture is checked against the font at start-up (check_media).
+static bool emoji_like(const std::string& s) {
     auto cps = utf8_decode(s);
-    if (!cps) return false;
-    if (cps->size() == 2 && (*cps)[1] == 0xFE0F) cps->pop_back();
-    return cps->size() == 1 && (*cps)[0] >= 0x2000;
+    if (!cps || cps->empty() || cps->size() > 16) return false;
+    const bool keycap = std::find(cps->begin(), cps->end(), U'\u20E3') != cps->end();
+    for (std::size_t i = 0; i < cps->size(); ++i) {
+        const char32_t c = (*cps)[i];
+        if (i == 0 && keycap && ((c >= '0' && c <= '9') || c == '#' || c == '*')) continue;
+        if (c < 0xA9 || c == 0x3000 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029) return false;
+    }
+    return true;
 }
 
-static std::string icon(const TomlReader& r, const toml::table& t, const std::string& where) {
+static bool starts_with(const std::string& s, const char* magic, std::size_t n) {
+    return s.size() >= n && std::memcmp(s.data(), magic, n) == 0;
+}
+
+std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where,
+                      const std::filesystem::path& assets) {
+    const std::string what = where + ".icon";
     std::string v = r.string(t, "icon", where);
-    if (v.empty()) r.fail(t.get("icon"), where + ".icon is empty: every choice needs a picture");
-    if (!single_emoji(v))
-        r.fail(t.get("icon"), where + ".icon \"" + v + "\" must be one emoji (no sequences, flags or plain letters)");
+    const toml::node* n = t.get("icon");
+    if (v.empty()) r.fail(n, what + " is empty: give an emoji or a picture file (PNG or JPEG under the assets folder)");
+    if (is_picture_file(v)) {
+        if (!assets.empty()) {
+            const std::filesystem::path file = (assets / v).lexically_normal();
+            std::error_code ec;
+            if (!std::filesystem::is_regular_file(file, ec))
+                r.fail(n, what + ": picture file \"" + v + "\" not found (looked for " + file.string() + ")");
+            const auto bytes = std::filesystem::file_size(file, ec);
+            if (ec || bytes > kMaxPictureBytes)
+                r.fail(n, what + ": picture file \"" + v + "\" is " + std::to_string(bytes / 1024) +
+                              " KB; at most " + std::to_string(kMaxPictureBytes / 1024 / 1024) +
+                              " MB (the kiosk shows it at most " + std::to_string(kMaxPictureSide) + " pixels wide)");
+            std::ifstream in(file, std::ios::binary);
+            std::string head(8, '\0');
+            in.read(head.data(), 8);
+            head.resize(static_cast<std::size_t>(in.gcount()));
+            if (!starts_with(head, "\x89PNG\r\n\x1a\n", 8) && !starts_with(head, "\xFF\xD8\xFF", 3))
+                r.fail(n, what + ": \"" + v + "\" is not a PNG or JPEG file");
+            v = file.string();
+        }
+    } else if (!emoji_like(v)) {
+        r.fail(n, what + " \"" + v + "\" must be one picture: an emoji (a sequence such as a family or a flag too) or a "
+                         "PNG or JPEG file under the assets folder, not plain letters");
+    }
+    r.note_icon(n, what, v);
     return v;
 }
-
-std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where) { return icon(r, t, where); }
 
 // show_if = { question = "visits", any_of = ["first"] }: the question must come earlier
 // and have choices or a scale, and every value must be one it offers.
@@ -170,10 +199,10 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
     s.id_column = static_cast<int>(root.get("id")->source().begin.column);
     s.version = static_cast<int>(r.integer(root, "version", ""));
     if (s.version < 1) r.fail(root.get("version"), "version must be 1 or more");
-    s.icon = root.get("icon") ? icon(r, root, "survey") : "";
+    s.icon = root.get("icon") ? read_icon(r, root, "survey", assets) : "";
     s.title = r.texts(root, "title", languages, "");
     if (kind == "yearclock") {
-        s.yearclock = load_yearclock(r, languages);
+        s.yearclock = load_yearclock(r, languages, assets);
         return s;
     }
 
@@ -218,7 +247,7 @@ static Survey read_survey(const TomlReader& r, const std::vector<std::string>& l
                 cwhere = where + " choice \"" + c.id + "\"";
                 if (!choice_ids.insert(c.id).second) r.fail(ct.get("id"), "duplicate choice id \"" + c.id + "\" in " + where);
                 // A picture question needs a picture for every choice; for text choices it is optional.
-                if (q.kind == QuestionKind::Picture || ct.get("icon")) c.icon = icon(r, ct, cwhere);
+                if (q.kind == QuestionKind::Picture || ct.get("icon")) c.icon = read_icon(r, ct, cwhere, assets);
                 c.text = r.texts(ct, "text", languages, cwhere);
                 q.choices.push_back(std::move(c));
             }
@@ -243,6 +272,8 @@ Survey load_survey(const std::filesystem::path& file, const std::vector<std::str
     TomlReader r(file);
     Survey s = read_survey(r, fallback_first(languages, fallback), assets);
     s.missing_texts = r.missing_texts();
+    s.texts = r.texts_read();
+    s.icons = r.icons();
     return s;
 }
 

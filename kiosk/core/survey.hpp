@@ -6,12 +6,14 @@
 // ConfigError naming the file, the line and the problem. Nothing here knows about SDL
 // or ImGui.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "media.hpp"
 #include "toml_reader.hpp"
 #include "yearclock.hpp"
 
@@ -29,7 +31,7 @@ const char* to_string(QuestionKind);
 
 struct Choice {
     std::string id;
-    std::string icon;  // an emoji, drawn as a colour picture
+    std::string icon;  // one picture: an emoji, or a picture file's path (is_picture_file)
     LangText text;
 };
 
@@ -84,23 +86,29 @@ struct Survey {
     std::optional<YearClock> yearclock;
     std::string file;  // where it was loaded from, for messages
     std::vector<MissingText> missing_texts;  // texts a language lacks (they show in the fallback)
+    std::vector<TextRef> texts;              // every text, where the file gives it
+    std::vector<IconRef> icons;              // every icon, where the file names it
     int id_line = 0;
     int id_column = 0;
 
     const Question* find(const std::string& question_id) const;
-    // Every text of the survey in every language, concatenated.
-    std::string all_text() const;
 };
 
-// Reads a survey's or a year-clock's `icon`: exactly one emoji.
-std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where);
+// Reads an `icon` (a survey's, a choice's, a year-clock's, a news item's): one picture —
+// an emoji, or a PNG or JPEG file named relative to `assets` that must be there, be at
+// most kMaxPictureBytes and start like a PNG or JPEG file (its path is then kept). Without
+// an assets folder the name is kept as written and no file is looked at. Records the
+// icon's place (TomlReader::icons) for the start-up check against the emoji font and the
+// decoder.
+std::string read_icon(const TomlReader& r, const toml::table& t, const std::string& where,
+                      const std::filesystem::path& assets);
 
 // Loads and validates one survey file. Every text must be there in `fallback` (default:
 // the first of `languages`); a text missing in another of `languages` is listed in
 // Survey::missing_texts and shows in the fallback language.
 //
-// Media (a question's sounds) are named relative to `assets`, the kiosk's assets folder
-// ([kiosk] assets), and each file is checked there. Without one (tools that play nothing:
+// Media (a question's sounds, pictures) are named relative to `assets`, the kiosk's assets
+// folder ([kiosk] assets), and each file is checked there. Without one (tools that play nothing:
 // the exports, the collector) media names are kept as written and no file is looked at.
 Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages,
                    const std::string& fallback = "", const std::filesystem::path& assets = {});

@@ -57,6 +57,10 @@ std::string to_string(const MissingText& m) {
            " (falls back to " + m.fallback + ")";
 }
 
+std::string to_string(const TextRef& t) {
+    return t.file + ":" + std::to_string(t.line) + ":" + std::to_string(t.column);
+}
+
 std::vector<std::string> fallback_first(const std::vector<std::string>& languages, const std::string& fallback) {
     if (fallback.empty()) return languages;
     std::vector<std::string> out{fallback};
@@ -220,6 +224,7 @@ LangText TomlReader::texts(const toml::table& t, const std::string& key, const s
         std::string code(lang.str());
         if (!node.is_string()) fail(&node, join(join(where, key), code) + " must be a string, not " + type_name(node));
         out[code] = *node.value<std::string>();
+        if (what == "text") note_text(&node, code, join(where, key), out[code]);
     }
     for (const auto& lang : langs) {
         auto it = out.find(lang);
@@ -240,6 +245,17 @@ void TomlReader::note_missing(const toml::node* near, const std::string& lang, c
                               const std::string& fallback, const std::string& what) const {
     const int line = near ? static_cast<int>(near->source().begin.line) : 0;
     missing_.push_back(MissingText{file_of(near), line, lang, where, fallback, what});
+}
+
+void TomlReader::note_text(const toml::node* at, const std::string& lang, const std::string& where,
+                           const std::string& text) const {
+    read_.push_back(TextRef{file_, static_cast<int>(at->source().begin.line), static_cast<int>(at->source().begin.column),
+                            lang, where, text});
+}
+
+void TomlReader::note_icon(const toml::node* at, const std::string& where, const std::string& icon) const {
+    icons_.push_back(IconRef{file_, static_cast<int>(at->source().begin.line), static_cast<int>(at->source().begin.column),
+                             where, icon});
 }
 
 void TomlReader::only_keys(const toml::table& t, std::initializer_list<const char*> allowed,

@@ -45,6 +45,28 @@ struct MissingText {
 // "FILE:LINE: <lang> <what> missing for <where> (falls back to <fallback>)"
 std::string to_string(const MissingText& m);
 
+// Where a file gives a text: for the messages of checks that run after loading (a text
+// that will not fit the smallest screen, `kohtaamo --check-config`).
+struct TextRef {
+    std::string file;
+    int line = 0, column = 0;
+    std::string lang;
+    std::string where;  // question "feeling".text, ui.next, …
+    std::string text;
+};
+// "FILE:LINE:COLUMN"
+std::string to_string(const TextRef& t);
+
+// Where a file names an icon (an emoji, or a picture file under the assets folder): for
+// the start-up check that the emoji font draws it as one picture, or that the picture
+// decodes (kiosk_scene.hpp, check_media).
+struct IconRef {
+    std::string file;
+    int line = 0, column = 0;
+    std::string where;  // question "best" choice "play".icon, news[0].icon, …
+    std::string icon;   // as the model keeps it: the emoji, or the picture's path
+};
+
 // `languages` with `fallback` moved to the front (the order TomlReader::texts expects);
 // an empty fallback means the first language.
 std::vector<std::string> fallback_first(const std::vector<std::string>& languages, const std::string& fallback);
@@ -101,6 +123,13 @@ public:
                    const std::string& where, const std::string& what = "text") const;
     // Every text texts() found missing in this file so far.
     const std::vector<MissingText>& missing_texts() const { return missing_; }
+    // Every text texts() read in this file so far (not sounds), with its line.
+    const std::vector<TextRef>& texts_read() const { return read_; }
+    // Records a text at `at` read by another layout (the catalogue's [ui] table).
+    void note_text(const toml::node* at, const std::string& lang, const std::string& where, const std::string& text) const;
+    // Records an icon at `at`; icons() lists them.
+    void note_icon(const toml::node* at, const std::string& where, const std::string& icon) const;
+    const std::vector<IconRef>& icons() const { return icons_; }
     // Records a missing text at `near`'s line (for readers of other text layouts).
     void note_missing(const toml::node* near, const std::string& lang, const std::string& where,
                       const std::string& fallback, const std::string& what = "text") const;
@@ -115,6 +144,8 @@ private:
     std::string file_;
     toml::table root_;
     mutable std::vector<MissingText> missing_;
+    mutable std::vector<TextRef> read_;
+    mutable std::vector<IconRef> icons_;
 };
 
 }  // namespace kohtaamo

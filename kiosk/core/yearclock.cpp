@@ -64,22 +64,12 @@ const YearClockActivity* YearClock::find_activity(const std::string& id) const {
     return nullptr;
 }
 
-std::string YearClock::all_text() const {
-    std::string out;
-    auto add = [&](const LangText& t) {
-        for (const auto& [_, text] : t) out += text;
-    };
-    for (const auto& m : months) add(m.theme);
-    for (const auto& e : events) add(e.text);
-    for (const auto& a : activities) add(a.text);
-    return out + "0123456789.";  // event dates are drawn as "7.2."
-}
-
 void yearclock_only_keys(const TomlReader& r) {
     r.only_keys(r.root(), {"id", "version", "icon", "title", "kind", "ideas", "months", "events", "activities"}, "");
 }
 
-YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& languages) {
+YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& languages,
+                         const std::filesystem::path& assets) {
     const toml::table& root = r.root();
     YearClock y;
     y.ideas = r.boolean_or(root, "ideas", false, "");
@@ -101,7 +91,7 @@ YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& la
         where = "month " + std::to_string(m);
         YearClockMonth& out = y.months[static_cast<std::size_t>(m - 1)];
         out.month = static_cast<int>(m);
-        out.icon = read_icon(r, mt, where);
+        out.icon = read_icon(r, mt, where, assets);
         out.theme = r.texts(mt, "theme", languages, where);
     }
 
@@ -119,7 +109,7 @@ YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& la
         e.month = date_month(e.date);
         if (e.month == 0)
             r.fail(et->get("date"), where + ": date \"" + e.date + "\" is not a date written as YYYY-MM-DD (e.g. \"2027-02-07\")");
-        e.icon = read_icon(r, *et, where);
+        e.icon = read_icon(r, *et, where, assets);
         e.text = r.texts(*et, "text", languages, where);
         events.emplace_back(et, std::move(e));
     }
@@ -148,7 +138,7 @@ YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& la
         a.id = r.id(at, "id", where);
         if (!ids.insert(a.id).second) r.fail(at.get("id"), "duplicate activity id \"" + a.id + "\"");
         where = "activity \"" + a.id + "\"";
-        a.icon = read_icon(r, at, where);
+        a.icon = read_icon(r, at, where, assets);
         a.text = r.texts(at, "text", languages, where);
         y.activities.push_back(std::move(a));
     }

@@ -17,6 +17,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "local_time.hpp"
@@ -28,7 +29,7 @@ namespace kohtaamo {
 
 struct YearClockMonth {
     int month = 0;     // 1..12
-    std::string icon;  // one emoji: the theme's picture on the ring
+    std::string icon;  // one picture (an emoji or a picture file): the theme's, on the ring
     LangText theme;    // "Laskiainen"
 };
 
@@ -58,8 +59,6 @@ struct YearClock {
     std::vector<const YearClockEvent*> coming_events(int m, const std::string& today) const;
     const YearClockEvent* find_event(const std::string& id) const;
     const YearClockActivity* find_activity(const std::string& id) const;
-    // Every text in every language, concatenated (for the font's glyphs).
-    std::string all_text() const;
 };
 
 // The answers' question ids: "wish-03", "idea-03".
@@ -84,7 +83,8 @@ int local_month(std::int64_t wall_ms);
 
 // Reads the year-clock part of a survey file (`kind = "yearclock"`): every key of the
 // root table except the survey's own (id, version, icon, title, kind).
-YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& languages);
+YearClock load_yearclock(const TomlReader& r, const std::vector<std::string>& languages,
+                         const std::filesystem::path& assets = {});
 // Fails on any root key a year-clock file cannot have.
 void yearclock_only_keys(const TomlReader& r);
 

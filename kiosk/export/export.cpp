@@ -242,7 +242,7 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         std::optional<ReportBuilder> report;
         if (o.report)
             report.emplace(surveys, o, ReportTexts::load(o.texts_dir, o.report_language),
-                           Catalog::load(o.texts_dir, {o.report_language}));
+                           Catalog::load(o.texts_dir, {o.report_language}, "", {}));
 
         const bool device = db.has_column("responses", "device_id");
         const Where where = where_of(o.filter, true);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "clock.hpp"
+#include "media.hpp"
 #include "output.hpp"
 
 namespace kohtaamo {
@@ -77,6 +78,10 @@ std::string ReportTexts::fill(const std::string& key,
 // Counting
 
 namespace {
+
+// An icon before its words in the report: an emoji and a space; nothing for a picture
+// file of the centre's own (the report is one HTML file and carries no pictures).
+std::string prefix(const std::string& icon) { return icon.empty() || is_picture_file(icon) ? "" : icon + " "; }
 
 constexpr std::size_t kMaxValues = 64;  // distinct values counted per question; more → "many"
 const std::string kMany = "\x01many";   // marker value in Bucket::values
@@ -253,7 +258,7 @@ std::string ReportBuilder::value_label(const QuestionStats& q, const std::string
         case QuestionKind::Picture:
         case QuestionKind::Choice:
             for (const auto& c : q.def->choices)
-                if (c.id == value) return (c.icon.empty() ? "" : c.icon + " ") + text(c.text, c.id);
+                if (c.id == value) return prefix(c.icon) + text(c.text, c.id);
             return value;
         case QuestionKind::Text: return value;
     }
@@ -517,7 +522,7 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
     if (y.wish_visits > 0) {
         std::vector<std::pair<std::string, std::string>> rows;  // id, label
         if (def)
-            for (const auto& a : def->activities) rows.emplace_back(a.id, a.icon + " " + text(a.text, a.id));
+            for (const auto& a : def->activities) rows.emplace_back(a.id, prefix(a.icon) + text(a.text, a.id));
         for (const auto& id : y.activities)
             if (std::none_of(rows.begin(), rows.end(), [&](const auto& r) { return r.first == id; }))
                 rows.emplace_back(id, id);
@@ -585,7 +590,7 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
         if (def)
             for (const auto& e : def->events)
                 if (const std::uint64_t n = count_of(e.id)) {
-                    rows.emplace_back(e.icon + " " + text(e.text, e.id) + " · " +
+                    rows.emplace_back(prefix(e.icon) + text(e.text, e.id) + " · " +
                                           date(std::stoi(e.date.substr(0, 4)), std::stoi(e.date.substr(5, 2)),
                                                std::stoi(e.date.substr(8, 2))),
                                       n);
@@ -616,7 +621,7 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
         if (list.empty()) continue;
         std::string heading = month_name(m);
         if (def && !text(def->month(m).theme, "").empty())
-            heading += " – " + def->month(m).icon + " " + text(def->month(m).theme, "");
+            heading += " – " + prefix(def->month(m).icon) + text(def->month(m).theme, "");
         // Alphabetical, not in time order: a text cannot be matched to who was there when.
         std::vector<std::string> sorted(list.begin(), list.end());
         std::sort(sorted.begin(), sorted.end());
@@ -724,7 +729,7 @@ void ReportBuilder::render(AtomicFile& out) const {
         if (!s.def) order.push_back(&s);
     for (const SurveyStats* s : order) {
         html += "<section class=\"survey\" id=\"survey-" + esc(s->id) + "\">\n<h2>" +
-                esc(s->def ? s->def->icon + " " + text(s->def->title, s->id) : s->id) + "</h2>\n";
+                esc(s->def ? prefix(s->def->icon) + text(s->def->title, s->id) : s->id) + "</h2>\n";
         html += "<p class=\"n\">" + esc(texts_.fill("responses_n", {{"n", count(s->responses)}})) + "</p>\n";
         if (s->responses >= min) {
             if (s->is_yearclock) render_yearclock(html, *s);

@@ -11,16 +11,9 @@
 #include <imgui_impl_sdlrenderer.h>
 #include <stb_image_write.h>
 
+#include "media.hpp"
+
 namespace kohtaamo::platform {
-
-namespace {
-constexpr const char* kFontRegular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-constexpr const char* kFontBold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
-
-// Always in the atlas: ASCII and Latin-1 (any config error message, Finnish and Swedish
-// letters), and the arrows and dots the widgets draw.
-const ImWchar kBaseRanges[] = {0x0020, 0x00FF, 0x2013, 0x2014, 0x2039, 0x203A, 0x21E7, 0x21E7, 0x232B, 0x232B, 0x2423, 0x2423, 0};
-}  // namespace
 
 App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(clock) {
     if (options_.headless) {
@@ -83,15 +76,25 @@ App::App(const AppOptions& options, Clock& clock) : options_(options), clock_(cl
     io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
     ImGui::GetStyle().Colors[ImGuiCol_NavHighlight] = ImVec4(0, 0, 0, 0);
     ImGui_ImplSDLRenderer_Init(renderer_);
+    // ImGui draws no text of ours (text.hpp does); it only needs a font to start a frame:
+    // its small built-in one, ASCII only.
+    io.Fonts->AddFontDefault();
 
-    ImFontGlyphRangesBuilder glyphs;
-    glyphs.AddRanges(kBaseRanges);
-    glyphs.AddText(options_.glyph_text.c_str());
-    glyphs.BuildRanges(&glyph_ranges_);
-
-    emoji_ = std::make_unique<EmojiPictures>(renderer_);
+    text_ = std::make_unique<text::Typesetter>(renderer_);
+    emoji_font_ = std::make_unique<EmojiFont>();
+    emoji_ = std::make_unique<EmojiPictures>(renderer_, *emoji_font_);
     audio_ = std::make_unique<Audio>();
-    icon_ = [this](const std::string& e) -> ImTextureID { return emoji_->get(e); };
+    icon_ = [this](const std::string& icon) -> ui::Picture {
+        if (is_picture_file(icon)) {
+            ui::Picture p;
+            p.texture = pictures_.texture(renderer_, icon, &p.aspect);
+            return p;
+        }
+        return ui::Picture{emoji_->get(icon), 1.0f};
+    };
+    fonts_.body = ui::Font{text_.get(), text::Style::Regular};
+    fonts_.small = ui::Font{text_.get(), text::Style::Regular};
+    fonts_.title = ui::Font{text_.get(), text::Style::Bold};
     layout();
     last_frame_ms_ = clock_.mono_ms();
 }
@@ -101,6 +104,8 @@ App::~App() {
     if (turned_) SDL_DestroyTexture(turned_);
     audio_.reset();
     emoji_.reset();
+    pictures_.release_textures();
+    text_.reset();
     ImGui_ImplSDLRenderer_Shutdown();
     ImGui::DestroyContext();
     if (renderer_) SDL_DestroyRenderer(renderer_);
@@ -135,24 +140,15 @@ void App::layout() {
     float mm15 = 15.0f / 25.4f * (dpi_ > 0 ? dpi_ : 96.0f);
     m.min_target = std::round(std::max({mm15, shorter * 0.13f, m.font * 1.8f}));
     m.min_key = std::round(mm15);
+    // A long text shrinks to this and no further (then it is cut with "…"): 70 % of the
+    // labels' size (what a label could always shrink to), at least 18 px (5 mm at 800x480).
+    m.floor = std::max(18.0f, std::round(m.small * 0.7f));
     m.icon_max = emoji_ ? 2.0f * static_cast<float>(emoji_->native_size()) : 256.0f;
 
-    bool fonts_changed = m.font != metrics_.font;
+    const bool sizes_changed = m.font != metrics_.font;
     metrics_ = m;
-    if (!fonts_changed) return;
-    ImGuiIO& io = ImGui::GetIO();
-    io.Fonts->Clear();
-    ImFontConfig cfg;
-    cfg.OversampleH = 1;  // large sizes: no need to oversample, keeps the atlas small
-    cfg.OversampleV = 1;
-    fonts_.body = io.Fonts->AddFontFromFileTTF(kFontRegular, m.font, &cfg, glyph_ranges_.Data);
-    fonts_.small = io.Fonts->AddFontFromFileTTF(kFontRegular, m.small, &cfg, glyph_ranges_.Data);
-    fonts_.title = io.Fonts->AddFontFromFileTTF(kFontBold, m.title, &cfg, glyph_ranges_.Data);
-    if (!fonts_.body || !fonts_.small || !fonts_.title)
-        throw std::runtime_error(std::string("cannot load the font ") + kFontRegular + " (Debian package fonts-dejavu-core)");
-    io.FontDefault = fonts_.body;
-    ImGui_ImplSDLRenderer_DestroyFontsTexture();
-    ImGui_ImplSDLRenderer_CreateFontsTexture();
+    // The glyphs drawn so far were at the old sizes: they will not be drawn again.
+    if (sizes_changed) text_->clear();
 }
 
 void App::handle(const SDL_Event& e, Scene& scene) {
@@ -193,6 +189,7 @@ void App::render(Scene& scene) {
     last_frame_ms_ = now;
     input_.apply(io);
 
+    text_->begin_frame();
     ImGui_ImplSDLRenderer_NewFrame();
     ImGui::NewFrame();
     ImGui::SetNextWindowPos(ImVec2(0, 0));

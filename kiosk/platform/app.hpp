@@ -1,5 +1,7 @@
-// app.hpp — the platform layer: SDL window and renderer, fonts and sizes, input, the
-// main loop, and PNG screenshots. It knows nothing of surveys: it runs a Scene.
+// app.hpp — the platform layer: SDL window and renderer, text (text.hpp: shaped,
+// bidirectional, in a glyph atlas of its own) and sizes, pictures (emoji and the centre's
+// own), input, the main loop, and PNG screenshots. It knows nothing of surveys: it runs a
+// Scene.
 //
 // The main loop (App::run) reads top to bottom:
 //   1. wait for an event, at most until the scene's next deadline (idle timeout, end of
@@ -32,6 +34,8 @@
 #include "emoji.hpp"
 #include "input.hpp"
 #include "service.hpp"
+#include "pictures.hpp"
+#include "text.hpp"
 #include "ui.hpp"
 
 namespace kohtaamo::platform {
@@ -41,10 +45,6 @@ struct AppOptions {
     bool fullscreen = false;
     bool software = false;  // force the software renderer in a window too
     int width = 1280, height = 800;
-    // The texts the screens will show: the font atlas holds ASCII, Latin-1 and exactly
-    // the other characters these contain (a full Latin+Cyrillic atlas at kiosk sizes
-    // would take ~130 MB of RGBA textures).
-    std::string glyph_text;
     // Degrees clockwise the picture is turned on the screen (0, 90, 180, 270): 90 or 270
     // for a landscape panel mounted in portrait. The window (--size, the panel) keeps its
     // shape; the scene sees the turned size.
@@ -94,8 +94,13 @@ public:
     void output_screenshot(const std::filesystem::path& png);
     // Wakes the loop from any thread (posts an SDL user event).
     void wake() const;
-    // Emoji pictures, for checking that every survey icon has one.
+    // Emoji pictures.
     EmojiPictures& emoji() { return *emoji_; }
+    // The centre's own pictures: decoded by the start-up check (kiosk_scene.hpp
+    // check_media) and moved in here before the first frame; textures on first draw.
+    Pictures& pictures() { return pictures_; }
+    // The text layer the screens draw with.
+    text::Typesetter& text() { return *text_; }
     // The speaker (opened on first use; closed again with the SDL window).
     Audio& audio() { return *audio_; }
 
@@ -116,7 +121,10 @@ private:
     Clock& clock_;
     SDL_Window* window_ = nullptr;
     SDL_Renderer* renderer_ = nullptr;
+    std::unique_ptr<EmojiFont> emoji_font_;
     std::unique_ptr<EmojiPictures> emoji_;
+    Pictures pictures_;
+    std::unique_ptr<text::Typesetter> text_;
     std::unique_ptr<Audio> audio_;
     std::unique_ptr<Service> service_;
     SDL_Texture* turned_ = nullptr;  // the scene's picture when rotated; null at 0 degrees
@@ -133,7 +141,6 @@ private:
     float dpi_ = 0;
     bool driver_waits_ = false;
     Uint32 wake_event_ = 0;
-    ImVector<ImWchar> glyph_ranges_;  // the video driver can sleep until an event comes
 };
 
 }  // namespace kohtaamo::platform

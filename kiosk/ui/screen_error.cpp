@@ -15,9 +15,10 @@ bool config_error_screen(const Frame& f, const std::string& message) {
     y += text_centred(f, f.fonts.small, m.small, m.pad * 2, m.width - m.pad * 2, y, colour::kOnPrimary,
                       "Asetuksissa on virhe · Fel i inställningarna · The configuration has an error:");
     y += m.pad;
-    text(f, f.fonts.small, m.small, ImVec2(m.pad * 2, y), colour::kOnPrimary, message, m.width - m.pad * 4);
     float w = std::max(m.min_target * 4.0f, m.width * 0.5f);
     ImVec2 min((m.width - w) / 2, m.height - m.min_target - m.pad * 2);
+    const int lines = std::max(1, static_cast<int>((min.y - m.pad - y) / text::Shaper::line_height(m.floor)));
+    text(f, f.fonts.small, m.small, ImVec2(m.pad * 2, y), colour::kOnPrimary, message, m.width - m.pad * 4, lines);
     return button(f, "close", min, ImVec2(min.x + w, min.y + m.min_target), "Sulje · Stäng · Close", colour::kSecondary,
                   colour::kEdge, colour::kText);
 }

@@ -12,15 +12,16 @@ bool staff_corner(const Frame& f) {
     return ImGui::IsItemActive() && ImGui::GetIO().MouseDownDuration[0] >= 3.0f;
 }
 
-Action pin_screen(const Frame& f, const PinView& v) {
+Action pin_screen(const Frame& bar, const PinView& v) {
+    const Frame f = bar.unmirrored();  // a keypad keeps its digits' places in every language
     const Metrics& m = f.m;
     Action act;
     float y = m.pad;
-    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("pin_title"));
+    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("pin_title"), 1);
     // Dots for the digits entered, or the message.
     float dot_y = y + m.font * 0.8f;
     if (!v.message.empty()) {
-        text_centred(f, f.fonts.body, m.font, m.pad, m.width - m.pad, y, colour::kError, v.message);
+        text_centred(f, f.fonts.body, m.font, m.pad, m.width - m.pad, y, colour::kError, v.message, 2, m.font * 1.8f);
     } else {
         ImDrawList* dl = ImGui::GetWindowDrawList();
         float r = m.font * 0.25f, gap = r * 3.5f;
@@ -57,7 +58,7 @@ Action pin_screen(const Frame& f, const PinView& v) {
     }
     float w = std::max(m.min_target * 2.6f, m.width * 0.22f);
     ImVec2 min(m.pad * 1.5f, m.height - m.min_target - m.pad * 1.5f);
-    if (button(f, "cancel", min, ImVec2(min.x + w, min.y + m.min_target), f.t("cancel"), colour::kSecondary,
+    if (button(bar, "cancel", min, ImVec2(min.x + w, min.y + m.min_target), f.t("cancel"), colour::kSecondary,
                colour::kEdge, colour::kText, Arrow::Back))
         act = {Action::Close, ""};
     return act;

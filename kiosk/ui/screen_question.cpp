@@ -1,7 +1,8 @@
 // screen_question.cpp — one question per screen: the question, its answers (faces,
 // pictures or an agree scale), progress dots, and the bottom bar (Back; the speaker when
 // the question has a voice — in portrait on a row of its own above the bar; Next, Skip
-// or Done).
+// or Done). Right to left, the widgets mirror all of it: Back on the right, Next on the
+// left, the dots filling from the right.
 #include <algorithm>
 
 #include "ui.hpp"
@@ -65,13 +66,15 @@ SpeakerPlace speaker_place(const Frame& f) {
 
 namespace {
 
+// One dot per question of the survey (a question that show_if hides is passed like an
+// answered one), so that the number of dots never changes during a walk.
 void progress_dots(const Frame& f, int index, int count, float y) {
     const Metrics& m = f.m;
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    float r = m.pad * 0.45f, gap = r * 3.2f;
+    float r = m.pad * 0.45f, gap = std::min(r * 3.2f, (m.width - 4 * m.pad) / static_cast<float>(std::max(1, count)));
     float x0 = (m.width - gap * static_cast<float>(count - 1)) / 2;
     for (int i = 0; i < count; ++i) {
-        ImVec2 c(x0 + gap * static_cast<float>(i), y);
+        ImVec2 c(f.x(x0 + gap * static_cast<float>(i)), y);
         if (i <= index)
             dl->AddCircleFilled(c, r, colour::rgb(colour::kPrimary), 20);
         else
@@ -147,16 +150,34 @@ Action choice_answers(const Frame& f, const View& v, const Question& q, ImVec2 m
 
 }  // namespace
 
+Action answers(const Frame& f, const View& v, const Question& q, ImVec2 min, ImVec2 max) {
+    switch (q.kind) {
+        case QuestionKind::Smiley: return smiley_answers(f, v, q, min, max);
+        case QuestionKind::Agree: return agree_answers(f, v, min, max);
+        case QuestionKind::Picture: return picture_answers(f, v, q, min, max);
+        case QuestionKind::Choice: return choice_answers(f, v, q, min, max);
+        case QuestionKind::Text: break;  // the question screen draws the keyboard
+    }
+    return {};
+}
+
 Action question_screen(const Frame& f, const View& v) {
     const Metrics& m = f.m;
     const Question* q = v.session.question();
     if (!q) return {};
     Action act;
 
-    progress_dots(f, v.session.visible_position(), v.session.visible_count(), m.pad * 1.2f);
+    progress_dots(f, v.session.question_index(), v.session.question_count(), m.pad * 1.2f);
     float y = m.pad * 2.4f;
-    y += text_centred(f, f.fonts.title, m.title, m.pad * 2, m.width - m.pad * 2, y, colour::kText, text_in(q->text, f.lang, f.texts.fallback_language()));
-    if (q->multiple) y += text_centred(f, f.fonts.small, m.small, m.pad * 2, m.width - m.pad * 2, y, colour::kMuted, f.t("pick_many"));
+    // The question: wrapped, shrinking to the floor, within a share of the screen that
+    // leaves the answers (or the keyboard) room; a text longer still is cut with "…".
+    // (A text question keeps the room its box and the whole keyboard need.)
+    const float room = q->kind == QuestionKind::Text
+                           ? std::min(m.height * 0.2f, m.height - y - m.font * 2.6f - m.pad * 3.5f - keyboard_height(m))
+                           : m.height * (m.portrait() ? 0.3f : 0.34f);
+    y += text_centred(f, f.fonts.title, m.title, m.pad * 2, m.width - m.pad * 2, y, colour::kText,
+                      text_in(q->text, f.lang, f.texts.fallback_language()), 12, std::max(room, text::Shaper::line_height(m.floor)));
+    if (q->multiple) y += text_centred(f, f.fonts.small, m.small, m.pad * 2, m.width - m.pad * 2, y, colour::kMuted, f.t("pick_many"), 1);
     y += m.pad;
 
     const bool last = v.session.is_last();
@@ -169,7 +190,8 @@ Action question_screen(const Frame& f, const View& v) {
         if (speaker) {
             // Square, or as wide as its word needs in the small font (drawn under the picture).
             const std::string& label = f.t("listen");
-            const float sw = std::max({m.min_target, box_h, measure(f.fonts.small, m.small, label).x + m.pad});
+            const float sw = std::min(std::max({m.min_target, box_h, measure(f.fonts.small, m.small, label).x + m.pad}),
+                                      std::max(m.min_target, (m.width - m.pad * 3) * 0.35f));
             if (speaker_button(f, "speaker", ImVec2(box_right - sw, y), ImVec2(box_right, y + box_h), f.t("listen")))
                 act = {Action::Listen, ""};
             box_right -= sw + m.pad;
@@ -188,13 +210,7 @@ Action question_screen(const Frame& f, const View& v) {
     const SpeakerPlace place = speaker ? speaker_place(f) : SpeakerPlace{};
     if (speaker && place.own_row) bar = place.min.y - m.pad;
     ImVec2 min(m.pad * 1.5f, y), max(m.width - m.pad * 1.5f, bar);
-    switch (q->kind) {
-        case QuestionKind::Smiley: act = smiley_answers(f, v, *q, min, max); break;
-        case QuestionKind::Agree: act = agree_answers(f, v, min, max); break;
-        case QuestionKind::Picture: act = picture_answers(f, v, *q, min, max); break;
-        case QuestionKind::Choice: act = choice_answers(f, v, *q, min, max); break;
-        case QuestionKind::Text: break;  // drawn above
-    }
+    act = answers(f, v, *q, min, max);
 
     if (Action b = back_button(f)) act = b;
     if (speaker && speaker_button(f, "speaker", place.min, place.max, f.t("listen"))) act = {Action::Listen, ""};

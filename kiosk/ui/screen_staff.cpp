@@ -15,20 +15,6 @@ std::string percent(int part, int whole) {
     std::snprintf(buf, sizeof buf, "%d %%", (part * 100 + whole / 2) / whole);
     return buf;
 }
-// `s` cut at a character boundary with "…" so that it fits `width` on one line.
-std::string fit_line(ImFont* font, float size, std::string s, float width) {
-    auto drop_last = [&] {  // one character: its continuation bytes, then its lead byte
-        while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
-        if (!s.empty()) s.pop_back();
-    };
-    if (measure(font, size, s).x <= width) return s;
-    while (s.size() > 300) drop_last();  // no line of the screen holds more
-    while (!s.empty()) {
-        drop_last();
-        if (measure(font, size, s + "…").x <= width) return s + "…";
-    }
-    return s;
-}
 // ISO 8601 UTC → "2026-11-25 19:55 UTC" (short enough for a table cell).
 std::string when(const std::string& iso) {
     if (iso.size() < 16) return iso;
@@ -40,43 +26,42 @@ Action staff_screen(const Frame& f, const StaffView& v) {
     const Metrics& m = f.m;
     Action act;
     float y = m.pad;
-    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("staff_title"));
+    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("staff_title"), 1);
     y += m.pad;
 
     // The numbers: one row per survey.
     const float x0 = m.pad * 2, x_today = m.width * 0.36f, x_total = m.width * 0.53f, x_aband = m.width * 0.7f;
     const float row = m.small * 1.5f;
-    text(f, f.fonts.small, m.small, ImVec2(x_today, y), colour::kMuted, f.t("staff_today"));
-    text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kMuted, f.t("staff_total"));
-    text(f, f.fonts.small, m.small, ImVec2(x_aband, y), colour::kMuted, f.t("staff_abandoned"));
+    const float w_col = x_total - x_today - m.pad, w_last = m.width - x0 - x_aband;
+    text(f, f.fonts.small, m.small, ImVec2(x_today, y), colour::kMuted, f.t("staff_today"), w_col, 1);
+    text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kMuted, f.t("staff_total"), w_col, 1);
+    text(f, f.fonts.small, m.small, ImVec2(x_aband, y), colour::kMuted, f.t("staff_abandoned"), w_last, 1);
     y += row;
     for (const auto& c : v.stats.surveys) {
         std::string title = c.survey_id;
         for (const auto& s : v.surveys)
             if (s.id == c.survey_id) title = text_in(s.title, f.lang, f.texts.fallback_language());
-        text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, title);
+        text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, title, x_today - x0 - m.pad, 1);
         text(f, f.fonts.small, m.small, ImVec2(x_today, y), colour::kText, std::to_string(c.today));
         text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kText, std::to_string(c.total));
         text(f, f.fonts.small, m.small, ImVec2(x_aband, y), colour::kText, percent(c.abandoned, c.total));
         y += row;
     }
-    // Year-clock wishes per month: the months' short names over a row of counts.
+    // Year-clock wishes per month: two rows of six months, each month's short name with its
+    // count beside it, in the labels' own size (twelve columns made them too small to read).
     for (const auto& s : v.surveys) {
         if (!s.yearclock) continue;
         auto it = v.stats.wishes.find(s.id);
-        const float col = (m.width - m.pad * 2 - x_today) / 12;
-        float widest = 1;  // the month names shrink together until the widest fits its column
-        for (int i = 1; i <= 12; ++i) {
-            const std::string& n = f.t("month_short_" + std::to_string(i));
-            widest = std::max(widest, measure(f.fonts.small, m.small, n).x);
-        }
-        const float size = std::min(m.small, m.small * (col - m.pad * 0.4f) / widest);
-        text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kMuted, f.t("staff_wishes"), x_today - x0 - m.pad);
+        text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kMuted, f.t("staff_wishes"), m.width - 2 * x0, 1);
+        y += row;
+        const float col = (m.width - 2 * x0) / 6;
         for (int i = 0; i < 12; ++i) {
-            const float x = x_today + col * static_cast<float>(i);
-            text(f, f.fonts.small, size, ImVec2(x, y + (m.small - size)), colour::kMuted, f.t("month_short_" + std::to_string(i + 1)));
-            text(f, f.fonts.small, m.small, ImVec2(x, y + row), colour::kText,
-                 std::to_string(it == v.stats.wishes.end() ? 0 : it->second[static_cast<std::size_t>(i)]));
+            const float x = x0 + col * static_cast<float>(i % 6), yy = y + row * static_cast<float>(i / 6);
+            const std::string count = std::to_string(it == v.stats.wishes.end() ? 0 : it->second[static_cast<std::size_t>(i)]);
+            const float cw = measure(f.fonts.title, m.small, count).x;
+            text(f, f.fonts.small, m.small, ImVec2(x, yy), colour::kMuted, f.t("month_short_" + std::to_string(i + 1)),
+                 col - cw - m.pad * 1.5f, 1);
+            text(f, f.fonts.title, m.small, ImVec2(x + col - cw - m.pad, yy), colour::kText, count);
         }
         y += row * 2;
     }
@@ -88,7 +73,7 @@ Action staff_screen(const Frame& f, const StaffView& v) {
     else if (v.stats.sync_state.empty() || v.stats.sync_state == "off") sync = f.t("staff_sync_off");
     else sync = f.t("staff_sync_pending") + " " + std::to_string(v.stats.pending_sync) + " · " + f.t("staff_sync_last") +
                 " " + (v.stats.last_success_at.empty() ? f.t("staff_sync_never") : when(v.stats.last_success_at));
-    y += std::max(row, text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, sync, m.width - 2 * x0).y);
+    y += text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, sync, m.width - 2 * x0, 2).y + m.small * 0.35f;
     // Responses set aside (refused, or failed on alone): how many, and for how many
     // reasons; IT reads the reasons (`kohtaamo-sync --status`) and sends them again.
     std::string detail = v.stats.auth_failed ? "" : v.stats.last_error;
@@ -96,38 +81,36 @@ Action staff_screen(const Frame& f, const StaffView& v) {
         const std::string line = f.t("staff_sync_set_aside") + " " + std::to_string(v.stats.set_aside) + " · " +
                                  f.t("staff_sync_reasons") + " " + std::to_string(v.stats.set_aside_reasons.size()) +
                                  " · " + f.t("staff_sync_it");
-        y += std::max(row, text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kError, line, m.width - 2 * x0).y);
+        y += text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kError, line, m.width - 2 * x0, 2).y + m.small * 0.35f;
         const auto& [reason, n] = v.stats.set_aside_reasons.front();
         detail = std::to_string(n) + " × " + reason;
     }
-    // The last error, or the most frequent reason, where it fits above the export's message
-    // and the buttons: whole where there is room (portrait), else one line cut with "…",
-    // else not at all (a small screen shows the counts alone).
-    const float detail_size = m.small * 0.9f, detail_width = m.width - 2 * x0;
-    const float bottom = m.height - m.min_target - m.pad * 2.5f -
-                         (v.export_progress >= 0 || !v.export_message.empty() ? row * 2 + m.pad : 0.0f);
+    // The last error, or the most frequent reason, on the lines left above the export's
+    // message and the buttons (cut with "…"; none on a small screen: the counts alone).
     if (!detail.empty()) {
-        const float whole = f.fonts.small->CalcTextSizeA(detail_size, FLT_MAX, detail_width, detail.c_str(),
-                                                          detail.c_str() + detail.size()).y;
-        if (y + whole <= bottom)
-            text(f, f.fonts.small, detail_size, ImVec2(x0, y), colour::kMuted, detail, detail_width);
-        else if (y + detail_size * 1.3f <= bottom)
-            text(f, f.fonts.small, detail_size, ImVec2(x0, y), colour::kMuted,
-                 fit_line(f.fonts.small, detail_size, detail, detail_width));
+        const float bottom = m.height - m.min_target - m.pad * 2.5f -
+                             (v.export_progress >= 0 || !v.export_message.empty() ? row * 2 + m.pad : 0.0f);
+        const int lines = std::min(3, static_cast<int>((bottom - y) / text::Shaper::line_height(m.small * 0.9f)));
+        if (lines > 0)
+            y += text(f, f.fonts.small, m.small * 0.9f, ImVec2(x0, y), colour::kMuted, detail, m.width - 2 * x0, lines).y +
+                 m.small * 0.35f;
     }
 
-    // Export: a progress bar while it runs, then its result.
+    // Export: a progress bar while it runs, then its result, under the rest and above the bar.
     const float bar_y = m.height - m.min_target - m.pad * 1.5f;
+    const float room = std::max(0.0f, bar_y - m.pad - y);
     if (v.export_progress >= 0) {
         ImDrawList* dl = ImGui::GetWindowDrawList();
-        ImVec2 p0(x0, bar_y - m.pad - m.font), p1(m.width - x0, bar_y - m.pad);
+        const float top = std::min(y + row, bar_y - m.pad - m.font);
+        text(f, f.fonts.small, m.small, ImVec2(x0, top - row), colour::kText, f.t("staff_exporting"), m.width - 2 * x0, 1);
+        ImVec2 p0(x0, top), p1(m.width - x0, top + m.font);
+        const float done = (p1.x - p0.x) * static_cast<float>(v.export_progress);
         dl->AddRectFilled(p0, p1, colour::rgb(colour::kSecondary), m.pad * 0.5f);
-        dl->AddRectFilled(p0, ImVec2(p0.x + (p1.x - p0.x) * static_cast<float>(v.export_progress), p1.y),
+        dl->AddRectFilled(ImVec2(f.rtl ? p1.x - done : p0.x, p0.y), ImVec2(f.rtl ? p1.x : p0.x + done, p1.y),
                           colour::rgb(colour::kPrimary), m.pad * 0.5f);
-        text(f, f.fonts.small, m.small, ImVec2(x0, p0.y - row), colour::kText, f.t("staff_exporting"));
     } else if (!v.export_message.empty()) {
-        text(f, f.fonts.small, m.small, ImVec2(x0, bar_y - m.pad - row * 2), colour::kText, v.export_message,
-             m.width - 2 * x0);
+        text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kText, v.export_message, m.width - 2 * x0,
+             std::max(1, static_cast<int>(room / text::Shaper::line_height(m.floor))));
     }
 
     // The bottom bar: Close (back to the kiosk), Export, Quit (leaves the program).

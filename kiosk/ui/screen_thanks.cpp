@@ -29,9 +29,11 @@ Action thanks_screen(const Frame& f, const View&) {
     float y = m.height * 0.12f;
     draw_face(dl, ImVec2(m.width / 2, y + r), r, 1.0f, colour::kFace[4]);
     y += 2 * r + m.pad * 1.5f;
-    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("thanks_title"));
+    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("thanks_title"), 2,
+                      text::Shaper::line_height(m.title) * 2);
     y += m.pad * 0.5f;
-    text_centred(f, f.fonts.body, m.font, m.pad, m.width - m.pad, y, colour::kMuted, f.t("thanks_text"));
+    text_centred(f, f.fonts.body, m.font, m.pad, m.width - m.pad, y, colour::kMuted, f.t("thanks_text"), 6,
+                 std::max(m.font, m.height - y - m.pad));
     return {};
 }
 

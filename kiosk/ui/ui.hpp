@@ -7,7 +7,13 @@
 // exactly X" and checks `expect "text"`.
 //
 // Does: big touch targets (never smaller than Metrics::min_target), pressed feedback while
-// a finger is down, no hover-only affordance. Does not: talk to SDL or the store.
+// a finger is down, no hover-only affordance; every text through the shaping layer
+// (platform/text.hpp: joined scripts, right-to-left and mixed runs, emoji), wrapped and
+// shrunk to fit its box down to Metrics::floor and, past that, cut with "…" (never off
+// its box). Right to left (Frame::rtl): screens lay out as for a left-to-right language
+// and every widget mirrors the rectangle it is given (Back on the right, Next on the left,
+// a picture tile grid from the top right), its inner layout and its text's alignment.
+// Does not: talk to SDL or the store.
 #pragma once
 #include <functional>
 #include <string>
@@ -19,6 +25,7 @@
 #include "coordinator.hpp"
 #include "news.hpp"
 #include "session.hpp"
+#include "text.hpp"
 
 namespace kohtaamo::ui {
 
@@ -40,7 +47,10 @@ struct Target {
     std::string text;
     ImVec2 min, max;
     bool tappable = false;
-    bool key = false;  // a key of the on-screen keyboard (at least Metrics::min_key)
+    bool key = false;        // a key of the on-screen keyboard (at least Metrics::min_key)
+    std::string id;          // the widget's id ("next", "choice-play", "lang-ar"); "" for plain text
+    bool truncated = false;  // its text did not fit at Metrics::floor: cut, ending in "…"
+    int lines = 1;           // lines its text was drawn on
     ImVec2 center() const { return {(min.x + max.x) / 2, (min.y + max.y) / 2}; }
 };
 using Registry = std::vector<Target>;
@@ -54,17 +64,28 @@ struct Metrics {
     float min_target = 0;  // smallest touch target side, px (>= 15 mm, and a share of the screen)
     float min_key = 0;     // smallest on-screen keyboard key side, px: 15 mm (12 keys must fit a row)
     float pad = 0;         // spacing unit
+    float floor = 0;       // smallest text, px: a long text shrinks to it, then is cut with "…"
     float icon_max = 256;  // largest picture side before the emoji bitmaps look blurred
     bool portrait() const { return height > width; }
 };
 
-// Colour pictures for emoji icons (the platform rasterises them).
-using IconLookup = std::function<ImTextureID(const std::string& emoji)>;
+// An icon's picture: a colour emoji or one of the centre's own pictures (the platform
+// makes the texture). `aspect` is width / height (1 for emoji).
+struct Picture {
+    ImTextureID texture = nullptr;
+    float aspect = 1;
+};
+using IconLookup = std::function<Picture(const std::string& icon)>;
 
+// A font is a style of the shaping layer; sizes are given per call.
+struct Font {
+    text::Typesetter* ts = nullptr;
+    text::Style style = text::Style::Regular;
+};
 struct Fonts {
-    ImFont* body = nullptr;
-    ImFont* title = nullptr;
-    ImFont* small = nullptr;
+    Font body;   // DejaVu Sans, Noto Sans Arabic/Hebrew, Noto Color Emoji
+    Font title;  // their bold faces
+    Font small;  // as body (a size apart)
 };
 
 // Everything a screen needs for one frame.
@@ -76,8 +97,19 @@ struct Frame {
     const std::string& lang;
     Registry& registry;
     double time_s = 0;  // seconds on the kiosk clock, for animations
+    bool rtl = false;   // a right-to-left language (Catalog::rtl): the widgets mirror
 
     const std::string& t(const std::string& key) const { return texts.get(lang, key); }
+    text::Direction dir() const { return rtl ? text::Direction::Rtl : text::Direction::Ltr; }
+    // An x coordinate of a left-to-right layout, where it is on screen.
+    float x(float v) const { return rtl ? m.width - v : v; }
+    // The same frame drawing left to right (a clock face, a PIN pad and a keyboard's
+    // letter rows keep their places in every language).
+    Frame unmirrored() const {
+        Frame f = *this;
+        f.rtl = false;
+        return f;
+    }
 };
 
 // The colours of the kiosk's theme. Every text/background pair used by the screens has
@@ -108,18 +140,30 @@ constexpr unsigned kSeason[4] = {0xDCE9F7, 0xDDF0D2, 0xFFEDB3, 0xF8DCC4};
 // --- widgets ---
 
 // The size of `s` on one line in `font` at `size` px.
-ImVec2 measure(ImFont* font, float size, const std::string& s);
-// Text drawn at a position (registered, not tappable). Returns its size.
-ImVec2 text(const Frame& f, ImFont* font, float size, ImVec2 pos, unsigned colour, const std::string& s,
-            float wrap_width = 0);
-// Text centred horizontally in [x0, x1] at y, wrapped to the width. Returns the height used.
-float text_centred(const Frame& f, ImFont* font, float size, float x0, float x1, float y, unsigned colour,
-                   const std::string& s);
+ImVec2 measure(Font font, float size, const std::string& s);
+// Text at a position (registered, not tappable): one line when `width` is 0, else wrapped
+// in [pos.x, pos.x + width] on at most `max_lines` lines (shrinking to Metrics::floor,
+// then cut), from the start side (the right, right to left). Returns its size.
+ImVec2 text(const Frame& f, Font font, float size, ImVec2 pos, unsigned colour, const std::string& s,
+            float width = 0, int max_lines = 1);
+// Text centred horizontally in [x0, x1] at y: one line down to 80 %, else wrapped on at
+// most `max_lines` lines and within `max_h` px (0: no limit), shrinking to Metrics::floor,
+// then cut. Returns the height used.
+float text_centred(const Frame& f, Font font, float size, float x0, float x1, float y, unsigned colour,
+                   const std::string& s, int max_lines = 3, float max_h = 0);
 // The height text_centred would use, without drawing.
-float text_centred_height(ImFont* font, float size, float x0, float x1, const std::string& s);
+float text_centred_height(const Frame& f, Font font, float size, float x0, float x1, const std::string& s,
+                          int max_lines = 3, float max_h = 0);
+// A filled rectangle with round corners of radius `r`, as ImDrawList::AddRectFilled draws
+// it, but made of three plain rectangles and four corner pieces: the software renderer
+// fills a plain rectangle as a block and only the small corners as triangles (a key, a
+// tile or a button costs a fraction of a rounded polygon's triangle fan).
+void fill_rounded(ImDrawList* dl, ImVec2 min, ImVec2 max, ImU32 colour, float r);
+// An icon's picture fitted (its aspect kept) and centred in [min,max].
+void picture(const Frame& f, const std::string& icon, ImVec2 min, ImVec2 max);
 enum class Arrow { None, Back, Forward };
-// The bottom bar: Back at the left, a primary button (Next, Skip, Done) at the right.
-// True when tapped.
+// The bottom bar: Back at the left, a primary button (Next, Skip, Done) at the right
+// (mirrored right to left). True when tapped.
 bool bottom_back(const Frame& f);
 bool bottom_forward(const Frame& f, const char* id, const std::string& label, Arrow arrow = Arrow::Forward);
 // A rounded button with a centred label. Returns true when tapped (released inside).
@@ -137,9 +181,10 @@ bool smiley(const Frame& f, const char* id, ImVec2 min, ImVec2 max, int level, i
 // Draws a face into a circle (used by smiley() and the agree scale).
 void draw_face(ImDrawList* dl, ImVec2 centre, float radius, float mood /* -1 sad .. 1 happy */, unsigned fill);
 
-// A grid of `n` cells in [min,max]: the columns/rows that give the largest cells.
+// A grid of `n` cells in [min,max]: the columns/rows that give the largest cells; a last
+// row that is not full is centred under the others.
 struct Grid {
-    int cols = 1, rows = 1;
+    int cols = 1, rows = 1, n = 1;
     ImVec2 cell;
     ImVec2 origin;
     float gap = 0;
@@ -173,15 +218,20 @@ struct KeyboardLayout {
 };
 KeyboardLayout keyboard_layout(const Catalog& texts, const std::string& lang, bool shift);
 // The on-screen keyboard in the visitor's language (Finnish/Swedish: å ä ö; Ukrainian:
-// Cyrillic) in [min,max], with Back and Next in its bottom row. Returns Type (value = the
-// character), Erase, Shift, Back or Next. `next_label` empty: no Next key.
+// Cyrillic; Arabic) in [min,max], with Back and Next in its bottom row. Returns Type
+// (value = the character), Erase, Shift, Back or Next. `next_label` empty: no Next key.
 Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label);
-// The keyboard's own symbols (for the font atlas; its letters are in the catalogue).
-std::string keyboard_chars();
+// The least height the keyboard needs: four rows of keys as high as a touch target.
+float keyboard_height(const Metrics& m);
 
+// The welcome screen: the surveys as big pictures (a child taps its own), the languages
+// as a row of smaller buttons under them, "you said, we did" at the bottom. In the
+// one-question event mode the question's answers stand where the surveys would.
 Action welcome_screen(const Frame& f, const View& v, const std::vector<std::string>& languages);
-Action choose_screen(const Frame& f, const View& v);
 Action question_screen(const Frame& f, const View& v);
+// The answers of a single-tap question in [min,max] (the question screen's, and the
+// welcome screen's in the one-question event mode).
+Action answers(const Frame& f, const View& v, const Question& q, ImVec2 min, ImVec2 max);
 Action thanks_screen(const Frame& f, const View& v);
 // The participation year-clock: the ring of months, a month's page, typing an idea.
 Action yearclock_screen(const Frame& f, const View& v);

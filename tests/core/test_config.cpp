@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "catalog_keys.hpp"
 #include "config.hpp"
 #include "test_support.hpp"
 
@@ -12,7 +13,7 @@ using kohtaamo::test::write_file;
 
 TEST_CASE("the bundled device config and catalogue load") {
     DeviceConfig c = load_device_config(test::config_dir() / "kiosk.toml");
-    CHECK(c.languages == std::vector<std::string>{"fi", "fi-x-selko", "sv", "en", "uk"});
+    CHECK(c.languages == std::vector<std::string>{"fi", "fi-x-selko", "sv", "en", "uk", "ar"});
     CHECK(c.fallback_language == "fi");
     CHECK(c.idle_timeout_ms == 60'000);
     CHECK(c.database().filename() == "kohtaamo.sqlite");
@@ -22,6 +23,9 @@ TEST_CASE("the bundled device config and catalogue load") {
     CHECK(cat.language_name("uk") == "Українська");
     CHECK(cat.get("uk", "thanks_title") == "Дякуємо!");
     CHECK(cat.get("fi", "thanks_title") == "Kiitos!");
+    CHECK(cat.get("ar", "thanks_title") == "شكراً لك!");
+    CHECK(cat.rtl("ar"));
+    CHECK_FALSE(cat.rtl("fi"));
     CHECK(cat.get("en", "no_such_key") == "[no_such_key]");
     // Plain Finnish rewrites what needs plainer words and shows the rest in Finnish.
     CHECK(cat.language_name("fi-x-selko") == "Selkosuomi");
@@ -43,7 +47,7 @@ TEST_CASE("a language variant inherits its base language's texts, and anything e
     write_file(dir / "sv.toml", "language_name = \"Svenska\"\n[ui]\nback = \"Tillbaka\"\n");
     write_file(dir / "fi-x-selko.toml", "language_name = \"Selkosuomi\"\n[ui]\nnext = \"Eteenpäin\"\n");
     write_file(dir / "sv-x-enkel.toml", "language_name = \"Lätt svenska\"\n[ui]\n");
-    Catalog cat = Catalog::load(dir.path(), {"fi", "sv", "fi-x-selko", "sv-x-enkel"});
+    Catalog cat = Catalog::load(dir.path(), {"fi", "sv", "fi-x-selko", "sv-x-enkel"}, "", {});
     CHECK(cat.get("fi-x-selko", "next") == "Eteenpäin");
     CHECK(cat.get("fi-x-selko", "back") == "Takaisin");
     CHECK(cat.get("sv-x-enkel", "back") == "Tillbaka");
@@ -60,7 +64,7 @@ TEST_CASE("a keyboard row in the catalogue that cannot fit or does not match its
     auto error_of = [&](const std::string& ui) -> std::string {
         write_file(dir / "fi.toml", "language_name = \"Suomi\"\n[ui]\n" + ui);
         try {
-            Catalog::load(dir.path(), {"fi"});
+            Catalog::load(dir.path(), {"fi"}, "", {});
         } catch (const ConfigError& e) {
             return e.what();
         }
@@ -100,7 +104,7 @@ TEST_CASE("a catalogue text missing in one language falls back to the fallback l
     TempDir dir;
     write_file(dir / "fi.toml", "language_name = \"Suomi\"\n[ui]\nback = \"Takaisin\"\nnext = \"Seuraava\"\n");
     write_file(dir / "en.toml", "language_name = \"English\"\n[ui]\nback = \"Back\"\n");
-    Catalog cat = Catalog::load(dir.path(), {"fi", "en"});
+    Catalog cat = Catalog::load(dir.path(), {"fi", "en"}, "", {});
     CHECK(cat.fallback_language() == "fi");
     CHECK(cat.get("en", "back") == "Back");
     CHECK(cat.get("en", "next") == "Seuraava");  // falls back
@@ -110,7 +114,7 @@ TEST_CASE("a catalogue text missing in one language falls back to the fallback l
           (dir / "en.toml").string() + ":2: en text missing for ui.next (falls back to fi)");
 
     // With English as the fallback, Finnish lacks nothing (English has no key Finnish lacks).
-    Catalog en_first = Catalog::load(dir.path(), {"fi", "en"}, "en");
+    Catalog en_first = Catalog::load(dir.path(), {"fi", "en"}, "en", {});
     CHECK(en_first.fallback_language() == "en");
     CHECK(en_first.missing_texts().empty());
     CHECK(en_first.get("fi", "next") == "Seuraava");
@@ -227,4 +231,44 @@ TEST_CASE("a kiosk without its device file says it is not enrolled, and a device
     CHECK(error_of(dir / "kiosk.toml") == "loaded");
     // The bundled development config names no device file: everything is in kiosk.toml.
     CHECK(load_device_config(test::config_dir() / "kiosk.toml").device_file.empty());
+}
+
+TEST_CASE("the fallback catalogue must give every text the screens show; a key deleted from it is an error with its line") {
+    TempDir dir;
+    // The bundled Finnish catalogue has every key the screens use.
+    const std::string fi = test::read_file(test::config_dir() / "lang" / "fi.toml");
+    write_file(dir / "fi.toml", fi);
+    write_file(dir / "en.toml", test::read_file(test::config_dir() / "lang" / "en.toml"));
+    CHECK_NOTHROW(Catalog::load(dir.path(), {"fi", "en"}));
+    for (const auto& key : catalog_keys()) CHECK(Catalog::load(dir.path(), {"fi"}).get("fi", key) != "[" + key + "]");
+
+    // "next" deleted from Finnish (the fallback): refused, naming the file, the [ui] line and the key.
+    std::string gone = fi;
+    const auto at = gone.find("\nnext = ");
+    REQUIRE(at != std::string::npos);
+    gone.erase(at, gone.find('\n', at + 1) - at);
+    write_file(dir / "fi.toml", gone);
+    const int ui_line = 1 + static_cast<int>(std::count(gone.begin(), gone.begin() + static_cast<std::ptrdiff_t>(gone.find("[ui]")), '\n'));
+    CHECK_THROWS_WITH(Catalog::load(dir.path(), {"fi", "en"}),
+                      Catch::Contains((dir / "fi.toml").string() + ":" + std::to_string(ui_line) + ":") &&
+                          Catch::Contains("lacks 1 text the screens show: ui.next"));
+    // With English as the fallback the same files load: Finnish then lacks "next" and shows English's.
+    Catalog en = Catalog::load(dir.path(), {"fi", "en"}, "en");
+    CHECK(en.get("fi", "next") == "Next");
+    REQUIRE(en.missing_texts().size() == 1);
+    CHECK(en.missing_texts()[0].where == "ui.next");
+}
+
+TEST_CASE("a catalogue's direction is ltr or rtl; a variant takes its base language's") {
+    TempDir dir;
+    write_file(dir / "ar.toml", "language_name = \"العربية\"\ndirection = \"rtl\"\n[ui]\nback = \"رجوع\"\n");
+    write_file(dir / "ar-x-easy.toml", "language_name = \"عربي\"\n[ui]\n");
+    write_file(dir / "fi.toml", "language_name = \"Suomi\"\ndirection = \"ltr\"\n[ui]\nback = \"Takaisin\"\n");
+    Catalog cat = Catalog::load(dir.path(), {"fi", "ar", "ar-x-easy"}, "", {});
+    CHECK(cat.rtl("ar"));
+    CHECK(cat.rtl("ar-x-easy"));
+    CHECK_FALSE(cat.rtl("fi"));
+    write_file(dir / "ar.toml", "language_name = \"العربية\"\ndirection = \"right\"\n[ui]\n");
+    CHECK_THROWS_WITH(Catalog::load(dir.path(), {"fi", "ar"}, "", {}),
+                      Catch::Contains("ar.toml:2:") && Catch::Contains("direction must be \"ltr\" or \"rtl\""));
 }

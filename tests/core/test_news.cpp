@@ -37,7 +37,7 @@ TEST_CASE("a bad message file is refused with its line, and a missing one means 
     test::TempDir dir;
     CHECK(load_news(dir / "none.toml", {"fi"}, "fi").empty());
     test::write_file(dir / "n.toml", "[[news]]\nicon = \"🌳\"\ntext = { fi = \"Ulos!\" }\n[[news]]\nicon = \"no\"\ntext = { fi = \"x\" }\n");
-    CHECK_THROWS_WITH(load_news(dir / "n.toml", {"fi"}, "fi"), Catch::Contains("n.toml:5:") && Catch::Contains("must be one emoji"));
+    CHECK_THROWS_WITH(load_news(dir / "n.toml", {"fi"}, "fi"), Catch::Contains("n.toml:5:") && Catch::Contains("must be one picture"));
     test::write_file(dir / "m.toml", "[[news]]\nicon = \"🌳\"\ntext = { sv = \"Ut!\" }\n");
     CHECK_THROWS_WITH(load_news(dir / "m.toml", {"fi", "sv"}, "fi"), Catch::Contains("m.toml:3:") && Catch::Contains("\"fi\""));
 }

@@ -111,12 +111,12 @@ TEST_CASE_METHOD(Fixture, "left alone, the visit is kept as abandoned with what 
     CHECK(answers() == Rows{{"idea-06", "Vesileikit"}, {"wish-06", "ulkoilu"}});
 }
 
-TEST_CASE_METHOD(Fixture, "looking only leaves nothing; Back from the ring returns to the survey choice") {
+TEST_CASE_METHOD(Fixture, "looking only leaves nothing; Back from the ring returns to the welcome screen") {
     start();
     session.open_month(3);
     session.back();
     session.back();
-    CHECK(session.screen() == Screen::ChooseSurvey);
+    CHECK(session.screen() == Screen::Welcome);
     start();
     session.done();  // Done without any action: thank-you, no row
     CHECK(session.screen() == Screen::ThankYou);
@@ -129,7 +129,7 @@ TEST_CASE_METHOD(Fixture, "backing out of the ring after a wish keeps it as aban
     session.wish(1, "liikunta");
     session.back();
     session.back();
-    CHECK(session.screen() == Screen::ChooseSurvey);
+    CHECK(session.screen() == Screen::Welcome);
     session.choose_survey("yearclock");
     CHECK_FALSE(session.wished(1, "liikunta"));
     session.open_month(1);

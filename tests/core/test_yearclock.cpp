@@ -72,7 +72,6 @@ TEST_CASE("a good year-clock file loads: twelve months, events by date, activiti
     REQUIRE(y.activities.size() == 2);
     CHECK(y.activities[1].icon == "🌳");
     CHECK_FALSE(y.ideas);
-    CHECK_THAT(s.all_text(), Catch::Contains("Munat") && Catch::Contains("T12") && Catch::Contains("Utelek"));
 }
 
 TEST_CASE("the bundled year-clock loads in fi, sv and en") {
@@ -145,11 +144,11 @@ TEST_CASE("a broken year-clock file is refused with its line and the problem") {
         eleven.erase(from, eleven.find("[[events]]") - from);
         CHECK_THAT(load_error(eleven), Catch::Contains("exactly 12 [[months]]") && Catch::Contains("has 11"));
     }
-    SECTION("texts in every language, pictures that are one emoji") {
+    SECTION("texts in every language, icons that are one picture") {
         CHECK_THAT(load_error(replace(g, "fi = \"T4\", ", "")),
                    Catch::StartsWith(":20:") && Catch::Contains("month 4.theme has no text in language \"fi\""));
         CHECK_THAT(load_error(replace(g, "icon = \"🥚\"", "icon = \"egg\"")),
-                   Catch::StartsWith(":56:") && Catch::Contains("must be one emoji"));
+                   Catch::StartsWith(":56:") && Catch::Contains("must be one picture"));
         CHECK_THAT(load_error(replace(g, "fi = \"Muskari\"", "fi = \"\"")),
                    Catch::Contains("activity \"muskari\".text.fi is empty"));
     }

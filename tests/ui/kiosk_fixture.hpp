@@ -14,21 +14,43 @@ namespace kohtaamo::test {
 struct Kiosk {
     TempDir dir;
     Clock clock;
-    DeviceConfig config = load_device_config(config_dir() / "kiosk.toml");
+    DeviceConfig config;
     std::vector<Survey> surveys = load_surveys(config.surveys_dir, config.languages, "", config.assets_dir);
+    std::vector<NewsItem> news = load_news(config.news_file, config.languages, config.fallback_language, config.assets_dir);
     Catalog texts = Catalog::load(config.texts_dir, config.languages);
     Store store{dir / "k.sqlite", clock.wall_ms()};
     Session session{config, surveys, store, clock};
     KioskScene scene;
     platform::App app;
 
-    // `rotation`: the screen (w×h) shows the picture turned by so many degrees clockwise.
-    explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {}, int rotation = 0)
-        : scene(session, store, config, texts, clock, std::move(ec)),
-          app(platform::AppOptions{true, false, true, w, h, screen_texts(texts, surveys), rotation}, clock) {
-        // As kiosk/main.cpp does: the welcome screen shows "you said, we did".
-        scene.set_news(load_news(config.news_file, config.languages, config.fallback_language));
+    // The bundled config, or the one in `kiosk_toml` (a test's own copy). `rotation`: the
+    // screen (w×h) shows the picture turned by so many degrees clockwise.
+    explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {},
+                   const std::filesystem::path& kiosk_toml = config_dir() / "kiosk.toml", int rotation = 0)
+        : config(load_device_config(kiosk_toml)), scene(session, store, config, texts, clock, std::move(ec)),
+          app(platform::AppOptions{true, false, true, w, h, rotation}, clock) {
+        // As kiosk/main.cpp does: every icon checked and its picture decoded, and the
+        // welcome screen shows "you said, we did".
+        platform::Pictures pictures;
+        check_media(surveys, news, pictures);
+        app.pictures() = std::move(pictures);
+        scene.set_news(news);
         scene.set_audio(&app.audio());
+        app.settle(scene);
+    }
+
+    // The tappable target of a widget id ("survey-child", "face-5", "next").
+    const ui::Target* find_id(const std::string& id) const {
+        for (const auto& t : app.registry())
+            if (t.tappable && t.id == id) return &t;
+        return nullptr;
+    }
+    void tap_id(const std::string& id) {
+        const ui::Target* t = find_id(id);
+        INFO("tapping #" << id);
+        REQUIRE(t != nullptr);
+        app.input().tap(t->center().x, t->center().y);
+        scene.input();
         app.settle(scene);
     }
 

@@ -24,7 +24,7 @@ std::string script(const std::string& name) { return std::string(REPLAY_DIR) + "
 }  // namespace
 
 TEST_CASE("a child answers in each language and every answer is in SQLite") {
-    for (const std::string lang : {"fi", "sv", "en", "uk"}) {
+    for (const std::string lang : {"fi", "sv", "en", "uk", "ar"}) {
         DYNAMIC_SECTION("language " << lang) {
             TempDir dir;
             auto r = kiosk(dir, script("child-" + lang + ".txt"));
@@ -33,7 +33,7 @@ TEST_CASE("a child answers in each language and every answer is in SQLite") {
             const auto db = dir / "data" / "kohtaamo.sqlite";
             CHECK(query(db, "SELECT survey_id, survey_version, language, status, site, event, "
                             "length(id), finished_at >= started_at FROM responses") ==
-                  Rows{{"child", "1", lang, "complete", "demo-kohtaamispaikka", "", "36", "1"}});
+                  Rows{{"child", "2", lang, "complete", "demo-kohtaamispaikka", "", "36", "1"}});
             CHECK(query(db, "SELECT question_id, value FROM answers ORDER BY answered_at, question_id") ==
                   Rows{{"feeling", "5"}, {"best", "music"}, {"age", "3-5"}});
             // Every timestamp is ISO 8601 UTC with milliseconds.
@@ -42,6 +42,21 @@ TEST_CASE("a child answers in each language and every answer is in SQLite") {
                   Rows{{"0"}});
         }
     }
+}
+
+TEST_CASE("a four-year-old goes from the welcome screen to the thank-you in four taps on the bundled config") {
+    // The Finnish walk (the default language) is a child's: count its taps.
+    const std::string walk = read_file(script("child-fi.txt"));
+    int taps = 0;
+    for (std::size_t at = 0; (at = walk.find("\ntap ", at)) != std::string::npos; ++at) ++taps;
+    CHECK(walk.rfind("tap ", 0) != 0);  // (no tap on the first line either)
+    CHECK(taps == 4);
+    TempDir dir;
+    auto r = kiosk(dir, script("child-fi.txt"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);  // the script expects the thank-you after its fourth tap
+    CHECK(query(dir / "data" / "kohtaamo.sqlite", "SELECT status, (SELECT count(*) FROM answers) FROM responses") ==
+          Rows{{"complete", "3"}});
 }
 
 TEST_CASE("left alone after one answer, the kiosk returns to welcome and keeps it as abandoned") {
@@ -163,6 +178,64 @@ TEST_CASE("check-config lists every missing text with its file and line, and exi
                             Catch::Contains("no text in language \"fi\" (the fallback language)"));
 }
 
+TEST_CASE("a question of 600 characters opens without a crash, cut to fit, and check-config names it with its line") {
+    TempDir dir;
+    copy_bundled_config(dir.path());
+    std::string child = read_file(dir / "config" / "surveys" / "child.toml");
+    const std::string was = "fi = \"Miltä tänään tuntui?\"";
+    REQUIRE(child.find(was) != std::string::npos);
+    std::string text;
+    while (text.size() < 600) text += "Milta tuntui leikkia kavereiden kanssa tanaan? ";  // (ASCII: 600 bytes, 600 characters)
+    text.resize(600);
+    child.replace(child.find(was), was.size(), "fi = \"" + text + "\"");
+    write_file(dir / "config" / "surveys" / "child.toml", child);
+    const int line = 1 + static_cast<int>(std::count(child.begin(), child.begin() + static_cast<std::ptrdiff_t>(child.find(text)), '\n'));
+    // The kiosk opens the question (it aborted on an ImGui assertion, exit 134) and answers it.
+    write_file(dir / "walk.txt", "tap \"Lapset\"\nexpect \"Milta tuntui leikkia\"\ntap \"Tosi hyvä\"\nwait 600\n"
+                                 "expect \"Mikä oli parasta?\"\n");
+    for (const std::string size : {"800x480", "1280x800", "1080x1920"}) {
+        auto r = kiosk(dir, (dir / "walk.txt").string(), (dir / "config" / "kiosk.toml").string(), size);
+        INFO(size << ": " << r.err);
+        CHECK(r.exit_code == 0);
+    }
+    // Too long for 800x480 even at the smallest size: named with its file, line and column.
+    auto check = run_program({KOHTAAMO_BIN, "--check-config", "--config", (dir / "config" / "kiosk.toml").string()});
+    INFO(check.out << check.err);
+    CHECK(check.exit_code == 1);
+    CHECK_THAT(check.out, Catch::Contains((dir / "config" / "surveys" / "child.toml").string() + ":" + std::to_string(line) + ":") &&
+                              Catch::Contains("fi text for question \"feeling\".text will not fit at 800x480 even at the smallest size "
+                                              "(600 characters)") &&
+                              Catch::Contains("1 text(s) will not fit at 800x480"));
+    // The bundled config has none.
+    auto ok = run_program({KOHTAAMO_BIN, "--check-config", "--config", (config_dir() / "kiosk.toml").string()});
+    CHECK(ok.exit_code == 0);
+    CHECK_THAT(ok.out, !Catch::Contains("will not fit"));
+}
+
+TEST_CASE("a key deleted from the fallback catalogue is a configuration error with its file and line, not \"[next]\" on screen") {
+    TempDir dir;
+    copy_bundled_config(dir.path());
+    std::string fi = read_file(dir / "config" / "lang" / "fi.toml");
+    const auto at = fi.find("\nnext = ");
+    REQUIRE(at != std::string::npos);
+    fi.erase(at, fi.find('\n', at + 1) - at);
+    write_file(dir / "config" / "lang" / "fi.toml", fi);
+    const int line = 1 + static_cast<int>(std::count(fi.begin(), fi.begin() + static_cast<std::ptrdiff_t>(fi.find("[ui]")), '\n'));
+    auto r = run_program({KOHTAAMO_BIN, "--check-config", "--config", (dir / "config" / "kiosk.toml").string()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains((dir / "config" / "lang" / "fi.toml").string() + ":" + std::to_string(line) + ":") &&
+                          Catch::Contains("lacks 1 text the screens show: ui.next"));
+    // Deleted from Swedish instead, it shows in Finnish and is listed as missing (as before).
+    TempDir other;
+    copy_bundled_config(other.path());
+    std::string sv = read_file(other / "config" / "lang" / "sv.toml");
+    sv.erase(sv.find("\nnext = "), sv.find('\n', sv.find("\nnext = ") + 1) - sv.find("\nnext = "));
+    write_file(other / "config" / "lang" / "sv.toml", sv);
+    auto listed = run_program({KOHTAAMO_BIN, "--check-config", "--config", (other / "config" / "kiosk.toml").string()});
+    CHECK(listed.exit_code == 1);
+    CHECK_THAT(listed.out, Catch::Contains("sv text missing for ui.next (falls back to fi)"));
+}
+
 TEST_CASE("a broken device config is named too") {
     TempDir dir;
     write_file(dir / "kiosk.toml", "[device]\nsite = \"x\"\n[kiosk]\nlanguages = [\"fi\"\n");
@@ -257,7 +330,8 @@ TEST_CASE("a family at the year-clock in each language: wishes, we'll come and a
 TEST_CASE("a grown-up answers the family survey in each language, plain Finnish too, and every answer is in SQLite") {
     // The suggestion is typed on the language's own keyboard layout (å ä ö; Cyrillic).
     const std::map<std::string, std::string> typed = {
-        {"fi", "Lisää öitä"}, {"fi-x-selko", "Lisää öitä"}, {"sv", "Mer sång"}, {"en", "More songs"}, {"uk", "Більше пісень"}};
+        {"fi", "Lisää öitä"}, {"fi-x-selko", "Lisää öitä"}, {"sv", "Mer sång"}, {"en", "More songs"}, {"uk", "Більше пісень"},
+        {"ar", "أغاني أكثر"}};
     for (const auto& [lang, text] : typed) {
         DYNAMIC_SECTION("language " << lang) {
             TempDir dir;
@@ -329,7 +403,7 @@ TEST_CASE("without an audio device the kiosk says so once and the children's sur
                               (config_dir() / "kiosk.toml").string(), "--data", (dir / "data2").string(), "--replay",
                               script("child-fi.txt")});
     CHECK(child.exit_code == 1);
-    CHECK_THAT(child.err, Catch::Contains("child-fi.txt:5: expected a sound \"sounds/fi/child-feeling.wav\" to be playing, "
+    CHECK_THAT(child.err, Catch::Contains("child-fi.txt:7: expected a sound \"sounds/fi/child-feeling.wav\" to be playing, "
                                           "but the sound is off"));
 }
 

@@ -158,7 +158,7 @@ struct QuitLater : platform::Scene {
 
 TEST_CASE("a full-screen kiosk ignores a window-close request, and only the coordinator's Quit ends it") {
     Clock clock;
-    platform::App app(platform::AppOptions{true, true, true, 800, 480, ""}, clock);
+    platform::App app(platform::AppOptions{true, true, true, 800, 480}, clock);
     QuitLater scene;
     std::thread other([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -179,7 +179,7 @@ TEST_CASE("a full-screen kiosk ignores a window-close request, and only the coor
 
 TEST_CASE("a windowed kiosk closes on a window-close request") {
     Clock clock;
-    platform::App app(platform::AppOptions{true, false, true, 800, 480, ""}, clock);
+    platform::App app(platform::AppOptions{true, false, true, 800, 480}, clock);
     QuitLater scene;
     SDL_Event e{};
     e.type = SDL_WINDOWEVENT;
@@ -192,7 +192,7 @@ TEST_CASE("a windowed kiosk closes on a window-close request") {
 
 TEST_CASE("a full-screen kiosk stops when the display goes away (SDL_QUIT), as when its compositor ends") {
     Clock clock;
-    platform::App app(platform::AppOptions{true, true, true, 800, 480, ""}, clock);
+    platform::App app(platform::AppOptions{true, true, true, 800, 480}, clock);
     QuitLater scene;
     std::thread other([] {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -205,4 +205,22 @@ TEST_CASE("a full-screen kiosk stops when the display goes away (SDL_QUIT), as w
     other.join();
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
     CHECK_FALSE(scene.quit);  // it was not the coordinator's Quit
+}
+
+TEST_CASE("the coordinator's wishes per month are labelled in the labels' own size at 1280x800") {
+    Kiosk k(1280, 800);
+    open_staff(k);
+    const ui::Metrics& m = k.app.metrics();
+    int months = 0;
+    for (int i = 1; i <= 12; ++i) {
+        const std::string name = k.texts.get("fi", "month_short_" + std::to_string(i));
+        for (const auto& t : k.app.registry())
+            if (!t.tappable && t.text == name) {
+                ++months;
+                INFO(name << " " << t.max.y - t.min.y);
+                CHECK(t.max.y - t.min.y >= text::Shaper::line_height(m.small) - 0.5f);  // not shrunk to fit a column
+                CHECK_FALSE(t.truncated);
+            }
+    }
+    CHECK(months == 12);
 }
