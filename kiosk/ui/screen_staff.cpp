@@ -31,7 +31,15 @@ Action staff_screen(const Frame& f, const StaffView& v) {
 
     // The numbers: one row per survey.
     const float x0 = m.pad * 2, x_today = m.width * 0.36f, x_total = m.width * 0.53f, x_aband = m.width * 0.7f;
-    const float row = m.small * 1.5f;
+    // Rows 1.5 lines apart where the screen has room, closer (down to 1.2) where the rows,
+    // the sync lines and the buttons would not fit otherwise (a landscape screen with a
+    // year-clock and responses set aside).
+    int rows = 1 + static_cast<int>(v.stats.surveys.size());
+    for (const auto& s : v.surveys) rows += s.yearclock ? 3 : 0;
+    const float lines_below = text::Shaper::line_height(m.small) * (v.stats.set_aside > 0 ? 2.0f : 1.0f) + m.small +
+                              m.pad;
+    const float room_for_rows = m.height - m.min_target - m.pad * 2.5f - y - lines_below;
+    const float row = std::clamp(room_for_rows / static_cast<float>(rows), m.small * 1.2f, m.small * 1.5f);
     const float w_col = x_total - x_today - m.pad, w_last = m.width - x0 - x_aband;
     text(f, f.fonts.small, m.small, ImVec2(x_today, y), colour::kMuted, f.t("staff_today"), w_col, 1);
     text(f, f.fonts.small, m.small, ImVec2(x_total, y), colour::kMuted, f.t("staff_total"), w_col, 1);
@@ -81,7 +89,9 @@ Action staff_screen(const Frame& f, const StaffView& v) {
         const std::string line = f.t("staff_sync_set_aside") + " " + std::to_string(v.stats.set_aside) + " · " +
                                  f.t("staff_sync_reasons") + " " + std::to_string(v.stats.set_aside_reasons.size()) +
                                  " · " + f.t("staff_sync_it");
-        y += text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kError, line, m.width - 2 * x0, 2).y + m.small * 0.35f;
+        // One line (shrunk, then cut): on a landscape screen the year-clock's months leave no
+        // room for a second one above the buttons.
+        y += text(f, f.fonts.small, m.small, ImVec2(x0, y), colour::kError, line, m.width - 2 * x0, 1).y + m.small * 0.35f;
         const auto& [reason, n] = v.stats.set_aside_reasons.front();
         detail = std::to_string(n) + " × " + reason;
     }

@@ -339,11 +339,11 @@ def case_cage():
         log(f"grim: {screen[0]}x{screen[1]}, {shots}/boot-welcome.png")
         # The same kiosk headless at that size, as the reference of its welcome screen.
         # (and its next screen, which the picture must not match: the comparison can fail).
-        root.write("/tmp/shot.txt", 'screenshot /tmp/welcome.png\ntap "Suomi"\nscreenshot /tmp/choose.png\n')
+        root.write("/tmp/shot.txt", 'screenshot /tmp/welcome.png\ntap "Lapset"\nscreenshot /tmp/next.png\n')
         root.run(["/usr/bin/kohtaamo", "--headless", "--size", f"{screen[0]}x{screen[1]}", "--data", "/tmp/ref",
                   "--replay", "/tmp/shot.txt"], user=user)
         share = same_pixels(screen, read_png(root.file("/tmp/welcome.png")))
-        other = same_pixels(screen, read_png(root.file("/tmp/choose.png")))
+        other = same_pixels(screen, read_png(root.file("/tmp/next.png")))
         log(f"the compositor's picture and the kiosk's own welcome screen: {share:.1%} of pixels the same "
             f"(its next screen: {other:.1%})")
         check(share > 0.9 and other < 0.7, f"grim's picture is not the welcome screen ({share:.1%} the same, "
