@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "clock.hpp"
+#include "local_time.hpp"
 #include "output.hpp"
 #include "report.hpp"
 #include "sqlite.hpp"
+#include "xlsx.hpp"
 
 namespace kohtaamo {
 
@@ -135,6 +137,7 @@ struct SurveyPlan {
     std::vector<QuestionColumn> columns;  // the survey's order, then the data's
     std::unique_ptr<AtomicFile> file;
     std::unique_ptr<CsvWriter> csv;
+    int sheet = -1;  // its sheet in the XLSX workbook
 };
 
 const Survey* find_survey(const std::vector<Survey>& surveys, const std::string& id) {
@@ -188,6 +191,48 @@ void response_fields(CsvWriter& csv, const ResponseRow& r, bool device) {
     csv.field(r.finished_at.value_or(""));
 }
 
+// A value the XLSX writes as a number: a face or agree scale's single answer ("1".."5").
+// Everything else (choice ids, free text, several values joined) is text.
+bool numeric_answer(const Survey* def, const std::string& question_id, std::string_view value) {
+    if (!def || def->yearclock || value.empty() || value.size() > 9) return false;
+    const Question* q = def->find(question_id);
+    if (!q || (q->kind != QuestionKind::Smiley && q->kind != QuestionKind::Agree)) return false;
+    return std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+           (value.size() == 1 || value[0] != '0');
+}
+
+// The response's columns in a sheet (as in the wide CSV), timestamps as local date-times.
+std::vector<std::string> sheet_header(bool device) {
+    std::vector<std::string> h(std::begin(kResponseColumns), std::end(kResponseColumns));
+    if (device) h.push_back("device_id");
+    const std::string zone = " (" + local_zone_name() + ")";
+    for (const char* c : kResponseColumns2) h.push_back(std::string(c) + (std::string_view(c).ends_with("_at") ? zone : ""));
+    return h;
+}
+
+void response_cells(XlsxBook& book, int sheet, const ResponseRow& r, bool device, int& c) {
+    book.text(sheet, c++, r.id);
+    book.text(sheet, c++, r.survey_id);
+    book.number(sheet, c++, static_cast<double>(r.survey_version));
+    book.text(sheet, c++, r.site);
+    if (!r.event.empty()) book.text(sheet, c, r.event);
+    ++c;
+    if (device) {
+        if (r.device_id) book.text(sheet, c, *r.device_id);
+        ++c;
+    }
+    book.text(sheet, c++, r.language);
+    book.text(sheet, c++, r.status);
+    book.number(sheet, c++, r.flagged ? 1 : 0);
+    for (const std::optional<std::string>& at : {std::optional<std::string>(r.started_at), r.finished_at}) {
+        if (at) {
+            if (auto ms = parse_iso8601_utc(*at)) book.local_datetime(sheet, c, *ms);
+            else book.text(sheet, c, *at);  // not a timestamp: shown as stored
+        }
+        ++c;
+    }
+}
+
 void validate(const ExportOptions& o, const std::filesystem::path& folder) {
     auto bad = [](const std::string& m) { throw Fail{ExportStatus::Failed, m}; };
     if (o.filter.from && !valid_date(*o.filter.from)) bad("not a date (YYYY-MM-DD): " + *o.filter.from);
@@ -197,7 +242,7 @@ void validate(const ExportOptions& o, const std::filesystem::path& folder) {
     if (o.name.empty() || o.name.find('/') != std::string::npos || o.name[0] == '.')
         bad("not a usable file name: \"" + o.name + "\"");
     if (o.min_group < 1) bad("min_group must be 1 or more");
-    if (!o.wide_csv && !o.long_csv && !o.jsonl && !o.report) bad("nothing to export: every format is off");
+    if (!o.wide_csv && !o.long_csv && !o.jsonl && !o.report && !o.xlsx) bad("nothing to export: every format is off");
     std::error_code ec;
     if (!std::filesystem::exists(folder, ec))
         throw Fail{ExportStatus::NoDrive, "no drive: " + folder.string() + " is not there"};
@@ -266,7 +311,7 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                      });
             // A survey asked for by id gets its wide file even with no responses in the
             // period: the header alone tells the coordinator there were none.
-            if (o.wide_csv)
+            if (o.wide_csv || o.xlsx)
                 for (const auto& sid : o.filter.surveys)
                     if (!seen.count(sid)) {
                         seen[sid];
@@ -336,6 +381,17 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
             for (const char* c : {"question_id", "value", "answered_at"}) long_csv->field(c);
             long_csv->end_row();
         }
+        std::unique_ptr<XlsxBook> book;
+        if (o.xlsx) {
+            book = std::make_unique<XlsxBook>(folder, o.name + ".xlsx");
+            for (const auto& sid : survey_order) {
+                SurveyPlan& p = plans[sid];
+                std::vector<std::string> h = sheet_header(device);
+                for (const auto& c : p.columns)
+                    if (!c.withheld) h.push_back(c.id);
+                p.sheet = book->add_sheet(sid, h);
+            }
+        }
         if (o.jsonl) jsonl_file = std::make_unique<AtomicFile>(folder, o.name + ".jsonl");
         if (o.report) report_file = std::make_unique<AtomicFile>(folder, o.name + "-report-" + o.report_language + ".html");
 
@@ -350,13 +406,15 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
             SurveyPlan& plan = plans[r.survey_id];
             ++result.responses;
             result.answers += r.answers.size();
-            if (plan.csv) {
+            if (plan.csv || plan.sheet >= 0) {
                 cells.clear();
                 for (const auto& a : r.answers) {
                     auto& c = cells[a.question_id];
                     if (!c.empty()) c += '|';
                     c += a.value;
                 }
+            }
+            if (plan.csv) {
                 response_fields(*plan.csv, r, device);
                 for (const auto& c : plan.columns)
                     if (!c.withheld) {
@@ -364,6 +422,22 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                         plan.csv->field(it == cells.end() ? std::string_view() : std::string_view(it->second));
                     }
                 plan.csv->end_row();
+            }
+            if (plan.sheet >= 0) {
+                int c = 0;
+                response_cells(*book, plan.sheet, r, device, c);
+                for (const auto& q : plan.columns)
+                    if (!q.withheld) {
+                        auto it = cells.find(q.id);
+                        if (it != cells.end() && !it->second.empty()) {
+                            if (numeric_answer(plan.def, q.id, it->second))
+                                book->number(plan.sheet, c, static_cast<double>(std::stol(it->second)));
+                            else
+                                book->text(plan.sheet, c, it->second);
+                        }
+                        ++c;
+                    }
+                book->end_row(plan.sheet);
             }
             if (long_csv)
                 for (const auto& a : r.answers) {
@@ -443,9 +517,14 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         for (auto* f : {long_file.get(), jsonl_file.get(), report_file.get()})
             if (f) files.push_back(f);
         for (auto* f : files) f->finish();
+        if (book) book->finish();
         for (auto* f : files) {
             f->commit();
             result.files.push_back(f->final_path());
+        }
+        if (book) {
+            book->commit();
+            result.files.push_back(book->final_path());
         }
         sync_folder(folder);
     } catch (const Fail& f) {
