@@ -293,11 +293,14 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         const Where where = where_of(o.filter, true);
 
         // Pre-pass (an aggregate, bounded by surveys × questions): which surveys and
-        // questions the rows hold, in order of first appearance, and how many rows.
+        // questions the rows hold, in order of first appearance, and how many rows. Only
+        // the files with a column per question (wide CSV, XLSX) and the report need it; it
+        // costs as much as the pass itself, so a long CSV or JSON Lines alone goes without
+        // (the progress then has no total: 0).
         std::map<std::string, SurveyPlan> plans;
         std::vector<std::string> survey_order;
         std::uint64_t total = 0;
-        {
+        if (o.wide_csv || o.xlsx || o.report) {
             std::map<std::string, std::vector<std::string>> seen;
             db.query("SELECT r.survey_id, a.question_id, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id" +
                          where.sql + " GROUP BY r.survey_id, a.question_id ORDER BY r.survey_id, MIN(r.started_at), a.question_id",
@@ -307,7 +310,6 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                          if (!seen.count(sid)) survey_order.push_back(sid);
                          seen[sid].push_back(qid);
                          total += n;
-                         if (withheld(find_survey(surveys, sid), qid, o.filter)) result.withheld += n;
                      });
             // A survey asked for by id gets its wide file even with no responses in the
             // period: the header alone tells the coordinator there were none.
@@ -396,7 +398,13 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         if (o.report) report_file = std::make_unique<AtomicFile>(folder, o.name + "-report-" + o.report_language + ".html");
 
         // The pass: responses in time order, each with its answers, as one query that a
-        // database server streams (rows of one response are consecutive).
+        // database server streams (rows of one response are consecutive). A long CSV alone
+        // has no row for a response without answers, so it takes the inner join, written
+        // as a CROSS JOIN with answers first: SQLite then runs it as one scan of the answers
+        // (probing each one's response by its key) and one sort, instead of a search of the
+        // answers' key per response; in PostgreSQL a CROSS JOIN with the WHERE is the
+        // plain inner join, planned as it likes.
+        const bool per_response = o.wide_csv || o.xlsx || o.report || o.jsonl;
         std::uint64_t done = 0, next_report = 0;
         ResponseRow r;
         bool open = false;  // r holds a response whose rows are still coming
@@ -477,8 +485,11 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         db.query("SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.flagged, r.site, r.event,"
                  " r.started_at, r.finished_at" +
                      std::string(device ? ", r.device_id" : ", NULL") +
-                     ", a.question_id, a.value, a.answered_at FROM responses r LEFT JOIN answers a ON a.response_id = r.id" +
-                     where.sql + " ORDER BY r.started_at, r.id, a.question_id, a.value",
+                     ", a.question_id, a.value, a.answered_at" +
+                     (per_response ? " FROM responses r LEFT JOIN answers a ON a.response_id = r.id" + where.sql
+                                   : " FROM answers a CROSS JOIN responses r" + where.sql +
+                                         (where.sql.empty() ? " WHERE" : " AND") + " a.response_id = r.id") +
+                     " ORDER BY r.started_at, r.id, a.question_id, a.value",
                  where.params, [&](const ExportRow& row) {
                      if (!open || row.text(0) != r.id) {
                          if (open) emit();
@@ -495,12 +506,15 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                          r.finished_at = row.is_null(9) ? std::nullopt : std::optional<std::string>(row.text(9));
                          r.device_id = row.is_null(10) ? std::nullopt : std::optional<std::string>(row.text(10));
                          r.answers.clear();
-                         def = plans[r.survey_id].def;
+                         SurveyPlan& plan = plans[r.survey_id];
+                         if (!plan.def) plan.def = find_survey(surveys, r.survey_id);  // no pre-pass
+                         def = plan.def;
                      }
                      if (row.is_null(11)) return;  // a response without answers
                      ++done;
                      AnswerRow ans{std::string(row.text(11)), std::string(row.text(12)), std::string(row.text(13))};
-                     if (!withheld(def, ans.question_id, o.filter)) r.answers.push_back(std::move(ans));
+                     if (withheld(def, ans.question_id, o.filter)) ++result.withheld;
+                     else r.answers.push_back(std::move(ans));
                      if (progress && done >= next_report) {
                          next_report = done + 1024;
                          if (!progress(done, total)) throw Fail{ExportStatus::Cancelled, "the export was cancelled"};

@@ -95,13 +95,14 @@ struct ExportResult {
     ExportStatus status = ExportStatus::Ok;
     std::string message;  // for a person: what went wrong and where ("" when Ok)
     std::vector<std::filesystem::path> files;  // the complete files, in the order written
-    std::uint64_t responses = 0;  // responses exported
+    std::uint64_t responses = 0;  // responses exported (a long CSV alone: those with answers)
     std::uint64_t answers = 0;    // answer rows exported
     std::uint64_t withheld = 0;   // answer rows left out as free text
     bool ok() const { return status == ExportStatus::Ok; }
 };
 
-// Called as rows go out: (answer rows done, answer rows in total). Return false to cancel.
+// Called as rows go out: (answer rows done, answer rows in total; the total is 0 when it is
+// not known: a long CSV or JSON Lines alone is not counted first). Return false to cancel.
 // Called from the thread that runs the export, at most every ~1000 rows and at the end.
 using ExportProgress = std::function<bool(std::uint64_t done, std::uint64_t total)>;
 
