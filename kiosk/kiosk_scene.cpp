@@ -343,6 +343,7 @@ void KioskScene::start_export() {
     }
     ExportOptions o;
     o.csv_style = export_config_.csv_style;
+    o.xlsx = true;  // the workbook a coordinator opens in Excel, beside the CSVs
     o.min_group = export_config_.min_group;
     o.filter.free_text = export_config_.free_text;
     o.report_language = export_config_.report_language.value_or(lang);

@@ -107,6 +107,8 @@ std::optional<std::int64_t> local_midnight(std::string_view date, int add_days) 
     return to_sys_ms(date::local_days{*ymd} + date::days{add_days});
 }
 
+std::int64_t local_wall_ms(std::int64_t ms) { return to_local(ms).time_since_epoch().count(); }
+
 std::int64_t local_day_start(std::int64_t ms) { return to_sys_ms(date::floor<date::days>(to_local(ms))); }
 
 std::string local_date(std::int64_t ms) {

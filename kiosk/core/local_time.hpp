@@ -36,6 +36,10 @@ std::int64_t local_day_start(std::int64_t ms);
 // "2026-11-25": the local date `ms` falls on.
 std::string local_date(std::int64_t ms);
 
+// The local wall-clock time of `ms` as milliseconds since 1970-01-01 00:00 local time (UTC
+// plus the zone's offset at that moment): what a spreadsheet's date-time cell holds.
+std::int64_t local_wall_ms(std::int64_t ms);
+
 // True for a real calendar date written YYYY-MM-DD (2026-02-29 is not; 2028-02-29 is).
 bool valid_date(std::string_view date);
 

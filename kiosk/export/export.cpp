@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "clock.hpp"
+#include "local_time.hpp"
 #include "output.hpp"
 #include "report.hpp"
 #include "sqlite.hpp"
+#include "xlsx.hpp"
 
 namespace kohtaamo {
 
@@ -80,7 +82,9 @@ public:
     explicit SqliteExportDatabase(const std::filesystem::path& file) : file_(file) {
         std::error_code ec;
         if (!std::filesystem::is_regular_file(file, ec)) throw ExportDatabaseError("no database at " + file.string());
-        if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        // NOMUTEX: the connection is used by the one thread that runs the export, so it
+        // goes without SQLite's per-call locking.
+        if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
             std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
             sqlite3_close(db_);
             throw ExportDatabaseError("cannot open " + file.string() + ": " + msg);
@@ -135,6 +139,7 @@ struct SurveyPlan {
     std::vector<QuestionColumn> columns;  // the survey's order, then the data's
     std::unique_ptr<AtomicFile> file;
     std::unique_ptr<CsvWriter> csv;
+    int sheet = -1;  // its sheet in the XLSX workbook
 };
 
 const Survey* find_survey(const std::vector<Survey>& surveys, const std::string& id) {
@@ -188,6 +193,48 @@ void response_fields(CsvWriter& csv, const ResponseRow& r, bool device) {
     csv.field(r.finished_at.value_or(""));
 }
 
+// A value the XLSX writes as a number: a face or agree scale's single answer ("1".."5").
+// Everything else (choice ids, free text, several values joined) is text.
+bool numeric_answer(const Survey* def, const std::string& question_id, std::string_view value) {
+    if (!def || def->yearclock || value.empty() || value.size() > 9) return false;
+    const Question* q = def->find(question_id);
+    if (!q || (q->kind != QuestionKind::Smiley && q->kind != QuestionKind::Agree)) return false;
+    return std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+           (value.size() == 1 || value[0] != '0');
+}
+
+// The response's columns in a sheet (as in the wide CSV), timestamps as local date-times.
+std::vector<std::string> sheet_header(bool device) {
+    std::vector<std::string> h(std::begin(kResponseColumns), std::end(kResponseColumns));
+    if (device) h.push_back("device_id");
+    const std::string zone = " (" + local_zone_name() + ")";
+    for (const char* c : kResponseColumns2) h.push_back(std::string(c) + (std::string_view(c).ends_with("_at") ? zone : ""));
+    return h;
+}
+
+void response_cells(XlsxBook& book, int sheet, const ResponseRow& r, bool device, int& c) {
+    book.text(sheet, c++, r.id);
+    book.text(sheet, c++, r.survey_id);
+    book.number(sheet, c++, static_cast<double>(r.survey_version));
+    book.text(sheet, c++, r.site);
+    if (!r.event.empty()) book.text(sheet, c, r.event);
+    ++c;
+    if (device) {
+        if (r.device_id) book.text(sheet, c, *r.device_id);
+        ++c;
+    }
+    book.text(sheet, c++, r.language);
+    book.text(sheet, c++, r.status);
+    book.number(sheet, c++, r.flagged ? 1 : 0);
+    for (const std::optional<std::string>& at : {std::optional<std::string>(r.started_at), r.finished_at}) {
+        if (at) {
+            if (auto ms = parse_iso8601_utc(*at)) book.local_datetime(sheet, c, *ms);
+            else book.text(sheet, c, *at);  // not a timestamp: shown as stored
+        }
+        ++c;
+    }
+}
+
 void validate(const ExportOptions& o, const std::filesystem::path& folder) {
     auto bad = [](const std::string& m) { throw Fail{ExportStatus::Failed, m}; };
     if (o.filter.from && !valid_date(*o.filter.from)) bad("not a date (YYYY-MM-DD): " + *o.filter.from);
@@ -197,7 +244,7 @@ void validate(const ExportOptions& o, const std::filesystem::path& folder) {
     if (o.name.empty() || o.name.find('/') != std::string::npos || o.name[0] == '.')
         bad("not a usable file name: \"" + o.name + "\"");
     if (o.min_group < 1) bad("min_group must be 1 or more");
-    if (!o.wide_csv && !o.long_csv && !o.jsonl && !o.report) bad("nothing to export: every format is off");
+    if (!o.wide_csv && !o.long_csv && !o.jsonl && !o.report && !o.xlsx) bad("nothing to export: every format is off");
     std::error_code ec;
     if (!std::filesystem::exists(folder, ec))
         throw Fail{ExportStatus::NoDrive, "no drive: " + folder.string() + " is not there"};
@@ -248,11 +295,14 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         const Where where = where_of(o.filter, true);
 
         // Pre-pass (an aggregate, bounded by surveys × questions): which surveys and
-        // questions the rows hold, in order of first appearance, and how many rows.
+        // questions the rows hold, in order of first appearance, and how many rows. Only
+        // the files with a column per question (wide CSV, XLSX) and the report need it; it
+        // costs as much as the pass itself, so a long CSV or JSON Lines alone goes without
+        // (the progress then has no total: 0).
         std::map<std::string, SurveyPlan> plans;
         std::vector<std::string> survey_order;
         std::uint64_t total = 0;
-        {
+        if (o.wide_csv || o.xlsx || o.report) {
             std::map<std::string, std::vector<std::string>> seen;
             db.query("SELECT r.survey_id, a.question_id, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id" +
                          where.sql + " GROUP BY r.survey_id, a.question_id ORDER BY r.survey_id, MIN(r.started_at), a.question_id",
@@ -262,11 +312,10 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                          if (!seen.count(sid)) survey_order.push_back(sid);
                          seen[sid].push_back(qid);
                          total += n;
-                         if (withheld(find_survey(surveys, sid), qid, o.filter)) result.withheld += n;
                      });
             // A survey asked for by id gets its wide file even with no responses in the
             // period: the header alone tells the coordinator there were none.
-            if (o.wide_csv)
+            if (o.wide_csv || o.xlsx)
                 for (const auto& sid : o.filter.surveys)
                     if (!seen.count(sid)) {
                         seen[sid];
@@ -336,11 +385,28 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
             for (const char* c : {"question_id", "value", "answered_at"}) long_csv->field(c);
             long_csv->end_row();
         }
+        std::unique_ptr<XlsxBook> book;
+        if (o.xlsx) {
+            book = std::make_unique<XlsxBook>(folder, o.name + ".xlsx");
+            for (const auto& sid : survey_order) {
+                SurveyPlan& p = plans[sid];
+                std::vector<std::string> h = sheet_header(device);
+                for (const auto& c : p.columns)
+                    if (!c.withheld) h.push_back(c.id);
+                p.sheet = book->add_sheet(sid, h);
+            }
+        }
         if (o.jsonl) jsonl_file = std::make_unique<AtomicFile>(folder, o.name + ".jsonl");
         if (o.report) report_file = std::make_unique<AtomicFile>(folder, o.name + "-report-" + o.report_language + ".html");
 
         // The pass: responses in time order, each with its answers, as one query that a
-        // database server streams (rows of one response are consecutive).
+        // database server streams (rows of one response are consecutive). A long CSV alone
+        // has no row for a response without answers, so it takes the inner join, written
+        // as a CROSS JOIN with answers first: SQLite then runs it as one scan of the answers
+        // (probing each one's response by its key) and one sort, instead of a search of the
+        // answers' key per response; in PostgreSQL a CROSS JOIN with the WHERE is the
+        // plain inner join, planned as it likes.
+        const bool per_response = o.wide_csv || o.xlsx || o.report || o.jsonl;
         std::uint64_t done = 0, next_report = 0;
         ResponseRow r;
         bool open = false;  // r holds a response whose rows are still coming
@@ -350,13 +416,15 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
             SurveyPlan& plan = plans[r.survey_id];
             ++result.responses;
             result.answers += r.answers.size();
-            if (plan.csv) {
+            if (plan.csv || plan.sheet >= 0) {
                 cells.clear();
                 for (const auto& a : r.answers) {
                     auto& c = cells[a.question_id];
                     if (!c.empty()) c += '|';
                     c += a.value;
                 }
+            }
+            if (plan.csv) {
                 response_fields(*plan.csv, r, device);
                 for (const auto& c : plan.columns)
                     if (!c.withheld) {
@@ -364,6 +432,22 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                         plan.csv->field(it == cells.end() ? std::string_view() : std::string_view(it->second));
                     }
                 plan.csv->end_row();
+            }
+            if (plan.sheet >= 0) {
+                int c = 0;
+                response_cells(*book, plan.sheet, r, device, c);
+                for (const auto& q : plan.columns)
+                    if (!q.withheld) {
+                        auto it = cells.find(q.id);
+                        if (it != cells.end() && !it->second.empty()) {
+                            if (numeric_answer(plan.def, q.id, it->second))
+                                book->number(plan.sheet, c, static_cast<double>(std::stol(it->second)));
+                            else
+                                book->text(plan.sheet, c, it->second);
+                        }
+                        ++c;
+                    }
+                book->end_row(plan.sheet);
             }
             if (long_csv)
                 for (const auto& a : r.answers) {
@@ -403,8 +487,11 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         db.query("SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.flagged, r.site, r.event,"
                  " r.started_at, r.finished_at" +
                      std::string(device ? ", r.device_id" : ", NULL") +
-                     ", a.question_id, a.value, a.answered_at FROM responses r LEFT JOIN answers a ON a.response_id = r.id" +
-                     where.sql + " ORDER BY r.started_at, r.id, a.question_id, a.value",
+                     ", a.question_id, a.value, a.answered_at" +
+                     (per_response ? " FROM responses r LEFT JOIN answers a ON a.response_id = r.id" + where.sql
+                                   : " FROM answers a CROSS JOIN responses r" + where.sql +
+                                         (where.sql.empty() ? " WHERE" : " AND") + " a.response_id = r.id") +
+                     " ORDER BY r.started_at, r.id, a.question_id, a.value",
                  where.params, [&](const ExportRow& row) {
                      if (!open || row.text(0) != r.id) {
                          if (open) emit();
@@ -421,12 +508,15 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                          r.finished_at = row.is_null(9) ? std::nullopt : std::optional<std::string>(row.text(9));
                          r.device_id = row.is_null(10) ? std::nullopt : std::optional<std::string>(row.text(10));
                          r.answers.clear();
-                         def = plans[r.survey_id].def;
+                         SurveyPlan& plan = plans[r.survey_id];
+                         if (!plan.def) plan.def = find_survey(surveys, r.survey_id);  // no pre-pass
+                         def = plan.def;
                      }
                      if (row.is_null(11)) return;  // a response without answers
                      ++done;
                      AnswerRow ans{std::string(row.text(11)), std::string(row.text(12)), std::string(row.text(13))};
-                     if (!withheld(def, ans.question_id, o.filter)) r.answers.push_back(std::move(ans));
+                     if (withheld(def, ans.question_id, o.filter)) ++result.withheld;
+                     else r.answers.push_back(std::move(ans));
                      if (progress && done >= next_report) {
                          next_report = done + 1024;
                          if (!progress(done, total)) throw Fail{ExportStatus::Cancelled, "the export was cancelled"};
@@ -443,9 +533,14 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         for (auto* f : {long_file.get(), jsonl_file.get(), report_file.get()})
             if (f) files.push_back(f);
         for (auto* f : files) f->finish();
+        if (book) book->finish();
         for (auto* f : files) {
             f->commit();
             result.files.push_back(f->final_path());
+        }
+        if (book) {
+            book->commit();
+            result.files.push_back(book->final_path());
         }
         sync_folder(folder);
     } catch (const Fail& f) {

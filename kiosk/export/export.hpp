@@ -1,4 +1,5 @@
-// export.hpp — getting the data out: CSV (wide and long), JSON Lines and the HTML report,
+// export.hpp — getting the data out: CSV (wide and long), JSON Lines, an Excel workbook
+// (XLSX) and the HTML report,
 // from the kiosk's SQLite file or from the collector's storage (SQLite or PostgreSQL): any
 // database with the tables `responses` and `answers` and the kiosk's column names (extra
 // columns are ignored), read through an ExportDatabase (export_database.hpp).
@@ -18,7 +19,8 @@
 //  4. The database is only read (opened read-only); the kiosk can keep taking answers.
 //  5. Local time: dates in filters and the report's weeks, months and hours use the
 //     machine's time zone (TZ; a kiosk in Finland runs on Europe/Helsinki); stored
-//     timestamps stay UTC in every export.
+//     timestamps stay UTC text in the CSVs and JSON Lines; the XLSX shows them as
+//     date-times in that local zone (named in its header: "started_at (Europe/Helsinki)").
 //
 // It does not draw anything, find drives on its own or read the clock: the caller passes
 // `now_ms` (the kiosk's Clock) and the folder (find_removable_drives below).
@@ -67,6 +69,9 @@ struct ExportOptions {
     bool long_csv = true;   // one file: a row per answer
     bool jsonl = true;      // one file: a line per response
     bool report = true;     // one self-contained HTML file
+    bool xlsx = false;      // one Excel workbook: a sheet per survey, like the wide CSV (xlsx.hpp);
+                            // asked for by name, or by "every format" (make_export_options), and
+                            // always by the kiosk's staff screen
     CsvStyle csv_style = CsvStyle::Rfc4180;
     std::string report_language = "fi";  // fi, sv or en
     int min_group = 5;      // small-group protection: nothing is shown over fewer answers
@@ -90,13 +95,14 @@ struct ExportResult {
     ExportStatus status = ExportStatus::Ok;
     std::string message;  // for a person: what went wrong and where ("" when Ok)
     std::vector<std::filesystem::path> files;  // the complete files, in the order written
-    std::uint64_t responses = 0;  // responses exported
+    std::uint64_t responses = 0;  // responses exported (a long CSV alone: those with answers)
     std::uint64_t answers = 0;    // answer rows exported
     std::uint64_t withheld = 0;   // answer rows left out as free text
     bool ok() const { return status == ExportStatus::Ok; }
 };
 
-// Called as rows go out: (answer rows done, answer rows in total). Return false to cancel.
+// Called as rows go out: (answer rows done, answer rows in total; the total is 0 when it is
+// not known: a long CSV or JSON Lines alone is not counted first). Return false to cancel.
 // Called from the thread that runs the export, at most every ~1000 rows and at the end.
 using ExportProgress = std::function<bool(std::uint64_t done, std::uint64_t total)>;
 

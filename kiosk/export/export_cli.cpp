@@ -35,6 +35,10 @@ int run_export(const std::string& program, const std::function<ExportResult(cons
     int shown = -1;
     auto progress = [&](std::uint64_t done, std::uint64_t total) {
         if (!bar) return true;
+        if (total == 0) {  // not counted first: the rows so far
+            if (done % 65536 < 1024) std::fprintf(stderr, "\rExporting... %llu answers", static_cast<unsigned long long>(done));
+            return true;
+        }
         const int pct = total ? static_cast<int>(done * 100 / total) : 100;
         if (pct == shown) return true;
         shown = pct;

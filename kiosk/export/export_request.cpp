@@ -10,7 +10,7 @@
 
 namespace kohtaamo {
 
-const char* export_format_names() { return "wide, long, jsonl, report"; }
+const char* export_format_names() { return "wide, long, jsonl, report, xlsx"; }
 
 std::optional<DateRange> half_year_range(const std::string& spec) {
     // 2026H1, 2026-H1, 2026h2
@@ -63,13 +63,15 @@ ExportOptions make_export_options(const ExportRequest& q, const ExportConfig& co
     o.now_ms = now_ms;
     o.texts_dir = texts_dir;
 
+    o.xlsx = true;  // every format unless some are named
     if (!q.formats.empty()) {
-        o.wide_csv = o.long_csv = o.jsonl = o.report = false;
+        o.wide_csv = o.long_csv = o.jsonl = o.report = o.xlsx = false;
         for (const auto& f : q.formats) {
             if (f == "wide") o.wide_csv = true;
             else if (f == "long") o.long_csv = true;
             else if (f == "jsonl") o.jsonl = true;
             else if (f == "report") o.report = true;
+            else if (f == "xlsx") o.xlsx = true;
             else throw ExportRequestError("format", "unknown format \"" + f + "\" (" + export_format_names() + ")");
         }
     }

@@ -20,7 +20,7 @@
 namespace kohtaamo {
 
 struct ExportRequest {
-    std::vector<std::string> formats;  // "wide", "long", "jsonl", "report"; empty = all four
+    std::vector<std::string> formats;  // "wide", "long", "jsonl", "report", "xlsx"; empty = all five
     bool excel = false;                // CSV for Excel with Finnish settings
     std::string from, to;              // "YYYY-MM-DD", local dates, both included; "" = open
     std::string half_year;             // "2026H1", "2026H2", "current", "previous"; not with from/to
@@ -53,7 +53,7 @@ ExportOptions make_export_options(const ExportRequest& request, const ExportConf
                                   const std::string& default_language, const std::filesystem::path& texts_dir,
                                   std::int64_t now_ms);
 
-// The formats' names, for messages: "wide, long, jsonl, report".
+// The formats' names, for messages: "wide, long, jsonl, report, xlsx".
 const char* export_format_names();
 
 }  // namespace kohtaamo

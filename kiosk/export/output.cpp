@@ -80,8 +80,12 @@ void CsvWriter::field(std::string_view v) {
     first_ = false;
     const bool formula = style_ == CsvStyle::ExcelFi && !v.empty() &&
                          (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r');
-    const bool quote = formula || v.find_first_of(sep_ == ';' ? std::string_view(";\"\r\n") : std::string_view(",\"\r\n")) !=
-                                      std::string_view::npos;
+    // One look at each byte (find_first_of with a 4-byte set calls memchr for every byte).
+    bool quote = formula;
+    for (std::size_t i = 0; !quote && i < v.size(); ++i) {
+        const char c = v[i];
+        quote = c == sep_ || c == '"' || c == '\r' || c == '\n';
+    }
     if (!quote) {
         out_.write(v);
         return;

@@ -127,6 +127,7 @@ ExportRequest export_request_of(const std::vector<std::pair<std::string, std::st
 
 const char* content_type_of(const ExportOptions& o) {
     if (o.report) return "text/html; charset=utf-8";
+    if (o.xlsx) return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     if (o.jsonl) return "application/x-ndjson";
     return "text/csv; charset=utf-8";
 }

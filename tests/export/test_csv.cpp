@@ -225,6 +225,7 @@ TEST_CASE("filters: period in local time, half-year, survey, site, abandoned, fl
     ExportOptions o = options_for();
     o.filter.free_text = false;
     o.report = false;
+    o.xlsx = true;
     ExportResult r = export_to_folder(db.path(), bundled_surveys(), out.path(), o);
     REQUIRE(r.ok());
     CHECK(r.withheld == 6);
@@ -232,6 +233,10 @@ TEST_CASE("filters: period in local time, half-year, survey, site, abandoned, fl
     CHECK(everything.find("idea") == std::string::npos);
     CHECK(everything.find("paras") == std::string::npos);
     CHECK(read_csv(out / "t-wide-family.csv", ',')[0].back() == "again");  // the free-text column is left out
+    // The workbook too (read through Python's zipfile: its XML is compressed).
+    const std::string book = read_back("xlsx", out / "t.xlsx");
+    CHECK(book.find("idea") == std::string::npos);
+    CHECK(book.find("paras") == std::string::npos);
 }
 
 TEST_CASE("kohtaamo-export on the command line: --db, a half-year, Excel, and clear errors") {
@@ -242,7 +247,8 @@ TEST_CASE("kohtaamo-export on the command line: --db, a half-year, Excel, and cl
     std::string printed = run(tool + " --db " + shell_quote(db.path()) + " --out " + shell_quote(out) +
                               " --half-year 2026H1 --excel --name k --lang sv --survey family 2>&1");
     CHECK_THAT(printed, Catch::Contains("6 responses, 13 answers"));
-    CHECK(listing(out) == std::vector<std::string>{"k-long.csv", "k-report-sv.html", "k-wide-family.csv", "k.jsonl"});
+    CHECK(listing(out) ==
+          std::vector<std::string>{"k-long.csv", "k-report-sv.html", "k-wide-family.csv", "k.jsonl", "k.xlsx"});
     CHECK(read_file(out / "k-long.csv").rfind("\xEF\xBB\xBF", 0) == 0);
     CHECK_THAT(read_file(out / "k-report-sv.html"), Catch::Contains("<html lang=\"sv\">"));
 

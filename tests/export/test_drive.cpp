@@ -220,3 +220,20 @@ TEST_CASE("the [export] table of the device config") {
     // The bundled config loads (its [export] is an example in comments).
     CHECK(load_export_config(config_dir() / "kiosk.toml").min_group == 5);
 }
+
+TEST_CASE("an XLSX export to a full drive fails as 'drive full' and leaves neither the workbook nor its temporary files") {
+    TempDir dir;
+    KioskDb db(dir / "k.sqlite");
+    many_ideas(db);
+    SmallDisk disk(64 * 1024);
+    ExportOptions o = options_for();
+    o.wide_csv = o.long_csv = o.jsonl = o.report = false;
+    o.xlsx = true;
+    ExportResult r = export_to_folder(db.path(), bundled_surveys(), disk.path(), o);
+    CHECK(r.status == ExportStatus::DriveFull);
+    CHECK_THAT(r.message, Catch::Contains("full"));
+    CHECK(listing(disk.path()).empty());
+    disk.fill();
+    CHECK(export_to_folder(db.path(), bundled_surveys(), disk.path(), o).status == ExportStatus::DriveFull);
+    CHECK(listing(disk.path()) == std::vector<std::string>{"ballast"});
+}

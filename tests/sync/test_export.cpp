@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <regex>
 #include <set>
 #include <thread>
@@ -155,6 +156,65 @@ TEST_CASE("export: over HTTP the export token gets exactly the collector's rows,
     for (const auto& t : {s.tokens.coordinator, s.tokens.kiosk1, s.tokens.retired}) CHECK(log.find(t) == std::string::npos);
 }
 
+TEST_CASE("export: format=xlsx over HTTP is a workbook whose free text stays text and whose times are Helsinki's",
+          "[export-http][db]") {
+    TempDir dir;
+    Tokens tokens;
+    TestDatabase db(dir.path());
+    CollectorProcess collector(dir.path(), config_for(tokens, db));
+    // Free text Excel would turn into a number, a date or a formula, or show with an apostrophe.
+    const std::vector<std::string> lookalikes = {"0401234567", "12.3.", "1e5", "=SUM(A1)", "-5 astetta"};
+    Batch b = make_batch(static_cast<int>(lookalikes.size()) + 1, 3);
+    for (std::size_t i = 0; i < lookalikes.size(); ++i) {
+        Response& r = b.responses[i];
+        // The first in winter (UTC+2), the rest in summer (UTC+3), a minute apart.
+        const std::int64_t at = i == 0 ? *parse_iso8601_utc("2026-01-15T10:00:00Z")
+                                       : *parse_iso8601_utc("2026-07-15T10:00:00Z") + static_cast<std::int64_t>(i) * 60'000;
+        r.survey_id = "family";
+        r.started_at = iso8601_utc(at);
+        r.finished_at = iso8601_utc(at + 30'000);
+        r.answers = {{"welcome", "4", r.started_at}, {"idea", lookalikes[i], r.started_at}};
+    }
+    REQUIRE(post(collector.url() + kBatchesPath, batch_headers(tokens.kiosk1), gzip(encode_batch(b))).status == 200);
+
+    HttpReply r = get(collector.url() + kExportPath + "?format=xlsx&name=vienti", bearer(tokens.coordinator));
+    INFO(r.body.substr(0, 300));
+    REQUIRE(r.status == 200);
+    CHECK(r.header("content-type") == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    CHECK_THAT(r.header("content-disposition"), Catch::Contains("filename=\"vienti.xlsx\""));
+    write_file(dir / "got.xlsx", r.body);
+    RunResult read = run_program({KOHTAAMO_PYTHON3, (source_dir() / "tests/export/read_back.py").string(), "xlsx",
+                                  (dir / "got.xlsx").string()});
+    REQUIRE(read.exit_code == 0);
+    const nlohmann::json book = nlohmann::json::parse(read.out);
+    REQUIRE(book["sheets"].size() == 2);  // a sheet per survey: child (make_batch's last response) and family
+    std::map<std::string, nlohmann::json> sheets;
+    for (const auto& sh : book["sheets"]) sheets[sh["name"].get<std::string>()] = sh;
+    REQUIRE(sheets.count("family"));
+    REQUIRE(sheets.count("child"));
+    const nlohmann::json& family = sheets["family"];
+    CHECK(family["frozen_rows"] == 1);
+    CHECK(sheets["child"]["frozen_rows"] == 1);
+    const nlohmann::json& rows = family["rows"];
+    REQUIRE(rows.size() == lookalikes.size() + 1);
+    // The collector's rows carry the device: response_id, survey_id, survey_version, site,
+    // event, device_id, language, status, flagged, started_at, finished_at, then the questions.
+    CHECK(rows[0][9] == nlohmann::json({{"t", "s"}, {"v", "started_at (Europe/Helsinki)"}}));
+    const auto idea = std::find(rows[0].begin(), rows[0].end(), nlohmann::json({{"t", "s"}, {"v", "idea"}})) - rows[0].begin();
+    const auto welcome = std::find(rows[0].begin(), rows[0].end(), nlohmann::json({{"t", "s"}, {"v", "welcome"}})) - rows[0].begin();
+    REQUIRE(idea < static_cast<long>(rows[0].size()));
+    REQUIRE(welcome < static_cast<long>(rows[0].size()));
+    CHECK(rows[1][9] == nlohmann::json({{"t", "date"}, {"v", "2026-01-15 12:00:00"}}));
+    CHECK(rows[1][10] == nlohmann::json({{"t", "date"}, {"v", "2026-01-15 12:00:30"}}));
+    CHECK(rows[2][9] == nlohmann::json({{"t", "date"}, {"v", "2026-07-15 13:01:00"}}));
+    for (std::size_t i = 0; i < lookalikes.size(); ++i) {
+        INFO(lookalikes[i]);
+        CHECK(rows[i + 1][idea] == nlohmann::json({{"t", "s"}, {"v", lookalikes[i]}}));
+        CHECK(rows[i + 1][welcome] == nlohmann::json({{"t", "n"}, {"v", 4}}));  // an agree scale: a number
+        CHECK(rows[i + 1][5] == nlohmann::json({{"t", "s"}, {"v", b.device_id}}));
+    }
+}
+
 TEST_CASE("export: over HTTP a bad parameter is 400 naming it", "[export-http][db]") {
     TempDir dir;
     Tokens tokens;
@@ -165,7 +225,7 @@ TEST_CASE("export: over HTTP a bad parameter is 400 naming it", "[export-http][d
     };
     const std::vector<Case> cases = {
         {"", "format"},
-        {"format=xlsx", "format"},
+        {"format=xls", "format"},
         {"format=long,jsonl", "format"},
         {"format=long&format=jsonl", "format"},
         {"format=wide", "survey"},

@@ -27,7 +27,7 @@ void open_staff(Kiosk& k) {
 }
 }  // namespace
 
-TEST_CASE("Export writes the CSV and the report onto the stick and says how many went") {
+TEST_CASE("Export writes the CSV, the Excel workbook and the report onto the stick and says how many went") {
     SmallDisk stick(8 * 1024 * 1024);
     ExportConfig ec;
     ec.drive = stick.path();
@@ -60,14 +60,16 @@ TEST_CASE("Export writes the CSV and the report onto the stick and says how many
     for (const auto& t : k.app.registry()) seen += "[" + t.text + "] ";
     INFO("on screen: " << seen);
     CHECK_THAT(message, Catch::StartsWith("Valmis. Vastauksia: 2"));
-    int csv = 0, html = 0;
+    int csv = 0, html = 0, xlsx = 0;
     for (const auto& e : std::filesystem::recursive_directory_iterator(stick.path())) {
         csv += e.path().extension() == ".csv";
         html += e.path().extension() == ".html";
+        xlsx += e.path().extension() == ".xlsx";
         CHECK(e.path().filename().string().find(".part") == std::string::npos);
     }
     CHECK(csv >= 2);
     CHECK(html == 1);
+    CHECK(xlsx == 1);
 }
 
 TEST_CASE("Export with no stick says so and writes nothing") {
