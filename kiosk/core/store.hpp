@@ -78,6 +78,10 @@ public:
     bool finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms,
                 std::int64_t repeat_window_ms = 0);
 
+    // What the store found and did at open that staff must know (a damaged database or a
+    // foreign -wal moved aside, with where it is kept): shown on the coordinator screen and
+    // written to the log. Empty when all was well.
+    const std::vector<std::string>& notices() const { return notices_; }
     // Number of responses the startup recovery marked abandoned.
     int recovered() const { return recovered_; }
     int schema_version() const;
@@ -92,9 +96,11 @@ public:
 private:
     void migrate();
     bool repeats_previous(const std::string& response_id, std::int64_t window_ms);
+    void touch_identity();
     std::filesystem::path path_;
     sqlite3* db_ = nullptr;
     int recovered_ = 0;
+    std::vector<std::string> notices_;
 };
 
 }  // namespace kohtaamo

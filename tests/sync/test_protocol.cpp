@@ -360,9 +360,16 @@ TEST_CASE("protocol: the device file gives the endpoint and token, and its relat
     CHECK_THAT(endpoint_problem("ftp://keruu.example.fi", false).value_or(""), Catch::Contains("must start with https://"));
     // Plain http only to this machine: the host is read whole.
     for (const char* local : {"http://127.0.0.1", "http://127.0.0.1:8470/kohtaamo", "http://127.1.2.3/x", "http://localhost",
-                              "http://localhost:8470", "http://[::1]:8470"})
+                              "http://localhost:8470", "http://[::1]:8470", "http://LOCALHOST/x", "http://user@127.0.0.1:8470",
+                              "http://127.255.255.254"})
         CHECK(endpoint_problem(local, false) == std::nullopt);
     for (const char* remote : {"http://127.0.0.1.example.net", "http://127.evil.example:80", "http://127.0.0.1@evil.example",
+                               "http://127.0.0.1@elsewhere.example", "http://127.0.0.1:80@elsewhere.example/x",
+                               "http://localhost@elsewhere.example", "http://[::1]@elsewhere.example",
                                "http://localhost.example.net", "http://127.0.0.256", "http://128.0.0.1", "http://[::2]"})
         CHECK(endpoint_problem(remote, false).has_value());
+    // The refusal names the host curl would really connect to.
+    CHECK_THAT(endpoint_problem("http://127.0.0.1@elsewhere.example", false).value_or(""),
+               Catch::Contains("plain http to elsewhere.example"));
+    CHECK_THAT(endpoint_problem("http://exa mple", false).value_or(""), Catch::Contains("not a URL"));
 }
