@@ -156,17 +156,6 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    std::unique_ptr<Store> store;
-    try {
-        store = std::make_unique<Store>(config.database(), clock.wall_ms());
-        if (store->recovered() > 0)
-            std::fprintf(stderr, "kohtaamo: %d response(s) left open by the last run marked abandoned\n",
-                         store->recovered());
-    } catch (const StoreError& e) {
-        std::fprintf(stderr, "kohtaamo: %s\n", e.what());
-        return 3;
-    }
-
     o.app.rotation = config.rotation;
 
     std::unique_ptr<platform::App> app;
@@ -175,6 +164,26 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "kohtaamo: %s\n", e.what());
         return 4;
+    }
+
+    // The store, with recovery at start. When it cannot be opened (a full disk, the card
+    // gone), visitors see the resting screen and the kiosk tries again until it can.
+    std::unique_ptr<Store> store;
+    auto open_store = [&] {
+        store = std::make_unique<Store>(config.database(), clock.wall_ms());
+        if (store->recovered() > 0)
+            std::fprintf(stderr, "kohtaamo: %d response(s) left open by the last run marked abandoned\n",
+                         store->recovered());
+    };
+    try {
+        open_store();
+    } catch (const StoreError& e) {
+        std::fprintf(stderr, "kohtaamo: %s; resting, trying again every %lld s\n", e.what(),
+                     static_cast<long long>(KioskScene::kRetryMs / 1000));
+        StoreWaitScene wait(texts, config.languages, clock, open_store, e.what());
+        const int rc = run_scene(*app, wait, clock, o);
+        if (!store) return rc != 0 ? rc : 3;  // the loop ended (SIGTERM, a replay) before the store opened
+        std::fprintf(stderr, "kohtaamo: the store opened; the kiosk starts\n");
     }
     app->pictures() = std::move(pictures);
 

@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace kohtaamo {
@@ -177,6 +178,21 @@ std::optional<std::string> foreign_wal(const fs::path& file, const fs::path& wal
 }  // namespace
 
 Store::Store(const std::filesystem::path& file, std::int64_t now_ms) : path_(file) {
+    try {
+        open(now_ms);
+    } catch (const fs::filesystem_error& e) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw StoreError("store: " + file.string() + ": " + e.what());
+    } catch (const SqliteError& e) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw StoreError("store: " + file.string() + ": " + e.what());
+    }
+}
+
+void Store::open(std::int64_t now_ms) {
+    const fs::path& file = path_;
     std::error_code ec;
     // The data folder is the kiosk's alone (0700), the database and its WAL and SHM 0600
     // (SQLite gives the -wal and -shm the database file's mode), whatever the umask.
@@ -248,7 +264,7 @@ Store::Store(const std::filesystem::path& file, std::int64_t now_ms) : path_(fil
         recovered_ = sqlite3_changes(db_);
         // The identity and the schema into the database file itself, so that the check of
         // a -wal at the next start has the device_id to compare with.
-        exec("PRAGMA wal_checkpoint(PASSIVE)");
+        exec("PRAGMA wal_checkpoint(TRUNCATE)");
         private_file(wal, false);
         private_file(shm, false);
     } catch (const SqliteError& e) {
@@ -263,6 +279,24 @@ Store::Store(const std::filesystem::path& file, std::int64_t now_ms) : path_(fil
 }
 
 Store::~Store() { sqlite3_close(db_); }
+
+void Store::probe() {
+    struct statvfs fs {};
+    const fs::path dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
+    if (::statvfs(dir.c_str(), &fs) != 0)
+        throw StoreError("store: " + dir.string() + " cannot be read: " + std::strerror(errno));
+    const std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+    if (free_bytes < kProbeFreeBytes)
+        throw StoreError("store: " + dir.string() + " has " + std::to_string(free_bytes / 1024) + " KiB free (waiting for " +
+                         std::to_string(kProbeFreeBytes / 1024) + ")");
+    try {
+        Transaction tx(db_);
+        touch_identity();
+        tx.commit();
+    } catch (const SqliteError& e) {
+        throw StoreError("store: " + path_.string() + ": cannot write yet: " + e.what());
+    }
+}
 
 // Counts the write in the device table (row 'writes', beside 'device_id' on the table's one
 // page) in the write's own transaction, so the WAL frames of every kiosk write carry the

@@ -21,6 +21,24 @@
 //
 //   save_answer() on a complete/abandoned response throws: finished responses are
 //   never changed by the kiosk. Only the sync columns change afterwards (sync/).
+//
+// When a write fails (StoreError: a full disk, a failing card), the kiosk never stops
+// (kiosk/kiosk_scene.hpp, KioskScene::rest / try_resume; StoreWaitScene at start):
+//
+//                 save_answer()/finish() throws, on any path: a tap, the idle
+//                 timeout, the timer after a last answer, a frame's reset()
+//   writing ─────────────────────────────────────────────────────────────► resting
+//      ▲        (visitors: the "this kiosk is resting" screen in every language;       │
+//      │         staff: SQLite's reason, on it and on the coordinator screen)          │
+//      │                                                                               │
+//      └──── every KioskScene::kRetryMs: probe() (>= kProbeFreeBytes free and a small ◄┘
+//            write commits), then the open response is finished as abandoned
+//            (its committed answers kept) and the welcome screen shows
+//
+//   At start: Store() throws (recovery or the schema cannot be written) ──► the resting
+//   screen, Store() tried again every kRetryMs; the kiosk starts once it opens.
+//   What was committed before the failure is never touched: a failed transaction rolls
+//   back only itself.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -90,10 +108,17 @@ public:
     const std::filesystem::path& path() const { return path_; }
     sqlite3* handle() { return db_; }
 
+    // Whether the store can write again after a failure (the kiosk's "resting" state): at
+    // least kProbeFreeBytes free on the data folder's file system and a small write
+    // committed. Throws StoreError with the reason when not.
+    static constexpr std::uint64_t kProbeFreeBytes = 1 << 20;
+    void probe();
+
     // Runs SQL with no result rows; throws StoreError.
     void exec(const char* sql);
 
 private:
+    void open(std::int64_t now_ms);
     void migrate();
     bool repeats_previous(const std::string& response_id, std::int64_t window_ms);
     void touch_identity();
