@@ -161,20 +161,20 @@ void check_sounds(const std::vector<Survey>& surveys) {
 KioskScene::KioskScene(Session& session, Store& store, const DeviceConfig& config, const Catalog& texts, Clock& clock,
                        ExportConfig export_config)
     : session_(session), store_(store), config_(config), texts_(texts), clock_(clock), export_config_(std::move(export_config)),
-      pin_lock_(config.pin_hash) {}
+      pin_lock_(config.pin_hash, store.handle()) {}
 
 void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {
     const double since = static_cast<double>(clock_.mono_ms() - session_.screen_since_ms()) / 1000.0;
     if (mode_ == Mode::Pin) {
         ui::Frame f{m, fonts, texts_, icon, config_.languages.front(), reg, since};
         f.rtl = texts_.rtl(config_.languages.front());
-        if (pin_lock_.locked_for(clock_.mono_ms()) > 0) {
+        if (pin_lock_.locked_for(clock_.wall_ms()) > 0) {
             char buf[160];
             std::snprintf(buf, sizeof buf, "%s %lld s", f.t("pin_locked").c_str(),
-                          static_cast<long long>((pin_lock_.locked_for(clock_.mono_ms()) + 999) / 1000));
+                          static_cast<long long>((pin_lock_.locked_for(clock_.wall_ms()) + 999) / 1000));
             pin_message_ = buf;
         }
-        ui::PinView v{static_cast<int>(pin_.size()), pin_message_, pin_lock_.locked_for(clock_.mono_ms()) > 0};
+        ui::PinView v{static_cast<int>(pin_.size()), pin_message_, pin_lock_.locked_for(clock_.wall_ms()) > 0};
         if (ui::Action a = ui::pin_screen(f, v)) apply_staff(a);
         return;
     }
@@ -350,7 +350,7 @@ void KioskScene::apply_staff(const ui::Action& a) {
             if (!pin_.empty()) pin_.pop_back();
             break;
         case ui::Action::PinOk: {
-            auto r = pin_lock_.verify(pin_, clock_.mono_ms());
+            auto r = pin_lock_.verify(pin_, clock_.wall_ms());
             pin_.clear();
             if (r == PinLock::Result::Ok) {
                 enter(Mode::Staff);
@@ -421,7 +421,7 @@ bool KioskScene::tick() {
 
 std::optional<std::int64_t> KioskScene::deadline() const {
     if (mode_ == Mode::Visitor && !resting_.empty()) return retry_at_ms_;
-    if (mode_ == Mode::Pin && pin_lock_.locked_for(clock_.mono_ms()) > 0)
+    if (mode_ == Mode::Pin && pin_lock_.locked_for(clock_.wall_ms()) > 0)
         return clock_.mono_ms() + 1000;  // the lock-out countdown
     if (mode_ != Mode::Visitor) return staff_input_ms_ + config_.idle_timeout_ms;
     auto due = session_.next_deadline();  // on the welcome screen: a language to reset, an event answer

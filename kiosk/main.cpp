@@ -190,6 +190,10 @@ int main(int argc, char** argv) {
     Session session(config, surveys, *store, clock);
     KioskScene scene(session, *store, config, texts, clock, export_config);
     scene.set_news(news);
+    if (is_demo_pin(config.pin_hash)) {
+        std::fprintf(stderr, "kohtaamo: WARNING: %s\n", demo_pin_warning().c_str());
+        scene.add_warning(demo_pin_warning());
+    }
     scene.set_audio(&app->audio());
     scene.set_wake([&a = *app] { a.wake(); });
     // The uploader works on its own thread and its own connection to the database; a
