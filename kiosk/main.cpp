@@ -23,6 +23,7 @@
 #include "session.hpp"
 #include "store.hpp"
 #include "survey.hpp"
+#include "protocol.hpp"
 #include "uploader.hpp"
 
 using namespace kohtaamo;
@@ -190,6 +191,10 @@ int main(int argc, char** argv) {
     Session session(config, surveys, *store, clock);
     KioskScene scene(session, *store, config, texts, clock, export_config);
     scene.set_news(news);
+    if (sync_config.token == sync::kDemoToken) {
+        std::fprintf(stderr, "kohtaamo: WARNING: %s\n", sync::kDemoTokenWarning);
+        scene.add_warning(sync::kDemoTokenWarning);
+    }
     if (is_demo_pin(config.pin_hash)) {
         std::fprintf(stderr, "kohtaamo: WARNING: %s\n", demo_pin_warning().c_str());
         scene.add_warning(demo_pin_warning());

@@ -50,6 +50,9 @@ int serve(const std::string& config_file) {
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    for (const auto& d : config.devices)
+        if (d.enabled && hashes_equal(d.token_hash, hash_token(kDemoToken)))
+            std::cerr << "kohtaamo-collector: WARNING: device \"" << d.name << "\": " << kDemoTokenWarning << "\n";
     Collector collector(config);
     int port = collector.bind();
     std::cerr << "kohtaamo-collector: listening on http://" << config.listen << ":" << port << " (database "

@@ -230,6 +230,13 @@ TEST_CASE("protocol: tokens are random and only their hash is kept", "[protocol]
     CHECK(hash_token(a).rfind("blake2b:", 0) == 0);
 }
 
+TEST_CASE("protocol: the bundled collector config's demo device is the public demo token, which is called out", "[protocol]") {
+    // kohtaamo-collector and the kiosk warn at start when they meet it (collector/main.cpp, kiosk/main.cpp).
+    const std::string cfg = read_file(source_dir() / "config/collector.toml");
+    CHECK(cfg.find(hash_token(kDemoToken)) != std::string::npos);
+    CHECK_THAT(std::string(kDemoTokenWarning), Catch::Contains("kohtaamo-collector token NAME"));
+}
+
 TEST_CASE("protocol: kiosk sync config has defaults and is off without an endpoint and errors name file and line", "[protocol][config]") {
     TempDir dir;
     auto file = dir / "kiosk.toml";
