@@ -1,6 +1,7 @@
 // The protocol's own rules, the kiosk's [sync] config, and the collector's config.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "collector.hpp"
@@ -379,4 +380,29 @@ TEST_CASE("protocol: the device file gives the endpoint and token, and its relat
     CHECK_THAT(endpoint_problem("http://127.0.0.1@elsewhere.example", false).value_or(""),
                Catch::Contains("plain http to elsewhere.example"));
     CHECK_THAT(endpoint_problem("http://exa mple", false).value_or(""), Catch::Contains("not a URL"));
+}
+
+TEST_CASE("protocol: kohtaamo-collector keys writes the secret half 0600 and prints the public half for seal_to", "[protocol]") {
+    TempDir dir;
+    const mode_t old = ::umask(022);
+    auto r = run_program({KOHTAAMO_COLLECTOR_BIN, "keys", "--id", "k2", "--secret", (dir / "k2.secret").string()});
+    ::umask(old);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    struct stat st {};
+    REQUIRE(::stat((dir / "k2.secret").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    const std::string secret = read_file(dir / "k2.secret");
+    CHECK_THAT(secret, Catch::StartsWith("k2:"));
+    CHECK(secret.size() == 3 + 44 + 1);  // 32 bytes in Base64, a newline
+    CHECK_THAT(r.out, Catch::Contains("[privacy]\nseal_to = \"k2:"));
+    CHECK(r.out.find(secret.substr(3, 44)) == std::string::npos);  // the secret is never printed
+    // Never over an existing key; a bad id is named.
+    auto again = run_program({KOHTAAMO_COLLECTOR_BIN, "keys", "--id", "k2", "--secret", (dir / "k2.secret").string()});
+    CHECK(again.exit_code == 2);
+    CHECK_THAT(again.err, Catch::Contains("never overwritten"));
+    CHECK(read_file(dir / "k2.secret") == secret);
+    auto bad = run_program({KOHTAAMO_COLLECTOR_BIN, "keys", "--id", "k 1", "--secret", (dir / "x").string()});
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.err, Catch::Contains("--id"));
 }
