@@ -198,9 +198,17 @@ void Store::open(std::int64_t now_ms) {
     // (SQLite gives the -wal and -shm the database file's mode), whatever the umask.
     if (file.has_parent_path()) {
         std::filesystem::create_directories(file.parent_path(), ec);
-        if (::chmod(file.parent_path().c_str(), 0700) != 0)
+        // Never a shared folder (--data /tmp): one with the sticky bit or of another user is
+        // left as it is, and said so; the database files are still 0600.
+        struct stat st {};
+        if (::stat(file.parent_path().c_str(), &st) == 0 && ((st.st_mode & S_ISVTX) || st.st_uid != ::geteuid())) {
+            notices_.push_back("The data folder " + file.parent_path().string() +
+                               " is shared (sticky, or another user's): it is left as it is. Give the kiosk a folder "
+                               "of its own ([kiosk] data_dir or --data).");
+        } else if ((st.st_mode & 0777) != 0700 && ::chmod(file.parent_path().c_str(), 0700) != 0) {
             throw StoreError("store: cannot make the data folder " + file.parent_path().string() +
                              " private (0700): " + std::strerror(errno));
+        }
     }
     const fs::path wal = file.string() + "-wal", shm = file.string() + "-shm";
     // A -wal left by a crash is applied by SQLite at open: first make sure it is this

@@ -82,6 +82,18 @@ TEST_CASE("the data folder is 0700 and the database with its WAL and SHM 0600, e
     ::umask(old);
 }
 
+TEST_CASE("a shared data folder (sticky, as /tmp) is not changed, and staff are told") {
+    TempDir dir;
+    const auto shared = dir / "shared";
+    fs::create_directories(shared);
+    ::chmod(shared.c_str(), 01777);
+    Store store(shared / "kohtaamo.sqlite", T0);
+    CHECK(mode_of(shared) == 0777);
+    CHECK(mode_of(shared / "kohtaamo.sqlite") == 0600);
+    REQUIRE(store.notices().size() == 1);
+    CHECK_THAT(store.notices()[0], Catch::Contains("is shared"));
+}
+
 TEST_CASE("a database with a corrupt page is moved aside under a dated name and reported, never replaced silently") {
     TempDir dir;
     const auto file = dir / "kohtaamo.sqlite";
