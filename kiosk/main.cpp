@@ -5,7 +5,8 @@
 //
 // Exit codes: 0 normal end, 1 a replay step failed (or --check-config found texts or sounds missing),
 // 2 the configuration is broken,
-// 3 the store cannot be opened, 4 the screen cannot be opened.
+// 3 the store could not be opened before the kiosk was stopped (until then it rests and
+// retries), 4 the screen cannot be opened.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
