@@ -161,20 +161,20 @@ void check_sounds(const std::vector<Survey>& surveys) {
 KioskScene::KioskScene(Session& session, Store& store, const DeviceConfig& config, const Catalog& texts, Clock& clock,
                        ExportConfig export_config)
     : session_(session), store_(store), config_(config), texts_(texts), clock_(clock), export_config_(std::move(export_config)),
-      pin_lock_(config.pin_hash) {}
+      pin_lock_(config.pin_hash, store.handle()) {}
 
 void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {
     const double since = static_cast<double>(clock_.mono_ms() - session_.screen_since_ms()) / 1000.0;
     if (mode_ == Mode::Pin) {
         ui::Frame f{m, fonts, texts_, icon, config_.languages.front(), reg, since};
         f.rtl = texts_.rtl(config_.languages.front());
-        if (pin_lock_.locked_for(clock_.mono_ms()) > 0) {
+        if (pin_lock_.locked_for(clock_.wall_ms()) > 0) {
             char buf[160];
             std::snprintf(buf, sizeof buf, "%s %lld s", f.t("pin_locked").c_str(),
-                          static_cast<long long>((pin_lock_.locked_for(clock_.mono_ms()) + 999) / 1000));
+                          static_cast<long long>((pin_lock_.locked_for(clock_.wall_ms()) + 999) / 1000));
             pin_message_ = buf;
         }
-        ui::PinView v{static_cast<int>(pin_.size()), pin_message_, pin_lock_.locked_for(clock_.mono_ms()) > 0};
+        ui::PinView v{static_cast<int>(pin_.size()), pin_message_, pin_lock_.locked_for(clock_.wall_ms()) > 0};
         if (ui::Action a = ui::pin_screen(f, v)) apply_staff(a);
         return;
     }
@@ -195,10 +195,21 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
             stats_ = read_stats(store_.handle(), clock_.wall_ms(), {});
         }
         ui::StaffView v{stats_, session_.surveys(), export_message_, export_.running() ? export_.progress() : -1};
+        v.warnings = store_.notices();
+        v.warnings.insert(v.warnings.end(), warnings_.begin(), warnings_.end());
+        if (!resting_.empty()) v.warnings.insert(v.warnings.begin(), texts_.get(config_.languages.front(), "resting_staff") + " " + resting_);
         if (ui::Action a = ui::staff_screen(f, v)) apply_staff(a);
         return;
     }
 
+    if (!resting_.empty()) {
+        ui::Frame f{m, fonts, texts_, icon, config_.languages.front(), reg, since};
+        std::vector<std::string> lines;
+        for (const auto& l : config_.languages) lines.push_back(texts_.get(l, "resting"));
+        ui::resting_screen(f, lines, resting_);
+        if (ui::staff_corner(f) && pin_lock_.configured()) enter(Mode::Pin);
+        return;
+    }
     ui::Frame f{m, fonts, texts_, icon, session_.language(), reg, since};
     f.rtl = texts_.rtl(session_.language());
     const bool sound = audio_ && audio_->state() != platform::Audio::State::Off;
@@ -296,10 +307,37 @@ void KioskScene::apply(const ui::Action& a) {
             save_error_.clear();
         notice_finish(before);
     } catch (const StoreError& e) {
-        // The answer is not in the store: say so, keep the visitor on this question.
-        save_error_ = e.what();
-        std::fprintf(stderr, "kohtaamo: %s\n", e.what());
+        // The answer is not in the store: the kiosk rests until it can write again.
+        rest(e);
     }
+}
+
+void KioskScene::rest(const StoreError& e) {
+    if (resting_.empty()) std::fprintf(stderr, "kohtaamo: %s; resting, trying again every %lld s\n", e.what(),
+                                       static_cast<long long>(kRetryMs / 1000));
+    resting_ = e.what();
+    retry_at_ms_ = clock_.mono_ms() + kRetryMs;
+    if (audio_) audio_->release();
+    sound_key_.clear();
+}
+
+bool KioskScene::try_resume() {
+    if (clock_.mono_ms() < retry_at_ms_) return false;
+    try {
+        store_.probe();
+        const Screen before = session_.screen();
+        session_.reset();  // the visitor's open response: finished as abandoned, answers kept
+        notice_finish(before);
+    } catch (const StoreError& e) {
+        resting_ = e.what();
+        retry_at_ms_ = clock_.mono_ms() + kRetryMs;
+        return true;  // the reason shown may have changed
+    }
+    std::fprintf(stderr, "kohtaamo: the store writes again; the kiosk resumes\n");
+    resting_.clear();
+    save_error_.clear();
+    follow_sound();
+    return true;
 }
 
 void KioskScene::apply_staff(const ui::Action& a) {
@@ -312,7 +350,7 @@ void KioskScene::apply_staff(const ui::Action& a) {
             if (!pin_.empty()) pin_.pop_back();
             break;
         case ui::Action::PinOk: {
-            auto r = pin_lock_.verify(pin_, clock_.mono_ms());
+            auto r = pin_lock_.verify(pin_, clock_.wall_ms());
             pin_.clear();
             if (r == PinLock::Result::Ok) {
                 enter(Mode::Staff);
@@ -364,7 +402,13 @@ bool KioskScene::tick() {
         }
         return false;
     }
-    session_.tick();
+    if (!resting_.empty()) return try_resume();
+    try {
+        session_.tick();  // the idle timeout and the thank-you timer write too
+    } catch (const StoreError& e) {
+        rest(e);
+        return true;
+    }
     notice_finish(before.first);
     follow_sound();
     bool changed = before != std::make_pair(session_.screen(), session_.question_index());
@@ -377,7 +421,8 @@ bool KioskScene::tick() {
 }
 
 std::optional<std::int64_t> KioskScene::deadline() const {
-    if (mode_ == Mode::Pin && pin_lock_.locked_for(clock_.mono_ms()) > 0)
+    if (mode_ == Mode::Visitor && !resting_.empty()) return retry_at_ms_;
+    if (mode_ == Mode::Pin && pin_lock_.locked_for(clock_.wall_ms()) > 0)
         return clock_.mono_ms() + 1000;  // the lock-out countdown
     if (mode_ != Mode::Visitor) return staff_input_ms_ + config_.idle_timeout_ms;
     auto due = session_.next_deadline();  // on the welcome screen: a language to reset, an event answer
@@ -405,9 +450,38 @@ void KioskScene::reset() {
     // Leave whatever screen failed; an open response is finished as abandoned.
     mode_ = Mode::Visitor;
     const Screen before = session_.screen();
-    session_.reset();
+    try {
+        session_.reset();
+    } catch (const StoreError& e) {
+        rest(e);
+        return;
+    }
     notice_finish(before);
     follow_sound();
+}
+
+StoreWaitScene::StoreWaitScene(const Catalog& texts, std::vector<std::string> languages, Clock& clock,
+                               std::function<void()> open, std::string reason)
+    : texts_(texts), languages_(std::move(languages)), clock_(clock), open_(std::move(open)), reason_(std::move(reason)),
+      retry_at_ms_(clock.mono_ms() + KioskScene::kRetryMs) {}
+
+void StoreWaitScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {
+    ui::Frame f{m, fonts, texts_, icon, languages_.front(), reg, 0};
+    std::vector<std::string> lines;
+    for (const auto& l : languages_) lines.push_back(texts_.get(l, "resting"));
+    ui::resting_screen(f, lines, reason_);
+}
+
+bool StoreWaitScene::tick() {
+    if (opened_ || clock_.mono_ms() < retry_at_ms_) return false;
+    try {
+        open_();
+        opened_ = true;
+    } catch (const StoreError& e) {
+        reason_ = e.what();
+        retry_at_ms_ = clock_.mono_ms() + KioskScene::kRetryMs;
+    }
+    return true;
 }
 
 void ErrorScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) {

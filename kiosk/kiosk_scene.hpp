@@ -79,6 +79,12 @@ public:
 
     enum class Mode { Visitor, Pin, Staff };
     Mode mode() const { return mode_; }
+    // Why the store cannot write ("" while it can): visitors see the resting screen.
+    const std::string& resting() const { return resting_; }
+    // Lines the coordinator screen shows in the error colour (Store::notices(), the
+    // demo PIN, ...), besides the resting reason.
+    void add_warning(std::string w) { warnings_.push_back(std::move(w)); }
+    static constexpr std::int64_t kRetryMs = 5000;
 
 private:
     void apply(const ui::Action& a);
@@ -87,6 +93,11 @@ private:
     void enter(Mode m);
     void start_export();
     void follow_sound();
+    // A write failed: visitors see the resting screen, staff the reason; tick() retries.
+    void rest(const StoreError& e);
+    // Resting: tries the store again (Store::probe), then finishes the visitor's open
+    // response as abandoned and shows the welcome screen. True when it resumed.
+    bool try_resume();
     // The current question's sound file in the session's language ("" for none).
     std::string sound_file() const;
 
@@ -99,6 +110,9 @@ private:
     std::function<void()> finished_;
     std::function<void()> wake_;
     std::string save_error_;  // shown to staff until the next answer is saved
+    std::string resting_;     // why the store cannot write; "" = it can
+    std::int64_t retry_at_ms_ = 0;
+    std::vector<std::string> warnings_;
     bool shift_ = false;      // the on-screen keyboard's shift
     std::vector<NewsItem> news_;
     std::int64_t news_step_ = -1;  // the message shown last (redraw when it changes)
@@ -115,6 +129,32 @@ private:
     ExportJob export_;
     std::string export_message_;
     bool quit_ = false;
+};
+
+// At start, while the store cannot be opened (a full disk at recovery, a missing card):
+// the resting screen, and a new try every KioskScene::kRetryMs; wants_quit() once `open`
+// succeeds, and the kiosk goes on. (A broken config is ErrorScene's, not this.)
+class StoreWaitScene : public platform::Scene {
+public:
+    StoreWaitScene(const Catalog& texts, std::vector<std::string> languages, Clock& clock,
+                   std::function<void()> open, std::string reason);
+    void draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) override;
+    bool tick() override;
+    std::optional<std::int64_t> deadline() const override { return retry_at_ms_; }
+    bool animating() const override { return false; }
+    void input() override {}
+    void reset() override {}
+    bool wants_quit() const override { return opened_; }
+    const std::string& reason() const { return reason_; }
+
+private:
+    const Catalog& texts_;
+    std::vector<std::string> languages_;
+    Clock& clock_;
+    std::function<void()> open_;
+    std::string reason_;
+    std::int64_t retry_at_ms_;
+    bool opened_ = false;
 };
 
 // Shows a configuration error until staff close it.

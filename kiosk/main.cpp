@@ -5,7 +5,8 @@
 //
 // Exit codes: 0 normal end, 1 a replay step failed (or --check-config found texts or sounds missing),
 // 2 the configuration is broken,
-// 3 the store cannot be opened, 4 the screen cannot be opened.
+// 3 the store could not be opened before the kiosk was stopped (until then it rests and
+// retries), 4 the screen cannot be opened.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -23,6 +24,7 @@
 #include "session.hpp"
 #include "store.hpp"
 #include "survey.hpp"
+#include "protocol.hpp"
 #include "uploader.hpp"
 
 using namespace kohtaamo;
@@ -156,17 +158,6 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    std::unique_ptr<Store> store;
-    try {
-        store = std::make_unique<Store>(config.database(), clock.wall_ms());
-        if (store->recovered() > 0)
-            std::fprintf(stderr, "kohtaamo: %d response(s) left open by the last run marked abandoned\n",
-                         store->recovered());
-    } catch (const StoreError& e) {
-        std::fprintf(stderr, "kohtaamo: %s\n", e.what());
-        return 3;
-    }
-
     o.app.rotation = config.rotation;
 
     std::unique_ptr<platform::App> app;
@@ -176,11 +167,39 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "kohtaamo: %s\n", e.what());
         return 4;
     }
+
+    // The store, with recovery at start. When it cannot be opened (a full disk, the card
+    // gone), visitors see the resting screen and the kiosk tries again until it can.
+    std::unique_ptr<Store> store;
+    auto open_store = [&] {
+        store = std::make_unique<Store>(config.database(), clock.wall_ms());
+        if (store->recovered() > 0)
+            std::fprintf(stderr, "kohtaamo: %d response(s) left open by the last run marked abandoned\n",
+                         store->recovered());
+    };
+    try {
+        open_store();
+    } catch (const StoreError& e) {
+        std::fprintf(stderr, "kohtaamo: %s; resting, trying again every %lld s\n", e.what(),
+                     static_cast<long long>(KioskScene::kRetryMs / 1000));
+        StoreWaitScene wait(texts, config.languages, clock, open_store, e.what());
+        const int rc = run_scene(*app, wait, clock, o);
+        if (!store) return rc != 0 ? rc : 3;  // the loop ended (SIGTERM, a replay) before the store opened
+        std::fprintf(stderr, "kohtaamo: the store opened; the kiosk starts\n");
+    }
     app->pictures() = std::move(pictures);
 
     Session session(config, surveys, *store, clock);
     KioskScene scene(session, *store, config, texts, clock, export_config);
     scene.set_news(news);
+    if (sync_config.token == sync::kDemoToken) {
+        std::fprintf(stderr, "kohtaamo: WARNING: %s\n", sync::kDemoTokenWarning);
+        scene.add_warning(sync::kDemoTokenWarning);
+    }
+    if (is_demo_pin(config.pin_hash)) {
+        std::fprintf(stderr, "kohtaamo: WARNING: %s\n", demo_pin_warning().c_str());
+        scene.add_warning(demo_pin_warning());
+    }
     scene.set_audio(&app->audio());
     scene.set_wake([&a = *app] { a.wake(); });
     // The uploader works on its own thread and its own connection to the database; a

@@ -133,6 +133,23 @@ std::string gunzip(std::string_view data, std::size_t max_out);
 // "blake2b:" + hex(BLAKE2b-256(token)); see PROTOCOL.md for why a fast hash is right here.
 std::string new_token();
 std::string hash_token(std::string_view token);
+// A key pair for sealed answers (docs/security.md, "Keys"; the sealing itself is not built
+// yet): X25519 (crypto_box_keypair), each half written "ID:BASE64" (standard Base64) —
+// the public half for a kiosk's [privacy] seal_to, the secret half for the collector.
+struct SealKeyPair {
+    std::string public_key;  // "k1:BASE64"
+    std::string secret_key;  // "k1:BASE64"
+};
+// `id`: 1 to 16 letters, digits, '-' or '_'; throws std::invalid_argument otherwise.
+SealKeyPair new_seal_keypair(const std::string& id);
+
+// The bundled demo token (config/kiosk.toml, config/collector.toml's "demo" device): public
+// in this repository. A kiosk or collector that uses it says so loudly at start.
+inline constexpr std::string_view kDemoToken = "demo-token-change-me";
+inline constexpr const char* kDemoTokenWarning =
+    "DEMO TOKEN: the bundled demo token \"demo-token-change-me\" is in use, and anyone can read it. Make a real one "
+    "per kiosk with `kohtaamo-collector token NAME` (its token_hash into collector.toml, the token into the kiosk "
+    "with kohtaamo-enroll) and remove the demo device (docs/security.md)";
 // Constant-time comparison of two hashes.
 bool hashes_equal(const std::string& a, const std::string& b);
 

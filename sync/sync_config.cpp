@@ -1,6 +1,11 @@
 #include "sync_config.hpp"
 
+#include <curl/curl.h>
+
+#include <cctype>
 #include <fstream>
+#include <memory>
+#include <utility>
 
 #include "config.hpp"
 #include "toml_reader.hpp"
@@ -8,20 +13,11 @@
 namespace kohtaamo::sync {
 
 namespace {
-// http://<host>[:port][/path] whose host is this machine: localhost, [::1] or 127.a.b.c.
-// The host is cut out first, so "http://127.0.0.1.example.net" is not loopback.
-bool is_loopback_url(const std::string& url) {
-    const std::string rest = url.substr(7);  // after "http://"
-    std::string host;
-    if (rest.rfind("[", 0) == 0) {
-        host = rest.substr(0, rest.find(']') == std::string::npos ? rest.size() : rest.find(']') + 1);
-    } else {
-        host = rest.substr(0, rest.find_first_of(":/?#"));
-    }
-    const std::string after = rest.substr(host.size());
-    if (!after.empty() && after[0] != ':' && after[0] != '/') return false;
+// Whether `host` (as curl's URL parser gives it) is this machine: localhost, [::1] or a
+// dotted 127.a.b.c (the whole of 127.0.0.0/8).
+bool is_loopback_host(std::string host) {
+    for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (host == "localhost" || host == "[::1]") return true;
-    // 127.a.b.c: four numbers 0-255, the first 127.
     int parts = 0, value = -1;
     for (char c : host + ".") {
         if (c == '.') {
@@ -36,14 +32,36 @@ bool is_loopback_url(const std::string& url) {
     }
     return parts == 4;
 }
+
+struct UrlParts {
+    std::string scheme, host;
+};
+// The URL as libcurl itself will read it when it connects (curl_url, the same parser), so
+// the check and the connection cannot disagree: "http://127.0.0.1@elsewhere.example" has
+// the host elsewhere.example (127.0.0.1 is a user name), "http://127.0.0.1.example.net" is
+// a name, not an address. Nothing when curl does not accept the URL.
+std::optional<UrlParts> parse_url(const std::string& url) {
+    std::unique_ptr<CURLU, void (*)(CURLU*)> u(curl_url(), curl_url_cleanup);
+    if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
+    UrlParts parts;
+    for (auto [part, out] : {std::pair{CURLUPART_SCHEME, &parts.scheme}, std::pair{CURLUPART_HOST, &parts.host}}) {
+        char* value = nullptr;
+        if (curl_url_get(u.get(), part, &value, 0) != CURLUE_OK || !value) return std::nullopt;
+        *out = value;
+        curl_free(value);
+    }
+    return parts;
+}
 }  // namespace
 
 std::optional<std::string> endpoint_problem(const std::string& endpoint, bool allow_plain_http) {
     if (endpoint.rfind("https://", 0) != 0 && endpoint.rfind("http://", 0) != 0)
         return "\"" + endpoint + "\" must start with https://";
-    if (endpoint.rfind("http://", 0) == 0 && !is_loopback_url(endpoint) && !allow_plain_http)
-        return "\"" + endpoint +
-               "\" is plain http: answers would cross the network unencrypted. Use https://, or set "
+    const auto url = parse_url(endpoint);
+    if (!url) return "\"" + endpoint + "\" is not a URL libcurl can read";
+    if (url->scheme == "http" && !is_loopback_host(url->host) && !allow_plain_http)
+        return "\"" + endpoint + "\" is plain http to " + url->host +
+               ": answers would cross the network unencrypted. Use https://, or set "
                "allow_plain_http = true for a collector on a trusted LAN";
     return std::nullopt;
 }

@@ -7,7 +7,7 @@ const std::vector<std::string>& catalog_keys() {
         std::vector<std::string> k = {
             // the visitor's screens
             "welcome_title", "choose_title", "back", "next", "skip", "done", "pick_many", "listen", "thanks_title",
-            "thanks_text", "save_failed", "news_title",
+            "thanks_text", "save_failed", "news_title", "resting", "resting_staff",
             // the year-clock
             "yc_pick_month", "yc_events", "yc_no_events", "yc_come", "yc_wish", "yc_idea", "yc_idea_title", "yc_idea_save",
             // the coordinator

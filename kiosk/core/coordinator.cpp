@@ -21,22 +21,66 @@ std::string hash_pin(const std::string& pin) {
     return out;
 }
 
+bool is_demo_pin(const std::string& pin_hash) {
+    if (pin_hash.empty() || sodium_init() < 0) return false;
+    return crypto_pwhash_str_verify(pin_hash.c_str(), kDemoPin, std::char_traits<char>::length(kDemoPin)) == 0;
+}
+
+std::string demo_pin_warning() {
+    return std::string("DEMO PIN: this kiosk opens its coordinator screen with the bundled PIN ") + kDemoPin +
+           ", which anyone can read. Set your own (6 digits or more): echo NNNNNN | kohtaamo --hash-pin, into "
+           "[coordinator] pin_hash of the device file (docs/security.md)";
+}
+
+PinLock::PinLock(std::string pin_hash, sqlite3* db) : hash_(std::move(pin_hash)), db_(db) {
+    if (!db_) return;
+    try {
+        Statement s(db_, "SELECT failures, locked_until_ms FROM pin_lock WHERE id = 1");
+        if (s.step()) {
+            failures_ = static_cast<int>(s.integer(0));
+            locked_until_ = s.integer(1);
+        }
+    } catch (const SqliteError&) {
+        // An older file without the table (opened read-only elsewhere): the lock in memory.
+    }
+}
+
+void PinLock::save() {
+    if (!db_) return;
+    try {
+        Statement s(db_,
+                    "INSERT INTO pin_lock(id, failures, locked_until_ms) VALUES (1, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET failures = excluded.failures, locked_until_ms = excluded.locked_until_ms");
+        s.bind(1, failures_).bind(2, locked_until_).run();
+    } catch (const SqliteError&) {
+        // A full disk: the lock holds in memory until the kiosk restarts.
+    }
+}
+
 PinLock::Result PinLock::verify(const std::string& pin, std::int64_t now) {
     if (!configured() || locked_for(now) > 0) return Result::Locked;
     if (sodium_init() < 0) return Result::Locked;
+    // The failure is counted (and kept) before the slow check, so pulling the plug while
+    // it runs does not make a free try.
+    ++failures_;
+    save();
     if (crypto_pwhash_str_verify(hash_.c_str(), pin.data(), pin.size()) == 0) {
         failures_ = 0;
+        locked_until_ = 0;
+        save();
         return Result::Ok;
     }
-    ++failures_;
     if (failures_ >= kFreeTries) {
         const int doublings = std::min(failures_ - kFreeTries, 20);
         locked_until_ = now + std::min(kMaxLockMs, kFirstLockMs << doublings);
+        save();
     }
     return Result::Wrong;
 }
 
-std::int64_t PinLock::locked_for(std::int64_t now) const { return std::max<std::int64_t>(0, locked_until_ - now); }
+std::int64_t PinLock::locked_for(std::int64_t now) const {
+    return std::clamp<std::int64_t>(locked_until_ - now, 0, kMaxLockMs);
+}
 
 CoordinatorStats read_stats(sqlite3* db, std::int64_t now_wall_ms, const std::vector<std::string>& survey_order) {
     CoordinatorStats st;

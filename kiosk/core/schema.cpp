@@ -92,6 +92,16 @@ DROP TABLE sync_batches;
 ALTER TABLE sync_batches_v5 RENAME TO sync_batches;
 CREATE INDEX sync_batches_open ON sync_batches(created_at) WHERE state = 'open';
 )sql",
+        // 5 -> 6 (privacy, issue 12): the coordinator PIN's lock-out survives a restart.
+        R"sql(
+-- One row: wrong PINs in a row and until when (wall clock, ms since the epoch) the
+-- coordinator screen refuses every PIN (kiosk/core/coordinator.hpp, PinLock).
+CREATE TABLE pin_lock (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    failures        INTEGER NOT NULL DEFAULT 0,
+    locked_until_ms INTEGER NOT NULL DEFAULT 0
+);
+)sql",
     };
     return steps;
 }

@@ -21,6 +21,24 @@
 //
 //   save_answer() on a complete/abandoned response throws: finished responses are
 //   never changed by the kiosk. Only the sync columns change afterwards (sync/).
+//
+// When a write fails (StoreError: a full disk, a failing card), the kiosk never stops
+// (kiosk/kiosk_scene.hpp, KioskScene::rest / try_resume; StoreWaitScene at start):
+//
+//                 save_answer()/finish() throws, on any path: a tap, the idle
+//                 timeout, the timer after a last answer, a frame's reset()
+//   writing ─────────────────────────────────────────────────────────────► resting
+//      ▲        (visitors: the "this kiosk is resting" screen in every language;       │
+//      │         staff: SQLite's reason, on it and on the coordinator screen)          │
+//      │                                                                               │
+//      └──── every KioskScene::kRetryMs: probe() (>= kProbeFreeBytes free and a small ◄┘
+//            write commits), then the open response is finished as abandoned
+//            (its committed answers kept) and the welcome screen shows
+//
+//   At start: Store() throws (recovery or the schema cannot be written) ──► the resting
+//   screen, Store() tried again every kRetryMs; the kiosk starts once it opens.
+//   What was committed before the failure is never touched: a failed transaction rolls
+//   back only itself.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -78,6 +96,10 @@ public:
     bool finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms,
                 std::int64_t repeat_window_ms = 0);
 
+    // What the store found and did at open that staff must know (a damaged database or a
+    // foreign -wal moved aside, with where it is kept): shown on the coordinator screen and
+    // written to the log. Empty when all was well.
+    const std::vector<std::string>& notices() const { return notices_; }
     // Number of responses the startup recovery marked abandoned.
     int recovered() const { return recovered_; }
     int schema_version() const;
@@ -86,15 +108,24 @@ public:
     const std::filesystem::path& path() const { return path_; }
     sqlite3* handle() { return db_; }
 
+    // Whether the store can write again after a failure (the kiosk's "resting" state): at
+    // least kProbeFreeBytes free on the data folder's file system and a small write
+    // committed. Throws StoreError with the reason when not.
+    static constexpr std::uint64_t kProbeFreeBytes = 1 << 20;
+    void probe();
+
     // Runs SQL with no result rows; throws StoreError.
     void exec(const char* sql);
 
 private:
+    void open(std::int64_t now_ms);
     void migrate();
     bool repeats_previous(const std::string& response_id, std::int64_t window_ms);
+    void touch_identity();
     std::filesystem::path path_;
     sqlite3* db_ = nullptr;
     int recovered_ = 0;
+    std::vector<std::string> notices_;
 };
 
 }  // namespace kohtaamo

@@ -23,4 +23,17 @@ bool config_error_screen(const Frame& f, const std::string& message) {
                   colour::kEdge, colour::kText);
 }
 
+void resting_screen(const Frame& f, const std::vector<std::string>& lines, const std::string& staff_reason) {
+    const Metrics& m = f.m;
+    float y = m.pad * 3;
+    y += text_centred(f, f.fonts.title, m.title, m.pad * 2, m.width - m.pad * 2, y, colour::kText, "\xF0\x9F\x8C\x99", 1);
+    y += m.pad;
+    const float bottom = m.height - m.pad * 2 - text::Shaper::line_height(m.floor) * 3;
+    const float each = lines.empty() ? 0 : std::max(m.font, (bottom - y) / static_cast<float>(lines.size()));
+    for (const auto& l : lines)
+        y += std::max(each, text_centred(f, f.fonts.body, m.font, m.pad * 2, m.width - m.pad * 2, y, colour::kText, l, 2,
+                                         each));
+    text(f, f.fonts.small, m.floor, ImVec2(m.pad * 2, bottom + m.pad), colour::kMuted, staff_reason, m.width - m.pad * 4, 3);
+}
+
 }  // namespace kohtaamo::ui

@@ -95,6 +95,9 @@ Action staff_screen(const Frame& f, const StaffView& v) {
         const auto& [reason, n] = v.stats.set_aside_reasons.front();
         detail = std::to_string(n) + " × " + reason;
     }
+    for (const auto& w : v.warnings)
+        y += text(f, f.fonts.small, m.small * 0.9f, ImVec2(x0, y), colour::kError, w, m.width - 2 * x0, 2).y +
+             m.small * 0.35f;
     // The last error, or the most frequent reason, on the lines left above the export's
     // message and the buttons (cut with "…"; none on a small screen: the counts alone).
     if (!detail.empty()) {

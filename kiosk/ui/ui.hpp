@@ -240,6 +240,10 @@ double thanks_animation_seconds();
 // Shown instead of the kiosk when the config is broken (staff read it). Texts are fixed
 // here, in three languages, because the catalogue itself may be what is broken.
 bool config_error_screen(const Frame& f, const std::string& message);
+// "This kiosk is resting": shown to visitors while the store cannot write (a full disk, a
+// failed SD card), calm and in every language given (`lines`, one each); `staff_reason`
+// (SQLite's message and what the kiosk does) small at the bottom, for staff.
+void resting_screen(const Frame& f, const std::vector<std::string>& lines, const std::string& staff_reason);
 // A hidden target in the top-left corner of the welcome screen: held for 3 s it opens
 // the coordinator's PIN screen. Not tappable by replay text (use `hold X Y MS`).
 bool staff_corner(const Frame& f);
@@ -258,6 +262,9 @@ struct StaffView {
     const std::vector<Survey>& surveys;
     std::string export_message;  // result or error of the last export; "" = none
     double export_progress = -1;  // 0..1 while an export runs; -1 otherwise
+    // What staff must know and act on (a database moved aside, the store resting, the demo
+    // PIN): each drawn in the error colour under the counts.
+    std::vector<std::string> warnings = {};
 };
 Action staff_screen(const Frame& f, const StaffView& v);
 

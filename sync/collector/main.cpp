@@ -6,6 +6,8 @@
 //   kohtaamo-collector token NAME                                    a new device token
 //   kohtaamo-collector token --export NAME                           a new export token (GET /v1/export)
 //   kohtaamo-collector hash-token < token.txt                        the hash of a token
+//   kohtaamo-collector keys --id k1 --secret FILE                    a key pair for sealed answers
+//                                                                    (secret half to FILE, 0600)
 //   kohtaamo-collector --config config/collector.toml migrate --to postgresql://…
 //                                                                    copy a SQLite collector database into
 //                                                                    PostgreSQL, then check the copy
@@ -26,6 +28,8 @@
 #include "sql.hpp"
 #include "config_error.hpp"
 #include "export_cli.hpp"
+#include "output.hpp"
+#include "protocol.hpp"
 
 using namespace kohtaamo;
 using namespace kohtaamo::sync;
@@ -50,6 +54,9 @@ int serve(const std::string& config_file) {
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    for (const auto& d : config.devices)
+        if (d.enabled && hashes_equal(d.token_hash, hash_token(kDemoToken)))
+            std::cerr << "kohtaamo-collector: WARNING: device \"" << d.name << "\": " << kDemoTokenWarning << "\n";
     Collector collector(config);
     int port = collector.bind();
     std::cerr << "kohtaamo-collector: listening on http://" << config.listen << ":" << port << " (database "
@@ -155,6 +162,12 @@ int main(int argc, char** argv) {
 
     app.add_subcommand("hash-token", "read a token on stdin, print the hash to put in the config");
 
+    auto* keys = app.add_subcommand(
+        "keys", "make a key pair for sealed answers: the secret half into --secret (mode 0600), the public half printed");
+    std::string key_id = "k1", secret_file;
+    keys->add_option("--id", key_id, "the key's id, e.g. k1, k2 when rotating")->capture_default_str();
+    keys->add_option("--secret", secret_file, "where to write the secret half (must not exist)")->required();
+
     auto* migrate = app.add_subcommand(
         "migrate", "copy this collector's SQLite database into PostgreSQL, then check that every row arrived");
     std::string target;
@@ -175,6 +188,31 @@ int main(int argc, char** argv) {
                           << "#   " << t << "\n"
                           << "# and add this to the collector's config, then restart it or send it SIGHUP:\n"
                           << "[[device]]\nname = \"" << name << "\"\ntoken_hash = \"" << hash_token(t) << "\"\n";
+            return 0;
+        }
+        if (keys->parsed()) {
+            const std::filesystem::path file(secret_file);
+            std::error_code ec;
+            if (std::filesystem::exists(file, ec)) {
+                std::cerr << "kohtaamo-collector: keys: " << file.string()
+                          << " exists; a secret key is never overwritten (choose another file or --id)\n";
+                return 2;
+            }
+            SealKeyPair k;
+            try {
+                k = new_seal_keypair(key_id);
+            } catch (const std::invalid_argument& e) {
+                std::cerr << "kohtaamo-collector: keys: --id: " << e.what() << "\n";
+                return 2;
+            }
+            AtomicFile out(file.has_parent_path() ? file.parent_path() : std::filesystem::path("."),
+                           file.filename().string(), 0600);
+            out.write(k.secret_key + "\n");
+            out.finish();
+            out.commit();
+            std::cout << "# The secret half is in " << file.string()
+                      << " (mode 0600): keep it on the collector, and a copy offline (docs/security.md).\n"
+                      << "# The public half, for every kiosk's config:\n[privacy]\nseal_to = \"" << k.public_key << "\"\n";
             return 0;
         }
         if (app.got_subcommand("hash-token")) {

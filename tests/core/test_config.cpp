@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <sstream>
 
 #include "catalog_keys.hpp"
 #include "config.hpp"
@@ -271,4 +273,23 @@ TEST_CASE("a catalogue's direction is ltr or rtl; a variant takes its base langu
     write_file(dir / "ar.toml", "language_name = \"العربية\"\ndirection = \"right\"\n[ui]\n");
     CHECK_THROWS_WITH(Catalog::load(dir.path(), {"fi", "ar"}, "", {}),
                       Catch::Contains("ar.toml:2:") && Catch::Contains("direction must be \"ltr\" or \"rtl\""));
+}
+
+TEST_CASE("the installed configs (scripts/deploy) ship with no PIN and no token: each device gets its own") {
+    for (const char* name : {"kiosk.toml", "collector.toml"}) {
+        const std::string text = test::read_file(test::source_dir() / "scripts/deploy" / name);
+        std::istringstream in(text);
+        std::string line;
+        int n = 0;
+        while (std::getline(in, line)) {
+            ++n;
+            const auto start = line.find_first_not_of(" \t");
+            if (start == std::string::npos || line[start] == '#') continue;
+            INFO("scripts/deploy/" << name << ":" << n << ": " << line);
+            for (const char* key : {"pin_hash", "token", "token_hash", "token_file"})
+                CHECK(line.compare(start, std::strlen(key) + 1, std::string(key) + " ") != 0);
+            CHECK(line.find("[[device]]") == std::string::npos);
+            CHECK(line.find("[[export_token]]") == std::string::npos);
+        }
+    }
 }

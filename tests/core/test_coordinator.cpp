@@ -1,6 +1,7 @@
 // The coordinator's PIN lock and numbers.
 #include <catch2/catch.hpp>
 
+#include "config.hpp"
 #include "coordinator.hpp"
 #include "store.hpp"
 #include "sqlite.hpp"
@@ -18,6 +19,53 @@ TEST_CASE("the PIN is kept only as an Argon2id hash and checked against it") {
     CHECK(lock.verify("2581", 0) == PinLock::Result::Wrong);
     CHECK_FALSE(PinLock("").configured());
     CHECK(PinLock("").verify("2580", 0) == PinLock::Result::Locked);
+}
+
+TEST_CASE("the PIN lock-out survives a restart: the count and the lock are in the database") {
+    test::TempDir dir;
+    const std::string h = hash_pin("482915");  // six digits
+    const std::int64_t t = 1'764'000'000'000;
+    {
+        Store store(dir / "k.sqlite", t);
+        PinLock lock(h, store.handle());
+        CHECK(lock.verify("000000", t) == PinLock::Result::Wrong);
+        CHECK(lock.verify("000000", t) == PinLock::Result::Wrong);
+    }
+    {
+        // Pulling the plug gives no new free tries: the third wrong one locks.
+        Store store(dir / "k.sqlite", t + 1000);
+        PinLock lock(h, store.handle());
+        CHECK(lock.failures() == 2);
+        CHECK(lock.verify("111111", t + 1000) == PinLock::Result::Wrong);
+        CHECK(lock.locked_for(t + 1000) == 30'000);
+    }
+    {
+        Store store(dir / "k.sqlite", t + 2000);
+        PinLock lock(h, store.handle());
+        CHECK(lock.locked_for(t + 2000) == 29'000);  // still locked after the restart
+        CHECK(lock.verify("482915", t + 2000) == PinLock::Result::Locked);
+        CHECK(lock.verify("222222", t + 31'000) == PinLock::Result::Wrong);  // the fourth: 60 s
+        CHECK(lock.locked_for(t + 31'000) == 60'000);
+        // A clock set far back cannot stretch the lock past the cap.
+        CHECK(lock.locked_for(t - 100'000'000) == PinLock::kMaxLockMs);
+    }
+    {
+        Store store(dir / "k.sqlite", t);
+        PinLock lock(h, store.handle());
+        CHECK(lock.locked_for(t + 31'000) == 60'000);
+        CHECK(lock.verify("482915", t + 91'000) == PinLock::Result::Ok);
+    }
+    Store store(dir / "k.sqlite", t);
+    CHECK(PinLock(h, store.handle()).failures() == 0);
+}
+
+TEST_CASE("the bundled demo PIN is recognised, a real one is not") {
+    CHECK(is_demo_pin(hash_pin(kDemoPin)));
+    CHECK_FALSE(is_demo_pin(hash_pin("482915")));
+    CHECK_FALSE(is_demo_pin(""));
+    // The bundled config's hash is the demo PIN's.
+    CHECK(is_demo_pin(load_device_config(test::config_dir() / "kiosk.toml").pin_hash));
+    CHECK_THAT(demo_pin_warning(), Catch::Contains("DEMO PIN") && Catch::Contains("kohtaamo --hash-pin"));
 }
 
 TEST_CASE("wrong PINs lock the screen for a growing time, and the right PIN resets the count") {

@@ -1,6 +1,7 @@
 // The protocol's own rules, the kiosk's [sync] config, and the collector's config.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "collector.hpp"
@@ -230,6 +231,13 @@ TEST_CASE("protocol: tokens are random and only their hash is kept", "[protocol]
     CHECK(hash_token(a).rfind("blake2b:", 0) == 0);
 }
 
+TEST_CASE("protocol: the bundled collector config's demo device is the public demo token, which is called out", "[protocol]") {
+    // kohtaamo-collector and the kiosk warn at start when they meet it (collector/main.cpp, kiosk/main.cpp).
+    const std::string cfg = read_file(source_dir() / "config/collector.toml");
+    CHECK(cfg.find(hash_token(kDemoToken)) != std::string::npos);
+    CHECK_THAT(std::string(kDemoTokenWarning), Catch::Contains("kohtaamo-collector token NAME"));
+}
+
 TEST_CASE("protocol: kiosk sync config has defaults and is off without an endpoint and errors name file and line", "[protocol][config]") {
     TempDir dir;
     auto file = dir / "kiosk.toml";
@@ -360,9 +368,41 @@ TEST_CASE("protocol: the device file gives the endpoint and token, and its relat
     CHECK_THAT(endpoint_problem("ftp://keruu.example.fi", false).value_or(""), Catch::Contains("must start with https://"));
     // Plain http only to this machine: the host is read whole.
     for (const char* local : {"http://127.0.0.1", "http://127.0.0.1:8470/kohtaamo", "http://127.1.2.3/x", "http://localhost",
-                              "http://localhost:8470", "http://[::1]:8470"})
+                              "http://localhost:8470", "http://[::1]:8470", "http://LOCALHOST/x", "http://user@127.0.0.1:8470",
+                              "http://127.255.255.254"})
         CHECK(endpoint_problem(local, false) == std::nullopt);
     for (const char* remote : {"http://127.0.0.1.example.net", "http://127.evil.example:80", "http://127.0.0.1@evil.example",
+                               "http://127.0.0.1@elsewhere.example", "http://127.0.0.1:80@elsewhere.example/x",
+                               "http://localhost@elsewhere.example", "http://[::1]@elsewhere.example",
                                "http://localhost.example.net", "http://127.0.0.256", "http://128.0.0.1", "http://[::2]"})
         CHECK(endpoint_problem(remote, false).has_value());
+    // The refusal names the host curl would really connect to.
+    CHECK_THAT(endpoint_problem("http://127.0.0.1@elsewhere.example", false).value_or(""),
+               Catch::Contains("plain http to elsewhere.example"));
+    CHECK_THAT(endpoint_problem("http://exa mple", false).value_or(""), Catch::Contains("not a URL"));
+}
+
+TEST_CASE("protocol: kohtaamo-collector keys writes the secret half 0600 and prints the public half for seal_to", "[protocol]") {
+    TempDir dir;
+    const mode_t old = ::umask(022);
+    auto r = run_program({KOHTAAMO_COLLECTOR_BIN, "keys", "--id", "k2", "--secret", (dir / "k2.secret").string()});
+    ::umask(old);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    struct stat st {};
+    REQUIRE(::stat((dir / "k2.secret").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    const std::string secret = read_file(dir / "k2.secret");
+    CHECK_THAT(secret, Catch::StartsWith("k2:"));
+    CHECK(secret.size() == 3 + 44 + 1);  // 32 bytes in Base64, a newline
+    CHECK_THAT(r.out, Catch::Contains("[privacy]\nseal_to = \"k2:"));
+    CHECK(r.out.find(secret.substr(3, 44)) == std::string::npos);  // the secret is never printed
+    // Never over an existing key; a bad id is named.
+    auto again = run_program({KOHTAAMO_COLLECTOR_BIN, "keys", "--id", "k2", "--secret", (dir / "k2.secret").string()});
+    CHECK(again.exit_code == 2);
+    CHECK_THAT(again.err, Catch::Contains("never overwritten"));
+    CHECK(read_file(dir / "k2.secret") == secret);
+    auto bad = run_program({KOHTAAMO_COLLECTOR_BIN, "keys", "--id", "k 1", "--secret", (dir / "x").string()});
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.err, Catch::Contains("--id"));
 }

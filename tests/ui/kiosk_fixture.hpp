@@ -24,10 +24,13 @@ struct Kiosk {
     platform::App app;
 
     // The bundled config, or the one in `kiosk_toml` (a test's own copy). `rotation`: the
-    // screen (w×h) shows the picture turned by so many degrees clockwise.
+    // screen (w×h) shows the picture turned by so many degrees clockwise. `database`: the
+// store's file (default: k.sqlite in the test's folder).
     explicit Kiosk(int w = 1280, int h = 800, ExportConfig ec = {},
-                   const std::filesystem::path& kiosk_toml = config_dir() / "kiosk.toml", int rotation = 0)
-        : config(load_device_config(kiosk_toml)), scene(session, store, config, texts, clock, std::move(ec)),
+                   const std::filesystem::path& kiosk_toml = config_dir() / "kiosk.toml", int rotation = 0,
+                   const std::filesystem::path& database = {})
+        : config(load_device_config(kiosk_toml)), store(database.empty() ? dir / "k.sqlite" : database, clock.wall_ms()),
+          scene(session, store, config, texts, clock, std::move(ec)),
           app(platform::AppOptions{true, false, true, w, h, rotation}, clock) {
         // As kiosk/main.cpp does: every icon checked and its picture decoded, and the
         // welcome screen shows "you said, we did".

@@ -279,6 +279,8 @@ TEST_CASE("the coordinator's corner, PIN lock-out and numbers work on the real a
     // The failed attempts are logged (without the PIN).
     CHECK_THAT(r.err, Catch::Contains("wrong coordinator PIN (3 in a row)"));
     CHECK(r.err.find("1234") == std::string::npos);
+    // The bundled demo PIN is said loudly in the log too.
+    CHECK_THAT(r.err, Catch::Contains("WARNING: DEMO PIN") && Catch::Contains("kohtaamo --hash-pin"));
 }
 
 TEST_CASE("a PIN hash is made on the command line and a plain PIN in the config is refused") {
