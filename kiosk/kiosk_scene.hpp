@@ -75,7 +75,11 @@ public:
     void set_audio(platform::Audio* audio) { audio_ = audio; }
 
     // "You said, we did" messages for the welcome screen.
-    void set_news(std::vector<NewsItem> news) { news_ = std::move(news); }
+    void set_news(std::vector<NewsItem> news) {
+        news_ = std::move(news);
+        news_step_ = -1;
+    }
+    void set_export_config(ExportConfig c) { export_config_ = std::move(c); }
 
     enum class Mode { Visitor, Pin, Staff };
     Mode mode() const { return mode_; }

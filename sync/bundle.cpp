@@ -166,6 +166,9 @@ std::string pack_bundle(std::int64_t version, const std::string& created_at, con
     init_sodium();
     nlohmann::json list = nlohmann::json::array();
     for (const auto& [path, bytes] : files)
+        if (std::string why = bundle_path_problem(path); !why.empty())
+            throw BundleError("files", "\"" + path + "\" cannot go in a bundle: " + why);
+    for (const auto& [path, bytes] : files)
         list.push_back({{"path", path}, {"size", bytes.size()}, {"sha256", sha256_hex(bytes)}});
     const nlohmann::json m = {{"format", 1},     {"version", version}, {"created_at", created_at},
                               {"site", site},    {"key", keys.public_hex}, {"files", list}};
