@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <future>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -287,4 +288,68 @@ TEST_CASE("Bundles: kill -9 at any moment of the apply leaves the old bundle or 
     }
     INFO("old " << saw_old << ", new " << saw_new);
     CHECK(saw_old + saw_new == 25);
+}
+
+TEST_CASE("Bundles: v2 published while a visitor is mid-survey is switched in after the thank-you", "[bundles]") {
+    TempDir dir;
+    test::sync::TestCollector collector(dir.path() / "collector");
+    Storage& storage = collector.collector().storage();
+    run_bundle_keys(dir.path() / "keys");
+    const fs::path key_file = dir.path() / "keys" / "bundle.key";
+    const BundleKeys keys = read_bundle_secret(key_file);
+    const fs::path kiosk_toml = make_kiosk(dir.path() / "kiosk", collector.url(), collector.token(1), keys.public_hex);
+    write_all(kiosk_toml, read_all(kiosk_toml) + "[sync]\ninterval_seconds = 1\n");
+    // v2 of the folder: the children's survey version 3, with a new title.
+    const fs::path v2 = make_folder(dir.path() / "v2");
+    std::string child = read_all(v2 / "surveys" / "child.toml");
+    using test::sync::edit_first;
+    child = edit_first(edit_first(child, "version = 2", "version = 3"), "fi = \"Lapset\"", "fi = \"Lapsille\"");
+    write_all(v2 / "surveys" / "child.toml", child);
+    const fs::path script = dir.path() / "visitor.txt";
+    write_all(script,
+              "tap \"Lapset\"\n"
+              "expect \"Miltä tänään tuntui?\"\n"
+              "tap \"Tosi hyvä\"\n"
+              "wait 5000\n"                      // v2 is published and staged meanwhile
+              "expect \"Mikä oli parasta?\"\n"  // the visitor goes on with the old survey
+              "tap \"Musiikki\"\n"
+              "wait 600\n"
+              "tap \"3–5 v.\"\n"
+              "wait 600\n"
+              "expect \"Kiitos!\"\n"
+              "advance 6000\n"
+              "wait 300\n"
+              "expect \"Tervetuloa!\"\n"
+              "expect \"Lapsille\"\n"
+              "expect-not \"Lapset\"\n");
+    const fs::path db = dir.path() / "kiosk" / "data" / "kohtaamo.sqlite";
+    auto run = std::async(std::launch::async, [&] {
+        return run_program({KOHTAAMO_BIN, "--headless", "--config", kiosk_toml.string(), "--replay", script.string()});
+    });
+    // Published once the visitor's first answer is in the kiosk's database.
+    REQUIRE(test::sync::wait_until(
+        [&] {
+            std::error_code ec;
+            try {
+                return fs::exists(db, ec) && test::sync::count(db, "SELECT count(*) FROM answers") > 0;
+            } catch (const std::exception&) {
+                return false;  // the kiosk is creating it
+            }
+        },
+        std::chrono::seconds(20)));
+    REQUIRE(run_publish(storage, v2, "", key_file) == 0);
+    const RunResult r = run.get();
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("now running survey bundle 1"));
+    // The visitor's response keeps the version it was answered with.
+    CHECK(test::sync::count(db, "SELECT count(*) FROM responses WHERE survey_id = 'child' AND survey_version = 2 AND "
+                                "status = 'complete'") == 1);
+    CHECK(fs::read_symlink(dir.path() / "kiosk" / "data" / "bundles" / "current") == "1");
+    // Restarted, it runs the bundle.
+    const fs::path again = dir.path() / "again.txt";
+    write_all(again, "expect \"Lapsille\"\n");
+    const RunResult r2 = run_program({KOHTAAMO_BIN, "--headless", "--config", kiosk_toml.string(), "--replay", again.string()});
+    INFO(r2.err);
+    CHECK(r2.exit_code == 0);
 }
