@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bundle.hpp"
+#include "fault_proxy.hpp"
 #include "bundle_store.hpp"
 #include "config_error.hpp"
 #include "kiosk_setup.hpp"
@@ -352,4 +353,41 @@ TEST_CASE("Bundles: v2 published while a visitor is mid-survey is switched in af
     const RunResult r2 = run_program({KOHTAAMO_BIN, "--headless", "--config", kiosk_toml.string(), "--replay", again.string()});
     INFO(r2.err);
     CHECK(r2.exit_code == 0);
+}
+
+TEST_CASE("Bundles: an offline kiosk gets the bundle when the network returns", "[bundles]") {
+    TempDir dir;
+    test::sync::TestCollector collector(dir.path() / "collector");
+    test::sync::FaultProxy proxy(collector.port());
+    proxy.refuse(true);  // the network is down
+    run_bundle_keys(dir.path() / "keys");
+    const fs::path key_file = dir.path() / "keys" / "bundle.key";
+    const BundleKeys keys = read_bundle_secret(key_file);
+    const fs::path kiosk_toml = make_kiosk(dir.path() / "kiosk", proxy.url(), collector.token(0), keys.public_hex);
+    KioskSetup installed = load_kiosk_setup(kiosk_toml);
+    fs::create_directories(installed.config.data_dir);
+    test::sync::make_kiosk_db(installed.config.database(), 3, 2);
+    REQUIRE(run_publish(collector.collector().storage(), make_folder(dir.path() / "v1"), "", key_file) == 0);
+    BundleStore store(installed.config.data_dir);
+    std::atomic<std::int64_t> ready{0};  // set on the uploader thread
+    BundleHooks hooks;
+    hooks.site = installed.config.site;
+    hooks.check = [&](const fs::path& staged) { load_kiosk_setup(staged / "kiosk.toml", kiosk_toml.parent_path() / "device.toml"); };
+    hooks.ready = [&](std::int64_t v) { ready = v; };
+    SyncConfig sc = installed.sync;
+    sc.interval = Millis(200);
+    sc.backoff_initial = Millis(100);
+    sc.backoff_max = Millis(500);
+    sc.connect_timeout = Millis(1000);
+    Uploader up(installed.config.database(), sc);
+    up.set_bundles(&store, hooks);
+    up.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(ready == 0);
+    CHECK(store.newest_version() == 0);
+    proxy.refuse(false);  // back
+    CHECK(test::sync::wait_until([&] { return ready == 1; }, std::chrono::seconds(15)));
+    up.stop();
+    CHECK(store.newest_version() == 1);
+    CHECK(test::sync::count(installed.config.database(), "SELECT count(*) FROM responses WHERE synced_at IS NULL AND status <> 'in_progress'") == 0);
 }
