@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <fstream>
 #include <mutex>
 #include <regex>
 
@@ -25,6 +26,7 @@
 #include "store.hpp"
 #include "survey.hpp"
 #include "uploader.hpp"
+#include "bundle.hpp"
 #include "bundle_store.hpp"
 #include "kiosk_setup.hpp"
 
@@ -285,6 +287,49 @@ int main(int argc, char** argv) {
         ui.wake();
     };
     uploader.set_bundles(bundles.get(), hooks);
+    // A bundle on a USB stick (a pop-up event with no network): the coordinator screen
+    // looks at the top of each stick for *.kbundle files as it opens, takes the newest one
+    // newer than what the kiosk holds, and verifies and stages it as a fetched one; it is
+    // switched in when the coordinator is back on the welcome screen.
+    scene.on_staff_open([&](const std::string& lang) -> std::string {
+        if (sync_config.bundle_key.empty()) return "";
+        std::filesystem::path best;
+        std::int64_t best_version = std::max(bundles->current_version(), bundles->newest_version());
+        for (const Drive& d : find_removable_drives(export_config.drive)) {
+            std::error_code ec;
+            for (const auto& e : std::filesystem::directory_iterator(d.path, ec)) {
+                if (e.path().extension() != ".kbundle" || !e.is_regular_file(ec)) continue;
+                try {
+                    std::ifstream in(e.path(), std::ios::binary);
+                    std::string head(1 << 20, '\0');
+                    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+                    head.resize(static_cast<std::size_t>(in.gcount()));
+                    // The manifest alone, to pick the newest; apply_bundle_file verifies it all.
+                    std::int64_t v = 0;
+                    try {
+                        v = sync::peek_bundle(head).version;
+                    } catch (const sync::BundleError& err) {
+                        if (err.code() != "malformed") throw;
+                        v = best_version + 1;  // let the full read say why
+                    }
+                    if (v > best_version) {
+                        best_version = v;
+                        best = e.path();
+                    }
+                } catch (const std::exception&) {
+                }
+            }
+        }
+        if (best.empty()) return "";
+        try {
+            const std::int64_t v = sync::apply_bundle_file(best, sync_config.bundle_key, *bundles, hooks);
+            std::string m = texts.get(lang, "staff_bundle_ready");
+            if (auto at = m.find("{version}"); at != std::string::npos) m.replace(at, 9, std::to_string(v));
+            return m;
+        } catch (const sync::BundleError& e) {
+            return texts.get(lang, "staff_bundle_refused") + " " + e.what();
+        }
+    });
     BundleScene switching(scene, [&]() -> bool {
         if (session.screen() != Screen::Welcome || !session.response_id().empty() ||
             scene.mode() != KioskScene::Mode::Visitor)

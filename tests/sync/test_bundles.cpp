@@ -391,3 +391,62 @@ TEST_CASE("Bundles: an offline kiosk gets the bundle when the network returns", 
     CHECK(store.newest_version() == 1);
     CHECK(test::sync::count(installed.config.database(), "SELECT count(*) FROM responses WHERE synced_at IS NULL AND status <> 'in_progress'") == 0);
 }
+
+TEST_CASE("Bundles: a bundle on a USB stick applies on a kiosk with no network", "[bundles]") {
+    TempDir dir;
+    SmallDisk stick(8 * 1024 * 1024);
+    const BundleKeys keys = make_bundle_keys();
+    // No collector: the endpoint is a closed port.
+    const fs::path kiosk_toml = make_kiosk(dir.path() / "kiosk", "http://127.0.0.1:9", "t", keys.public_hex);
+    std::string pin_line;
+    {
+        std::istringstream in(read_all(config_dir() / "kiosk.toml"));
+        for (std::string l; std::getline(in, l);)
+            if (l.rfind("pin_hash", 0) == 0) pin_line = l;
+    }
+    const fs::path device = kiosk_toml.parent_path() / "device.toml";
+    write_all(device, read_all(device) + "[coordinator]\n" + pin_line + "\n");
+    fs::permissions(device, fs::perms::owner_read | fs::perms::owner_write);
+    write_all(kiosk_toml, read_all(kiosk_toml) + "[export]\ndrive = \"" + stick.path().string() + "\"\n");
+    const fs::path v1 = make_folder(dir.path() / "v1");
+    // (The bundle's kiosk.toml replaces the installed one: it names the stick's folder too;
+    // /media/*/* and the other usual mount points are always looked at.)
+    write_all(v1 / "kiosk.toml", read_all(v1 / "kiosk.toml") + "[export]\ndrive = \"" + stick.path().string() + "\"\n");
+    write_all(v1 / "surveys" / "child.toml",
+              test::sync::edit_first(read_all(v1 / "surveys" / "child.toml"), "fi = \"Lapset\"", "fi = \"Lapsille\""));
+    write_all(stick.path() / "kirjasto.kbundle", pack_bundle(4, "2026-12-02T13:00:00.000Z", "", read_bundle_folder(v1), keys));
+    const fs::path script = dir.path() / "usb.txt";
+    write_all(script,
+              "expect \"Lapset\"\n"
+              "hold 20 20 3200\n"
+              "tap \"2\"\ntap \"5\"\ntap \"8\"\ntap \"0\"\ntap \"OK\"\n"
+              "expect \"Koordinaattori\"\n"
+              "expect \"versio 4\"\n"
+              "tap \"Sulje\"\n"
+              "wait 300\n"
+              "expect \"Tervetuloa!\"\n"
+              "expect \"Lapsille\"\n");
+    const RunResult r = run_program({KOHTAAMO_BIN, "--headless", "--config", kiosk_toml.string(), "--replay", script.string()});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::read_symlink(dir.path() / "kiosk" / "data" / "bundles" / "current") == "4");
+    // A tampered copy on the stick is refused with its reason, and the kiosk keeps 4.
+    std::string bad = pack_bundle(5, "2026-12-02T13:00:00.000Z", "", read_bundle_folder(v1), keys);
+    bad[bad.size() - 5] = static_cast<char>(bad[bad.size() - 5] ^ 1);
+    write_all(stick.path() / "kirjasto.kbundle", bad);
+    const fs::path again = dir.path() / "again.txt";
+    write_all(again,
+              "hold 20 20 3200\n"
+              "tap \"2\"\ntap \"5\"\ntap \"8\"\ntap \"0\"\ntap \"OK\"\n"
+              "expect \"Koordinaattori\"\n"
+              "screenshot " + (dir.path() / "refused.png").string() + "\n"
+              "expect \"ei otettu käyttöön\"\n"
+              "tap \"Sulje\"\n"
+              "expect \"Lapsille\"\n");
+    const RunResult r2 = run_program({KOHTAAMO_BIN, "--headless", "--config", kiosk_toml.string(), "--replay", again.string()});
+    INFO(r2.out << r2.err);
+    CHECK(r2.exit_code == 0);
+    if (r2.exit_code != 0) fs::copy_file(dir.path() / "refused.png", "/tmp/bundles-refused.png", fs::copy_options::overwrite_existing);
+    CHECK(fs::read_symlink(dir.path() / "kiosk" / "data" / "bundles" / "current") == "4");
+    CHECK_THAT(read_all(dir.path() / "kiosk" / "data" / "bundles" / "last-error"), Catch::Contains("altered"));
+}
