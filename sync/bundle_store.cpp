@@ -116,6 +116,7 @@ std::int64_t BundleStore::newest_version() const {
 
 std::int64_t BundleStore::stage(std::string_view bytes, const std::string& public_key,
                                 const std::function<void(const fs::path&)>& check) {
+    std::lock_guard lock(stage_mutex_);
     // VERIFY
     const OpenedBundle b = open_bundle(bytes, public_key);
     const std::int64_t v = b.manifest.version;

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -57,7 +58,7 @@ public:
     std::filesystem::path folder(std::int64_t version) const { return root_ / std::to_string(version); }
     const std::filesystem::path& root() const { return root_; }
 
-    // VERIFY, STAGE, CHECK and READY above: returns the version now ready. `check` is
+    // VERIFY, STAGE, CHECK and READY above (one at a time): returns the version now ready. `check` is
     // given the staged folder and throws (ConfigError) when it does not load. Throws
     // BundleError naming the reason.
     std::int64_t stage(std::string_view bytes, const std::string& public_key,
@@ -74,6 +75,7 @@ public:
 
 private:
     std::filesystem::path root_;
+    std::mutex stage_mutex_;  // one stage at a time (the uploader's fetch, a USB stick on the UI thread)
 };
 
 // What the uploader does with bundles on each sync (set with Uploader::set_bundles).
