@@ -268,6 +268,7 @@ void KioskScene::enter(Mode m) {
         for (const auto& s : session_.surveys()) order.push_back(s.id);
         stats_ = read_stats(store_.handle(), clock_.wall_ms(), order);
         export_message_.clear();
+        if (staff_open_) export_message_ = staff_open_(session_.language());
     }
 }
 

@@ -75,7 +75,14 @@ public:
     void set_audio(platform::Audio* audio) { audio_ = audio; }
 
     // "You said, we did" messages for the welcome screen.
-    void set_news(std::vector<NewsItem> news) { news_ = std::move(news); }
+    void set_news(std::vector<NewsItem> news) {
+        news_ = std::move(news);
+        news_step_ = -1;
+    }
+    void set_export_config(ExportConfig c) { export_config_ = std::move(c); }
+    // Called as the coordinator screen opens (a survey bundle on a USB stick, main.cpp):
+    // what it returns, if anything, is shown on that screen's message line.
+    void on_staff_open(std::function<std::string(const std::string& lang)> f) { staff_open_ = std::move(f); }
 
     enum class Mode { Visitor, Pin, Staff };
     Mode mode() const { return mode_; }
@@ -128,6 +135,7 @@ private:
     CoordinatorStats stats_;
     ExportJob export_;
     std::string export_message_;
+    std::function<std::string(const std::string&)> staff_open_;
     bool quit_ = false;
 };
 

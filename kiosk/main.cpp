@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <fstream>
+#include <mutex>
 #include <regex>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +28,9 @@
 #include "survey.hpp"
 #include "protocol.hpp"
 #include "uploader.hpp"
+#include "bundle.hpp"
+#include "bundle_store.hpp"
+#include "kiosk_setup.hpp"
 
 using namespace kohtaamo;
 
@@ -70,6 +75,29 @@ int config_failure(const std::string& message, Clock& clock, const Options& o) {
     return 2;
 }
 
+// The kiosk's scene with one thing more: between frames, on the welcome screen, a survey
+// bundle that is ready is switched in (`switch_in` returns true when it did).
+class BundleScene : public platform::Scene {
+public:
+    BundleScene(KioskScene& inner, std::function<bool()> switch_in) : inner_(inner), switch_in_(std::move(switch_in)) {}
+    void draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::IconLookup& icon, ui::Registry& reg) override {
+        inner_.draw(m, fonts, icon, reg);
+    }
+    bool tick() override {
+        const bool switched = switch_in_();
+        return inner_.tick() || switched;
+    }
+    std::optional<std::int64_t> deadline() const override { return inner_.deadline(); }
+    bool animating() const override { return inner_.animating(); }
+    void input() override { inner_.input(); }
+    void reset() override { inner_.reset(); }
+    bool wants_quit() const override { return inner_.wants_quit(); }
+
+private:
+    KioskScene& inner_;
+    std::function<bool()> switch_in_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,21 +137,56 @@ int main(int argc, char** argv) {
     std::vector<NewsItem> news;
     platform::Pictures pictures;
     sync::SyncConfig sync_config;
-    try {
-        // kiosk.toml and this device's settings file over it (config.hpp), read once.
-        const TomlReader files = read_kiosk_config(o.config);
-        config = load_device_config(files);
-        if (!o.data.empty()) config.data_dir = std::filesystem::absolute(o.data);
-        surveys = load_surveys(config.surveys_dir, config.languages, config.fallback_language, config.assets_dir);
-        news = load_news(config.news_file, config.languages, config.fallback_language, config.assets_dir);
-        texts = Catalog::load(config.texts_dir, config.languages, config.fallback_language);
-        check_one_question(config, surveys);
-        export_config = load_export_config(files);
-        sync_config = sync::load_sync_config(files);
+    std::unique_ptr<sync::BundleStore> bundles;
+    std::filesystem::path device_file;
+    std::int64_t bundle_version = 0;
+    // Everything the kiosk reads from a configuration, checked as --check-config checks it:
+    // the installed one, or a survey bundle's kiosk.toml with this device's file over it
+    // (sync/bundle_store.hpp). The data folder is always the installed config's.
+    auto load = [&](const std::filesystem::path& kiosk_toml, const std::filesystem::path& device,
+                    const std::filesystem::path& data_dir, platform::Pictures& pics) {
+        sync::KioskSetup setup = sync::load_kiosk_setup(kiosk_toml, device);
+        if (!data_dir.empty()) setup.config.data_dir = data_dir;
         // Every question's sound must decode (SDL reads the WAV; no audio device needed),
         // every icon must be one picture of the emoji font or a picture that decodes.
-        check_sounds(surveys);
-        check_media(surveys, news, pictures);
+        check_sounds(setup.surveys);
+        check_media(setup.surveys, setup.news, pics);
+        return setup;
+    };
+    auto take = [&](sync::KioskSetup&& setup) {
+        config = std::move(setup.config);
+        surveys = std::move(setup.surveys);
+        news = std::move(setup.news);
+        texts = std::move(setup.texts);
+        export_config = std::move(setup.export_config);
+        sync_config = std::move(setup.sync);
+    };
+    try {
+        // kiosk.toml and this device's settings file over it (config.hpp), read once.
+        take(load(o.config, {}, o.data.empty() ? std::filesystem::path() : std::filesystem::absolute(o.data), pictures));
+        device_file = device_file_of(o.config);
+        // A survey bundle from the collector (or a USB stick) runs over the installed config:
+        // a complete one newer than `current` was staged when the kiosk stopped: switch now
+        // (no visitor at start). One that no longer loads is refused; the last good one runs.
+        bundles = std::make_unique<sync::BundleStore>(config.data_dir);
+        bundles->recover();
+        for (std::int64_t v : {bundles->newest_version(), bundles->current_version()}) {
+            if (v == 0) continue;
+            try {
+                platform::Pictures pics;
+                sync::KioskSetup setup = load(bundles->folder(v) / "kiosk.toml", device_file, config.data_dir, pics);
+                if (v != bundles->current_version()) bundles->switch_to(v);
+                take(std::move(setup));
+                pictures = std::move(pics);
+                bundle_version = v;
+                break;
+            } catch (const ConfigError& e) {
+                bundles->set_last_error(std::string("config: version ") + std::to_string(v) +
+                                            " does not load on this kiosk: " + e.what(),
+                                        v);
+                std::fprintf(stderr, "kohtaamo: survey bundle %lld refused: %s\n", static_cast<long long>(v), e.what());
+            }
+        }
     } catch (const ConfigError& e) {
         return config_failure(e.what(), clock, o);
     } catch (const std::runtime_error& e) {
@@ -146,6 +209,7 @@ int main(int argc, char** argv) {
         }
         for (const auto& c : cut) std::printf("%s\n", c.c_str());
         std::printf("%s: ok — %zu surveys, languages", config.file.c_str(), surveys.size());
+        if (bundle_version > 0) std::printf(" (survey bundle %lld)", static_cast<long long>(bundle_version));
         for (const auto& l : config.languages) std::printf(" %s", l.c_str());
         std::printf(", database %s\n", config.database().c_str());
         if (!cut.empty()) std::printf("%zu text(s) will not fit at 800x480 even at the smallest size\n", cut.size());
@@ -208,8 +272,111 @@ int main(int argc, char** argv) {
     platform::App& ui = *app;
     uploader.on_status_change([&ui](const sync::SyncStatus&) { ui.wake(); });
     scene.on_response_finished([&uploader] { uploader.nudge(); });
+    // Survey bundles: the uploader thread fetches, verifies, stages and checks a new one,
+    // loads it (pictures decoded there too) and queues it; the UI thread switches it in on
+    // the welcome screen between visitors (BundleScene).
+    std::mutex ready_mutex;
+    struct Ready {
+        std::int64_t version;
+        sync::KioskSetup setup;
+        platform::Pictures pictures;
+    };
+    std::unique_ptr<Ready> ready;
+    sync::BundleHooks hooks;
+    hooks.site = config.site;
+    const std::filesystem::path data_dir = config.data_dir;
+    hooks.check = [&](const std::filesystem::path& dir) {
+        platform::Pictures pics;
+        load(dir / "kiosk.toml", device_file, data_dir, pics);
+    };
+    hooks.log = [](const std::string& line) { std::fprintf(stderr, "kohtaamo: %s\n", line.c_str()); };
+    hooks.ready = [&](std::int64_t v) {
+        auto r = std::make_unique<Ready>();
+        r->version = v;
+        try {
+            r->setup = load(bundles->folder(v) / "kiosk.toml", device_file, data_dir, r->pictures);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "kohtaamo: survey bundle %lld: %s\n", static_cast<long long>(v), e.what());
+            return;
+        }
+        {
+            std::lock_guard lock(ready_mutex);
+            ready = std::move(r);
+        }
+        ui.wake();
+    };
+    uploader.set_bundles(bundles.get(), hooks);
+    // A bundle on a USB stick (a pop-up event with no network): the coordinator screen
+    // looks at the top of each stick for *.kbundle files as it opens, takes the newest one
+    // newer than what the kiosk holds, and verifies and stages it as a fetched one; it is
+    // switched in when the coordinator is back on the welcome screen.
+    scene.on_staff_open([&](const std::string& lang) -> std::string {
+        if (sync_config.bundle_key.empty()) return "";
+        std::filesystem::path best;
+        std::int64_t best_version = std::max(bundles->current_version(), bundles->newest_version());
+        for (const Drive& d : find_removable_drives(export_config.drive)) {
+            std::error_code ec;
+            for (const auto& e : std::filesystem::directory_iterator(d.path, ec)) {
+                if (e.path().extension() != ".kbundle" || !e.is_regular_file(ec)) continue;
+                try {
+                    std::ifstream in(e.path(), std::ios::binary);
+                    std::string head(1 << 20, '\0');
+                    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+                    head.resize(static_cast<std::size_t>(in.gcount()));
+                    // The manifest alone, to pick the newest; apply_bundle_file verifies it all.
+                    std::int64_t v = 0;
+                    try {
+                        v = sync::peek_bundle(head).version;
+                    } catch (const sync::BundleError& err) {
+                        if (err.code() != "malformed") throw;
+                        v = best_version + 1;  // let the full read say why
+                    }
+                    if (v > best_version) {
+                        best_version = v;
+                        best = e.path();
+                    }
+                } catch (const std::exception&) {
+                }
+            }
+        }
+        if (best.empty()) return "";
+        try {
+            const std::int64_t v = sync::apply_bundle_file(best, sync_config.bundle_key, *bundles, hooks);
+            std::string m = texts.get(lang, "staff_bundle_ready");
+            if (auto at = m.find("{version}"); at != std::string::npos) m.replace(at, 9, std::to_string(v));
+            return m;
+        } catch (const sync::BundleError& e) {
+            return texts.get(lang, "staff_bundle_refused") + " " + e.what();
+        }
+    });
+    BundleScene switching(scene, [&]() -> bool {
+        if (session.screen() != Screen::Welcome || !session.response_id().empty() ||
+            scene.mode() != KioskScene::Mode::Visitor)
+            return false;
+        std::unique_ptr<Ready> r;
+        {
+            std::lock_guard lock(ready_mutex);
+            r = std::move(ready);
+        }
+        if (!r) return false;
+        try {
+            bundles->switch_to(r->version);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "kohtaamo: cannot switch to survey bundle %lld: %s\n",
+                         static_cast<long long>(r->version), e.what());
+            return false;
+        }
+        take(std::move(r->setup));
+        ui.pictures().release_textures();
+        ui.pictures() = std::move(r->pictures);
+        scene.set_news(news);
+        scene.set_export_config(export_config);
+        session.configuration_changed();
+        std::fprintf(stderr, "kohtaamo: now running survey bundle %lld\n", static_cast<long long>(r->version));
+        return true;
+    });
     uploader.start();
-    const int rc = run_scene(*app, scene, clock, o);
+    const int rc = run_scene(*app, switching, clock, o);
     uploader.stop();
     return rc;
 

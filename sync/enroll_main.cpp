@@ -32,6 +32,7 @@
 #include "clock.hpp"
 #include "config.hpp"
 #include "config_error.hpp"
+#include "bundle.hpp"
 #include "http_client.hpp"
 #include "output.hpp"
 #include "protocol.hpp"
@@ -49,7 +50,7 @@ struct Refusal {
 };
 
 struct Settings {
-    std::string site, event, collector, token, ca_file, pin_hash;
+    std::string site, event, collector, token, ca_file, pin_hash, bundle_key;
     int rotation = 0;
     bool allow_plain_http = false;
 };
@@ -78,7 +79,7 @@ std::string quoted(const std::string& s) {
 void read_from_file(const std::filesystem::path& file, Settings& s, std::string& token_file, std::string& ca_file) {
     TomlReader r(file);
     r.only_keys(r.root(), {"site", "event", "collector", "token", "token_file", "ca_file", "pin_hash", "rotation",
-                           "allow_plain_http"},
+                           "allow_plain_http", "bundle_key"},
                 "");
     const auto& t = r.root();
     if (auto v = r.optional_string(t, "site", "")) s.site = *v;
@@ -88,6 +89,7 @@ void read_from_file(const std::filesystem::path& file, Settings& s, std::string&
     if (auto v = r.optional_string(t, "token_file", "")) token_file = r.resolve(t.get("token_file"), *v).string();
     if (auto v = r.optional_string(t, "ca_file", "")) ca_file = r.resolve(t.get("ca_file"), *v).string();
     if (auto v = r.optional_string(t, "pin_hash", "")) s.pin_hash = *v;
+    if (auto v = r.optional_string(t, "bundle_key", "")) s.bundle_key = *v;
     s.rotation = static_cast<int>(r.integer_or(t, "rotation", s.rotation, ""));
     s.allow_plain_http = r.boolean_or(t, "allow_plain_http", s.allow_plain_http, "");
 }
@@ -105,6 +107,8 @@ void check_values(const Settings& s) {
     if (auto problem = token_problem(s.token)) throw Refusal{2, "the token: " + *problem};
     if (!s.pin_hash.empty() && s.pin_hash.rfind("$argon2", 0) != 0)
         throw Refusal{2, "--pin-hash must be a hash from `kohtaamo --hash-pin`, never the PIN itself"};
+    if (!s.bundle_key.empty() && !public_key_problem(s.bundle_key).empty())
+        throw Refusal{2, "--bundle-key: " + public_key_problem(s.bundle_key)};
     if (s.rotation != 0 && s.rotation != 90 && s.rotation != 180 && s.rotation != 270)
         throw Refusal{2, "--rotation must be 0, 90, 180 or 270 (degrees clockwise), not " + std::to_string(s.rotation)};
 }
@@ -118,6 +122,7 @@ std::string device_text(const Settings& s, const std::string& ca_path) {
       << "[sync]\nendpoint = " << quoted(s.collector) << "\ntoken = " << quoted(s.token) << "\n";
     if (!ca_path.empty()) o << "ca_file = " << quoted(ca_path) << "\n";
     if (s.allow_plain_http) o << "allow_plain_http = true\n";
+    if (!s.bundle_key.empty()) o << "bundle_key = " << quoted(s.bundle_key) << "\n";
     if (!s.pin_hash.empty()) o << "\n[coordinator]\npin_hash = " << quoted(s.pin_hash) << "\n";
     if (s.rotation != 0) o << "\n[display]\nrotation = " << s.rotation << "\n";
     return o.str();
@@ -257,6 +262,8 @@ int main(int argc, char** argv) {
     app.add_option("--ca-file", ca_file, "PEM file of the CA that signed the collector's certificate (copied to the kiosk)");
     app.add_option("--pin-hash", cli.pin_hash, "The coordinator PIN's hash (`echo NNNN | kohtaamo --hash-pin`)");
     app.add_option("--rotation", rotation, "Degrees clockwise the picture is turned: 90 or 270 for a panel mounted in portrait");
+    app.add_option("--bundle-key", cli.bundle_key,
+                   "The collector's survey-bundle public key (its bundle.pub, `kohtaamo-collector bundle-keys`)");
     app.add_flag("--allow-plain-http", cli.allow_plain_http, "Allow http:// to a collector on a trusted LAN (not loopback)");
     app.add_option("--config", config, "The shared kiosk.toml (it names the device file)")->capture_default_str();
     auto* user_opt = app.add_option("--user", user, "The user the kiosk runs as, who gets the device file (when run as root)")
@@ -278,6 +285,7 @@ int main(int argc, char** argv) {
         if (!cli.event.empty()) s.event = cli.event;
         if (!cli.collector.empty()) s.collector = cli.collector;
         if (!cli.pin_hash.empty()) s.pin_hash = cli.pin_hash;
+        if (!cli.bundle_key.empty()) s.bundle_key = cli.bundle_key;
         if (rotation >= 0) s.rotation = rotation;
         if (cli.allow_plain_http) s.allow_plain_http = true;
         if (!token_file.empty()) from_token_file = token_file;

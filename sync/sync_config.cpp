@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "bundle.hpp"
 #include "config.hpp"
 #include "toml_reader.hpp"
 
@@ -84,7 +85,7 @@ SyncConfig load_sync_config(const TomlReader& r) {
     const toml::table& t = *node->as_table();
     const std::string w = "sync";
     r.only_keys(t,
-                {"endpoint", "token", "token_file", "ca_file", "allow_plain_http", "send_abandoned",
+                {"endpoint", "token", "token_file", "ca_file", "allow_plain_http", "bundle_key", "send_abandoned",
                  "batch_max_responses", "batch_max_bytes", "interval_seconds", "connect_timeout_seconds",
                  "low_speed_bytes_per_second", "low_speed_seconds", "request_timeout_seconds",
                  "backoff_initial_seconds", "backoff_max_seconds", "retry_after_max_seconds", "auth_retry_seconds"},
@@ -133,6 +134,10 @@ SyncConfig load_sync_config(const TomlReader& r) {
         c.ca_file = resolve("ca_file", *ca);
         std::error_code ec;
         if (!std::filesystem::exists(c.ca_file, ec)) r.fail(t.get("ca_file"), "sync.ca_file: " + c.ca_file + " not found");
+    }
+    if (auto key = r.optional_string(t, "bundle_key", w)) {
+        if (std::string why = public_key_problem(*key); !why.empty()) r.fail(t.get("bundle_key"), "sync.bundle_key: " + why);
+        c.bundle_key = *key;
     }
     if (c.endpoint.empty()) return c;  // sync off; the rest is still checked above
     if (auto problem = endpoint_problem(c.endpoint, c.allow_plain_http)) r.fail(t.get("endpoint"), "sync.endpoint " + *problem);

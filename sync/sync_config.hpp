@@ -24,6 +24,9 @@ struct SyncConfig {
     // http:// to anything but a loopback address must be allowed explicitly (a LAN
     // collector without TLS); TLS certificates are always verified.
     bool allow_plain_http = false;
+    // The collector's bundle signing key (its bundle.pub, 64 hex digits; the device file's
+    // [sync] bundle_key, written by kohtaamo-enroll). Empty: the kiosk fetches no bundles.
+    std::string bundle_key;
     bool send_abandoned = true;  // also send responses the visitor walked away from
 
     std::size_t batch_max_responses = 200;

@@ -302,6 +302,8 @@ Uploader::CycleResult Uploader::cycle() {
             if (!batch) {
                 refresh_counts();
                 out.outcome = Outcome::Done;
+                // Everything is sent: ask for a newer survey bundle (bundle_store.hpp).
+                if (bundles_) fetch_bundle(http, config_, *bundles_, bundle_hooks_);
                 return out;
             }
             update([](SyncStatus& s) { s.state = SyncState::Sending; });
@@ -396,6 +398,11 @@ Uploader::CycleResult Uploader::cycle() {
         // A database error (busy for 10 s, disk full): nothing was marked; try again later.
         return fail(Outcome::Transient, std::string("sync: ") + e.what());
     }
+}
+
+void Uploader::set_bundles(BundleStore* store, BundleHooks hooks) {
+    bundles_ = store;
+    bundle_hooks_ = std::move(hooks);
 }
 
 SyncReport Uploader::sync_once() {

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "bundle_store.hpp"
 #include "sync_config.hpp"
 
 namespace kohtaamo::sync {
@@ -80,6 +81,10 @@ public:
     // call the Uploader's start/stop/sync_once (status() is fine).
     void on_status_change(std::function<void(const SyncStatus&)> callback);
 
+    // Set before start(): after each cycle that reached the collector, fetch the newest
+    // survey bundle (config.bundle_key set) into `store` (bundle_store.hpp).
+    void set_bundles(BundleStore* store, BundleHooks hooks);
+
     void start();  // starts the background thread (no-op when sync is off or running)
     void stop();   // aborts a transfer in progress, joins the thread (well under a second)
     void nudge();  // look for new responses now instead of at the next interval
@@ -111,6 +116,8 @@ private:
     std::filesystem::path database_;
     SyncConfig config_;
     std::function<void(const SyncStatus&)> callback_;
+    BundleStore* bundles_ = nullptr;
+    BundleHooks bundle_hooks_;
 
     mutable std::mutex status_mutex_;
     SyncStatus status_;

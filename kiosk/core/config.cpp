@@ -20,7 +20,7 @@ using KeyList = std::vector<std::pair<std::string, std::vector<std::string>>>;
 const KeyList& device_tables() {
     static const KeyList keys = {
         {"device", {"site", "event"}},
-        {"sync", {"endpoint", "token", "token_file", "ca_file", "allow_plain_http"}},
+        {"sync", {"endpoint", "token", "token_file", "ca_file", "allow_plain_http", "bundle_key"}},
         {"coordinator", {"pin_hash"}},
         {"display", {"rotation"}},
     };

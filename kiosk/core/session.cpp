@@ -30,6 +30,22 @@ Session::Session(const DeviceConfig& config, const std::vector<Survey>& surveys,
     }
 }
 
+void Session::configuration_changed() {
+    if (screen_ != Screen::Welcome || saved_any_)
+        throw std::logic_error("a new configuration is switched in only on the welcome screen, between visitors");
+    survey_ = nullptr;
+    one_question_ = nullptr;
+    if (!config_.one_question.empty()) {
+        auto it = std::find_if(surveys_.begin(), surveys_.end(), [&](const Survey& s) { return s.id == config_.one_question; });
+        if (it == surveys_.end() || it->questions.size() != 1 || !it->questions[0].single_tap())
+            throw std::invalid_argument("one_question: no survey \"" + config_.one_question + "\" of one single-tap question");
+        one_question_ = &*it;
+    }
+    if (std::find(config_.languages.begin(), config_.languages.end(), language_) == config_.languages.end())
+        language_ = config_.languages.front();
+    screen_since_ms_ = clock_.mono_ms();
+}
+
 void check_one_question(const DeviceConfig& config, const std::vector<Survey>& surveys) {
     if (config.one_question.empty()) return;
     auto it = std::find_if(surveys.begin(), surveys.end(), [&](const Survey& s) { return s.id == config.one_question; });

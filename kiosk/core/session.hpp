@@ -102,6 +102,13 @@ public:
     // The id of the response being answered ("" before its first answer is saved).
     std::string response_id() const { return saved_any_ ? header_.id : std::string(); }
 
+    // The config and the surveys given to the constructor were replaced in place (a new
+    // survey bundle, switched in on the welcome screen only: no survey is open then).
+    // Finds the event mode's survey again and goes back to the default language when
+    // the new config no longer offers the one chosen. Throws std::logic_error off the
+    // welcome screen.
+    void configuration_changed();
+
     // --- events, from screens (each one also counts as input) ---
     void input();  // any touch or key: resets the idle timer
     void choose_language(const std::string& lang);  // on the welcome screen; stays there

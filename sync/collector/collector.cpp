@@ -280,14 +280,16 @@ struct Collector::Impl : http::Handler {
         if (req.path == kHealthPath && get) return std::nullopt;
         if (req.path == kDevicePath && get) return device(req);
         if (req.path == kExportPath && get) return export_headers(req);
+        if (req.path == kBundlePath && get) return bundle_headers(req);
         return fail(req, 404, "not_found",
                     "no such endpoint: " + req.method + " " + req.path + " (POST " + kBatchesPath + ", GET " +
-                        kHealthPath + ", GET " + kDevicePath + ", GET " + kExportPath + ")");
+                        kHealthPath + ", GET " + kDevicePath + ", GET " + kExportPath + ", GET " + kBundlePath + ")");
     }
 
     http::Response handle(http::Request& req) override {
         if (req.path == kBatchesPath) return batch(req);
         if (req.path == kHealthPath) return health();
+        if (req.path == kBundlePath) return bundle(req);
         return export_file(req);
     }
 
@@ -352,6 +354,103 @@ struct Collector::Impl : http::Handler {
                     "batch=" + parsed.batch_id + " stored=" + std::to_string(outcome.reply.stored.size()) +
                         " duplicate=" + std::to_string(outcome.reply.duplicate.size()));
         return json_reply(200, encode_reply(outcome.reply));
+    }
+
+    // --- GET /v1/bundle (sync/PROTOCOL.md "Survey bundles") ------------------------------
+    // The kiosk says what it has (have), runs (running), the version it refused for good
+    // (refused), its site and its last bundle error; the collector keeps the report per
+    // device and answers 304 or the newest bundle for that site above max(have, refused).
+    struct BundleQuery {
+        std::int64_t have = 0, running = 0, refused = 0;
+        std::string site, error;
+    };
+    std::optional<BundleQuery> bundle_query(const http::Request& req, std::string& why) {
+        BundleQuery q;
+        bool have = false, running = false;
+        auto integer = [&](const std::string& name, const std::string& v, std::int64_t& out) {
+            std::int64_t n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 1'000'000'000) {
+                why = name + "=\"" + http::printable(v) + "\" is not an integer 0 … 1000000000";
+                return false;
+            }
+            out = n;
+            return true;
+        };
+        std::set<std::string> seen;
+        for (const auto& [k, v] : req.query) {
+            if (!seen.insert(k).second) {
+                why = "the parameter " + http::printable(k) + " is given twice";
+                return std::nullopt;
+            }
+            if (k == "have") {
+                if (!integer(k, v, q.have)) return std::nullopt;
+                have = true;
+            } else if (k == "running") {
+                if (!integer(k, v, q.running)) return std::nullopt;
+                running = true;
+            } else if (k == "refused") {
+                if (!integer(k, v, q.refused)) return std::nullopt;
+            } else if (k == "site" || k == "error") {
+                const std::size_t max = k == "site" ? 200 : 2000;
+                if (v.size() > max || http::printable(v) != v) {
+                    why = k + " must be one line of at most " + std::to_string(max) + " bytes";
+                    return std::nullopt;
+                }
+                (k == "site" ? q.site : q.error) = v;
+            } else {
+                why = "unknown parameter " + http::printable(k) + " (have, running, refused, site, error)";
+                return std::nullopt;
+            }
+        }
+        if (!have) {
+            why = "have=N (the newest bundle version the kiosk holds, 0 for none) is required";
+            return std::nullopt;
+        }
+        if (!running) q.running = q.have;
+        return q;
+    }
+
+    std::optional<http::Response> bundle_headers(http::Request& req) {
+        auto d = token_in(req, false);
+        if (!d) {
+            http::Response r = fail(req, 401, "unauthorized", "missing or unknown bearer token");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kohtaamo\"");
+            return r;
+        }
+        req.principal = d->name;
+        if (!d->enabled) return fail(req, 403, "forbidden", "this device's token is disabled on the collector");
+        std::string why;
+        if (!bundle_query(req, why)) return fail(req, 400, "invalid_query", why);
+        return std::nullopt;
+    }
+
+    http::Response bundle(http::Request& req) {
+        std::string why;
+        const BundleQuery q = *bundle_query(req, why);
+        try {
+            storage->record_bundle_report(req.principal, q.site, q.running, q.error, iso8601_utc(now_ms()));
+            auto found = storage->bundle_for(q.site, std::max(q.have, q.refused));
+            if (!found) {
+                log_request(req, 304, "have=" + std::to_string(q.have) + (q.error.empty() ? "" : " error=" + q.error));
+                http::Response r;
+                r.status = 304;
+                r.content_type.clear();
+                return r;
+            }
+            log_request(req, 200, "have=" + std::to_string(q.have) + " sent=" + std::to_string(found->first) +
+                                      (q.error.empty() ? "" : " error=" + q.error));
+            http::Response r;
+            r.status = 200;
+            r.content_type = "application/vnd.kohtaamo.bundle";
+            r.body = std::move(found->second);
+            r.headers.emplace_back("Kohtaamo-Bundle-Version", std::to_string(found->first));
+            return r;
+        } catch (const StorageUnavailable& e) {
+            http::Response r = fail(req, 503, "unavailable", std::string("the database is unavailable: ") + e.what());
+            r.headers.emplace_back("Retry-After", "5");
+            return r;
+        }
     }
 
     // --- GET /v1/health, GET /v1/device ---------------------------------------------------

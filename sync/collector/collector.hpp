@@ -60,6 +60,7 @@ private:
 };
 
 inline constexpr const char* kExportPath = "/v1/export";
+inline constexpr const char* kBundlePath = "/v1/bundle";
 // GET /v1/export: at most this many exports run at once across every instance (each
 // reads the whole period); one more gets 503 with Retry-After, so uploads always find a
 // free worker.

@@ -247,7 +247,7 @@ struct Server::Impl {
             m = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
         }
         if (!m) return MHD_NO;
-        MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+        if (!r.content_type.empty()) MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
         for (const auto& [k, v] : r.headers) MHD_add_response_header(m, k.c_str(), v.c_str());
         if (r.close) MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
         const MHD_Result ok = MHD_queue_response(connection, static_cast<unsigned>(r.status), m);

@@ -12,6 +12,11 @@
 //                                                                    copy a SQLite collector database into
 //                                                                    PostgreSQL, then check the copy
 //
+//   kohtaamo-collector bundle-keys DIR                               the bundle signing keypair
+//   kohtaamo-collector --config config/collector.toml publish DIR --all | --site S [--key FILE]
+//                                                                    a new signed survey bundle
+//   kohtaamo-collector --config config/collector.toml status        every kiosk's bundle version and refusal
+//
 // SIGHUP re-reads the [[device]] and [[export_token]] lists (add or disable a kiosk or a
 // coordinator without a restart) and publishes them to the database: every collector
 // serving the same database takes them within a second.
@@ -30,6 +35,7 @@
 #include "export_cli.hpp"
 #include "output.hpp"
 #include "protocol.hpp"
+#include "publish.hpp"
 
 using namespace kohtaamo;
 using namespace kohtaamo::sync;
@@ -172,6 +178,20 @@ int main(int argc, char** argv) {
         "migrate", "copy this collector's SQLite database into PostgreSQL, then check that every row arrived");
     std::string target;
     migrate->add_option("--to", target, "the PostgreSQL database, postgresql://user@host:port/db")->required();
+    auto* bundle_keys = app.add_subcommand("bundle-keys", "make the survey bundles' signing keypair (bundle.key, bundle.pub)");
+    std::string keys_dir;
+    bundle_keys->add_option("dir", keys_dir, "the folder to write them into")->required();
+    auto* publish = app.add_subcommand(
+        "publish", "check a folder of surveys, texts, news, media and kiosk.toml as kohtaamo --check-config does, "
+                   "then store it as a new signed bundle version for the kiosks");
+    std::string publish_dir, publish_site, key_file;
+    bool publish_all = false;
+    publish->add_option("dir", publish_dir, "the folder (kiosk.toml at its top)")->required();
+    auto* all_opt = publish->add_flag("--all", publish_all, "for every site");
+    auto* site_opt = publish->add_option("--site", publish_site, "for one site only");
+    all_opt->excludes(site_opt);
+    publish->add_option("--key", key_file, "the signing key (default: bundle.key beside the config)");
+    auto* status = app.add_subcommand("status", "every kiosk with the bundle version it runs, and any refusal and why");
     app.require_subcommand(0, 1);
     CLI11_PARSE(app, argc, argv);
 
@@ -215,6 +235,7 @@ int main(int argc, char** argv) {
                       << "# The public half, for every kiosk's config:\n[privacy]\nseal_to = \"" << k.public_key << "\"\n";
             return 0;
         }
+        if (bundle_keys->parsed()) return run_bundle_keys(keys_dir);
         if (app.got_subcommand("hash-token")) {
             std::string t;
             std::getline(std::cin, t);
@@ -251,6 +272,27 @@ int main(int argc, char** argv) {
             return run_export_command("kohtaamo-collector", *snapshot, config.surveys, out, o, quiet);
         }
         if (migrate->parsed()) return run_migrate(config_file, target);
+        if (publish->parsed()) {
+            if (!publish_all && publish_site.empty()) {
+                std::cerr << "kohtaamo-collector: publish: say --all (every site) or --site S\n";
+                return 2;
+            }
+            if (!publish_site.empty() && !valid_id(publish_site)) {
+                std::cerr << "kohtaamo-collector: publish: --site \"" << publish_site
+                          << "\" is not a site id (1-64 of a-z, 0-9, _ and -)\n";
+                return 2;
+            }
+            const CollectorConfig config = load_collector_config(config_file);
+            if (key_file.empty()) key_file = (std::filesystem::path(config_file).parent_path() / "bundle.key").string();
+            auto storage = Storage::open(config.database);
+            return run_publish(*storage, publish_dir, publish_site, key_file);
+        }
+        if (status->parsed()) {
+            const CollectorConfig config = load_collector_config(config_file);
+            auto storage = Storage::open(config.database);
+            storage->publish_tokens(load_collector_tokens(config_file));
+            return run_status(*storage, std::cout);
+        }
         return serve(config_file);
     } catch (const ConfigError& e) {
         std::cerr << "kohtaamo-collector: " << e.what() << "\n";

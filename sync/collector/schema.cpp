@@ -76,6 +76,35 @@ CREATE TABLE export_slots (
     expires_ms INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+    // 3 (branch bundles, issue #10): signed survey bundles. Every bundle ever published
+    // (its whole file, base64), the survey definitions each carried (id + version → the
+    // hash of its file: two definitions under one id and version are refused at publish),
+    // and what each kiosk last said it runs, and its last bundle error.
+    R"sql(
+CREATE TABLE bundles (
+    version    INTEGER PRIMARY KEY,
+    site       TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    bytes      INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    body       TEXT NOT NULL
+);
+CREATE TABLE bundle_surveys (
+    survey_id      TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    sha256         TEXT NOT NULL,
+    definition     TEXT NOT NULL,
+    bundle_version INTEGER NOT NULL,
+    PRIMARY KEY (survey_id, survey_version)
+);
+CREATE TABLE device_bundles (
+    device_name    TEXT PRIMARY KEY,
+    site           TEXT NOT NULL DEFAULT '',
+    running        INTEGER NOT NULL,
+    error          TEXT NOT NULL DEFAULT '',
+    reported_at    TEXT NOT NULL
+);
+)sql",
 };
 
 const std::vector<const char*> kPostgresql = {
@@ -134,6 +163,32 @@ CREATE TABLE export_slots (
     slot       INTEGER PRIMARY KEY,
     holder     TEXT COLLATE "C" NOT NULL DEFAULT '',
     expires_ms BIGINT NOT NULL DEFAULT 0
+);
+)sql",
+    // 3 (branch bundles, issue #10)
+    R"sql(
+CREATE TABLE bundles (
+    version    BIGINT PRIMARY KEY,
+    site       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    created_at TEXT COLLATE "C" NOT NULL,
+    bytes      BIGINT NOT NULL,
+    sha256     TEXT COLLATE "C" NOT NULL,
+    body       TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE bundle_surveys (
+    survey_id      TEXT COLLATE "C" NOT NULL,
+    survey_version BIGINT NOT NULL,
+    sha256         TEXT COLLATE "C" NOT NULL,
+    definition     TEXT COLLATE "C" NOT NULL,
+    bundle_version BIGINT NOT NULL,
+    PRIMARY KEY (survey_id, survey_version)
+);
+CREATE TABLE device_bundles (
+    device_name    TEXT COLLATE "C" PRIMARY KEY,
+    site           TEXT COLLATE "C" NOT NULL DEFAULT '',
+    running        BIGINT NOT NULL,
+    error          TEXT COLLATE "C" NOT NULL DEFAULT '',
+    reported_at    TEXT COLLATE "C" NOT NULL
 );
 )sql",
 };

@@ -60,6 +60,24 @@ std::size_t group_size(Dialect d) { return d == Dialect::Sqlite ? 64 : 16; }
 constexpr std::size_t kGroupResponses = 1000;
 
 // "(?, ?, ?), (?, ?, ?)" for `rows` rows of `columns` columns.
+std::string to_base64(std::string_view bytes) {
+    std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                      sodium_base64_VARIANT_ORIGINAL);
+    out.pop_back();  // the NUL
+    return out;
+}
+
+std::string from_base64(std::string_view text) {
+    std::string out(text.size() / 4 * 3 + 3, '\0');
+    std::size_t len = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                          &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
+        throw std::runtime_error("a stored bundle is not base64");
+    out.resize(len);
+    return out;
+}
+
 std::string values_list(std::size_t rows, std::size_t columns) {
     std::string one = "(";
     for (std::size_t c = 0; c < columns; ++c) one += c ? ", ?" : "?";
@@ -329,6 +347,127 @@ public:
         } catch (const sql::Error& e) {
             throw ExportDatabaseError(e.what());
         }
+    }
+
+    // --- survey bundles (issue #10) --------------------------------------------------
+    // The bundle's file is kept as base64 text: both databases hold it in a text column
+    // (the drivers pass text only), and a bundle is fetched whole anyway.
+    std::int64_t latest_bundle_version() override {
+        std::int64_t v = 0;
+        control([&](sql::Connection& c) {
+            c.query("SELECT COALESCE(MAX(version), 0) FROM bundles", {}, [&](const sql::Row& r) { v = r.integer(0); });
+        });
+        return v;
+    }
+
+    bool store_bundle(const StoredBundle& b, const std::string& file, const std::vector<BundleSurvey>& surveys) override {
+        const std::string body = to_base64(file);
+        return control([&](sql::Connection& c) {
+            c.exec(begin_write(c.dialect()));
+            try {
+                const std::int64_t added =
+                    c.run("INSERT INTO bundles(version, site, created_at, bytes, sha256, body) VALUES (?, ?, ?, ?, ?, ?) "
+                          "ON CONFLICT (version) DO NOTHING",
+                          {b.version, std::string_view(b.site), std::string_view(b.created_at),
+                           static_cast<std::int64_t>(file.size()), std::string_view(b.sha256), std::string_view(body)});
+                if (added == 0) {
+                    c.exec("ROLLBACK");
+                    return false;
+                }
+                for (const auto& s : surveys)
+                    c.run("INSERT INTO bundle_surveys(survey_id, survey_version, sha256, definition, bundle_version) "
+                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (survey_id, survey_version) DO NOTHING",
+                          {std::string_view(s.survey_id), s.survey_version, std::string_view(s.sha256),
+                           std::string_view(s.definition), b.version});
+                c.exec("COMMIT");
+                return true;
+            } catch (...) {
+                try {
+                    c.exec("ROLLBACK");
+                } catch (...) {
+                }
+                throw;
+            }
+        });
+    }
+
+    std::optional<std::string> survey_definition_hash(const std::string& survey_id, std::int64_t version) override {
+        std::optional<std::string> out;
+        control([&](sql::Connection& c) {
+            c.query("SELECT sha256 FROM bundle_surveys WHERE survey_id = ? AND survey_version = ?",
+                    {std::string_view(survey_id), version}, [&](const sql::Row& r) { out = std::string(r.text(0)); });
+        });
+        return out;
+    }
+
+    std::vector<BundleSurvey> survey_definitions() override {
+        std::vector<BundleSurvey> out;
+        control([&](sql::Connection& c) {
+            out.clear();
+            c.query("SELECT survey_id, survey_version, sha256, definition FROM bundle_surveys "
+                    "ORDER BY bundle_version, survey_id, survey_version",
+                    {}, [&](const sql::Row& r) {
+                        out.push_back({std::string(r.text(0)), r.integer(1), std::string(r.text(2)), std::string(r.text(3))});
+                    });
+        });
+        return out;
+    }
+
+    std::optional<std::pair<std::int64_t, std::string>> bundle_for(const std::string& site, std::int64_t above) override {
+        std::optional<std::pair<std::int64_t, std::string>> out;
+        control([&](sql::Connection& c) {
+            out.reset();
+            c.query("SELECT version, body FROM bundles WHERE version > ? AND (site = '' OR site = ?) "
+                    "ORDER BY version DESC LIMIT 1",
+                    {above, std::string_view(site)},
+                    [&](const sql::Row& r) { out.emplace(r.integer(0), from_base64(r.text(1))); });
+        });
+        return out;
+    }
+
+    std::vector<StoredBundle> bundles() override {
+        std::vector<StoredBundle> out;
+        control([&](sql::Connection& c) {
+            out.clear();
+            c.query("SELECT version, site, created_at, sha256, bytes FROM bundles ORDER BY version", {},
+                    [&](const sql::Row& r) {
+                        out.push_back({r.integer(0), std::string(r.text(1)), std::string(r.text(2)),
+                                       std::string(r.text(3)), r.integer(4)});
+                    });
+        });
+        return out;
+    }
+
+    void record_bundle_report(const std::string& device_name, const std::string& site, std::int64_t running,
+                              const std::string& error, const std::string& at) override {
+        control([&](sql::Connection& c) {
+            c.run("INSERT INTO device_bundles(device_name, site, running, error, reported_at) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (device_name) DO UPDATE SET site = excluded.site, running = excluded.running, "
+                  "error = excluded.error, reported_at = excluded.reported_at",
+                  {std::string_view(device_name), std::string_view(site), running, std::string_view(error),
+                   std::string_view(at)});
+        });
+    }
+
+    std::vector<DeviceBundleStatus> bundle_status() override {
+        std::vector<DeviceBundleStatus> out;
+        control([&](sql::Connection& c) {
+            out.clear();
+            c.query("SELECT t.name, COALESCE(d.site, ''), COALESCE(d.running, -1), COALESCE(d.error, ''), "
+                    "COALESCE(d.reported_at, '') FROM tokens t LEFT JOIN device_bundles d ON d.device_name = t.name "
+                    "WHERE t.kind = 'device' ORDER BY t.name",
+                    {}, [&](const sql::Row& r) {
+                        out.push_back({std::string(r.text(0)), std::string(r.text(1)), r.integer(2),
+                                       std::string(r.text(3)), std::string(r.text(4)), true});
+                    });
+            c.query("SELECT device_name, site, running, error, reported_at FROM device_bundles WHERE device_name NOT IN "
+                    "(SELECT name FROM tokens WHERE kind = 'device') ORDER BY device_name",
+                    {}, [&](const sql::Row& r) {
+                        out.push_back({std::string(r.text(0)), std::string(r.text(1)), r.integer(2),
+                                       std::string(r.text(3)), std::string(r.text(4)), false});
+                    });
+        });
+        return out;
     }
 
     TextRows query_text(const std::string& sql) override {

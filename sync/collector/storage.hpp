@@ -60,6 +60,27 @@ struct ExportSlot {
 
 using TextRows = std::vector<std::vector<std::string>>;  // NULL is "NULL"
 
+// Signed survey bundles (issue #10, sync/PROTOCOL.md "Survey bundles").
+struct BundleSurvey {
+    std::string survey_id;
+    std::int64_t survey_version = 0;
+    std::string sha256;      // of the survey file's bytes
+    std::string definition;  // the file itself
+};
+struct StoredBundle {
+    std::int64_t version = 0;
+    std::string site, created_at, sha256;
+    std::int64_t bytes = 0;
+};
+// One kiosk's line of `kohtaamo-collector status`: every device token, with what it
+// reported on its last GET /v1/bundle (running -1 and reported_at "" when it never did).
+struct DeviceBundleStatus {
+    std::string device_name, site;
+    std::int64_t running = -1;
+    std::string error, reported_at;
+    bool has_token = true;  // false: reported, but its token is no longer in the list
+};
+
 class Storage {
 public:
     // Connects (creating a SQLite file and its folder when missing) and brings the schema
@@ -94,6 +115,27 @@ public:
 
     // A read-only snapshot for one export (kiosk/export reads through it; rows stream).
     virtual std::unique_ptr<ExportDatabase> export_snapshot() = 0;
+
+    // --- survey bundles ---
+    // The newest bundle version published (0: none).
+    virtual std::int64_t latest_bundle_version() = 0;
+    // Stores a bundle as `version` and the survey definitions it carries, in one
+    // transaction. False when that version exists already (another publish was first).
+    virtual bool store_bundle(const StoredBundle& bundle, const std::string& file,
+                              const std::vector<BundleSurvey>& surveys) = 0;
+    // The hash of the definition published before under this id and version, if any.
+    virtual std::optional<std::string> survey_definition_hash(const std::string& survey_id, std::int64_t version) = 0;
+    // Every survey definition ever published (oldest bundle first).
+    virtual std::vector<BundleSurvey> survey_definitions() = 0;
+    // The newest bundle above `above` meant for `site` (or for every site): its version
+    // and file; nullopt when there is none.
+    virtual std::optional<std::pair<std::int64_t, std::string>> bundle_for(const std::string& site,
+                                                                           std::int64_t above) = 0;
+    virtual std::vector<StoredBundle> bundles() = 0;
+    // What a kiosk said on GET /v1/bundle: the version it runs, its last bundle error.
+    virtual void record_bundle_report(const std::string& device_name, const std::string& site, std::int64_t running,
+                                      const std::string& error, const std::string& at) = 0;
+    virtual std::vector<DeviceBundleStatus> bundle_status() = 0;
 
     // Any read-only query as text, for tests and for checking a copy. Not for serving.
     virtual TextRows query_text(const std::string& sql) = 0;
