@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace kohtaamo {
@@ -102,6 +103,30 @@ struct Db {
 //    database's own device_id.
 // Checked on a copy in the same folder (0600, removed after): the real files are not
 // touched until the answer is known.
+// Is the database open in some connection right now, in this process or another? Every
+// SQLite connection in WAL mode holds a shared POSIX lock on its -shm file (the "DMS" byte)
+// for as long as it is open, and the kernel lists every POSIX lock in /proc/locks, with the
+// file's device and inode. Read, not probed with fcntl: closing a descriptor of our own on
+// the -shm would drop this process's SQLite locks on it. A live WAL (the uploader's, or
+// kohtaamo-sync's from cron) is then not a crash's leftover and is never checked or moved.
+bool shm_in_use(const fs::path& shm) {
+    struct stat st {};
+    if (::stat(shm.c_str(), &st) != 0) return false;
+    std::ifstream locks("/proc/locks");
+    if (!locks) return true;  // cannot tell: treat it as in use (the WAL is then applied as SQLite does)
+    char want[64];
+    std::snprintf(want, sizeof want, "%02x:%02x:%lu", major(st.st_dev), minor(st.st_dev),
+                  static_cast<unsigned long>(st.st_ino));
+    std::string line;
+    while (std::getline(locks, line)) {
+        std::size_t at = line.find(want);
+        if (at != std::string::npos && at > 0 && line[at - 1] == ' ' &&
+            (at + std::strlen(want) == line.size() || line[at + std::strlen(want)] == ' '))
+            return true;
+    }
+    return false;
+}
+
 std::optional<std::string> foreign_wal(const fs::path& file, const fs::path& wal) {
     const std::string db_head = read_bytes(file, 100);
     if (db_head.size() < 100 || db_head.compare(0, 16, std::string("SQLite format 3\0", 16)) != 0)
@@ -213,7 +238,8 @@ void Store::open(std::int64_t now_ms) {
     const fs::path wal = file.string() + "-wal", shm = file.string() + "-shm";
     // A -wal left by a crash is applied by SQLite at open: first make sure it is this
     // database's. One that is not is moved aside (never applied, never deleted).
-    if (fs::exists(wal) && fs::file_size(wal, ec) > 0 && fs::exists(file)) {
+    // (Only when no connection has the database open: see shm_in_use.)
+    if (fs::exists(wal) && fs::file_size(wal, ec) > 0 && fs::exists(file) && !shm_in_use(shm)) {
         if (auto why = foreign_wal(file, wal)) {
             const fs::path to = move_aside(wal, "foreign", now_ms);
             fs::remove(shm, ec);  // the WAL's index, rebuilt from the WAL at open

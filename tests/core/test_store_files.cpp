@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store.hpp"
 #include "test_support.hpp"
 
@@ -158,4 +160,25 @@ TEST_CASE("a -wal that is not a WAL, or of another page size, is refused and kep
     CHECK_THAT(store.notices()[0], Catch::Contains("not an SQLite WAL"));
     CHECK(query(file, "SELECT id FROM responses") == Rows{{"r1"}});
     CHECK(aside(dir.path(), "-wal.foreign-").size() == 1);
+}
+
+TEST_CASE("a -wal in use by another open connection (the uploader's) is live, not checked or moved aside") {
+    TempDir dir;
+    const auto a = dir / "kohtaamo.sqlite";
+    { Store store(a, T0); store.save_answer(header("a-1"), "feeling", {"1"}, T0); store.finish("a-1", ResponseStatus::Complete, T0); }
+    // Another connection, as the uploader's thread or kohtaamo-sync: it writes what does not
+    // touch the identity page and stays open.
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(a.c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "PRAGMA journal_mode = WAL; UPDATE responses SET synced_at = 'x' WHERE id = 'a-1'",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(fs::file_size(a.string() + "-wal") > 0);
+    {
+        Store store(a, T0 + 60'000);
+        CHECK(store.notices().empty());
+        CHECK(aside(dir.path(), "-wal.foreign-").empty());
+        CHECK(aside(dir.path(), ".corrupt-").empty());
+        CHECK(query(a, "SELECT id, synced_at FROM responses") == Rows{{"a-1", "x"}});
+    }
+    sqlite3_close(other);
 }
