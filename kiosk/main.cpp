@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
         check_one_question(config, surveys);
         export_config = load_export_config(files);
         sync_config = sync::load_sync_config(files);
+        sync_config.app_version = KOHTAAMO_VERSION;  // its health (PROTOCOL.md); no config bundles yet: 0
         // Every question's sound must decode (SDL reads the WAV; no audio device needed),
         // every icon must be one picture of the emoji font or a picture that decodes.
         check_sounds(surveys);

@@ -3,7 +3,10 @@
 // naming the field; a kiosk that sends none (an old kiosk) is still served.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "storage.hpp"
+#include "uploader.hpp"
 #include "sync_support.hpp"
 
 using namespace kohtaamo;
@@ -102,4 +105,29 @@ TEST_CASE("health: a malformed health or heartbeat is 400 naming the field, a he
     CHECK(r.status == 400);
     CHECK_THAT(decode_error(r.body).second, Catch::Contains("health"));
     CHECK(col.count("SELECT count(*) FROM device_health") == 0);
+}
+
+TEST_CASE("health: a kiosk's uploader reports its health with its batches, then in heartbeats", "[health][uploader][db]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 30, 44);
+    SyncConfig cfg = fast_config(col.url(), col.token(0));
+    cfg.batch_max_responses = 10;
+    cfg.app_version = "9.8.7";
+    cfg.bundle_version = 2;
+    cfg.heartbeat_interval = Millis{1};
+    Uploader up(k.path, cfg);
+    SyncReport r = up.sync_once();
+    REQUIRE(r.complete);
+    Rows rows = col.query("SELECT device_id, device_name, app_version, bundle_version, pending, last_error"
+                          " FROM device_health");
+    REQUIRE(rows.size() == 1);
+    // The heartbeat after the last batch: nothing pending, no error.
+    CHECK(rows[0] == std::vector<std::string>{k.device_id, "k1", "9.8.7", "2", "0", ""});
+    const std::int64_t first = col.count("SELECT heard_ms FROM device_health");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(up.sync_once().complete);  // nothing to send: a heartbeat
+    CHECK(col.count("SELECT heard_ms FROM device_health") > first);
+    CHECK(col.count("SELECT uptime_s FROM device_health") >= 0);
+    CHECK(col.count("SELECT free_disk_bytes FROM device_health") > 0);
 }
