@@ -160,6 +160,7 @@ int main(int argc, char** argv) {
         texts = std::move(setup.texts);
         export_config = std::move(setup.export_config);
         sync_config = std::move(setup.sync);
+        sync_config.app_version = KOHTAAMO_VERSION;  // its health (PROTOCOL.md)
     };
     try {
         // kiosk.toml and this device's settings file over it (config.hpp), read once.

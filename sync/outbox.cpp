@@ -410,6 +410,15 @@ std::int64_t Outbox::pending() {
     return s.integer(0);
 }
 
+std::string Outbox::oldest_pending_at() {
+    const std::string sql = "SELECT min(coalesce(finished_at, started_at)) FROM responses WHERE synced_at IS NULL AND "
+                            "sync_rejected IS NULL AND " +
+                            status_filter_;
+    Statement s(db_, sql.c_str());
+    s.step();
+    return s.optional_text(0).value_or("");
+}
+
 std::int64_t Outbox::rejected() {
     Statement s(db_, "SELECT count(*) FROM responses WHERE synced_at IS NULL AND sync_rejected IS NOT NULL");
     s.step();

@@ -79,6 +79,9 @@ public:
     int retry_rejected();
 
     std::int64_t pending();   // finished, not acknowledged, not rejected
+    // When the oldest of them finished (or started, when its end is unknown), as stored;
+    // "" when nothing is pending.
+    std::string oldest_pending_at();
     std::int64_t rejected();
     // The reasons of the responses set aside, most frequent first, with their counts.
     std::vector<std::pair<std::string, std::int64_t>> rejected_reasons();

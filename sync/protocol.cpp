@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <set>
 
@@ -351,10 +352,44 @@ json to_json(const Response& r) {
 json to_json(const Batch& b) {
     json responses = json::array();
     for (const auto& r : b.responses) responses.push_back(to_json(r));
-    return {{"protocol", kProtocolVersion},
-            {"batch_id", b.batch_id},
-            {"device_id", b.device_id},
-            {"responses", std::move(responses)}};
+    json j = {{"protocol", kProtocolVersion},
+              {"batch_id", b.batch_id},
+              {"device_id", b.device_id},
+              {"responses", std::move(responses)}};
+    if (b.health) j["health"] = to_json(*b.health);
+    return j;
+}
+
+json to_json(const Health& h) {
+    return {{"app_version", h.app_version},         {"bundle_version", h.bundle_version},
+            {"config_version", h.config_version},   {"pending", h.pending},
+            {"oldest_pending_age_s", h.oldest_pending_age_s}, {"free_disk_bytes", h.free_disk_bytes},
+            {"uptime_s", h.uptime_s},               {"last_error", h.last_error}};
+}
+
+Health decode_health(const json& j, const std::string& where) {
+    if (!j.is_object()) bad(where, std::string("must be an object, not ") + type_name(j));
+    only_keys(j, {"app_version", "bundle_version", "config_version", "pending", "oldest_pending_age_s",
+                  "free_disk_bytes", "uptime_s", "last_error"},
+              where);
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    Health h;
+    h.app_version = string_at(j, "app_version", where);
+    check_text(h.app_version, where + ".app_version", 0, 200, Text::Short);
+    h.bundle_version = integer_at(j, "bundle_version", where, 0, kMax);
+    h.config_version = string_at(j, "config_version", where);
+    check_text(h.config_version, where + ".config_version", 0, 200, Text::Short);
+    h.pending = integer_at(j, "pending", where, 0, kMax);
+    h.oldest_pending_age_s = integer_at(j, "oldest_pending_age_s", where, 0, kMax);
+    h.free_disk_bytes = integer_at(j, "free_disk_bytes", where, 0, kMax);
+    h.uptime_s = integer_at(j, "uptime_s", where, 0, kMax);
+    h.last_error = string_at(j, "last_error", where);
+    check_text(h.last_error, where + ".last_error", 0, 2000, Text::FreeText);
+    return h;
+}
+
+std::string encode_heartbeat(const Heartbeat& h) {
+    return json{{"protocol", kProtocolVersion}, {"device_id", h.device_id}, {"health", to_json(h.health)}}.dump();
 }
 
 std::string encode_batch(const Batch& b) { return to_json(b).dump(); }
@@ -372,8 +407,9 @@ Batch decode_batch(const json& body, const Limits& limits) {
         throw ProtocolError(400, "unsupported_protocol",
                             "protocol: version " + version.dump() + " is not supported; this collector speaks version " +
                                 std::to_string(kProtocolVersion));
-    only_keys(body, {"protocol", "batch_id", "device_id", "responses"}, "");
+    only_keys(body, {"protocol", "batch_id", "device_id", "responses", "health"}, "");
     Batch b;
+    if (auto h = body.find("health"); h != body.end()) b.health = decode_health(*h, "health");
     b.batch_id = string_at(body, "batch_id", "");
     check_uuid(b.batch_id, "batch_id");
     b.device_id = string_at(body, "device_id", "");
@@ -437,16 +473,39 @@ json parse_json(std::string_view text) {
 
 Batch parse_batch(std::string_view json_text, const Limits& limits) { return decode_batch(parse_json(json_text), limits); }
 
-Batch read_batch_body(std::string_view raw, std::string_view content_encoding, const Limits& limits) {
+namespace {
+// The JSON text of a request body as it came off the wire (gunzipped, trailer checked).
+std::string body_text(std::string_view raw, std::string_view content_encoding, const Limits& limits) {
     std::string encoding(content_encoding);
     std::transform(encoding.begin(), encoding.end(), encoding.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (encoding == "gzip" || encoding == "x-gzip") return parse_batch(gunzip(raw, limits.max_uncompressed_bytes), limits);
+    if (encoding == "gzip" || encoding == "x-gzip") return gunzip(raw, limits.max_uncompressed_bytes);
     if (!encoding.empty() && encoding != "identity")
         throw ProtocolError(415, "unsupported_encoding", "Content-Encoding " + quote(content_encoding) + ": send gzip");
     if (raw.size() > limits.max_uncompressed_bytes)
         throw ProtocolError(413, "too_large", "body: " + std::to_string(raw.size()) + " bytes, more than the limit of " +
                                                   std::to_string(limits.max_uncompressed_bytes));
-    return parse_batch(raw, limits);
+    return std::string(raw);
+}
+}  // namespace
+
+Batch read_batch_body(std::string_view raw, std::string_view content_encoding, const Limits& limits) {
+    return parse_batch(body_text(raw, content_encoding, limits), limits);
+}
+
+Heartbeat read_heartbeat_body(std::string_view raw, std::string_view content_encoding, const Limits& limits) {
+    const json body = parse_json(body_text(raw, content_encoding, limits));
+    if (!body.is_object()) bad("body", std::string("must be a JSON object, not ") + type_name(body));
+    const json& version = member(body, "protocol", "");
+    if (!version.is_number_integer() || version.dump() != std::to_string(kProtocolVersion))
+        throw ProtocolError(400, "unsupported_protocol",
+                            "protocol: version " + version.dump() + " is not supported; this collector speaks version " +
+                                std::to_string(kProtocolVersion));
+    only_keys(body, {"protocol", "device_id", "health"}, "");
+    Heartbeat h;
+    h.device_id = string_at(body, "device_id", "");
+    check_uuid(h.device_id, "device_id");
+    h.health = decode_health(member(body, "health", ""), "health");
+    return h;
 }
 
 std::string encode_reply(const Reply& r) {

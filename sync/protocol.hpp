@@ -23,6 +23,8 @@ inline constexpr const char* kBatchesPath = "/v1/batches";
 inline constexpr const char* kHealthPath = "/v1/health";
 // The enrolment check: a kiosk's token → 200 {"protocol":1,"device":"<name>"}, 401, 403.
 inline constexpr const char* kDevicePath = "/v1/device";
+// A kiosk with nothing to send: {"protocol":1,"device_id":...,"health":{...}} → 204.
+inline constexpr const char* kHeartbeatPath = "/v1/heartbeat";
 
 struct Answer {
     std::string question_id;
@@ -45,11 +47,35 @@ struct Response {
     std::vector<Answer> answers;
 };
 
+// The kiosk's health, sent with every batch and in POST /v1/heartbeat (PROTOCOL.md,
+// "Health"). Optional in a batch: a kiosk from before it sends none.
+struct Health {
+    std::string app_version;
+    std::int64_t bundle_version = 0;  // 0: the config installed with the package
+    std::string config_version;       // may be empty
+    std::int64_t pending = 0;
+    std::int64_t oldest_pending_age_s = 0;
+    std::int64_t free_disk_bytes = 0;
+    std::int64_t uptime_s = 0;
+    std::string last_error;
+};
+
 struct Batch {
     std::string batch_id;
     std::string device_id;
     std::vector<Response> responses;
+    std::optional<Health> health;  // not part of the batch's identity (a resend may carry newer health)
 };
+
+// POST /v1/heartbeat: a kiosk with nothing to send says it is alive.
+struct Heartbeat {
+    std::string device_id;
+    Health health;
+};
+nlohmann::json to_json(const Health& h);
+// Reads and checks a "health" object (400 naming the field under `where`).
+Health decode_health(const nlohmann::json& j, const std::string& where);
+std::string encode_heartbeat(const Heartbeat& h);
 
 // What the collector accepts. Both ends know the defaults; a collector may lower them and
 // says so with 413.
@@ -95,6 +121,8 @@ Batch parse_batch(std::string_view json_text, const Limits& limits);
 // all checked; 413 past max_uncompressed_bytes), then parse_batch(). What the collector's
 // HTTP layer calls with the raw body, never one its HTTP library inflated.
 Batch read_batch_body(std::string_view raw, std::string_view content_encoding, const Limits& limits);
+// A heartbeat body (plain JSON, or gzip as for batches).
+Heartbeat read_heartbeat_body(std::string_view raw, std::string_view content_encoding, const Limits& limits);
 
 // The field rules of PROTOCOL.md for one response (UTF-8, lengths, control characters,
 // UUID, status, calendar-valid times, duplicate answers): the collector applies them to

@@ -33,6 +33,14 @@ struct SyncConfig {
     std::size_t batch_max_bytes = 1 << 20;  // JSON before gzip
 
     Millis interval{60'000};  // how often an idle uploader looks for new responses
+    // With nothing to send, a POST /v1/heartbeat after this long without a word to the
+    // collector (PROTOCOL.md, "Health"); 0: never.
+    Millis heartbeat_interval{300'000};
+
+    // What the kiosk reports as its health (set by the program, not read from the config).
+    std::string app_version;
+    std::int64_t bundle_version = 0;  // 0: the config installed with the package
+    std::string config_version;
     Millis connect_timeout{10'000};
     long low_speed_bytes = 100;  // a transfer slower than this for low_speed_time ...
     Millis low_speed_time{30'000};  // ... is abandoned (a stalled network never hangs it)

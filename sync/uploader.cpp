@@ -130,7 +130,10 @@ struct Uploader::Parts {
 };
 
 Uploader::Uploader(std::filesystem::path database, SyncConfig config)
-    : database_(std::move(database)), config_(std::move(config)), parts_(std::make_unique<Parts>()) {
+    : database_(std::move(database)),
+      config_(std::move(config)),
+      parts_(std::make_unique<Parts>()),
+      started_mono_ms_(Clock().mono_ms()) {
     status_.state = config_.enabled() ? SyncState::Idle : SyncState::Off;
     // What the last run left (shown until this run knows better); a missing or old
     // database is reported by the first cycle instead.
@@ -221,6 +224,50 @@ void Uploader::record_failure(const std::string& error, bool auth_failed) {
     }
 }
 
+Health Uploader::health_now(Outbox& box) {
+    Health h;
+    h.app_version = config_.app_version;
+    h.bundle_version = bundles_ ? bundles_->current_version() : config_.bundle_version;  // the survey bundle it runs
+    h.config_version = config_.config_version;
+    const Clock clock;
+    h.pending = box.pending();
+    if (h.pending > 0)
+        if (auto at = parse_iso8601_utc(box.oldest_pending_at()))
+            h.oldest_pending_age_s = std::max<std::int64_t>(0, (clock.wall_ms() - *at) / 1000);
+    std::error_code ec;
+    const auto space = std::filesystem::space(database_.has_parent_path() ? database_.parent_path() : ".", ec);
+    if (!ec) h.free_disk_bytes = static_cast<std::int64_t>(space.available);
+    h.uptime_s = std::max<std::int64_t>(0, (clock.mono_ms() - started_mono_ms_) / 1000);
+    h.last_error = status().last_error;
+    // Within the field's 2000 bytes, cut at a character's start (PROTOCOL.md, "Health").
+    if (h.last_error.size() > 2000) {
+        std::size_t cut = 2000;
+        while (cut > 0 && (static_cast<unsigned char>(h.last_error[cut]) & 0xC0) == 0x80) --cut;
+        h.last_error.resize(cut);
+    }
+    return h;
+}
+
+// With nothing to send: a heartbeat when the collector has not heard from this kiosk for
+// heartbeat_interval. A failure here is not the kiosk's business beyond a retry next time
+// (the next batch says the same); an old collector (404, or health refused) ends them.
+void Uploader::heartbeat_if_due(Outbox& box, HttpClient& http) {
+    if (health_refused_ || config_.heartbeat_interval.count() <= 0) return;
+    const std::int64_t now = Clock().mono_ms();
+    if (last_contact_mono_ms_ != 0 && now - last_contact_mono_ms_ < config_.heartbeat_interval.count()) return;
+    // The device id as the outbox's batches carry it.
+    Heartbeat beat{box.device_id(), health_now(box)};
+    const std::vector<std::string> headers = {"Authorization: Bearer " + config_.token,
+                                              "Content-Type: application/json", "Accept: application/json"};
+    HttpResult r = http.post(config_.endpoint + kHeartbeatPath, headers, encode_heartbeat(beat));
+    if (!r.transport_ok) return;
+    if (r.status >= 200 && r.status < 300) {
+        last_contact_mono_ms_ = now;
+        return;
+    }
+    if (r.status == 404 || (r.status == 400 && decode_error(r.body).second.rfind("health", 0) == 0)) health_refused_ = true;
+}
+
 Uploader::CycleResult Uploader::cycle() {
     std::lock_guard cycle_lock(cycle_mutex_);
     CycleResult out;
@@ -301,6 +348,7 @@ Uploader::CycleResult Uploader::cycle() {
             }
             if (!batch) {
                 refresh_counts();
+                if (!stop_) heartbeat_if_due(box, http);
                 out.outcome = Outcome::Done;
                 // Everything is sent: ask for a newer survey bundle (bundle_store.hpp).
                 if (bundles_) fetch_bundle(http, config_, *bundles_, bundle_hooks_);
@@ -309,7 +357,14 @@ Uploader::CycleResult Uploader::cycle() {
             update([](SyncStatus& s) { s.state = SyncState::Sending; });
             const std::size_t count = batch->response_ids.size();
             batch_id_in_flight = batch->id;
-            HttpResult r = http.post(url, headers, gzip(batch->json));
+            // The health rides in the batch (not part of its identity: PROTOCOL.md, "Health").
+            std::string body = batch->json;
+            const bool with_health = !health_refused_ && !body.empty() && body.back() == '}';
+            if (with_health) {
+                body.pop_back();
+                body += ",\"health\":" + to_json(health_now(box)).dump() + "}";
+            }
+            HttpResult r = http.post(url, headers, gzip(body));
             if (r.stopped) {
                 out.outcome = Outcome::Stopped;
                 return out;
@@ -350,6 +405,7 @@ Uploader::CycleResult Uploader::cycle() {
                     continue;
                 }
                 if (!reply) return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
+                last_contact_mono_ms_ = Clock().mono_ms();
                 AckResult ack = box.acknowledge(batch->id, *reply);
                 out.acknowledged += ack.acknowledged;
                 const std::string at = now_iso();
@@ -363,6 +419,12 @@ Uploader::CycleResult Uploader::cycle() {
                 continue;
             }
             auto [code, message] = decode_error(r.body);
+            if (r.status == 400 && with_health && message.rfind("health", 0) == 0) {
+                // A collector from before health (or one that dislikes ours): the batch
+                // goes again without it, and so do the next ones.
+                health_refused_ = true;
+                continue;
+            }
             if (r.status == 401 || r.status == 403)
                 return fail(Outcome::AuthFailed, "the collector refused this kiosk's token (" + describe_http(r) +
                                                      "); an administrator must fix [sync] token");

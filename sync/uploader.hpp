@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bundle_store.hpp"
+#include "protocol.hpp"
 #include "sync_config.hpp"
 
 namespace kohtaamo::sync {
@@ -66,6 +67,9 @@ struct SyncReport {
     bool transient = false;     // the error is worth retrying soon (network, 5xx, 429/503)
     std::int64_t retry_after_ms = 0;  // what the collector asked for (Retry-After), 0 if nothing
 };
+
+class Outbox;
+class HttpClient;
 
 class Uploader {
 public:
@@ -112,6 +116,8 @@ private:
     void update(const std::function<void(SyncStatus&)>& change);
     bool ensure_open(std::string& error);
     void record_failure(const std::string& error, bool auth_failed);
+    Health health_now(Outbox& box);
+    void heartbeat_if_due(Outbox& box, HttpClient& http);
 
     std::filesystem::path database_;
     SyncConfig config_;
@@ -130,6 +136,11 @@ private:
     std::condition_variable wake_;
     bool nudged_ = false;
     std::atomic<bool> stop_{false};
+    const std::int64_t started_mono_ms_;
+    std::int64_t last_contact_mono_ms_ = 0;  // the last 2xx from the collector
+    // The collector refused `health` as an unknown field (or has no /v1/heartbeat): one
+    // from before it. Batches then go without health, and no heartbeats, until a restart.
+    bool health_refused_ = false;
     std::thread thread_;
 };
 

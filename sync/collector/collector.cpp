@@ -277,17 +277,20 @@ struct Collector::Impl : http::Handler {
     std::optional<http::Response> on_headers(http::Request& req) override {
         const bool get = req.method == "GET" || req.method == "HEAD";
         if (req.path == kBatchesPath && req.method == "POST") return batch_headers(req);
+        if (req.path == kHeartbeatPath && req.method == "POST") return batch_headers(req);
         if (req.path == kHealthPath && get) return std::nullopt;
         if (req.path == kDevicePath && get) return device(req);
         if (req.path == kExportPath && get) return export_headers(req);
         if (req.path == kBundlePath && get) return bundle_headers(req);
         return fail(req, 404, "not_found",
-                    "no such endpoint: " + req.method + " " + req.path + " (POST " + kBatchesPath + ", GET " +
-                        kHealthPath + ", GET " + kDevicePath + ", GET " + kExportPath + ", GET " + kBundlePath + ")");
+                    "no such endpoint: " + req.method + " " + req.path + " (POST " + kBatchesPath + ", POST " +
+                        kHeartbeatPath + ", GET " + kHealthPath + ", GET " + kDevicePath + ", GET " + kExportPath +
+                        ", GET " + kBundlePath + ")");
     }
 
     http::Response handle(http::Request& req) override {
         if (req.path == kBatchesPath) return batch(req);
+        if (req.path == kHeartbeatPath) return heartbeat(req);
         if (req.path == kHealthPath) return health();
         if (req.path == kBundlePath) return bundle(req);
         return export_file(req);
@@ -345,6 +348,15 @@ struct Collector::Impl : http::Handler {
             return r;
         } catch (const std::exception& e) {
             return fail(req, 500, "internal", std::string("the database refused the batch: ") + e.what());
+        }
+        // The health (or, from an old kiosk, just "heard from now"): after the batch, so a
+        // failure here never loses a stored batch's reply.
+        if (outcome.status == 200) {
+            try {
+                storage->record_health(parsed.device_id, req.principal, parsed.health, now_ms());
+            } catch (const std::exception& e) {
+                write_log(std::string("collector: the health of ") + req.principal + " was not kept: " + e.what());
+            }
         }
         if (outcome.status == 409)
             return fail(req, 409, "batch_conflict",
@@ -451,6 +463,32 @@ struct Collector::Impl : http::Handler {
             r.headers.emplace_back("Retry-After", "5");
             return r;
         }
+    }
+
+    // --- POST /v1/heartbeat ---------------------------------------------------------------
+    // The headers were checked as for a batch (token, length, encoding).
+    http::Response heartbeat(http::Request& req) {
+        Heartbeat beat;
+        try {
+            beat = read_heartbeat_body(req.body, req.header("content-encoding"), config.limits);
+        } catch (const ProtocolError& e) {
+            return fail(req, e.status(), e.code(), e.what());
+        } catch (const std::exception& e) {
+            return fail(req, 400, "invalid_body", std::string("the body could not be read as a heartbeat: ") + e.what());
+        }
+        try {
+            storage->record_health(beat.device_id, req.principal, beat.health, now_ms());
+        } catch (const StorageUnavailable& e) {
+            http::Response r = fail(req, 503, "unavailable", std::string("the database is unavailable: ") + e.what());
+            r.headers.emplace_back("Retry-After", "5");
+            return r;
+        } catch (const std::exception& e) {
+            return fail(req, 500, "internal", std::string("the database refused the heartbeat: ") + e.what());
+        }
+        log_request(req, 204, "heartbeat");
+        http::Response r;
+        r.status = 204;
+        return r;
     }
 
     // --- GET /v1/health, GET /v1/device ---------------------------------------------------

@@ -105,6 +105,25 @@ CREATE TABLE device_bundles (
     reported_at    TEXT NOT NULL
 );
 )sql",
+    // 4 (issue #14): the latest health of each kiosk (PROTOCOL.md, "Health"): one row per device,
+    // upserted by whichever instance hears from it; heard_ms orders reports (the newest wins).
+    R"sql(
+CREATE TABLE device_health (
+    device_id            TEXT PRIMARY KEY,
+    device_name          TEXT NOT NULL,
+    heard_ms             INTEGER NOT NULL,
+    heard_at             TEXT NOT NULL,
+    has_health           INTEGER NOT NULL DEFAULT 0,
+    app_version          TEXT NOT NULL DEFAULT '',
+    bundle_version       INTEGER NOT NULL DEFAULT 0,
+    config_version       TEXT NOT NULL DEFAULT '',
+    pending              INTEGER NOT NULL DEFAULT 0,
+    oldest_pending_age_s INTEGER NOT NULL DEFAULT 0,
+    free_disk_bytes      INTEGER NOT NULL DEFAULT 0,
+    uptime_s             INTEGER NOT NULL DEFAULT 0,
+    last_error           TEXT NOT NULL DEFAULT ''
+);
+)sql",
 };
 
 const std::vector<const char*> kPostgresql = {
@@ -189,6 +208,24 @@ CREATE TABLE device_bundles (
     running        BIGINT NOT NULL,
     error          TEXT COLLATE "C" NOT NULL DEFAULT '',
     reported_at    TEXT COLLATE "C" NOT NULL
+);
+)sql",
+    // 4 (issue #14)
+    R"sql(
+CREATE TABLE device_health (
+    device_id            TEXT COLLATE "C" PRIMARY KEY,
+    device_name          TEXT COLLATE "C" NOT NULL,
+    heard_ms             BIGINT NOT NULL,
+    heard_at             TEXT COLLATE "C" NOT NULL,
+    has_health           INTEGER NOT NULL DEFAULT 0,
+    app_version          TEXT COLLATE "C" NOT NULL DEFAULT '',
+    bundle_version       BIGINT NOT NULL DEFAULT 0,
+    config_version       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    pending              BIGINT NOT NULL DEFAULT 0,
+    oldest_pending_age_s BIGINT NOT NULL DEFAULT 0,
+    free_disk_bytes      BIGINT NOT NULL DEFAULT 0,
+    uptime_s             BIGINT NOT NULL DEFAULT 0,
+    last_error           TEXT COLLATE "C" NOT NULL DEFAULT ''
 );
 )sql",
 };

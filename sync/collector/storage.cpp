@@ -244,6 +244,54 @@ public:
         return std::move(job.out);
     }
 
+    void record_health(const std::string& device_id, const std::string& device_name,
+                       const std::optional<Health>& health, std::int64_t heard_ms) override {
+        const std::string heard_at = iso8601_utc(heard_ms);
+        control([&](sql::Connection& c) {
+            if (!health) {
+                c.run("INSERT INTO device_health(device_id, device_name, heard_ms, heard_at) VALUES (?, ?, ?, ?)"
+                      " ON CONFLICT (device_id) DO UPDATE SET device_name = excluded.device_name,"
+                      " heard_ms = excluded.heard_ms, heard_at = excluded.heard_at"
+                      " WHERE excluded.heard_ms >= device_health.heard_ms",
+                      {std::string_view(device_id), std::string_view(device_name), heard_ms, std::string_view(heard_at)});
+                return;
+            }
+            const Health& h = *health;
+            c.run("INSERT INTO device_health(device_id, device_name, heard_ms, heard_at, has_health, app_version,"
+                  " bundle_version, config_version, pending, oldest_pending_age_s, free_disk_bytes, uptime_s, last_error)"
+                  " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)"
+                  " ON CONFLICT (device_id) DO UPDATE SET device_name = excluded.device_name,"
+                  " heard_ms = excluded.heard_ms, heard_at = excluded.heard_at, has_health = 1,"
+                  " app_version = excluded.app_version, bundle_version = excluded.bundle_version,"
+                  " config_version = excluded.config_version, pending = excluded.pending,"
+                  " oldest_pending_age_s = excluded.oldest_pending_age_s, free_disk_bytes = excluded.free_disk_bytes,"
+                  " uptime_s = excluded.uptime_s, last_error = excluded.last_error"
+                  " WHERE excluded.heard_ms >= device_health.heard_ms",
+                  {std::string_view(device_id), std::string_view(device_name), heard_ms, std::string_view(heard_at),
+                   std::string_view(h.app_version), h.bundle_version, std::string_view(h.config_version), h.pending,
+                   h.oldest_pending_age_s, h.free_disk_bytes, h.uptime_s, std::string_view(h.last_error)});
+        });
+    }
+
+    std::vector<DeviceHealth> device_health() override {
+        std::vector<DeviceHealth> out;
+        control([&](sql::Connection& c) {
+            c.query("SELECT device_id, device_name, heard_ms, heard_at, has_health, app_version, bundle_version,"
+                    " config_version, pending, oldest_pending_age_s, free_disk_bytes, uptime_s, last_error"
+                    " FROM device_health ORDER BY device_name, device_id",
+                    {}, [&](const sql::Row& r) {
+                        DeviceHealth d{std::string(r.text(0)), std::string(r.text(1)), r.integer(2),
+                                       std::string(r.text(3)), std::nullopt};
+                        if (r.integer(4) != 0)
+                            d.health = Health{std::string(r.text(5)), r.integer(6), std::string(r.text(7)),
+                                              r.integer(8),           r.integer(9), r.integer(10),
+                                              r.integer(11),          std::string(r.text(12))};
+                        out.push_back(std::move(d));
+                    });
+        });
+        return out;
+    }
+
     void check() override {
         control([&](sql::Connection& c) { c.query("SELECT count(*) FROM export_slots", {}, [](const sql::Row&) {}); });
     }

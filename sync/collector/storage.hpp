@@ -58,6 +58,14 @@ struct ExportSlot {
     std::string holder;
 };
 
+// The latest a collector heard from one kiosk (PROTOCOL.md, "Health").
+struct DeviceHealth {
+    std::string device_id, device_name;
+    std::int64_t heard_ms = 0;  // wall clock, milliseconds since 1970
+    std::string heard_at;       // the same, ISO 8601 UTC
+    std::optional<Health> health;  // nullopt: the kiosk never sent any (an old kiosk)
+};
+
 using TextRows = std::vector<std::vector<std::string>>;  // NULL is "NULL"
 
 // Signed survey bundles (issue #10, sync/PROTOCOL.md "Survey bundles").
@@ -95,6 +103,14 @@ public:
     // POST /v1/batches: stores a validated batch (rules 1-3). `body_hash` identifies its
     // content (the hash of its canonical JSON). Throws StorageUnavailable.
     virtual StoreOutcome store(const Batch& batch, const std::string& device_name, const std::string& body_hash) = 0;
+
+    // Every batch and heartbeat: the device was heard from now, with this health (nullopt
+    // from an old kiosk keeps the last health it had). An upsert, so several instances
+    // agree; a report older than the stored one (heard_ms) changes nothing.
+    virtual void record_health(const std::string& device_id, const std::string& device_name,
+                               const std::optional<Health>& health, std::int64_t heard_ms) = 0;
+    // Every device heard from, by device name.
+    virtual std::vector<DeviceHealth> device_health() = 0;
 
     // GET /v1/health: throws StorageUnavailable unless the database answers.
     virtual void check() = 0;
