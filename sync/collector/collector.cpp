@@ -296,10 +296,9 @@ struct Collector::Impl : http::Handler {
         return export_file(req);
     }
 
-    // --- POST /v1/batches -------------------------------------------------------------
-    // Everything that can be decided from the headers is decided before reading the
-    // body, so an unauthenticated or oversize request costs nothing.
-    std::optional<http::Response> batch_headers(http::Request& req) {
+    // A device's bearer token, for every endpoint a kiosk calls: 401 when missing or
+    // unknown, 403 when disabled; otherwise the request's principal is the device's name.
+    std::optional<http::Response> refuse_device(http::Request& req) {
         auto device = token_in(req, false);
         if (!device) {
             http::Response r = fail(req, 401, "unauthorized", "missing or unknown bearer token");
@@ -308,6 +307,14 @@ struct Collector::Impl : http::Handler {
         }
         req.principal = device->name;
         if (!device->enabled) return fail(req, 403, "forbidden", "this device's token is disabled on the collector");
+        return std::nullopt;
+    }
+
+    // --- POST /v1/batches -------------------------------------------------------------
+    // Everything that can be decided from the headers is decided before reading the
+    // body, so an unauthenticated or oversize request costs nothing.
+    std::optional<http::Response> batch_headers(http::Request& req) {
+        if (auto refused = refuse_device(req)) return refused;
         if (!req.count("content-length"))
             return fail(req, 411, "length_required", "send the body with a Content-Length (not chunked)");
         const std::string length_text = req.header("content-length");
@@ -424,14 +431,7 @@ struct Collector::Impl : http::Handler {
     }
 
     std::optional<http::Response> bundle_headers(http::Request& req) {
-        auto d = token_in(req, false);
-        if (!d) {
-            http::Response r = fail(req, 401, "unauthorized", "missing or unknown bearer token");
-            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kohtaamo\"");
-            return r;
-        }
-        req.principal = d->name;
-        if (!d->enabled) return fail(req, 403, "forbidden", "this device's token is disabled on the collector");
+        if (auto refused = refuse_device(req)) return refused;
         std::string why;
         if (!bundle_query(req, why)) return fail(req, 400, "invalid_query", why);
         return std::nullopt;
@@ -506,16 +506,9 @@ struct Collector::Impl : http::Handler {
     // A kiosk's enrolment check: is this token one the collector accepts for uploads?
     // Answered from the token lists in memory: costs no database.
     http::Response device(http::Request& req) {
-        auto d = token_in(req, false);
-        if (!d) {
-            http::Response r = fail(req, 401, "unauthorized", "missing or unknown bearer token");
-            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kohtaamo\"");
-            return r;
-        }
-        req.principal = d->name;
-        if (!d->enabled) return fail(req, 403, "forbidden", "this device's token is disabled on the collector");
+        if (auto refused = refuse_device(req)) return *refused;
         log_request(req, 200, "ok");
-        return json_reply(200, json{{"protocol", kProtocolVersion}, {"device", d->name}}.dump());
+        return json_reply(200, json{{"protocol", kProtocolVersion}, {"device", req.principal}}.dump());
     }
 
     // --- GET /v1/export -------------------------------------------------------------------

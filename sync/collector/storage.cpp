@@ -49,6 +49,24 @@ std::int64_t wall_ms() {
 
 // The words that differ between the two databases.
 const char* begin_write(Dialect d) { return d == Dialect::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN"; }
+
+// One write transaction around `body`, which returns whether to keep what it did: COMMIT
+// when it returns true, ROLLBACK when false or when it throws (the error goes on).
+template <class Body>
+bool write_transaction(sql::Connection& c, Body&& body) {
+    c.exec(begin_write(c.dialect()));
+    try {
+        const bool keep = body();
+        c.exec(keep ? "COMMIT" : "ROLLBACK");
+        return keep;
+    } catch (...) {
+        try {
+            c.exec("ROLLBACK");
+        } catch (...) {
+        }
+        throw;
+    }
+}
 const char* begin_snapshot(Dialect d) {
     return d == Dialect::Sqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 }
@@ -310,8 +328,7 @@ public:
         for (const auto& d : tokens.export_tokens) wanted.push_back({"export", d.name, d.token_hash, d.enabled ? 1 : 0});
         std::sort(wanted.begin(), wanted.end());
         return control([&](sql::Connection& c) {
-            c.exec(begin_write(c.dialect()));
-            try {
+            return write_transaction(c, [&] {
                 // Taking the counter's row first serialises publishers (PostgreSQL's row
                 // lock; SQLite's write lock is already held).
                 c.run("UPDATE counters SET value = value + 1 WHERE name = 'tokens'", {});
@@ -322,23 +339,13 @@ public:
                                             r.integer(3)});
                         });
                 std::sort(have.begin(), have.end());
-                if (have == wanted) {
-                    c.exec("ROLLBACK");
-                    return false;
-                }
+                if (have == wanted) return false;
                 c.run("DELETE FROM tokens", {});
                 for (const auto& e : wanted)
                     c.run("INSERT INTO tokens(kind, name, token_hash, enabled) VALUES (?, ?, ?, ?)",
                           {std::string_view(e.kind), std::string_view(e.name), std::string_view(e.hash), e.enabled});
-                c.exec("COMMIT");
                 return true;
-            } catch (...) {
-                try {
-                    c.exec("ROLLBACK");
-                } catch (...) {
-                }
-                throw;
-            }
+            });
         });
     }
 
@@ -411,31 +418,20 @@ public:
     bool store_bundle(const StoredBundle& b, const std::string& file, const std::vector<BundleSurvey>& surveys) override {
         const std::string body = to_base64(file);
         return control([&](sql::Connection& c) {
-            c.exec(begin_write(c.dialect()));
-            try {
+            return write_transaction(c, [&] {
                 const std::int64_t added =
                     c.run("INSERT INTO bundles(version, site, created_at, bytes, sha256, body) VALUES (?, ?, ?, ?, ?, ?) "
                           "ON CONFLICT (version) DO NOTHING",
                           {b.version, std::string_view(b.site), std::string_view(b.created_at),
                            static_cast<std::int64_t>(file.size()), std::string_view(b.sha256), std::string_view(body)});
-                if (added == 0) {
-                    c.exec("ROLLBACK");
-                    return false;
-                }
+                if (added == 0) return false;
                 for (const auto& s : surveys)
                     c.run("INSERT INTO bundle_surveys(survey_id, survey_version, sha256, definition, bundle_version) "
                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (survey_id, survey_version) DO NOTHING",
                           {std::string_view(s.survey_id), s.survey_version, std::string_view(s.sha256),
                            std::string_view(s.definition), b.version});
-                c.exec("COMMIT");
                 return true;
-            } catch (...) {
-                try {
-                    c.exec("ROLLBACK");
-                } catch (...) {
-                }
-                throw;
-            }
+            });
         });
     }
 
