@@ -37,7 +37,9 @@ Action staff_screen(const Frame& f, const StaffView& v) {
     int rows = 1 + static_cast<int>(v.stats.surveys.size());
     for (const auto& s : v.surveys) rows += s.yearclock ? 3 : 0;
     const float lines_below = text::Shaper::line_height(m.small) * (v.stats.set_aside > 0 ? 2.0f : 1.0f) + m.small +
-                              m.pad;
+                              m.pad +
+                              static_cast<float>(v.warnings.size()) *
+                                  (2 * text::Shaper::line_height(m.small * 0.9f) + m.small * 0.35f);
     const float room_for_rows = m.height - m.min_target - m.pad * 2.5f - y - lines_below;
     const float row = std::clamp(room_for_rows / static_cast<float>(rows), m.small * 1.2f, m.small * 1.5f);
     const float w_col = x_total - x_today - m.pad, w_last = m.width - x0 - x_aband;
@@ -95,14 +97,20 @@ Action staff_screen(const Frame& f, const StaffView& v) {
         const auto& [reason, n] = v.stats.set_aside_reasons.front();
         detail = std::to_string(n) + " × " + reason;
     }
-    for (const auto& w : v.warnings)
-        y += text(f, f.fonts.small, m.small * 0.9f, ImVec2(x0, y), colour::kError, w, m.width - 2 * x0, 2).y +
+    // Everything below stays above the export's message and the buttons.
+    const float bottom = m.height - m.min_target - m.pad * 2.5f -
+                         (v.export_progress >= 0 || !v.export_message.empty() ? row * 2 + m.pad : 0.0f);
+    // The warnings (demo PIN or token, no sealing key …): two lines each where they fit, at
+    // least one (shrunk, then cut with "…").
+    for (const auto& w : v.warnings) {
+        const int lines =
+            std::clamp(static_cast<int>((bottom - y) / text::Shaper::line_height(m.small * 0.9f)), 1, 2);
+        y += text(f, f.fonts.small, m.small * 0.9f, ImVec2(x0, y), colour::kError, w, m.width - 2 * x0, lines).y +
              m.small * 0.35f;
-    // The last error, or the most frequent reason, on the lines left above the export's
-    // message and the buttons (cut with "…"; none on a small screen: the counts alone).
+    }
+    // The last error, or the most frequent reason, on the lines left (cut with "…"; none on
+    // a small screen: the counts alone).
     if (!detail.empty()) {
-        const float bottom = m.height - m.min_target - m.pad * 2.5f -
-                             (v.export_progress >= 0 || !v.export_message.empty() ? row * 2 + m.pad : 0.0f);
         const int lines = std::min(3, static_cast<int>((bottom - y) / text::Shaper::line_height(m.small * 0.9f)));
         if (lines > 0)
             y += text(f, f.fonts.small, m.small * 0.9f, ImVec2(x0, y), colour::kMuted, detail, m.width - 2 * x0, lines).y +
