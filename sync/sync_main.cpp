@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    config.app_version = KOHTAAMO_VERSION;  // its health (PROTOCOL.md)
     Uploader up(db, config);
     if (retry_rejected) {
         try {

@@ -21,6 +21,7 @@
 #include "storage.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -815,24 +816,37 @@ struct Table {
     const char* key;      // ORDER BY
     std::size_t width;
     const char* conflict;
+    unsigned integers;    // bit i: column i holds integers (copied as such, so PostgreSQL's BIGINT takes them)
 };
 
+constexpr unsigned bits(std::initializer_list<unsigned> columns) {
+    unsigned b = 0;
+    for (unsigned c : columns) b |= 1u << c;
+    return b;
+}
+
+// Every table that holds what kiosks sent or the county published. Not copied: the token
+// lists (published again from collector.toml at start) and the export slots (leases).
 const Table kTables[] = {
-    {"batches", "id, device_id, device_name, body_hash, received_at, responses, stored", "id", 7, "ON CONFLICT (id) DO NOTHING"},
+    {"batches", "id, device_id, device_name, body_hash, received_at, responses, stored", "id", 7, "ON CONFLICT (id) DO NOTHING",
+     bits({5, 6})},
     {"responses",
      "id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged, device_id,"
      " device_name, batch_id, received_at",
-     "id", 14, "ON CONFLICT (id) DO NOTHING"},
+     "id", 14, "ON CONFLICT (id) DO NOTHING", bits({2, 9})},
     {"answers", "response_id, question_id, value, answered_at", "response_id, question_id, value", 4,
-     "ON CONFLICT DO NOTHING"},
+     "ON CONFLICT DO NOTHING", 0},
+    {"bundles", "version, site, created_at, bytes, sha256, body", "version", 6, "ON CONFLICT (version) DO NOTHING",
+     bits({0, 3})},
+    {"bundle_surveys", "survey_id, survey_version, sha256, definition, bundle_version", "survey_id, survey_version", 5,
+     "ON CONFLICT (survey_id, survey_version) DO NOTHING", bits({1, 4})},
+    {"device_bundles", "device_name, site, running, error, reported_at", "device_name", 5,
+     "ON CONFLICT (device_name) DO NOTHING", bits({2})},
+    {"device_health",
+     "device_id, device_name, heard_ms, heard_at, has_health, app_version, bundle_version, config_version, pending,"
+     " oldest_pending_age_s, free_disk_bytes, uptime_s, last_error",
+     "device_id", 13, "ON CONFLICT (device_id) DO NOTHING", bits({2, 4, 6, 8, 9, 10, 11})},
 };
-
-// Which columns hold integers (copied as integers, so PostgreSQL's BIGINT takes them).
-bool integer_column(const std::string& table, std::size_t i) {
-    if (table == "batches") return i == 5 || i == 6;
-    if (table == "responses") return i == 2 || i == 9;
-    return false;
-}
 
 // Streams every row of `t` in key order into `row`.
 void each_row(sql::Connection& c, const Table& t, const sql::RowCallback& row) {
@@ -889,7 +903,7 @@ std::string copy_database(Storage& from_storage, Storage& to_storage, const std:
                 for (const auto& row : pending)
                     for (std::size_t i = 0; i < row.size(); ++i) {
                         if (!row[i]) p.emplace_back(nullptr);
-                        else if (integer_column(t.name, i)) p.emplace_back(std::int64_t{std::stoll(*row[i])});
+                        else if (t.integers & (1u << i)) p.emplace_back(std::int64_t{std::stoll(*row[i])});
                         else p.emplace_back(std::string_view(*row[i]));
                     }
                 target->run(std::string("INSERT INTO ") + t.name + "(" + t.columns + ") VALUES " +

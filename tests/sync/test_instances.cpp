@@ -159,6 +159,19 @@ TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the
             REQUIRE(post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(b))).status == 200);
         }
     }
+    {
+        // What the county published and what the kiosks said of themselves moves too.
+        auto s = Storage::open(from.config());
+        StoredBundle bundle{3, "kirjasto", "2026-11-30T10:00:00.000Z", "ab12", 5};
+        REQUIRE(s->store_bundle(bundle, "QUJD", {{"perhe", 2, "cd34", "id = \"perhe\"\n"}}));
+        s->record_bundle_report("k1", "kirjasto", 3, "", "2026-11-30T11:00:00.000Z");
+        Health h;
+        h.app_version = "1.4.0";
+        h.pending = 7;
+        h.free_disk_bytes = 5'000'000'000;
+        h.last_error = "cannot reach the collector";
+        s->record_health("1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5", "k1", h, 1'764'500'000'000);
+    }
     TestDatabase to(dir.path(), DatabaseConfig::Driver::Postgresql);
     write_file(dir / "collector.toml", "[server]\nport = 0\n" + from.toml());
     auto migrate = [&](const std::string& target) {
@@ -171,7 +184,13 @@ TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the
     for (const char* sql : {"SELECT id, device_id, device_name, body_hash, received_at, responses, stored FROM batches ORDER BY id",
                             "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
                             " flagged, device_id, device_name, batch_id, received_at FROM responses ORDER BY id",
-                            "SELECT response_id, question_id, value, answered_at FROM answers ORDER BY response_id, question_id, value"}) {
+                            "SELECT response_id, question_id, value, answered_at FROM answers ORDER BY response_id, question_id, value",
+                            "SELECT version, site, created_at, bytes, sha256, body FROM bundles ORDER BY version",
+                            "SELECT survey_id, survey_version, sha256, definition, bundle_version FROM bundle_surveys ORDER BY survey_id",
+                            "SELECT device_name, site, running, error, reported_at FROM device_bundles ORDER BY device_name",
+                            "SELECT device_id, device_name, heard_ms, heard_at, has_health, app_version, bundle_version,"
+                            " config_version, pending, oldest_pending_age_s, free_disk_bytes, uptime_s, last_error"
+                            " FROM device_health ORDER BY device_id"}) {
         INFO(sql);
         const Rows a = from.query(sql), b = to.query(sql);
         CHECK(a.size() > 0);

@@ -238,6 +238,8 @@ TEST_CASE("poison: kohtaamo-sync delivers every other response in one run, exits
     INFO(again.out << again.err);
     CHECK(again.exit_code == 0);
     CHECK(col.count("SELECT count(*) FROM responses") == k.finished);
+    // Its health names the program's version (the fleet page shows it).
+    CHECK(col.query("SELECT app_version FROM device_health") == Rows{{KOHTAAMO_VERSION}});
 }
 
 TEST_CASE("poison: a lone response failing while nothing else gets through is deferred, not set aside, until another "
