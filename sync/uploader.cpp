@@ -268,6 +268,42 @@ void Uploader::heartbeat_if_due(Outbox& box, HttpClient& http) {
     if (r.status == 404 || (r.status == 400 && decode_error(r.body).second.rfind("health", 0) == 0)) health_refused_ = true;
 }
 
+// Each survey definition the kiosk's responses were answered with goes to the collector
+// once, before the batches that name it (PROTOCOL.md, "Survey definitions"). A definition
+// the collector refuses (4xx) is kept with the reason and its responses go without the hash.
+std::optional<std::string> Uploader::send_definitions(Outbox& box, HttpClient& http) {
+    if (definitions_unsupported_) return std::nullopt;
+    const std::vector<std::string> headers = {"Authorization: Bearer " + config_.token,
+                                              "Content-Type: application/toml; charset=utf-8", "Accept: application/json"};
+    for (const auto& [hash, definition] : box.unsent_definitions()) {
+        if (stop_) return "stopped";
+        HttpResult r = http.put(config_.endpoint + std::string(kSurveysPrefix) + hash, headers, definition);
+        if (!r.transport_ok) return "cannot reach the collector: " + r.error;
+        if (r.status >= 200 && r.status < 300) {
+            bool echoed = false;
+            try {
+                const nlohmann::json j = nlohmann::json::parse(r.body);
+                echoed = j.is_object() && j.value("hash", std::string()) == hash;
+            } catch (const nlohmann::json::exception&) {
+            }
+            if (!echoed) return "HTTP " + std::to_string(r.status) + " to PUT " + kSurveysPrefix.data() + ", but not the collector's reply";
+            box.definition_sent(hash);
+            continue;
+        }
+        if (r.status == 404 || r.status == 405) {  // a collector from before survey definitions
+            definitions_unsupported_ = true;
+            return std::nullopt;
+        }
+        if (r.status == 401 || r.status == 403) return std::nullopt;  // the batch says so, with the usual handling
+        if (r.status >= 400 && r.status < 500 && r.status != 429 && !decode_error(r.body).first.empty()) {
+            box.definition_refused(hash, describe_http(r));
+            continue;
+        }
+        return "survey definition " + hash.substr(0, 12) + ": " + describe_http(r);
+    }
+    return std::nullopt;
+}
+
 Uploader::CycleResult Uploader::cycle() {
     std::lock_guard cycle_lock(cycle_mutex_);
     CycleResult out;
@@ -330,6 +366,13 @@ Uploader::CycleResult Uploader::cycle() {
     };
     try {
         refresh_counts();
+        if (auto error = send_definitions(box, http)) {
+            if (stop_) {
+                out.outcome = Outcome::Stopped;
+                return out;
+            }
+            return fail(Outcome::Transient, *error);
+        }
         for (;;) {
             if (stop_) {
                 out.outcome = Outcome::Stopped;
