@@ -53,7 +53,6 @@ std::string signed_message(std::string_view manifest) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view bytes) { return kohtaamo::sha256_hex(bytes); }  // survey.hpp's: one SHA-256
 
 BundleKeys make_bundle_keys() {
     init_sodium();
