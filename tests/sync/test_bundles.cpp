@@ -586,6 +586,7 @@ TEST_CASE("Bundles: the real kiosk killed with SIGKILL at points through the app
     const char* points[] = {"staging (<N>.tmp exists)", "ready (<N> complete, not switched)", "just switched",
                             "a random moment"};
     int saw_old = 0, saw_new = 0;
+    int hit[3] = {0, 0, 0};  // rounds killed exactly at each point
     std::mt19937 rng(11);
     for (int round = 0; round < 8; ++round) {
         const std::int64_t before = current(), next = publish(round + 2);
@@ -609,6 +610,7 @@ TEST_CASE("Bundles: the real kiosk killed with SIGKILL at points through the app
         } else {
             while (!reached() && std::chrono::steady_clock::now() < deadline)
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
+            if (reached()) ++hit[point];
         }
         ::kill(pid, SIGKILL);
         int st = 0;
@@ -632,7 +634,9 @@ TEST_CASE("Bundles: the real kiosk killed with SIGKILL at points through the app
         CHECK(read_bundle_folder(bundles / std::to_string(cur)) == published.at(cur));
         (cur == next ? saw_new : saw_old)++;
     }
-    INFO("old " << saw_old << ", new " << saw_new);
+    INFO("old " << saw_old << ", new " << saw_new << "; killed while staging " << hit[0] << ", ready " << hit[1]
+                << ", switched " << hit[2]);
     CHECK(saw_old > 0);
     CHECK(saw_new > 0);
+    CHECK(hit[0] + hit[1] + hit[2] >= 4);  // most rounds were killed at the point they aimed at
 }
