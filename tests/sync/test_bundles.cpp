@@ -350,6 +350,10 @@ TEST_CASE("Bundles: v2 published while a visitor is mid-survey is switched in af
     // The visitor's response keeps the version it was answered with.
     CHECK(test::sync::count(db, "SELECT count(*) FROM responses WHERE survey_id = 'child' AND survey_version = 2 AND "
                                 "status = 'complete'") == 1);
+    // ... and the definition it was answered with: the installed child.toml, byte for byte.
+    CHECK(query(db, "SELECT d.definition FROM responses r JOIN survey_definitions d ON d.hash = r.survey_hash"
+                    " WHERE r.survey_id = 'child' AND r.status = 'complete'") ==
+          Rows{{read_all(dir.path() / "kiosk" / "etc" / "surveys" / "child.toml")}});
     CHECK(fs::read_symlink(dir.path() / "kiosk" / "data" / "bundles" / "current") == "1");
     // Restarted, it runs the bundle.
     const fs::path again = dir.path() / "again.txt";

@@ -14,6 +14,8 @@
 #include "export.hpp"
 #include "http_client.hpp"
 #include "protocol.hpp"
+#include "publish.hpp"
+#include "storage.hpp"
 #include "store.hpp"
 #include "survey.hpp"
 #include "sync_support.hpp"
@@ -293,4 +295,30 @@ TEST_CASE("Versions: PUT /v1/surveys/<hash> keeps a definition once and refuses 
     r = put(hash, good, {"Content-Type: application/toml"});
     CHECK(r.status == 401);
     CHECK(collector.count("SELECT count(*) FROM survey_definitions") == 1);
+}
+
+TEST_CASE("Versions: publish refuses a survey id and version a kiosk answered with another definition", "[versions][db]") {
+    TempDir dir;
+    TestCollector collector(dir / "collector");
+    Storage& storage = collector.collector().storage();
+    run_bundle_keys(dir / "keys");
+    const fs::path folder = dir / "publish";
+    fs::create_directories(folder);
+    fs::copy(config_dir() / "surveys", folder / "surveys", fs::copy_options::recursive);
+    fs::copy(config_dir() / "lang", folder / "lang", fs::copy_options::recursive);
+    fs::copy_file(config_dir() / "news.toml", folder / "news.toml");
+    fs::copy(config_dir().parent_path() / "assets", folder / "assets", fs::copy_options::recursive);
+    write_all(folder / "kiosk.toml", "[kiosk]\nlanguages = [\"fi\", \"sv\", \"en\"]\nsurveys = \"surveys\"\ntexts = \"lang\"\n"
+                                     "news = \"news.toml\"\nassets = \"assets\"\n[store]\ndata_dir = \"/var/lib/kohtaamo\"\n");
+    // A kiosk answered "child" version 2 with a text of its own (edited by hand on the kiosk).
+    const std::string edited = read_all(folder / "surveys" / "child.toml") + "\n# edited on the kiosk\n";
+    REQUIRE(storage.store_survey_definition(sha256_hex(edited), "child", 2, edited, "device k1", "2026-12-01T10:00:00Z"));
+    CHECK(run_publish(storage, folder, "", dir / "keys" / "bundle.key") == 2);
+    CHECK(storage.latest_bundle_version() == 0);
+    // The kiosk's text itself may be published: one id and version, one text.
+    write_all(folder / "surveys" / "child.toml", edited);
+    CHECK(run_publish(storage, folder, "", dir / "keys" / "bundle.key") == 0);
+    CHECK(storage.latest_bundle_version() == 1);
+    CHECK(collector.count("SELECT count(*) FROM survey_definitions WHERE survey_id = 'child'") == 1);
+    CHECK(collector.count("SELECT count(*) FROM survey_definitions") == 3);  // and the other two surveys
 }
