@@ -4,6 +4,7 @@
 // forked process staging, and of the real kiosk binary at points of its apply.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <future>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -643,4 +645,50 @@ TEST_CASE("Bundles: the real kiosk killed with SIGKILL at points through the app
     CHECK(saw_old > 0);
     CHECK(saw_new > 0);
     CHECK(hit[0] + hit[1] + hit[2] >= 4);  // most rounds were killed at the point they aimed at
+}
+
+TEST_CASE("Bundles: a write that fails while staging (a real file-size limit) is refused as no_space and leaves the "
+          "bundle the kiosk runs",
+          "[bundles]") {
+    TempDir dir;
+    const BundleKeys keys = make_bundle_keys();
+    const fs::path folder = make_folder(dir.path() / "publish");
+    const auto files = files_of(folder);
+    const fs::path data = dir.path() / "data";
+    {
+        BundleStore s(data);
+        s.stage(pack_bundle(1, "2026-12-02T13:00:00.000Z", "", files, keys), keys.public_hex, [](const fs::path&) {});
+        s.switch_to(1);
+    }
+    auto big = files;
+    big.emplace_back("assets/zz-film.bin", std::string(2 << 20, 'x'));
+    std::sort(big.begin(), big.end());  // a bundle lists its files by path
+    const std::string bytes = pack_bundle(2, "2026-12-02T13:00:00.000Z", "", big, keys);
+    // The disk has room (statvfs says so); the kernel refuses any file past 1 MiB (RLIMIT_FSIZE, EFBIG).
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{1 << 20, 1 << 20};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        BundleStore s(data);
+        try {
+            s.stage(bytes, keys.public_hex, [](const fs::path&) {});
+            ::_exit(1);  // staged: not expected
+        } catch (const BundleError& e) {
+            std::fprintf(stderr, "%s: %s\n", e.code().c_str(), e.what());
+            ::_exit(e.code() == "no_space" && std::string(e.what()).find("zz-film.bin") != std::string::npos ? 0 : 2);
+        } catch (...) {
+            ::_exit(3);
+        }
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    REQUIRE(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    BundleStore s(data);
+    CHECK(s.current_version() == 1);
+    CHECK(s.newest_version() == 1);
+    for (const auto& e : fs::directory_iterator(s.root())) CHECK(e.path().extension() != ".tmp");
+    CHECK(read_bundle_folder(s.folder(1)) == files);
 }
