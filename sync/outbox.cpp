@@ -427,6 +427,9 @@ int Outbox::retry_rejected() {
     int n = sqlite3_changes(db_);
     sqlite_exec(db_, "DELETE FROM sync_state WHERE key IN ('rejected', 'rejected_reasons', 'last_rejected', 'last_rejected_at')",
                 "sync");
+    // A survey definition the collector refused is offered again too (responses sent
+    // meanwhile went without its hash).
+    if (hashes_) sqlite_exec(db_, "UPDATE survey_definitions SET send_error = NULL WHERE send_error IS NOT NULL", "sync");
     tx.commit();
     return n;
 }
