@@ -61,7 +61,7 @@
 //   (Off) ─────────► IDLE ◄───────────────────────────────────────────────────┐
 //                     │ interval elapsed or nudge()                            │
 //                     ▼                                                        │
-//                  SENDING ── cycle(): next_batch → POST → reply ──────────────┘
+//                  SENDING ── cycle(): [definitions] next_batch → POST → reply ┘
 //                     │ │
 //                     │ └─ 401/403 ─────────────► AUTH_FAILED: waits auth_retry (slow;
 //                     │                           the admin fixes the token), then SENDING
@@ -71,6 +71,12 @@
 //                                       (capped by retry_after_max); then SENDING
 //   stop() from any state ──► STOPPED (the transfer in progress is aborted by curl's
 //   progress callback; nothing durable is left half-done: the open batch is resent later)
+//
+//  [definitions]: first, PUT /v1/surveys/<hash> for each survey definition the collector
+//  has not acknowledged (send_definitions(); PROTOCOL.md "Survey definitions"); a response
+//  carries survey_hash only once its definition is acknowledged. No reply or a 5xx there →
+//  WAITING (the batches wait for it); a 4xx keeps the refusal and the responses go without
+//  the hash; the collector's own 404 (one from before it) → no hashes until a restart.
 //
 //  How each reply is read (cycle()):
 //   2xx with a protocol body echoing the batch id → acknowledge() the listed ids
@@ -290,7 +296,8 @@ std::optional<std::string> Uploader::send_definitions(Outbox& box, HttpClient& h
             box.definition_sent(hash);
             continue;
         }
-        if (r.status == 404 || r.status == 405) {  // a collector from before survey definitions
+        if ((r.status == 404 || r.status == 405) && !decode_error(r.body).first.empty()) {
+            // A collector from before survey definitions (its own error body, not a portal's page).
             definitions_unsupported_ = true;
             return std::nullopt;
         }
