@@ -15,6 +15,7 @@
 
 #include "clock.hpp"
 #include "protocol.hpp"
+#include "survey.hpp"
 
 namespace kohtaamo::sync {
 
@@ -52,12 +53,6 @@ std::string signed_message(std::string_view manifest) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view bytes) {
-    init_sodium();
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    return to_hex(h, sizeof h);
-}
 
 BundleKeys make_bundle_keys() {
     init_sodium();

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "survey.hpp"
+
 namespace kohtaamo::sync {
 
 // Why a bundle is refused. `code` is one of: malformed, other_key, bad_signature, altered,
@@ -91,6 +93,7 @@ BundleManifest peek_bundle(std::string_view bytes);
 // size and hash (altered). Throws BundleError.
 OpenedBundle open_bundle(std::string_view bytes, const std::string& public_hex);
 
-std::string sha256_hex(std::string_view bytes);
+// SHA-256 as 64 lowercase hex digits: the one in kiosk/core/survey.hpp (a survey definition's hash).
+using kohtaamo::sha256_hex;
 
 }  // namespace kohtaamo::sync

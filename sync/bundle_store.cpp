@@ -263,8 +263,13 @@ void fetch_bundle(HttpClient& http, const SyncConfig& config, BundleStore& store
     const std::string url = config.endpoint + "/v1/bundle?have=" + std::to_string(have) +
                             "&running=" + std::to_string(running) + "&refused=" + std::to_string(store.refused_version()) +
                             "&site=" + percent_encode(hooks.site) + "&error=" + percent_encode(store.last_error());
-    HttpResult r = http.get(url, {"Authorization: Bearer " + config.token, "Accept: application/vnd.kohtaamo.bundle"});
-    if (!r.transport_ok || r.status == 304) return;
+    HttpResult r = http.get(url, {"Authorization: Bearer " + config.token, "Accept: application/vnd.kohtaamo.bundle"},
+                            kMaxBundleBytes);
+    if (!r.transport_ok) {
+        if (!r.stopped && hooks.log) hooks.log("GET /v1/bundle: " + r.error);
+        return;
+    }
+    if (r.status == 304) return;
     if (r.status != 200) {
         if (hooks.log) hooks.log("GET /v1/bundle: HTTP " + std::to_string(r.status));
         return;

@@ -128,8 +128,14 @@ std::string device_text(const Settings& s, const std::string& ca_path) {
     return o.str();
 }
 
+// What GET /v1/device said: the device's name, and the bundles' public key when the
+// collector has one.
+struct CollectorAnswer {
+    std::string device, bundle_key;
+};
+
 // GET <collector>/v1/device with the token: the device's name on the collector, or a Refusal.
-std::string ask_collector(const SyncConfig& config) {
+CollectorAnswer ask_collector(const SyncConfig& config) {
     HttpClient http(config, nullptr);
     const std::string url = config.endpoint + kDevicePath;
     HttpResult r = http.get(url, {"Authorization: Bearer " + config.token, "Accept: application/json"});
@@ -144,8 +150,13 @@ std::string ask_collector(const SyncConfig& config) {
         const auto j = nlohmann::json::parse(r.body);
         if (j.is_object() && j.contains("message") && j["message"].is_string()) detail = j["message"].get<std::string>();
         if (r.status == 200 && j.is_object() && j.value("protocol", 0) == kProtocolVersion && j.contains("device") &&
-            j["device"].is_string())
-            return j["device"].get<std::string>();
+            j["device"].is_string()) {
+            CollectorAnswer a{j["device"].get<std::string>(), ""};
+            if (j.contains("bundle_key") && j["bundle_key"].is_string() &&
+                public_key_problem(j["bundle_key"].get<std::string>()).empty())
+                a.bundle_key = j["bundle_key"].get<std::string>();
+            return a;
+        }
     } catch (const nlohmann::json::exception&) {
     }
     if (r.status == 401)
@@ -226,7 +237,20 @@ int enrol(const std::filesystem::path& kiosk_toml, Settings s, const std::string
     } catch (const ConfigError& e) {
         throw Refusal{2, std::string("the settings would not load: ") + e.what()};
     }
-    const std::string name = ask_collector(sync);
+    const CollectorAnswer answer = ask_collector(sync);
+    const std::string& name = answer.device;
+    // Without --bundle-key, the collector's own (over the connection and token just verified).
+    std::string key_note;
+    if (s.bundle_key.empty() && !answer.bundle_key.empty()) {
+        s.bundle_key = answer.bundle_key;
+        key_note = "Survey bundles: the collector's public key " + s.bundle_key + " (from the collector, over the "
+                   "verified connection; --bundle-key gives another).\n";
+    } else if (s.bundle_key.empty()) {
+        key_note = "Survey bundles: off (the collector has no bundle.pub beside its config, and no --bundle-key was "
+                   "given).\n";
+    } else if (!answer.bundle_key.empty() && answer.bundle_key != s.bundle_key) {
+        key_note = "Survey bundles: the --bundle-key given, not the collector's own (" + answer.bundle_key + ").\n";
+    }
 
     try {
         if (!ca_copy.empty()) write_atomically(ca_copy, ca_text, 0644, Owner{});
@@ -237,7 +261,7 @@ int enrol(const std::filesystem::path& kiosk_toml, Settings s, const std::string
     }
     std::cout << "kohtaamo-enroll: enrolled: the collector at " << s.collector << " knows this kiosk as \"" << name
               << "\"; site " << s.site << (s.event.empty() ? "" : ", event " + s.event) << ".\n"
-              << "Wrote " << device.string() << ". Start the kiosk, or restart it to use the new settings:\n"
+              << key_note << "Wrote " << device.string() << ". Start the kiosk, or restart it to use the new settings:\n"
               << "  systemctl enable --now kohtaamo-kiosk    (or: systemctl restart kohtaamo-kiosk)\n";
     return 0;
 }
@@ -263,7 +287,8 @@ int main(int argc, char** argv) {
     app.add_option("--pin-hash", cli.pin_hash, "The coordinator PIN's hash (`echo NNNN | kohtaamo --hash-pin`)");
     app.add_option("--rotation", rotation, "Degrees clockwise the picture is turned: 90 or 270 for a panel mounted in portrait");
     app.add_option("--bundle-key", cli.bundle_key,
-                   "The collector's survey-bundle public key (its bundle.pub, `kohtaamo-collector bundle-keys`)");
+                   "The collector's survey-bundle public key (its bundle.pub, `kohtaamo-collector bundle-keys`); default: "
+                   "the one the collector gives (bundle.pub beside its config)");
     app.add_flag("--allow-plain-http", cli.allow_plain_http, "Allow http:// to a collector on a trusted LAN (not loopback)");
     app.add_option("--config", config, "The shared kiosk.toml (it names the device file)")->capture_default_str();
     auto* user_opt = app.add_option("--user", user, "The user the kiosk runs as, who gets the device file (when run as root)")

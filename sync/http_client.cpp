@@ -14,6 +14,7 @@ constexpr std::size_t kMaxReplyBytes = 4 << 20;  // a reply listing 1000 ids is 
 struct Transfer {
     std::string body;
     bool too_big = false;
+    std::size_t max_bytes = kMaxReplyBytes;
     const std::atomic<bool>* stop = nullptr;
     // Our own low-speed check, over windows of exactly low_speed_time (curl's averages
     // over ~5 s first, so a stall would cost low_speed_time + 5 s).
@@ -27,7 +28,7 @@ struct Transfer {
 std::size_t on_data(char* p, std::size_t size, std::size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::size_t bytes = size * n;
-    if (t->body.size() + bytes > kMaxReplyBytes) {
+    if (t->body.size() + bytes > t->max_bytes) {
         t->too_big = true;
         return 0;  // aborts the transfer
     }
@@ -68,16 +69,21 @@ HttpResult HttpClient::post(const std::string& url, const std::vector<std::strin
     return perform(url, headers, &body);
 }
 
-HttpResult HttpClient::get(const std::string& url, const std::vector<std::string>& headers) {
-    return perform(url, headers, nullptr);
+HttpResult HttpClient::get(const std::string& url, const std::vector<std::string>& headers, std::size_t max_reply_bytes) {
+    return perform(url, headers, nullptr, nullptr, max_reply_bytes);
+}
+
+HttpResult HttpClient::put(const std::string& url, const std::vector<std::string>& headers, const std::string& body) {
+    return perform(url, headers, &body, "PUT");
 }
 
 HttpResult HttpClient::perform(const std::string& url, const std::vector<std::string>& headers,
-                               const std::string* body) {
+                               const std::string* body, const char* method, std::size_t max_reply_bytes) {
     CURL* c = static_cast<CURL*>(curl_);
     curl_easy_reset(c);  // keeps the connection cache
     Transfer t;
     t.stop = stop_;
+    if (max_reply_bytes) t.max_bytes = max_reply_bytes;
     t.min_bytes_per_second = config_.low_speed_bytes;
     t.window = config_.low_speed_time;
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -113,6 +119,7 @@ HttpResult HttpClient::perform(const std::string& url, const std::vector<std::st
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
     }
+    if (method) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(list);
@@ -121,7 +128,7 @@ HttpResult HttpClient::perform(const std::string& url, const std::vector<std::st
     if (rc != CURLE_OK) {
         r.stopped = rc == CURLE_ABORTED_BY_CALLBACK && !t.too_slow;
         r.empty_reply = rc == CURLE_GOT_NOTHING;
-        r.error = t.too_big    ? "the reply is larger than " + std::to_string(kMaxReplyBytes) + " bytes"
+        r.error = t.too_big    ? "the reply is larger than " + std::to_string(t.max_bytes) + " bytes"
                  : t.too_slow ? "timed out: less than " + std::to_string(config_.low_speed_bytes) +
                                     " bytes/s for " + std::to_string(config_.low_speed_time.count() / 1000) +
                                     " s (a stalled network or collector)"

@@ -33,10 +33,13 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
 
     HttpResult post(const std::string& url, const std::vector<std::string>& headers, const std::string& body);
-    HttpResult get(const std::string& url, const std::vector<std::string>& headers = {});
+    // `max_reply_bytes`: 0 for the default bound of a protocol reply (4 MiB); a bundle's fetch gives its own.
+    HttpResult get(const std::string& url, const std::vector<std::string>& headers = {}, std::size_t max_reply_bytes = 0);
+    HttpResult put(const std::string& url, const std::vector<std::string>& headers, const std::string& body);
 
 private:
-    HttpResult perform(const std::string& url, const std::vector<std::string>& headers, const std::string* body);
+    HttpResult perform(const std::string& url, const std::vector<std::string>& headers, const std::string* body,
+                       const char* method = nullptr, std::size_t max_reply_bytes = 0);
     const SyncConfig& config_;
     const std::atomic<bool>* stop_;
     void* curl_ = nullptr;  // CURL*, kept between requests so the connection is reused

@@ -15,6 +15,8 @@ namespace {
 // The kiosk schema version with every sync column this code uses (kiosk/core/schema.cpp:
 // step 3 added sync, step 5 the poison rule's columns).
 constexpr int kSyncSchemaVersion = 5;
+// Step 7 added responses.survey_hash and survey_definitions.
+constexpr int kHashSchemaVersion = 7;
 
 std::string now_iso() {
     using namespace std::chrono;
@@ -66,6 +68,26 @@ Outbox::Outbox(const std::filesystem::path& database, bool send_abandoned)
         throw std::runtime_error("sync: " + database.string() + " has no device_id");
     }
     device_id_ = s.text(0);
+    Statement v(db_, "PRAGMA user_version");
+    v.step();
+    hashes_ = v.integer(0) >= kHashSchemaVersion;
+}
+
+std::vector<std::pair<std::string, std::string>> Outbox::unsent_definitions() {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!hashes_) return out;
+    Statement s(db_, "SELECT hash, definition FROM survey_definitions WHERE sent_at IS NULL AND send_error IS NULL"
+                     " ORDER BY first_used_at, hash");
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
+}
+
+void Outbox::definition_sent(const std::string& hash) {
+    Statement(db_, "UPDATE survey_definitions SET sent_at = ? WHERE hash = ?").bind(1, now_iso()).bind(2, hash).run();
+}
+
+void Outbox::definition_refused(const std::string& hash, const std::string& reason) {
+    Statement(db_, "UPDATE survey_definitions SET send_error = ? WHERE hash = ?").bind(1, reason).bind(2, hash).run();
 }
 
 Outbox::~Outbox() { sqlite3_close(db_); }
@@ -74,12 +96,17 @@ namespace {
 
 // The two statements that read one response, prepared once per batch (preparing them for
 // every response cost more than running them).
+// With `hashes` (a database of schema 7 or later), a response's survey_hash goes along
+// once the collector has acknowledged its definition (PROTOCOL.md, "Survey definitions").
 struct ResponseReader {
     Statement response, answers;
-    explicit ResponseReader(sqlite3* db)
+    ResponseReader(sqlite3* db, bool hashes)
         : response(db,
-                   "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged"
-                   " FROM responses WHERE id = ?"),
+                   hashes ? "SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.started_at, r.finished_at,"
+                            " r.site, r.event, r.flagged, d.hash FROM responses r LEFT JOIN survey_definitions d"
+                            " ON d.hash = r.survey_hash AND d.sent_at IS NOT NULL WHERE r.id = ?"
+                          : "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
+                            " flagged, NULL FROM responses WHERE id = ?"),
           answers(db, "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value") {}
     Response read(const std::string& id) {
         Statement& s = response;
@@ -99,6 +126,7 @@ struct ResponseReader {
         r.site = s.text(7);
         r.event = s.text(8);
         r.flagged = s.integer(9) != 0;
+        r.survey_hash = s.optional_text(10).value_or("");
         s.reset();
         answers.bind(1, id);
         while (answers.step()) r.answers.push_back({answers.text(0), answers.text(1), answers.text(2)});
@@ -122,7 +150,8 @@ std::size_t json_size(const Response& r) {
     //  "started_at":…,"status":…,"survey_id":…,"survey_version":…}
     std::size_t n = 130 + str(r.event) + (r.finished_at.empty() ? 4 : str(r.finished_at)) + (r.flagged ? 4 : 5) +
                     str(r.id) + str(r.language) + str(r.site) + str(r.started_at) + str(r.status) + str(r.survey_id) +
-                    std::to_string(r.survey_version).size();
+                    std::to_string(r.survey_version).size() +
+                    (r.survey_hash.empty() ? 0 : 16 + str(r.survey_hash));  // ,"survey_hash":…
     for (const auto& a : r.answers)  // {"answered_at":…,"question_id":…,"value":…},
         n += 41 + str(a.answered_at) + str(a.question_id) + str(a.value);
     return r.answers.empty() ? n : n - 1;  // no comma before the first
@@ -140,7 +169,7 @@ OutgoingBatch Outbox::load_batch(const std::string& id, int* set_aside_count) {
     Batch b;
     b.batch_id = id;
     b.device_id = device_id_;
-    ResponseReader reader(db_);
+    ResponseReader reader(db_, hashes_);
     for (const auto& rid : ids) {
         Response r = reader.read(rid);
         // (A batch formed by an older uploader may hold what the rules refuse.)
@@ -202,7 +231,7 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
     const std::string fresh_sql = queued + " AND sync_deferred = 0 ORDER BY rowid LIMIT ?";
     const std::string deferred_sql = queued + " AND sync_deferred > 0 ORDER BY sync_deferred, rowid LIMIT 1";
     Batch batch;
-    ResponseReader reader(db_);
+    ResponseReader reader(db_, hashes_);
     for (const std::string* sql : {&fresh_sql, &deferred_sql}) {
         for (;;) {
             Statement candidates(db_, sql->c_str());
@@ -398,6 +427,9 @@ int Outbox::retry_rejected() {
     int n = sqlite3_changes(db_);
     sqlite_exec(db_, "DELETE FROM sync_state WHERE key IN ('rejected', 'rejected_reasons', 'last_rejected', 'last_rejected_at')",
                 "sync");
+    // A survey definition the collector refused is offered again too (responses sent
+    // meanwhile went without its hash).
+    if (hashes_) sqlite_exec(db_, "UPDATE survey_definitions SET send_error = NULL WHERE send_error IS NOT NULL", "sync");
     tx.commit();
     return n;
 }

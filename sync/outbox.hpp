@@ -86,6 +86,13 @@ public:
     // The reasons of the responses set aside, most frequent first, with their counts.
     std::vector<std::pair<std::string, std::int64_t>> rejected_reasons();
 
+    // Survey definitions (PROTOCOL.md, "Survey definitions"): those the collector has not
+    // acknowledged nor refused yet, as (hash, text); then what it said. A response carries
+    // its survey_hash only once its definition is acknowledged.
+    std::vector<std::pair<std::string, std::string>> unsent_definitions();
+    void definition_sent(const std::string& hash);
+    void definition_refused(const std::string& hash, const std::string& reason);
+
     // The persistent status (table sync_state): read all, write some keys.
     std::map<std::string, std::string> load_state();
     void save_state(const std::map<std::string, std::string>& values);
@@ -100,6 +107,7 @@ private:
     std::int64_t batches_acked();
     sqlite3* db_ = nullptr;
     bool send_abandoned_;
+    bool hashes_ = false;  // the database has survey_hash (schema 7)
     std::string device_id_;
     std::string status_filter_;
 };

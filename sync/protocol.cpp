@@ -296,6 +296,8 @@ bool is_uuid(std::string_view s) {
 
 bool is_timestamp(std::string_view s) { return parse_iso8601_utc(s).has_value(); }
 
+bool is_sha256_hex(std::string_view s) { return s.size() == 64 && std::all_of(s.begin(), s.end(), is_hex); }
+
 void validate_response(const Response& r, const Limits& limits, const std::string& where) {
     auto field = [&](const char* name) { return where.empty() ? std::string(name) : where + "." + name; };
     check_uuid(r.id, field("id"));
@@ -309,6 +311,8 @@ void validate_response(const Response& r, const Limits& limits, const std::strin
     if (!r.finished_at.empty()) check_timestamp(r.finished_at, field("finished_at"));
     check_text(r.site, field("site"), 0, limits.max_text_bytes, Text::Short);
     check_text(r.event, field("event"), 0, limits.max_text_bytes, Text::Short);
+    if (!r.survey_hash.empty() && !is_sha256_hex(r.survey_hash))
+        bad(field("survey_hash"), quote(r.survey_hash) + " is not a SHA-256 (64 lowercase hex digits)");
     if (r.answers.size() > limits.max_answers)
         bad(field("answers"), "has " + std::to_string(r.answers.size()) + " items, more than the limit of " +
                                   std::to_string(limits.max_answers));
@@ -336,17 +340,19 @@ json to_json(const Response& r) {
     json answers = json::array();
     for (const auto& a : r.answers)
         answers.push_back({{"question_id", a.question_id}, {"value", a.value}, {"answered_at", a.answered_at}});
-    return {{"id", r.id},
-            {"survey_id", r.survey_id},
-            {"survey_version", r.survey_version},
-            {"language", r.language},
-            {"status", r.status},
-            {"started_at", r.started_at},
-            {"finished_at", r.finished_at.empty() ? json() : json(r.finished_at)},
-            {"site", r.site},
-            {"event", r.event},
-            {"flagged", r.flagged},
-            {"answers", std::move(answers)}};
+    json j = {{"id", r.id},
+              {"survey_id", r.survey_id},
+              {"survey_version", r.survey_version},
+              {"language", r.language},
+              {"status", r.status},
+              {"started_at", r.started_at},
+              {"finished_at", r.finished_at.empty() ? json() : json(r.finished_at)},
+              {"site", r.site},
+              {"event", r.event},
+              {"flagged", r.flagged},
+              {"answers", std::move(answers)}};
+    if (!r.survey_hash.empty()) j["survey_hash"] = r.survey_hash;
+    return j;
 }
 
 json to_json(const Batch& b) {
@@ -423,7 +429,7 @@ Batch decode_batch(const json& body, const Limits& limits) {
         const json& rj = responses[i];
         if (!rj.is_object()) bad(where, std::string("must be an object, not ") + type_name(rj));
         only_keys(rj, {"id", "survey_id", "survey_version", "language", "status", "started_at", "finished_at", "site",
-                       "event", "flagged", "answers"},
+                       "event", "flagged", "answers", "survey_hash"},
                   where);
         Response r;
         r.id = string_at(rj, "id", where);
@@ -438,6 +444,10 @@ Batch decode_batch(const json& body, const Limits& limits) {
         }
         r.site = string_at(rj, "site", where);
         r.event = string_at(rj, "event", where);
+        if (rj.contains("survey_hash")) {
+            r.survey_hash = string_at(rj, "survey_hash", where);
+            if (r.survey_hash.empty()) bad(where + ".survey_hash", "must be 64 lowercase hex digits, not \"\" (leave it out)");
+        }
         const json& flagged = member(rj, "flagged", where);
         if (!flagged.is_boolean()) bad(where + ".flagged", std::string("must be true or false, not ") + type_name(flagged));
         r.flagged = flagged.get<bool>();

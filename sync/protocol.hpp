@@ -25,6 +25,9 @@ inline constexpr const char* kHealthPath = "/v1/health";
 inline constexpr const char* kDevicePath = "/v1/device";
 // A kiosk with nothing to send: {"protocol":1,"device_id":...,"health":{...}} → 204.
 inline constexpr const char* kHeartbeatPath = "/v1/heartbeat";
+// PUT /v1/surveys/<hash>: a survey definition a kiosk's responses were answered with.
+inline constexpr std::string_view kSurveysPrefix = "/v1/surveys/";
+inline constexpr std::size_t kMaxDefinitionBytes = 1 << 20;
 
 struct Answer {
     std::string question_id;
@@ -45,6 +48,10 @@ struct Response {
     std::string event;
     bool flagged = false;
     std::vector<Answer> answers;
+    // The SHA-256 (64 lowercase hex digits) of the survey definition it was answered with;
+    // empty: not sent (optional in protocol 1: a kiosk from before it, or a definition the
+    // collector has not acknowledged; PROTOCOL.md, "Survey definitions").
+    std::string survey_hash = {};
 };
 
 // The kiosk's health, sent with every batch and in POST /v1/heartbeat (PROTOCOL.md,
@@ -182,6 +189,7 @@ inline constexpr const char* kDemoTokenWarning =
 bool hashes_equal(const std::string& a, const std::string& b);
 
 bool is_uuid(std::string_view s);
+bool is_sha256_hex(std::string_view s);  // 64 lowercase hex digits
 bool is_timestamp(std::string_view s);  // 2026-11-25T19:55:49.123Z: parse_iso8601_utc (kiosk/core/clock.hpp)
 
 }  // namespace kohtaamo::sync

@@ -61,7 +61,7 @@
 //   (Off) ─────────► IDLE ◄───────────────────────────────────────────────────┐
 //                     │ interval elapsed or nudge()                            │
 //                     ▼                                                        │
-//                  SENDING ── cycle(): next_batch → POST → reply ──────────────┘
+//                  SENDING ── cycle(): [definitions] next_batch → POST → reply ┘
 //                     │ │
 //                     │ └─ 401/403 ─────────────► AUTH_FAILED: waits auth_retry (slow;
 //                     │                           the admin fixes the token), then SENDING
@@ -71,6 +71,12 @@
 //                                       (capped by retry_after_max); then SENDING
 //   stop() from any state ──► STOPPED (the transfer in progress is aborted by curl's
 //   progress callback; nothing durable is left half-done: the open batch is resent later)
+//
+//  [definitions]: first, PUT /v1/surveys/<hash> for each survey definition the collector
+//  has not acknowledged (send_definitions(); PROTOCOL.md "Survey definitions"); a response
+//  carries survey_hash only once its definition is acknowledged. No reply or a 5xx there →
+//  WAITING (the batches wait for it); a 4xx keeps the refusal and the responses go without
+//  the hash; the collector's own 404 (one from before it) → no hashes until a restart.
 //
 //  How each reply is read (cycle()):
 //   2xx with a protocol body echoing the batch id → acknowledge() the listed ids
@@ -268,6 +274,43 @@ void Uploader::heartbeat_if_due(Outbox& box, HttpClient& http) {
     if (r.status == 404 || (r.status == 400 && decode_error(r.body).second.rfind("health", 0) == 0)) health_refused_ = true;
 }
 
+// Each survey definition the kiosk's responses were answered with goes to the collector
+// once, before the batches that name it (PROTOCOL.md, "Survey definitions"). A definition
+// the collector refuses (4xx) is kept with the reason and its responses go without the hash.
+std::optional<std::string> Uploader::send_definitions(Outbox& box, HttpClient& http) {
+    if (definitions_unsupported_) return std::nullopt;
+    const std::vector<std::string> headers = {"Authorization: Bearer " + config_.token,
+                                              "Content-Type: application/toml; charset=utf-8", "Accept: application/json"};
+    for (const auto& [hash, definition] : box.unsent_definitions()) {
+        if (stop_) return "stopped";
+        HttpResult r = http.put(config_.endpoint + std::string(kSurveysPrefix) + hash, headers, definition);
+        if (!r.transport_ok) return "cannot reach the collector: " + r.error;
+        if (r.status >= 200 && r.status < 300) {
+            bool echoed = false;
+            try {
+                const nlohmann::json j = nlohmann::json::parse(r.body);
+                echoed = j.is_object() && j.value("hash", std::string()) == hash;
+            } catch (const nlohmann::json::exception&) {
+            }
+            if (!echoed) return "HTTP " + std::to_string(r.status) + " to PUT " + kSurveysPrefix.data() + ", but not the collector's reply";
+            box.definition_sent(hash);
+            continue;
+        }
+        if ((r.status == 404 || r.status == 405) && !decode_error(r.body).first.empty()) {
+            // A collector from before survey definitions (its own error body, not a portal's page).
+            definitions_unsupported_ = true;
+            return std::nullopt;
+        }
+        if (r.status == 401 || r.status == 403) return std::nullopt;  // the batch says so, with the usual handling
+        if (r.status >= 400 && r.status < 500 && r.status != 429 && !decode_error(r.body).first.empty()) {
+            box.definition_refused(hash, describe_http(r));
+            continue;
+        }
+        return "survey definition " + hash.substr(0, 12) + ": " + describe_http(r);
+    }
+    return std::nullopt;
+}
+
 Uploader::CycleResult Uploader::cycle() {
     std::lock_guard cycle_lock(cycle_mutex_);
     CycleResult out;
@@ -330,6 +373,13 @@ Uploader::CycleResult Uploader::cycle() {
     };
     try {
         refresh_counts();
+        if (auto error = send_definitions(box, http)) {
+            if (stop_) {
+                out.outcome = Outcome::Stopped;
+                return out;
+            }
+            return fail(Outcome::Transient, *error);
+        }
         for (;;) {
             if (stop_) {
                 out.outcome = Outcome::Stopped;

@@ -118,6 +118,9 @@ private:
     void record_failure(const std::string& error, bool auth_failed);
     Health health_now(Outbox& box);
     void heartbeat_if_due(Outbox& box, HttpClient& http);
+    // PUT /v1/surveys/<hash> for each definition not yet acknowledged; an error (no
+    // connection, 5xx) when the batches should wait, else nullopt.
+    std::optional<std::string> send_definitions(Outbox& box, HttpClient& http);
 
     std::filesystem::path database_;
     SyncConfig config_;
@@ -141,6 +144,9 @@ private:
     // The collector refused `health` as an unknown field (or has no /v1/heartbeat): one
     // from before it. Batches then go without health, and no heartbeats, until a restart.
     bool health_refused_ = false;
+    // The collector has no PUT /v1/surveys (404/405: one from before it): responses then go
+    // without survey_hash, until a restart.
+    bool definitions_unsupported_ = false;
     std::thread thread_;
 };
 

@@ -102,6 +102,25 @@ CREATE TABLE pin_lock (
     locked_until_ms INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+        // 6 -> 7 (issue #10, "versions of surveys live on"): what each response was answered
+        // with, and the texts themselves, so that exports of old answers use their own texts.
+        R"sql(
+-- SHA-256 (64 hex digits) of the survey file the response was answered with; NULL for a
+-- response from before step 7.
+ALTER TABLE responses ADD COLUMN survey_hash TEXT;
+-- Every survey definition this kiosk has had a response answered with, by its hash.
+CREATE TABLE survey_definitions (
+    hash           TEXT PRIMARY KEY,
+    survey_id      TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    definition     TEXT NOT NULL,
+    first_used_at  TEXT NOT NULL,
+    -- When the collector acknowledged it (PUT /v1/surveys/<hash>); NULL: not yet.
+    sent_at        TEXT,
+    -- The collector's refusal of it (a 4xx, with its message); NULL: none.
+    send_error     TEXT
+);
+)sql",
     };
     return steps;
 }

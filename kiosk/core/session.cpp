@@ -190,7 +190,7 @@ void Session::start(const Survey& s) {
     draft_.clear();
     saved_any_ = false;
     header_ = ResponseHeader{new_uuid(), survey_->id, survey_->version, language_, config_.site, config_.event,
-                             clock_.wall_ms()};
+                             clock_.wall_ms(), survey_->hash, survey_->hash.empty() ? nullptr : &survey_->definition};
     month_ = 0;
     idea_open_ = false;
 }

@@ -385,10 +385,21 @@ void Store::save_answer(const ResponseHeader& r, const std::string& question_id,
                 throw StoreError("store: response " + r.id + " is " + status.text(0) + " and cannot change");
         } else {
             Statement ins(db_,
-                          "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, site, event)"
-                          " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?)");
+                          "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, site, event,"
+                          " survey_hash) VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?, ?)");
             ins.bind(1, r.id).bind(2, r.survey_id).bind(3, r.survey_version).bind(4, r.language);
-            ins.bind(5, iso8601_utc(r.started_ms)).bind(6, r.site).bind(7, r.event).run();
+            ins.bind(5, iso8601_utc(r.started_ms)).bind(6, r.site).bind(7, r.event);
+            if (r.survey_hash.empty()) ins.bind_null(8);
+            else ins.bind(8, r.survey_hash);
+            ins.run();
+            // The definition it is answered with, once per definition (docs/store.md).
+            if (!r.survey_hash.empty() && r.survey_definition) {
+                Statement def(db_,
+                              "INSERT OR IGNORE INTO survey_definitions(hash, survey_id, survey_version, definition,"
+                              " first_used_at) VALUES (?, ?, ?, ?, ?)");
+                def.bind(1, r.survey_hash).bind(2, r.survey_id).bind(3, r.survey_version).bind(4, *r.survey_definition);
+                def.bind(5, at).run();
+            }
         }
         touch_identity();
         Statement del(db_, "DELETE FROM answers WHERE response_id = ? AND question_id = ?");

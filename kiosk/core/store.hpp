@@ -67,6 +67,10 @@ struct ResponseHeader {
     std::string site;
     std::string event;
     std::int64_t started_ms = 0;  // wall clock
+    // The survey definition it is answered with (Survey::hash, Survey::definition): kept
+    // in survey_definitions with the first answer. Empty: none recorded.
+    std::string survey_hash = {};
+    const std::string* survey_definition = nullptr;
 };
 
 class Store {

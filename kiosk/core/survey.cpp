@@ -6,6 +6,9 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <sstream>
+
+#include <sodium.h>
 
 namespace kohtaamo {
 
@@ -274,7 +277,49 @@ Survey load_survey(const std::filesystem::path& file, const std::vector<std::str
     s.missing_texts = r.missing_texts();
     s.texts = r.texts_read();
     s.icons = r.icons();
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    s.definition = bytes.str();
+    s.hash = sha256_hex(s.definition);
     return s;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium could not start");
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : h) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+Survey parse_survey_definition(std::string_view text, const std::string& name, const std::string& preferred) {
+    const TomlReader probe = TomlReader::parse(text, name);
+    std::vector<std::string> languages;
+    if (const toml::table* title = probe.root()["title"].as_table())
+        for (const auto& [lang, value] : *title) languages.emplace_back(lang.str());
+    if (languages.empty()) probe.fail(probe.root().get("title"), "a survey needs a title (a table of texts)");
+    auto it = std::find(languages.begin(), languages.end(), preferred);
+    if (it != languages.end()) std::rotate(languages.begin(), it, it + 1);
+    std::optional<ConfigError> first;
+    for (std::size_t i = 0; i < languages.size(); ++i) {
+        try {
+            const TomlReader r = TomlReader::parse(text, name);
+            Survey s = read_survey(r, fallback_first(languages, languages[i]), {});
+            s.missing_texts = r.missing_texts();
+            s.definition = std::string(text);
+            s.hash = sha256_hex(text);
+            return s;
+        } catch (const ConfigError& e) {
+            if (!first) first = e;
+        }
+    }
+    throw *first;
 }
 
 std::vector<Survey> load_surveys(const std::filesystem::path& dir, const std::vector<std::string>& languages,

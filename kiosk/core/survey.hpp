@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "media.hpp"
@@ -85,6 +86,10 @@ struct Survey {
     // kind = "yearclock": the centre's year instead of questions (yearclock.hpp).
     std::optional<YearClock> yearclock;
     std::string file;  // where it was loaded from, for messages
+    // The survey file's text as it was loaded, and its SHA-256 (64 lowercase hex digits):
+    // what a response records it was answered with (docs/store.md, "Survey versions").
+    std::string definition;
+    std::string hash;
     std::vector<MissingText> missing_texts;  // texts a language lacks (they show in the fallback)
     std::vector<TextRef> texts;              // every text, where the file gives it
     std::vector<IconRef> icons;              // every icon, where the file names it
@@ -112,6 +117,15 @@ std::string read_icon(const TomlReader& r, const toml::table& t, const std::stri
 // the exports, the collector) media names are kept as written and no file is looked at.
 Survey load_survey(const std::filesystem::path& file, const std::vector<std::string>& languages,
                    const std::string& fallback = "", const std::filesystem::path& assets = {});
+
+// A survey from a stored definition (the text of a survey file, kept by the store or the
+// collector beside the answers given with it): no media file is looked at. The languages
+// are the definition's own (its title's); `preferred` is the fallback when every text has
+// it, else the first language that works. Throws ConfigError naming `name` and the line.
+Survey parse_survey_definition(std::string_view text, const std::string& name, const std::string& preferred = "");
+
+// SHA-256 of `bytes` as 64 lowercase hex digits (libsodium): a survey definition's hash.
+std::string sha256_hex(std::string_view bytes);
 
 // Loads every *.toml in `dir` (sorted by file name). Fails on any bad file and on two
 // surveys with the same id (naming both files).

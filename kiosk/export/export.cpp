@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -129,6 +130,56 @@ private:
     sqlite3* db_ = nullptr;
 };
 
+// The survey definitions a database keeps (table survey_definitions: the kiosk's from
+// schema step 7, the collector's from its step 6), and which one each response was
+// answered with: by its survey_hash, else the survey files' own when their version is the
+// response's, else a kept one of that id and version, else the files' (any version).
+class Definitions {
+public:
+    Definitions(ExportDatabase& db, const std::vector<Survey>& files, const std::string& language) : files_(files) {
+        if (!db.has_column("survey_definitions", "definition")) return;
+        db.query("SELECT hash, survey_id, survey_version, definition FROM survey_definitions"
+                 " ORDER BY survey_id, survey_version, hash",
+                 {}, [&](const ExportRow& row) {
+                     try {
+                         auto s = std::make_unique<Survey>(parse_survey_definition(
+                             row.text(3), "survey " + std::string(row.text(1)) + " version " +
+                                              std::to_string(row.integer(2)) + " (" + std::string(row.text(0)) + ")",
+                             language));
+                         if (s->id != row.text(1)) return;  // not what it is filed as: not trusted
+                         by_hash_[std::string(row.text(0))] = s.get();
+                         kept_.push_back(std::move(s));
+                     } catch (const ConfigError&) {
+                         // A definition this build cannot read: its answers fall back to the files.
+                     }
+                 });
+    }
+    bool any() const { return !kept_.empty(); }
+
+    const Survey* of(const std::string& survey_id, std::int64_t version, const std::optional<std::string>& hash) {
+        const auto key = std::make_tuple(survey_id, version, hash.value_or(""));
+        if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+        const Survey* found = nullptr;
+        if (hash)
+            if (auto it = by_hash_.find(*hash); it != by_hash_.end() && it->second->id == survey_id) found = it->second;
+        for (const auto& s : files_)
+            if (!found && s.id == survey_id && s.version == version) found = &s;
+        for (const auto& s : kept_)
+            if (!found && s->id == survey_id && s->version == version) found = s.get();
+        for (const auto& s : files_)
+            if (!found && s.id == survey_id) found = &s;
+        for (auto it = kept_.rbegin(); !found && it != kept_.rend(); ++it)
+            if ((*it)->id == survey_id) found = it->get();  // the newest kept
+        return cache_[key] = found;
+    }
+
+private:
+    const std::vector<Survey>& files_;
+    std::vector<std::unique_ptr<Survey>> kept_;  // by id, version
+    std::map<std::string, const Survey*> by_hash_;
+    std::map<std::tuple<std::string, std::int64_t, std::string>, const Survey*> cache_;
+};
+
 struct QuestionColumn {
     std::string id;
     bool withheld = false;
@@ -136,6 +187,7 @@ struct QuestionColumn {
 
 struct SurveyPlan {
     const Survey* def = nullptr;
+    std::vector<const Survey*> versions;  // the other definitions its responses were answered with
     std::vector<QuestionColumn> columns;  // the survey's order, then the data's
     std::unique_ptr<AtomicFile> file;
     std::unique_ptr<CsvWriter> csv;
@@ -150,6 +202,14 @@ const Survey* find_survey(const std::vector<Survey>& surveys, const std::string&
 
 bool withheld(const Survey* def, const std::string& question_id, const ExportFilter& f) {
     return !f.free_text && may_be_free_text(def, question_id);
+}
+
+// The definition among a survey's versions that describes `question_id` (the files' first).
+const Survey* describing(const SurveyPlan& p, const std::string& question_id) {
+    if (!p.def || p.def->yearclock || p.def->find(question_id)) return p.def;
+    for (const Survey* v : p.versions)
+        if (v->find(question_id)) return v;
+    return p.def;
 }
 
 Fail output_failure(const OutputError& e, const std::filesystem::path& folder) {
@@ -292,6 +352,8 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                            Catalog::load(o.texts_dir, {o.report_language}, "", {}));
 
         const bool device = db.has_column("responses", "device_id");
+        const bool hashes = db.has_column("responses", "survey_hash");
+        Definitions definitions(db, surveys, o.report_language);
         const Where where = where_of(o.filter, true);
 
         // Pre-pass (an aggregate, bounded by surveys × questions): which surveys and
@@ -321,15 +383,35 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                         seen[sid];
                         survey_order.push_back(sid);
                     }
+            // The versions each survey's responses were answered with (an aggregate).
+            if (definitions.any())
+                db.query("SELECT r.survey_id, r.survey_version, " + std::string(hashes ? "r.survey_hash" : "NULL") +
+                             ", MAX(r.started_at) FROM responses r" + where.sql +
+                             " GROUP BY r.survey_id, r.survey_version, 3 ORDER BY 4 DESC",
+                         where.params, [&](const ExportRow& row) {
+                             const std::string sid(row.text(0));
+                             const Survey* v = definitions.of(
+                                 sid, row.integer(1),
+                                 row.is_null(2) ? std::nullopt : std::optional<std::string>(row.text(2)));
+                             if (!v) return;
+                             auto& list = plans[sid].versions;
+                             if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+                         });
             for (const auto& sid : survey_order) {
                 SurveyPlan& p = plans[sid];
                 p.def = find_survey(surveys, sid);
+                if (!p.def && !p.versions.empty()) p.def = p.versions.front();  // the latest answered
                 std::set<std::string> have;
                 if (p.def)
                     for (const auto& q : p.def->questions) {
                         p.columns.push_back({q.id, withheld(p.def, q.id, o.filter)});
                         have.insert(q.id);
                     }
+                // Then the questions of older versions, in their order (a question dropped since).
+                for (const Survey* v : p.versions)
+                    if (v != p.def && !v->yearclock)
+                        for (const auto& q : v->questions)
+                            if (have.insert(q.id).second) p.columns.push_back({q.id, withheld(v, q.id, o.filter)});
                 std::vector<std::string>& data = seen[sid];
                 if (p.def && p.def->yearclock)  // wish-01..12, come, idea-01..12: the year's order
                     std::stable_sort(data.begin(), data.end(), [](const std::string& a, const std::string& b) {
@@ -345,7 +427,7 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                         return key(a) < key(b);
                     });
                 for (const auto& qid : data)
-                    if (have.insert(qid).second) p.columns.push_back({qid, withheld(p.def, qid, o.filter)});
+                    if (have.insert(qid).second) p.columns.push_back({qid, withheld(describing(p, qid), qid, o.filter)});
             }
         }
         if (report) {
@@ -410,7 +492,7 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
         std::uint64_t done = 0, next_report = 0;
         ResponseRow r;
         bool open = false;  // r holds a response whose rows are still coming
-        const Survey* def = nullptr;  // r's survey
+        const Survey* def = nullptr;  // the definition r was answered with (else its survey's files)
         std::map<std::string, std::string> cells;  // one wide row: question → values joined with '|'
         auto emit = [&] {
             SurveyPlan& plan = plans[r.survey_id];
@@ -440,7 +522,7 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                     if (!q.withheld) {
                         auto it = cells.find(q.id);
                         if (it != cells.end() && !it->second.empty()) {
-                            if (numeric_answer(plan.def, q.id, it->second))
+                            if (numeric_answer(def, q.id, it->second))
                                 book->number(plan.sheet, c, static_cast<double>(std::stol(it->second)));
                             else
                                 book->text(plan.sheet, c, it->second);
@@ -481,13 +563,13 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
             }
             if (report) {
                 auto ms = parse_iso8601_utc(r.started_at);
-                if (ms) report->add(r, local_parts(*ms));
+                if (ms) report->add(r, local_parts(*ms), def);
             }
         };
         db.query("SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.flagged, r.site, r.event,"
                  " r.started_at, r.finished_at" +
                      std::string(device ? ", r.device_id" : ", NULL") +
-                     ", a.question_id, a.value, a.answered_at" +
+                     ", a.question_id, a.value, a.answered_at" + (hashes ? ", r.survey_hash" : ", NULL") +
                      (per_response ? " FROM responses r LEFT JOIN answers a ON a.response_id = r.id" + where.sql
                                    : " FROM answers a CROSS JOIN responses r" + where.sql +
                                          (where.sql.empty() ? " WHERE" : " AND") + " a.response_id = r.id") +
@@ -507,10 +589,12 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
                          r.started_at = row.text(8);
                          r.finished_at = row.is_null(9) ? std::nullopt : std::optional<std::string>(row.text(9));
                          r.device_id = row.is_null(10) ? std::nullopt : std::optional<std::string>(row.text(10));
+                         r.survey_hash = row.is_null(14) ? std::nullopt : std::optional<std::string>(row.text(14));
                          r.answers.clear();
                          SurveyPlan& plan = plans[r.survey_id];
                          if (!plan.def) plan.def = find_survey(surveys, r.survey_id);  // no pre-pass
-                         def = plan.def;
+                         def = definitions.of(r.survey_id, r.survey_version, r.survey_hash);
+                         if (!def) def = plan.def;
                      }
                      if (row.is_null(11)) return;  // a response without answers
                      ++done;

@@ -126,17 +126,20 @@ ReportBuilder::QuestionStats& ReportBuilder::question(SurveyStats& s, const std:
     QuestionStats q;
     q.id = id;
     q.def = s.def ? s.def->find(id) : nullptr;
+    if (q.def) q.files_version = s.def->version;
     s.questions.push_back(std::move(q));
     return s.questions.back();
 }
 
-void ReportBuilder::add(const ResponseRow& r, const LocalParts& when) {
+void ReportBuilder::add(const ResponseRow& r, const LocalParts& when, const Survey* answered_with) {
+    if (answered_with && answered_with->id != r.survey_id) answered_with = nullptr;
     auto sit = std::find_if(stats_.begin(), stats_.end(), [&](const SurveyStats& s) { return s.id == r.survey_id; });
     if (sit == stats_.end()) {
         SurveyStats s;
         s.id = r.survey_id;
         for (const auto& d : surveys_)
             if (d.id == r.survey_id) s.def = &d;
+        if (!s.def) s.def = answered_with;  // not in the survey files: the version answered
         if (s.def)
             for (const auto& q : s.def->questions) question(s, q.id);
         s.is_yearclock = s.def && s.def->yearclock;
@@ -198,6 +201,11 @@ void ReportBuilder::add(const ResponseRow& r, const LocalParts& when) {
             if (row != YearClockRow::Come || s.def) continue;
         }
         QuestionStats& q = question(s, qid);
+        if (answered_with)
+            if (const Question* asked = answered_with->find(qid)) {
+                q.versions[answered_with->version] = asked;
+                if (!q.def) q.def = asked;  // a question the survey files no longer have
+            }
         bool text = q.def ? is_free_text(q.def->kind) : false;
         if (!q.def)
             for (const auto* v : values)
@@ -256,13 +264,27 @@ std::string ReportBuilder::value_label(const QuestionStats& q, const std::string
         case QuestionKind::Smiley: return ui_.get(texts_.lang(), "smiley_" + std::to_string(q.def->faces) + "_" + value);
         case QuestionKind::Agree: return ui_.get(texts_.lang(), "agree_" + value);
         case QuestionKind::Picture:
-        case QuestionKind::Choice:
-            for (const auto& c : q.def->choices)
-                if (c.id == value) return prefix(c.icon) + text(c.text, c.id);
+        case QuestionKind::Choice: {
+            // The newest text of the choice: the survey files', then each version's, newest first.
+            std::vector<const Question*> in = {q.def};
+            for (auto v = q.versions.rbegin(); v != q.versions.rend(); ++v) in.push_back(v->second);
+            for (const Question* d : in)
+                for (const auto& c : d->choices)
+                    if (c.id == value) return prefix(c.icon) + text(c.text, c.id);
             return value;
+        }
         case QuestionKind::Text: return value;
     }
     return value;
+}
+
+std::vector<std::string> ReportBuilder::allowed_values(const QuestionStats& q) const {
+    std::vector<std::string> out = q.def ? q.def->allowed_values() : std::vector<std::string>{};
+    for (auto v = q.versions.rbegin(); v != q.versions.rend(); ++v)
+        if (v->second->kind == q.def->kind)
+            for (const auto& value : v->second->allowed_values())
+                if (std::find(out.begin(), out.end(), value) == out.end()) out.push_back(value);
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -461,6 +483,18 @@ void ReportBuilder::render_texts(std::string& html, const QuestionStats& q) cons
 void ReportBuilder::render_question(std::string& html, const QuestionStats& q) const {
     html += "<div class=\"question\">\n<h3>" +
             esc(q.def ? text(q.def->text, q.id) : texts_.fill("other_question", {{"id", q.id}})) + "</h3>\n";
+    // Answers given with several versions of the survey: the versions, and each older text
+    // of the question that differs from the heading.
+    if (q.def && !q.versions.empty() && (q.versions.size() > 1 || q.versions.begin()->first != q.files_version)) {
+        std::string list;
+        for (const auto& [v, asked] : q.versions) list += (list.empty() ? "" : ", ") + std::to_string(v);
+        html += "<p class=\"note\">" + esc(texts_.fill("in_versions", {{"v", list}}));
+        const std::string heading = text(q.def->text, q.id);
+        for (const auto& [v, asked] : q.versions)
+            if (text(asked->text, q.id) != heading)
+                html += "<br>" + esc(texts_.fill("version_text", {{"v", std::to_string(v)}, {"text", text(asked->text, q.id)}}));
+        html += "</p>\n";
+    }
     html += "<p class=\"n\">" + esc(texts_.fill("answers_n", {{"n", count(q.total.n)}})) + "</p>\n";
     if (q.total.n < static_cast<std::uint64_t>(options_.min_group)) {
         html += "</div>\n";
@@ -476,10 +510,10 @@ void ReportBuilder::render_question(std::string& html, const QuestionStats& q) c
         return;
     }
     switch (q.def->kind) {
-        case QuestionKind::Smiley: render_scale(html, q, q.def->allowed_values(), true); break;
-        case QuestionKind::Agree: render_scale(html, q, q.def->allowed_values(), false); break;
+        case QuestionKind::Smiley: render_scale(html, q, allowed_values(q), true); break;
+        case QuestionKind::Agree: render_scale(html, q, allowed_values(q), false); break;
         case QuestionKind::Picture:
-        case QuestionKind::Choice: render_ranked(html, q, q.def->allowed_values()); break;
+        case QuestionKind::Choice: render_ranked(html, q, allowed_values(q)); break;
         case QuestionKind::Text: render_texts(html, q); break;
     }
     html += "</div>\n";
@@ -726,7 +760,8 @@ void ReportBuilder::render(AtomicFile& out) const {
         for (const auto& s : stats_)
             if (s.id == d.id) order.push_back(&s);
     for (const auto& s : stats_)
-        if (!s.def) order.push_back(&s);
+        if (std::none_of(surveys_.begin(), surveys_.end(), [&](const Survey& d) { return d.id == s.id; }))
+            order.push_back(&s);
     for (const SurveyStats* s : order) {
         html += "<section class=\"survey\" id=\"survey-" + esc(s->id) + "\">\n<h2>" +
                 esc(s->def ? prefix(s->def->icon) + text(s->def->title, s->id) : s->id) + "</h2>\n";

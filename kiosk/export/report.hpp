@@ -50,6 +50,7 @@ struct ResponseRow {
     std::optional<std::string> finished_at;
     std::optional<std::string> device_id;  // collector databases only
     std::vector<AnswerRow> answers;        // ordered by question_id, value
+    std::optional<std::string> survey_hash;  // the definition it was answered with (schema 7); nullopt: unknown
 };
 
 // Free-text questions: withheld from every output when the filter says so, and listed as
@@ -92,8 +93,9 @@ class ReportBuilder {
 public:
     ReportBuilder(const std::vector<Survey>& surveys, const ExportOptions& options, ReportTexts texts, Catalog ui);
     void set_status_counts(const StatusCounts& c) { status_ = c; }
-    // Feeds one exported response (answers already filtered of withheld free text).
-    void add(const ResponseRow& r, const LocalParts& when);
+    // Feeds one exported response (answers already filtered of withheld free text), with
+    // the definition it was answered with (null: none known; its survey's files are used).
+    void add(const ResponseRow& r, const LocalParts& when, const Survey* answered_with = nullptr);
     void render(AtomicFile& out) const;
 
     static constexpr std::size_t kMaxTexts = 200;  // per question; the rest are in the CSV
@@ -104,7 +106,11 @@ public:
     };
     struct QuestionStats {
         std::string id;
-        const Question* def = nullptr;  // null: not in the survey files
+        const Question* def = nullptr;  // null: not in the survey files nor any version answered
+        // The question in each version its answers were given with (survey version → it):
+        // its heading is the newest one's, and an older text that differs is named too.
+        std::map<std::int64_t, const Question*> versions;
+        std::int64_t files_version = -1;  // the survey files' version when they have the question
         Bucket total;
         std::map<int, Bucket> weeks;   // iso_year * 100 + iso_week
         std::map<int, Bucket> months;  // year * 100 + month
@@ -143,6 +149,8 @@ private:
     std::string date(int y, int m, int d) const;
     std::string text(const LangText& t, const std::string& fallback) const;
     std::string value_label(const QuestionStats& q, const std::string& value) const;
+    // The values of the question in every version (the newest's order, then older ones').
+    std::vector<std::string> allowed_values(const QuestionStats& q) const;
     void render_question(std::string& html, const QuestionStats& q) const;
     void render_scale(std::string& html, const QuestionStats& q, const std::vector<std::string>& values,
                       bool weeks) const;

@@ -28,7 +28,10 @@
 #include <sodium.h>
 
 #include "clock.hpp"
+#include "config_error.hpp"
 #include "http.hpp"
+#include "survey.hpp"
+#include "utf8.hpp"
 
 namespace kohtaamo::sync {
 
@@ -179,6 +182,10 @@ std::string batch_identity(const Batch& b) {
         put(r.site);
         put(r.event);
         number(r.flagged ? 1 : 0);
+        if (!r.survey_hash.empty()) {  // optional: a batch without it keeps its identity of before
+            put("survey_hash");
+            put(r.survey_hash);
+        }
         number(static_cast<std::int64_t>(r.answers.size()));
         for (const Answer& a : r.answers) {
             put(a.question_id);
@@ -282,10 +289,11 @@ struct Collector::Impl : http::Handler {
         if (req.path == kDevicePath && get) return device(req);
         if (req.path == kExportPath && get) return export_headers(req);
         if (req.path == kBundlePath && get) return bundle_headers(req);
+        if (req.path.starts_with(kSurveysPrefix) && req.method == "PUT") return survey_headers(req);
         return fail(req, 404, "not_found",
                     "no such endpoint: " + req.method + " " + req.path + " (POST " + kBatchesPath + ", POST " +
                         kHeartbeatPath + ", GET " + kHealthPath + ", GET " + kDevicePath + ", GET " + kExportPath +
-                        ", GET " + kBundlePath + ")");
+                        ", GET " + kBundlePath + ", PUT " + std::string(kSurveysPrefix) + "<sha256>)");
     }
 
     http::Response handle(http::Request& req) override {
@@ -293,6 +301,7 @@ struct Collector::Impl : http::Handler {
         if (req.path == kHeartbeatPath) return heartbeat(req);
         if (req.path == kHealthPath) return health();
         if (req.path == kBundlePath) return bundle(req);
+        if (req.path.starts_with(kSurveysPrefix)) return survey(req);
         return export_file(req);
     }
 
@@ -465,6 +474,68 @@ struct Collector::Impl : http::Handler {
         }
     }
 
+    // --- PUT /v1/surveys/<sha256> (sync/PROTOCOL.md "Survey definitions") ------------------
+    // A survey definition (the survey file's text) a kiosk's responses were answered with,
+    // named by its SHA-256. Idempotent: the same definition again is 200 with stored=false.
+    std::optional<http::Response> survey_headers(http::Request& req) {
+        if (auto refused = refuse_device(req)) return refused;
+        const std::string_view hash = std::string_view(req.path).substr(kSurveysPrefix.size());
+        if (!is_sha256_hex(hash))
+            return fail(req, 400, "invalid_hash",
+                        "the path must end in the definition's SHA-256 (64 lowercase hex digits), not \"" +
+                            http::printable(std::string(hash.substr(0, 80))) + "\"");
+        if (!req.count("content-length"))
+            return fail(req, 411, "length_required", "send the definition with a Content-Length (not chunked)");
+        const std::string length_text = req.header("content-length");
+        std::uint64_t length = 0;
+        auto [end, ec] = std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
+        if (ec != std::errc() || end != length_text.data() + length_text.size() || length_text.empty())
+            return fail(req, 400, "invalid_body", "Content-Length \"" + length_text + "\" is not a number");
+        if (length > kMaxDefinitionBytes)
+            return fail(req, 413, "too_large",
+                        "body: " + std::to_string(length) + " bytes, more than a survey definition's limit of " +
+                            std::to_string(kMaxDefinitionBytes));
+        const std::string encoding = req.header("content-encoding");
+        if (!encoding.empty() && encoding != "identity")
+            return fail(req, 415, "unsupported_encoding",
+                        "Content-Encoding \"" + encoding + "\": send the definition uncompressed");
+        return std::nullopt;
+    }
+
+    http::Response survey(http::Request& req) {
+        const std::string hash = req.path.substr(kSurveysPrefix.size());
+        const std::string& body = req.body;
+        if (sha256_hex(body) != hash)
+            return fail(req, 400, "hash_mismatch",
+                        "the body's SHA-256 is " + sha256_hex(body) + ", not the " + hash + " the path names");
+        if (auto at = utf8_invalid_at(body))
+            return fail(req, 400, "invalid_definition", "body: is not valid UTF-8 (byte " + std::to_string(*at) + ")");
+        if (body.find('\0') != std::string::npos)
+            return fail(req, 400, "invalid_definition", "body: holds a NUL byte");
+        Survey s;
+        try {
+            s = parse_survey_definition(body, "survey", "fi");
+        } catch (const ConfigError& e) {
+            return fail(req, 400, "invalid_definition", std::string("not a survey definition: ") + e.what());
+        }
+        try {
+            const bool stored = storage->store_survey_definition(hash, s.id, s.version, body, "device " + req.principal,
+                                                                 iso8601_utc(now_ms()));
+            log_request(req, 200, "survey=" + s.id + " version=" + std::to_string(s.version) +
+                                      (stored ? " stored" : " known"));
+            return json_reply(200, json{{"protocol", kProtocolVersion},
+                                        {"hash", hash},
+                                        {"survey_id", s.id},
+                                        {"survey_version", s.version},
+                                        {"stored", stored}}
+                                       .dump());
+        } catch (const StorageUnavailable& e) {
+            http::Response r = fail(req, 503, "unavailable", std::string("the database is unavailable: ") + e.what());
+            r.headers.emplace_back("Retry-After", "5");
+            return r;
+        }
+    }
+
     // --- POST /v1/heartbeat ---------------------------------------------------------------
     // The headers were checked as for a batch (token, length, encoding).
     http::Response heartbeat(http::Request& req) {
@@ -508,7 +579,11 @@ struct Collector::Impl : http::Handler {
     http::Response device(http::Request& req) {
         if (auto refused = refuse_device(req)) return *refused;
         log_request(req, 200, "ok");
-        return json_reply(200, json{{"protocol", kProtocolVersion}, {"device", req.principal}}.dump());
+        json reply = {{"protocol", kProtocolVersion}, {"device", req.principal}};
+        // The survey bundles' public key, for kohtaamo-enroll (it trusts this reply: its TLS
+        // and the token were verified).
+        if (!config.bundle_public_key.empty()) reply["bundle_key"] = config.bundle_public_key;
+        return json_reply(200, reply.dump());
     }
 
     // --- GET /v1/export -------------------------------------------------------------------

@@ -1,6 +1,9 @@
 // config.cpp — reading collector.toml (config.hpp).
 #include "config.hpp"
 
+#include <fstream>
+
+#include "bundle.hpp"
 #include "sql.hpp"
 #include "toml_reader.hpp"
 
@@ -163,6 +166,15 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
     c.devices = std::move(tokens.devices);
     c.export_tokens = std::move(tokens.export_tokens);
     c.texts_dir = base / "lang";
+    if (std::error_code ec; std::filesystem::is_regular_file(base / "bundle.pub", ec)) {
+        std::ifstream in(base / "bundle.pub");
+        std::string key;
+        std::getline(in, key);
+        while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+        if (!public_key_problem(key).empty())
+            throw ConfigError((base / "bundle.pub").string(), 1, 1, "not a bundle public key: " + public_key_problem(key));
+        c.bundle_public_key = key;
+    }
     c.export_work_dir = c.database.driver == DatabaseConfig::Driver::Sqlite
                             ? (c.database.file.has_parent_path() ? c.database.file.parent_path()
                                                                  : std::filesystem::path("."))

@@ -81,6 +81,10 @@ struct CollectorConfig {
     // Where GET /v1/export writes a file before sending it: next to a SQLite database,
     // else the system's temporary folder ([export] work_dir overrides).
     std::filesystem::path export_work_dir;
+    // The survey bundles' public key (64 hex digits): bundle.pub beside this file, when it
+    // is there (`kohtaamo-collector bundle-keys` writes it). GET /v1/device gives it to a
+    // kiosk's enrolment, over its verified connection and token. Empty: none.
+    std::string bundle_public_key;
 
     // The report's language when neither the request nor [export] names one.
     static constexpr const char* kReportLanguage = "fi";

@@ -87,13 +87,14 @@ int run_publish(Storage& storage, const fs::path& dir, const std::string& site, 
         auto f = std::find_if(files.begin(), files.end(), [&](const auto& x) { return x.first == rel; });
         if (f == files.end()) continue;
         BundleSurvey b{s.id, s.version, sha256_hex(f->second), f->second};
-        if (auto before = storage.survey_definition_hash(s.id, s.version); before && *before != b.sha256) {
-            std::cerr << "kohtaamo-collector: publish: refused: " << s.file << ":" << s.id_line << ": survey \"" << s.id
-                      << "\" version " << s.version
-                      << " was published before with another definition; raise its version (answers keep the texts "
-                         "of the version they were given with)\n";
-            return 2;
-        }
+        for (const auto& [hash, source] : storage.survey_definition_hashes(s.id, s.version))
+            if (hash != b.sha256) {
+                std::cerr << "kohtaamo-collector: publish: refused: " << s.file << ":" << s.id_line << ": survey \""
+                          << s.id << "\" version " << s.version << " is known with another definition (from " << source
+                          << ", sha256 " << hash.substr(0, 12)
+                          << "…); raise its version (answers keep the texts of the version they were given with)\n";
+                return 2;
+            }
         surveys.push_back(std::move(b));
     }
     for (int attempt = 0; attempt < 5; ++attempt) {

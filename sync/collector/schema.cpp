@@ -124,6 +124,30 @@ CREATE TABLE device_health (
     last_error           TEXT NOT NULL DEFAULT ''
 );
 )sql",
+    // 5: reserved for branch web (the collector's web page); its step takes this place at the merge.
+    R"sql(
+SELECT 1;
+)sql",
+    // 6 (issue #10, "versions of surveys live on"): every survey definition the collector
+    // has published or received, by the SHA-256 of its text, and the one each response was
+    // answered with (NULL: not sent, a kiosk from before it). Filled from the bundles
+    // published so far.
+    R"sql(
+ALTER TABLE responses ADD COLUMN survey_hash TEXT;
+CREATE TABLE survey_definitions (
+    hash           TEXT PRIMARY KEY,
+    survey_id      TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    definition     TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    received_at    TEXT NOT NULL
+);
+CREATE INDEX survey_definitions_by_id ON survey_definitions(survey_id, survey_version);
+INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, source, received_at)
+    SELECT s.sha256, s.survey_id, s.survey_version, s.definition, 'bundle ' || s.bundle_version, b.created_at
+      FROM bundle_surveys s JOIN bundles b ON b.version = s.bundle_version WHERE true
+    ON CONFLICT (hash) DO NOTHING;
+)sql",
 };
 
 const std::vector<const char*> kPostgresql = {
@@ -227,6 +251,27 @@ CREATE TABLE device_health (
     uptime_s             BIGINT NOT NULL DEFAULT 0,
     last_error           TEXT COLLATE "C" NOT NULL DEFAULT ''
 );
+)sql",
+    // 5: reserved for branch web
+    R"sql(
+SELECT 1;
+)sql",
+    // 6 (issue #10)
+    R"sql(
+ALTER TABLE responses ADD COLUMN survey_hash TEXT COLLATE "C";
+CREATE TABLE survey_definitions (
+    hash           TEXT COLLATE "C" PRIMARY KEY,
+    survey_id      TEXT COLLATE "C" NOT NULL,
+    survey_version BIGINT NOT NULL,
+    definition     TEXT COLLATE "C" NOT NULL,
+    source         TEXT COLLATE "C" NOT NULL,
+    received_at    TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX survey_definitions_by_id ON survey_definitions(survey_id, survey_version);
+INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, source, received_at)
+    SELECT s.sha256, s.survey_id, s.survey_version, s.definition, 'bundle ' || s.bundle_version, b.created_at
+      FROM bundle_surveys s JOIN bundles b ON b.version = s.bundle_version WHERE true
+    ON CONFLICT (hash) DO NOTHING;
 )sql",
 };
 

@@ -426,23 +426,43 @@ public:
                           {b.version, std::string_view(b.site), std::string_view(b.created_at),
                            static_cast<std::int64_t>(file.size()), std::string_view(b.sha256), std::string_view(body)});
                 if (added == 0) return false;
-                for (const auto& s : surveys)
+                const std::string source = "bundle " + std::to_string(b.version);
+                for (const auto& s : surveys) {
                     c.run("INSERT INTO bundle_surveys(survey_id, survey_version, sha256, definition, bundle_version) "
                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (survey_id, survey_version) DO NOTHING",
                           {std::string_view(s.survey_id), s.survey_version, std::string_view(s.sha256),
                            std::string_view(s.definition), b.version});
+                    c.run("INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, source, received_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                          {std::string_view(s.sha256), std::string_view(s.survey_id), s.survey_version,
+                           std::string_view(s.definition), std::string_view(source), std::string_view(b.created_at)});
+                }
                 return true;
             });
         });
     }
 
-    std::optional<std::string> survey_definition_hash(const std::string& survey_id, std::int64_t version) override {
-        std::optional<std::string> out;
+    std::vector<std::pair<std::string, std::string>> survey_definition_hashes(const std::string& survey_id,
+                                                                               std::int64_t version) override {
+        std::vector<std::pair<std::string, std::string>> out;
         control([&](sql::Connection& c) {
-            c.query("SELECT sha256 FROM bundle_surveys WHERE survey_id = ? AND survey_version = ?",
-                    {std::string_view(survey_id), version}, [&](const sql::Row& r) { out = std::string(r.text(0)); });
+            out.clear();
+            c.query("SELECT hash, source FROM survey_definitions WHERE survey_id = ? AND survey_version = ? ORDER BY hash",
+                    {std::string_view(survey_id), version},
+                    [&](const sql::Row& r) { out.emplace_back(std::string(r.text(0)), std::string(r.text(1))); });
         });
         return out;
+    }
+
+    bool store_survey_definition(const std::string& hash, const std::string& survey_id, std::int64_t version,
+                                 const std::string& definition, const std::string& source,
+                                 const std::string& at) override {
+        return control([&](sql::Connection& c) {  // one statement: its own transaction
+            return c.run("INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, source, "
+                         "received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                         {std::string_view(hash), std::string_view(survey_id), version, std::string_view(definition),
+                          std::string_view(source), std::string_view(at)}) > 0;
+        });
     }
 
     std::vector<BundleSurvey> survey_definitions() override {
@@ -592,9 +612,9 @@ private:
             const std::size_t n = std::min(kResponsesPerInsert, p.order.size() - first);
             sql::Step st;
             st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
-                     " site, event, flagged, device_id, device_name, batch_id, received_at) VALUES " +
-                     values_list(n, 14) + " ON CONFLICT (id) DO NOTHING RETURNING id";
-            st.params.reserve(n * 14);
+                     " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash) VALUES " +
+                     values_list(n, 15) + " ON CONFLICT (id) DO NOTHING RETURNING id";
+            st.params.reserve(n * 15);
             for (std::size_t i = first; i < first + n; ++i) {
                 const Response& r = *p.order[i];
                 st.params.insert(
@@ -604,7 +624,8 @@ private:
                      r.finished_at.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.finished_at)),
                      std::string_view(r.site), std::string_view(r.event), std::int64_t{r.flagged ? 1 : 0},
                      std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
-                     std::string_view(p.received_at)});
+                     std::string_view(p.received_at),
+                     r.survey_hash.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.survey_hash))});
             }
             PendingBatch* pp = &p;
             st.rows = [pp, first, n](const sql::Row& row) {
@@ -832,8 +853,8 @@ const Table kTables[] = {
      bits({5, 6})},
     {"responses",
      "id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged, device_id,"
-     " device_name, batch_id, received_at",
-     "id", 14, "ON CONFLICT (id) DO NOTHING", bits({2, 9})},
+     " device_name, batch_id, received_at, survey_hash",
+     "id", 15, "ON CONFLICT (id) DO NOTHING", bits({2, 9})},
     {"answers", "response_id, question_id, value, answered_at", "response_id, question_id, value", 4,
      "ON CONFLICT DO NOTHING", 0},
     {"bundles", "version, site, created_at, bytes, sha256, body", "version", 6, "ON CONFLICT (version) DO NOTHING",
@@ -846,6 +867,8 @@ const Table kTables[] = {
      "device_id, device_name, heard_ms, heard_at, has_health, app_version, bundle_version, config_version, pending,"
      " oldest_pending_age_s, free_disk_bytes, uptime_s, last_error",
      "device_id", 13, "ON CONFLICT (device_id) DO NOTHING", bits({2, 4, 6, 8, 9, 10, 11})},
+    {"survey_definitions", "hash, survey_id, survey_version, definition, source, received_at", "hash", 6,
+     "ON CONFLICT (hash) DO NOTHING", bits({2})},
 };
 
 // Streams every row of `t` in key order into `row`.

@@ -139,8 +139,15 @@ public:
     // transaction. False when that version exists already (another publish was first).
     virtual bool store_bundle(const StoredBundle& bundle, const std::string& file,
                               const std::vector<BundleSurvey>& surveys) = 0;
-    // The hash of the definition published before under this id and version, if any.
-    virtual std::optional<std::string> survey_definition_hash(const std::string& survey_id, std::int64_t version) = 0;
+    // Every definition the collector holds under this id and version (published or
+    // received from a kiosk): its hash and where it came from ("bundle 3", "device k1").
+    virtual std::vector<std::pair<std::string, std::string>> survey_definition_hashes(const std::string& survey_id,
+                                                                                       std::int64_t version) = 0;
+    // PUT /v1/surveys/<hash>: keeps a definition a kiosk answered with (table
+    // survey_definitions, which publish fills too). False when it was there already.
+    virtual bool store_survey_definition(const std::string& hash, const std::string& survey_id, std::int64_t version,
+                                         const std::string& definition, const std::string& source,
+                                         const std::string& at) = 0;
     // Every survey definition ever published (oldest bundle first).
     virtual std::vector<BundleSurvey> survey_definitions() = 0;
     // The newest bundle above `above` meant for `site` (or for every site): its version

@@ -1,14 +1,20 @@
 // Signed survey bundles (issue #10): publish on the real collector, fetch by the real
-// uploader over loopback, each refusal with its reason on the collector, and kill -9
-// through the kiosk's apply.
+// uploader over loopback, each refusal with its reason on the collector (a bundle that
+// does not fit on a real small tmpfs among them), and kill -9 through the apply: of a
+// forked process staging, and of the real kiosk binary at points of its apply.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <future>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -346,6 +352,10 @@ TEST_CASE("Bundles: v2 published while a visitor is mid-survey is switched in af
     // The visitor's response keeps the version it was answered with.
     CHECK(test::sync::count(db, "SELECT count(*) FROM responses WHERE survey_id = 'child' AND survey_version = 2 AND "
                                 "status = 'complete'") == 1);
+    // ... and the definition it was answered with: the installed child.toml, byte for byte.
+    CHECK(query(db, "SELECT d.definition FROM responses r JOIN survey_definitions d ON d.hash = r.survey_hash"
+                    " WHERE r.survey_id = 'child' AND r.status = 'complete'") ==
+          Rows{{read_all(dir.path() / "kiosk" / "etc" / "surveys" / "child.toml")}});
     CHECK(fs::read_symlink(dir.path() / "kiosk" / "data" / "bundles" / "current") == "1");
     // Restarted, it runs the bundle.
     const fs::path again = dir.path() / "again.txt";
@@ -449,4 +459,236 @@ TEST_CASE("Bundles: a bundle on a USB stick applies on a kiosk with no network",
     if (r2.exit_code != 0) fs::copy_file(dir.path() / "refused.png", "/tmp/bundles-refused.png", fs::copy_options::overwrite_existing);
     CHECK(fs::read_symlink(dir.path() / "kiosk" / "data" / "bundles" / "current") == "4");
     CHECK_THAT(read_all(dir.path() / "kiosk" / "data" / "bundles" / "last-error"), Catch::Contains("altered"));
+}
+
+TEST_CASE("Bundles: a bundle that would not fit on the kiosk's disk is refused, the kiosk keeps the one it runs, and "
+          "the collector hears why",
+          "[db][bundles]") {
+    TempDir dir;
+    SmallDisk disk(6 * 1024 * 1024);  // a real tmpfs of 6 MiB holds the kiosk's data folder
+    test::sync::TestCollector collector(dir.path() / "collector");
+    Storage& storage = collector.collector().storage();
+    run_bundle_keys(dir.path() / "keys");
+    const fs::path key_file = dir.path() / "keys" / "bundle.key";
+    const BundleKeys keys = read_bundle_secret(key_file);
+    const fs::path kiosk_toml = make_kiosk(dir.path() / "kiosk", collector.url(), collector.token(1), keys.public_hex);
+    KioskSetup installed = load_kiosk_setup(kiosk_toml);
+    installed.config.data_dir = disk.path() / "data";
+    fs::create_directories(installed.config.data_dir);
+    test::sync::make_kiosk_db(installed.config.database(), 3, 4);
+    BundleStore store(installed.config.data_dir);
+    std::vector<std::int64_t> ready;
+    std::vector<std::string> logged;
+    BundleHooks hooks;
+    hooks.site = installed.config.site;
+    hooks.check = [&](const fs::path& staged) { load_kiosk_setup(staged / "kiosk.toml", kiosk_toml.parent_path() / "device.toml"); };
+    hooks.ready = [&](std::int64_t v) { ready.push_back(v); };
+    hooks.log = [&](const std::string& line) { logged.push_back(line); };
+    SyncConfig sc = installed.sync;
+    Uploader up(installed.config.database(), sc);
+    up.set_bundles(&store, hooks);
+
+    // Version 1 fits, and runs.
+    REQUIRE(run_publish(storage, make_folder(dir.path() / "v1"), "", key_file) == 0);
+    up.sync_once();
+    REQUIRE(ready == std::vector<std::int64_t>{1});
+    store.switch_to(1);
+    // Version 2 carries an 8 MiB film: more than the disk has.
+    const fs::path v2 = make_folder(dir.path() / "v2");
+    {
+        std::mt19937 rng(3);
+        std::string film(8 << 20, '\0');
+        for (auto& c : film) c = static_cast<char>(rng());
+        write_all(v2 / "assets" / "film.bin", film);
+    }
+    REQUIRE(run_publish(storage, v2, "", key_file) == 0);
+    up.sync_once();  // fetched and refused
+    CHECK(ready.size() == 1);
+    CHECK(store.current_version() == 1);
+    CHECK(store.newest_version() == 1);
+    for (const auto& e : fs::directory_iterator(store.root())) CHECK(e.path().extension() != ".tmp");
+    std::string said;
+    for (const auto& l : logged) said += l + "\n";
+    INFO(said);
+    CHECK_THAT(said, Catch::Contains("bundle refused, keeping version 1: no_space"));
+    CHECK_THAT(store.last_error(), Catch::StartsWith("no_space: version 2 needs"));
+    // The kiosk still runs version 1, whole.
+    CHECK(load_kiosk_setup(store.folder(1) / "kiosk.toml", kiosk_toml.parent_path() / "device.toml").surveys.size() ==
+          installed.surveys.size());
+    up.sync_once();  // reported
+    CHECK(running_of(storage, "k2") == 1);
+    CHECK_THAT(error_of(storage, "k2"), Catch::StartsWith("no_space: version 2 needs"));
+    CHECK_THAT(status_text(storage), Catch::Contains("no_space"));
+    // Not refused for good: once there is room (a smaller version 3), it is taken.
+    REQUIRE(run_publish(storage, make_folder(dir.path() / "v3"), "", key_file) == 0);
+    up.sync_once();
+    CHECK(ready.back() == 3);
+}
+
+TEST_CASE("Bundles: the real kiosk killed with SIGKILL at points through the apply restarts on the old bundle or the "
+          "new one, never a mix",
+          "[db][bundles]") {
+    TempDir dir;
+    test::sync::TestCollector collector(dir.path() / "collector");
+    Storage& storage = collector.collector().storage();
+    run_bundle_keys(dir.path() / "keys");
+    const fs::path key_file = dir.path() / "keys" / "bundle.key";
+    const BundleKeys keys = read_bundle_secret(key_file);
+    const fs::path kiosk_toml = make_kiosk(dir.path() / "kiosk", collector.url(), collector.token(1), keys.public_hex);
+    write_all(kiosk_toml, read_all(kiosk_toml) + "[sync]\ninterval_seconds = 1\n");
+    const fs::path device = kiosk_toml.parent_path() / "device.toml";
+    const std::string online = read_all(device);
+    const std::string offline = test::sync::edit_first(online, collector.url(), "http://127.0.0.1:9");
+    const fs::path bundles = dir.path() / "kiosk" / "data" / "bundles";
+    const fs::path idle = dir.path() / "idle.txt", restart = dir.path() / "restart.txt";
+    write_all(idle, "wait 15000\n");  // on the welcome screen: a ready bundle is switched in at once
+    write_all(restart, "expect \"Tervetuloa!\"\n");
+    auto spawn = [&](const fs::path& script, const fs::path& log) {
+        std::vector<std::string> args = {KOHTAAMO_BIN, "--headless", "--config", kiosk_toml.string(), "--replay",
+                                         script.string()};
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        return pid;
+    };
+    auto current = [&] {
+        std::error_code ec;
+        const fs::path t = fs::read_symlink(bundles / "current", ec);
+        return ec ? std::int64_t{0} : std::int64_t{std::stoll(t.string())};
+    };
+    // Each version's files as published: what `current` must name, whole, after a restart.
+    std::map<std::int64_t, std::vector<std::pair<std::string, std::string>>> published;
+    auto publish = [&](int n) {
+        const fs::path folder = make_folder(dir.path() / ("v" + std::to_string(n)));
+        std::mt19937 rng(static_cast<unsigned>(n));
+        for (int i = 0; i < 12; ++i) {  // a dozen pictures' worth of files: the stage takes a while
+            std::string bytes(256 << 10, '\0');
+            for (auto& c : bytes) c = static_cast<char>(rng());
+            write_all(folder / "assets" / "extra" / ("f" + std::to_string(i) + ".bin"), bytes);
+        }
+        write_all(folder / "kiosk.toml", read_all(folder / "kiosk.toml") + "# version " + std::to_string(n) + "\n");
+        REQUIRE(run_publish(storage, folder, "", key_file) == 0);
+        published[storage.latest_bundle_version()] = read_bundle_folder(folder);
+        return storage.latest_bundle_version();
+    };
+    // Version 1 first, applied by a kiosk left to finish.
+    REQUIRE(publish(1) == 1);
+    {
+        const pid_t pid = spawn(idle, dir.path() / "first.log");
+        const bool applied = test::sync::wait_until([&] { return current() == 1; }, std::chrono::seconds(20));
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        REQUIRE(applied);
+    }
+    // Then each round: a new version, the kiosk started and killed at one point of its apply.
+    const char* points[] = {"staging (<N>.tmp exists)", "ready (<N> complete, not switched)", "just switched",
+                            "a random moment"};
+    int saw_old = 0, saw_new = 0;
+    int hit[3] = {0, 0, 0};  // rounds killed exactly at each point
+    std::mt19937 rng(11);
+    for (int round = 0; round < 8; ++round) {
+        const std::int64_t before = current(), next = publish(round + 2);
+        const int point = round % 4;
+        write_all(device, online);
+        fs::permissions(device, fs::perms::owner_read | fs::perms::owner_write);
+        const fs::path log = dir.path() / ("round" + std::to_string(round) + ".log");
+        const pid_t pid = spawn(idle, log);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        std::error_code ec;
+        auto reached = [&] {
+            switch (point) {
+                case 0: return fs::exists(bundles / (std::to_string(next) + ".tmp"), ec);
+                case 1: return fs::is_directory(bundles / std::to_string(next), ec);
+                case 2: return current() == next;
+                default: return false;
+            }
+        };
+        if (point == 3) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(200, 2500)(rng)));
+        } else {
+            while (!reached() && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            if (reached()) ++hit[point];
+        }
+        ::kill(pid, SIGKILL);
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+        INFO("round " << round << ", killed at " << points[point] << "; " << read_all(log));
+        CHECK(WIFSIGNALED(st));
+        // The restart, with no network: what it finds on disk is what it runs.
+        write_all(device, offline);
+        fs::permissions(device, fs::perms::owner_read | fs::perms::owner_write);
+        const RunResult r = run_program({KOHTAAMO_BIN, "--headless", "--config", kiosk_toml.string(), "--replay",
+                                         restart.string()});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        const std::int64_t cur = current();
+        CHECK((cur == before || cur == next));
+        for (const auto& e : fs::directory_iterator(bundles)) {
+            CHECK(e.path().extension() != ".tmp");
+            CHECK(e.path().filename() != "current.new");
+        }
+        // Every file of the version it runs is there, the same bytes as published.
+        CHECK(read_bundle_folder(bundles / std::to_string(cur)) == published.at(cur));
+        (cur == next ? saw_new : saw_old)++;
+    }
+    INFO("old " << saw_old << ", new " << saw_new << "; killed while staging " << hit[0] << ", ready " << hit[1]
+                << ", switched " << hit[2]);
+    CHECK(saw_old > 0);
+    CHECK(saw_new > 0);
+    CHECK(hit[0] + hit[1] + hit[2] >= 4);  // most rounds were killed at the point they aimed at
+}
+
+TEST_CASE("Bundles: a write that fails while staging (a real file-size limit) is refused as no_space and leaves the "
+          "bundle the kiosk runs",
+          "[bundles]") {
+    TempDir dir;
+    const BundleKeys keys = make_bundle_keys();
+    const fs::path folder = make_folder(dir.path() / "publish");
+    const auto files = files_of(folder);
+    const fs::path data = dir.path() / "data";
+    {
+        BundleStore s(data);
+        s.stage(pack_bundle(1, "2026-12-02T13:00:00.000Z", "", files, keys), keys.public_hex, [](const fs::path&) {});
+        s.switch_to(1);
+    }
+    auto big = files;
+    big.emplace_back("assets/zz-film.bin", std::string(2 << 20, 'x'));
+    std::sort(big.begin(), big.end());  // a bundle lists its files by path
+    const std::string bytes = pack_bundle(2, "2026-12-02T13:00:00.000Z", "", big, keys);
+    // The disk has room (statvfs says so); the kernel refuses any file past 1 MiB (RLIMIT_FSIZE, EFBIG).
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{1 << 20, 1 << 20};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        BundleStore s(data);
+        try {
+            s.stage(bytes, keys.public_hex, [](const fs::path&) {});
+            ::_exit(1);  // staged: not expected
+        } catch (const BundleError& e) {
+            std::fprintf(stderr, "%s: %s\n", e.code().c_str(), e.what());
+            ::_exit(e.code() == "no_space" && std::string(e.what()).find("zz-film.bin") != std::string::npos ? 0 : 2);
+        } catch (...) {
+            ::_exit(3);
+        }
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    REQUIRE(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    BundleStore s(data);
+    CHECK(s.current_version() == 1);
+    CHECK(s.newest_version() == 1);
+    for (const auto& e : fs::directory_iterator(s.root())) CHECK(e.path().extension() != ".tmp");
+    CHECK(read_bundle_folder(s.folder(1)) == files);
 }

@@ -22,8 +22,11 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "bundle.hpp"
 #include "config.hpp"
+#include "publish.hpp"
 #include "sync_support.hpp"
+#include "sync_config.hpp"
 
 using namespace kohtaamo;
 using namespace kohtaamo::sync;
@@ -280,4 +283,32 @@ TEST_CASE("enrol: a collector's private CA is copied next to the settings, so th
     CHECK(read_file(sync.ca_file) == read_file(tls.cert));
     std::filesystem::remove(tls.cert);  // the stick is gone
     CHECK(load_sync_config(e.kiosk_toml).ca_file == sync.ca_file);
+}
+
+TEST_CASE("enrol: without --bundle-key the kiosk takes the collector's survey-bundle key, and says so", "[enroll]") {
+    Enrolment e;
+    run_bundle_keys(e.dir.path());  // bundle.key and bundle.pub beside the collector's config
+    std::string pub = read_file(e.dir / "bundle.pub");
+    pub = pub.substr(0, pub.find('\n'));
+    const std::string token = new_token();
+    write_file(e.dir / "token", token + "\n");
+    CollectorProcess collector(e.dir.path(), collector_config((e.dir / "collector.sqlite").string()) +
+                                                 "[[device]]\nname = \"kirjasto-1\"\ntoken_hash = \"" +
+                                                 hash_token(token) + "\"\n");
+    const std::vector<std::string> good = {"--site", "kirjasto", "--collector", collector.url(), "--token-file",
+                                           (e.dir / "token").string()};
+    RunResult ok = e.enroll(good);
+    INFO(ok.out << ok.err);
+    REQUIRE(ok.exit_code == 0);
+    CHECK_THAT(ok.out, Catch::Contains("the collector's public key " + pub + " (from the collector"));
+    CHECK(load_sync_config(e.kiosk_toml).bundle_key == pub);
+    // A key given on the command line wins, and the difference is said.
+    const std::string other = make_bundle_keys().public_hex;
+    std::vector<std::string> with_key = good;
+    with_key.insert(with_key.end(), {"--bundle-key", other});
+    RunResult given = e.enroll(with_key);
+    INFO(given.out << given.err);
+    REQUIRE(given.exit_code == 0);
+    CHECK_THAT(given.out, Catch::Contains("not the collector's own (" + pub + ")"));
+    CHECK(load_sync_config(e.kiosk_toml).bundle_key == other);
 }

@@ -190,7 +190,9 @@ TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the
                             "SELECT device_name, site, running, error, reported_at FROM device_bundles ORDER BY device_name",
                             "SELECT device_id, device_name, heard_ms, heard_at, has_health, app_version, bundle_version,"
                             " config_version, pending, oldest_pending_age_s, free_disk_bytes, uptime_s, last_error"
-                            " FROM device_health ORDER BY device_id"}) {
+                            " FROM device_health ORDER BY device_id",
+                            "SELECT hash, survey_id, survey_version, definition, source, received_at FROM survey_definitions"
+                            " ORDER BY hash"}) {
         INFO(sql);
         const Rows a = from.query(sql), b = to.query(sql);
         CHECK(a.size() > 0);
