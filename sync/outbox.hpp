@@ -75,6 +75,10 @@ public:
     FailOutcome fail(const std::string& batch_id, const std::string& reason);
     // 409: the id is spent; its members go back to the queue, to travel under a new id.
     void renew(const std::string& batch_id);
+    // A delivery file's batches (delivery.hpp): every finished response not acknowledged
+    // (set aside ones too), read in one snapshot, in id order, at most `max_responses` per
+    // batch under new batch ids. Changes nothing in the database.
+    std::vector<Batch> delivery(std::size_t max_responses);
     // Puts every rejected response back in the queue; returns how many.
     int retry_rejected();
 
