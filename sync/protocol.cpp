@@ -697,21 +697,12 @@ std::string new_token() {
 }
 
 SealKeyPair new_seal_keypair(const std::string& id) {
-    if (id.empty() || id.size() > 16 ||
-        id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
-        throw std::invalid_argument("a key id is 1 to 16 letters, digits, '-' or '_' (e.g. k1)");
-    init_sodium();
-    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
-    crypto_box_keypair(pk, sk);
-    auto b64 = [](const unsigned char* p, std::size_t n) {
-        std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-        sodium_bin2base64(out.data(), out.size(), p, n, sodium_base64_VARIANT_ORIGINAL);
-        out.resize(std::strlen(out.c_str()));
-        return out;
-    };
-    SealKeyPair k{id + ":" + b64(pk, sizeof pk), id + ":" + b64(sk, sizeof sk)};
-    sodium_memzero(sk, sizeof sk);
-    return k;
+    try {
+        auto [pub, secret] = new_seal_key_texts(id);
+        return SealKeyPair{pub, secret};
+    } catch (const SealError& e) {
+        throw std::invalid_argument(e.what());
+    }
 }
 
 std::string hash_token(std::string_view token) {

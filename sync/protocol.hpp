@@ -175,8 +175,7 @@ std::string gunzip(std::string_view data, std::size_t max_out);
 // "blake2b:" + hex(BLAKE2b-256(token)); see PROTOCOL.md for why a fast hash is right here.
 std::string new_token();
 std::string hash_token(std::string_view token);
-// A key pair for sealed answers (docs/security.md, "Keys"; the sealing itself is not built
-// yet): X25519 (crypto_box_keypair), each half written "ID:BASE64" (standard Base64) —
+// A key pair for sealed answers (docs/security.md, "Keys"; kiosk/core/seal.hpp): X25519 (crypto_box_keypair), each half written "ID:BASE64" (standard Base64) —
 // the public half for a kiosk's [privacy] seal_to, the secret half for the collector.
 struct SealKeyPair {
     std::string public_key;  // "k1:BASE64"

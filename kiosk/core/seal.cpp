@@ -78,6 +78,16 @@ bool valid_seal_key_id(std::string_view id) {
                std::string_view::npos;
 }
 
+std::pair<std::string, std::string> new_seal_key_texts(const std::string& id) {
+    if (!valid_seal_key_id(id)) throw SealError("a key id is 1 to 16 letters, digits, '-' or '_' (e.g. k1)");
+    init();
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    crypto_box_keypair(pk, sk);
+    std::pair<std::string, std::string> out{id + ":" + b64(pk, sizeof pk), id + ":" + b64(sk, sizeof sk)};
+    sodium_memzero(sk, sizeof sk);
+    return out;
+}
+
 SealSecretKey::~SealSecretKey() { sodium_memzero(secret_key.data(), secret_key.size()); }
 
 SealPublicKey parse_seal_public_key(std::string_view text) {

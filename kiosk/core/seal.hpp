@@ -58,6 +58,10 @@ struct SealSecretKey {
     ~SealSecretKey();  // wipes the secret
 };
 
+// A new X25519 key pair (crypto_box_keypair) as {public "ID:BASE64", secret "ID:BASE64"};
+// throws SealError for an id that is not valid_seal_key_id().
+std::pair<std::string, std::string> new_seal_key_texts(const std::string& id);
+
 // "ID:BASE64" (standard Base64 of 32 bytes); throws SealError saying what is wrong.
 SealPublicKey parse_seal_public_key(std::string_view text);
 SealSecretKey parse_seal_secret_key(std::string_view text);
