@@ -6,8 +6,8 @@
 #include "uuid.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -456,15 +456,16 @@ bool Store::finish(const std::string& response_id, ResponseStatus status, std::i
     }
 }
 
-// The mischief rule's test (docs/store.md): the response started last before this one, to
-// the same survey, finished at most `window_ms` before this one started, with exactly the
-// same set of (question, value) answers.
+// The keyed hash of a response's whole answer set (while sealing).
 std::string Store::answer_set(const OpenAnswers& a) const {
     std::vector<std::string> all;
     for (const auto& [question, hashes] : a.by_question) all.insert(all.end(), hashes.begin(), hashes.end());
     return hasher_->set(std::move(all));
 }
 
+// The mischief rule's test (docs/store.md): the response started last before this one, to
+// the same survey, finished at most `window_ms` before this one started, with exactly the
+// same set of (question, value) answers.
 bool Store::repeats_previous(const std::string& response_id, std::int64_t window_ms) {
     Statement prev(db_,
                    "SELECT p.id, CAST(round((julianday(r.started_at) - julianday(p.finished_at)) * 86400000.0) AS INTEGER)"
