@@ -20,9 +20,11 @@ ExportResult write_delivery_file(const std::filesystem::path& database, bool sen
         return result;
     }
     std::vector<Batch> batches;
+    int left_out = 0;
     try {
         Outbox box(database, send_abandoned);
-        batches = box.delivery(kDeliveryBatch);
+        batches = box.delivery(kDeliveryBatch, &left_out);
+        result.withheld = static_cast<std::uint64_t>(left_out);
     } catch (const std::exception& e) {
         result.status = ExportStatus::DatabaseError;
         result.message = std::string("cannot read the kiosk's database: ") + e.what();

@@ -21,9 +21,11 @@ namespace kohtaamo::sync {
 inline constexpr std::size_t kDeliveryBatch = 200;
 
 // Writes `folder`/`name`.delivery.jsonl (atomically, fsynced) with every finished response
-// of the kiosk database the collector has not acknowledged (those set aside included),
-// complete ones and, with `send_abandoned`, abandoned ones. Nothing in the database changes.
-// An ExportResult as the coordinator screen's other exports give (files, responses, answers).
+// of the kiosk database that sync would send and the collector has not acknowledged:
+// complete ones and, with `send_abandoned`, abandoned ones; not those set aside (they go
+// again after `kohtaamo-sync --retry-rejected`). Nothing in the database changes. An
+// ExportResult as the coordinator screen's other exports give (files, responses, answers;
+// `withheld`: responses left out because the field rules refuse them).
 ExportResult write_delivery_file(const std::filesystem::path& database, bool send_abandoned,
                                  const std::filesystem::path& folder, const std::string& name);
 

@@ -267,20 +267,26 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
     return out;
 }
 
-std::vector<Batch> Outbox::delivery(std::size_t max_responses) {
+std::vector<Batch> Outbox::delivery(std::size_t max_responses, int* left_out) {
     std::vector<Batch> out;
     sqlite_exec(db_, "BEGIN", "sync");  // one read snapshot; the UI keeps writing meanwhile
     try {
-        const std::string sql = "SELECT id FROM responses WHERE synced_at IS NULL AND " + status_filter_ + " ORDER BY id";
+        const std::string sql = "SELECT id FROM responses WHERE synced_at IS NULL AND sync_rejected IS NULL AND " +
+                                status_filter_ + " ORDER BY id";
         Statement ids(db_, sql.c_str());
         ResponseReader reader(db_);
         while (ids.step()) {
+            Response r = reader.read(ids.text(0));
+            if (response_problem(r, Limits{})) {  // what next_batch() would set aside: left out
+                if (left_out) ++*left_out;
+                continue;
+            }
             if (out.empty() || out.back().responses.size() >= max_responses) {
                 out.emplace_back();
                 out.back().batch_id = new_uuid();
                 out.back().device_id = device_id_;
             }
-            out.back().responses.push_back(reader.read(ids.text(0)));
+            out.back().responses.push_back(std::move(r));
         }
     } catch (...) {
         sqlite_exec(db_, "ROLLBACK", "sync");

@@ -159,7 +159,7 @@ int run_import(const std::string& config_file, const std::string& file, const st
         return 2;
     }
     auto storage = Storage::open(config.database);
-    std::size_t stored = 0, duplicate = 0, conflicts = 0;
+    std::size_t stored = 0, duplicate = 0, conflicts = 0, refused = 0;
     for (std::size_t i = 0; i < batches.size(); ++i) {
         Batch& b = batches[i];
         try {
@@ -167,7 +167,9 @@ int run_import(const std::string& config_file, const std::string& file, const st
         } catch (const ProtocolError& e) {
             std::cerr << "kohtaamo-collector: import: " << file << ":" << i + 1 << ": " << e.code() << ": " << e.what()
                       << "\n";
-            return e.code() == "unknown_seal_key" ? 3 : 2;
+            if (e.code() == "unknown_seal_key") return 3;  // (the whole file is sealed to it, as a rule)
+            ++refused;  // a box that does not open: this line only
+            continue;
         }
         const StoreOutcome o = storage->store(b, device, batch_identity(b));
         if (o.status == 409) {
@@ -180,8 +182,10 @@ int run_import(const std::string& config_file, const std::string& file, const st
         duplicate += o.reply.duplicate.size();
     }
     std::cout << file << ": " << batches.size() << " batch(es): " << stored << " response(s) stored, " << duplicate
-              << " already held\n";
-    return conflicts > 0 ? 1 : 0;
+              << " already held";
+    if (refused + conflicts > 0) std::cout << ", " << refused + conflicts << " batch(es) refused (above)";
+    std::cout << "\n";
+    return refused + conflicts > 0 ? 1 : 0;
 }
 
 int run_wrap_key(const std::string& secret_file, const std::string& out_file) {

@@ -311,6 +311,39 @@ TEST_CASE("sealed: a batch sealed to a key the collector does not hold is refuse
         CHECK_THAT(s.last_error, Catch::Contains("cannot open this kiosk's sealed answers") && Catch::Contains("k2"));
         up.stop();
     }
+    // By hand: a batch sealed to k1 is stored with its clear values; one box altered is 400
+    // naming the answer (the uploader isolates that response, as for any 400).
+    const SealPublicKey k1 = parse_seal_public_key(keys.k1.public_key);
+    auto sealed = [&](Batch b) {
+        for (auto& resp : b.responses)
+            for (auto& a : resp.answers) {
+                a.sealed = "k1:" + seal_value(k1, a.value);
+                a.value.clear();
+            }
+        return b;
+    };
+    const std::vector<std::string> headers = {"Authorization: Bearer " + token, "Content-Type: application/json",
+                                              "Content-Encoding: gzip"};
+    const Batch clear = make_batch(2, 11);
+    Batch good = sealed(clear);
+    HttpReply ok = post(collector.url() + kBatchesPath, headers, gzip(encode_batch(good)));
+    INFO(ok.body);
+    CHECK(ok.status == 200);
+    CHECK(database.count("SELECT count(*) FROM answers WHERE value = '" + clear.responses[0].answers[0].value +
+                         "' AND response_id = '" + clear.responses[0].id + "'") == 1);
+    Batch altered = sealed(make_batch(2, 12));
+    std::string& box = altered.responses[1].answers[0].sealed;
+    box[10] = box[10] == 'A' ? 'B' : 'A';
+    HttpReply bad = post(collector.url() + kBatchesPath, headers, gzip(encode_batch(altered)));
+    CHECK(bad.status == 400);
+    CHECK_THAT(bad.body, Catch::Contains("invalid_body") && Catch::Contains("responses[1].answers[0].sealed") &&
+                             Catch::Contains("does not open with key"));
+    Batch malformed = sealed(make_batch(2, 13));
+    malformed.responses[0].answers[0].sealed = "k1:not base64!";
+    bad = post(collector.url() + kBatchesPath, headers, gzip(encode_batch(malformed)));
+    CHECK(bad.status == 400);
+    CHECK_THAT(bad.body, Catch::Contains("responses[0].answers[0].sealed"));
+
     // The same batch is kept open (same id) for when the collector gets the key.
     CHECK(query(db, "SELECT id FROM sync_batches WHERE state = 'open'") == Rows{{open[0][0]}});
     const SyncStatus saved = read_sync_status(db, true);
