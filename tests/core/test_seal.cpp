@@ -73,7 +73,7 @@ TEST_CASE("seal: a sealed value opens only with its secret key, padded so that s
     CHECK_THROWS_WITH(wrap_seal_secret(sk, "lyhyt"), Catch::Contains("8 characters"));
 }
 
-TEST_CASE("seal: a sealed store keeps no clear value; the mischief rule compares keyed hashes and resets at a restart",
+TEST_CASE("seal: a sealed store keeps no clear value, and the mischief rule compares keyed hashes and resets at a restart",
           "[seal]") {
     TempDir dir;
     const auto file = dir / "kohtaamo.sqlite";
@@ -123,7 +123,7 @@ TEST_CASE("seal: a sealed store keeps no clear value; the mischief rule compares
     CHECK(query(file, "SELECT count(*) FROM answers WHERE seal_key IS NULL AND value IN ('3', 'swing')") == Rows{{"4"}});
 }
 
-TEST_CASE("seal: [privacy] seal_to is the public key with its id; anything else is refused with its line", "[seal]") {
+TEST_CASE("seal: privacy.seal_to is the public key with its id, anything else is refused with its line", "[seal]") {
     TempDir dir;
     const auto kiosk = test::copy_bundled_config(dir.path());
     const std::string base = test::read_file(kiosk);

@@ -185,8 +185,8 @@ TEST_CASE("sealed: a thief's copy of a sealed kiosk's data folder holds no answe
           Rows{{"1"}});
 }
 
-TEST_CASE("sealed: the collector opens sealed answers on arrival; its export equals an unsealed kiosk's; a delivery "
-          "file imports once",
+TEST_CASE("sealed: the collector opens sealed answers on arrival, its export equals an unsealed kiosk's, and a "
+          "delivery file imports once",
           "[seal][db]") {
     TempDir dir;
     Keys keys;
@@ -352,8 +352,8 @@ TEST_CASE("sealed: a batch sealed to a key the collector does not hold is refuse
     CHECK_THAT(saved.last_error, Catch::Contains("k2"));
 }
 
-TEST_CASE("sealed: kohtaamo-export --key opens a sealed kiosk database and a delivery file; a locked key file opens "
-          "with its passphrase",
+TEST_CASE("sealed: kohtaamo-export --key opens a sealed kiosk database and a delivery file, and a locked key file "
+          "opens with its passphrase",
           "[seal]") {
     TempDir dir;
     Keys keys;

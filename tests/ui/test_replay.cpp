@@ -453,7 +453,7 @@ TEST_CASE("check-config names a sound file that is missing, not WAV, undecodable
     CHECK_THAT(r.out, Catch::Contains("1 sound(s) missing: they play in fi") && !Catch::Contains("text(s) missing"));
 }
 
-TEST_CASE("a kiosk started --fullscreen without [privacy] seal_to warns on its coordinator screen; with it, its "
+TEST_CASE("a kiosk started --fullscreen without privacy.seal_to warns on its coordinator screen, and with it its "
           "answers are stored sealed") {
     TempDir dir;
     auto r = run_program({KOHTAAMO_BIN, "--headless", "--fullscreen", "--size", "1280x800", "--config",
