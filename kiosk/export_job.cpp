@@ -29,6 +29,23 @@ bool ExportJob::start(std::filesystem::path db, std::vector<Survey> surveys, std
     return true;
 }
 
+bool ExportJob::start(std::function<ExportResult()> work, std::function<void()> wake) {
+    if (running_) return false;
+    if (worker_.joinable()) worker_.join();
+    running_ = true;
+    progress_ = 0;
+    worker_ = std::thread([this, work = std::move(work), wake = std::move(wake)] {
+        ExportResult r = work();
+        {
+            std::lock_guard lock(mutex_);
+            result_ = std::move(r);
+        }
+        running_ = false;
+        if (wake) wake();
+    });
+    return true;
+}
+
 std::optional<ExportResult> ExportJob::take_result() {
     std::lock_guard lock(mutex_);
     auto r = std::move(result_);

@@ -18,6 +18,8 @@ public:
     // Starts exporting `db` into `folder`; only one at a time (false if one runs).
     bool start(std::filesystem::path db, std::vector<Survey> surveys, std::filesystem::path folder,
                ExportOptions options, std::function<void()> wake);
+    // Runs `work` on the worker instead (the sealed delivery file, sync/delivery.hpp).
+    bool start(std::function<ExportResult()> work, std::function<void()> wake);
     bool running() const { return running_; }
     double progress() const { return progress_; }
     // The finished export's result, once (then cleared).

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include "sqlite.hpp"
 #include "utf8.hpp"
 
 namespace kohtaamo {
@@ -390,6 +391,18 @@ void KioskScene::start_export() {
     o.texts_dir = config_.texts_dir;
     o.name = "kohtaamo-" + config_.site + "-" + iso8601_utc(o.now_ms).substr(0, 10);
     export_message_.clear();
+    // Sealed answers (docs/security.md): without the key the stick gets the sealed delivery
+    // file alone, which the collector imports as if the kiosk had synced.
+    bool sealed = store_.sealing();
+    try {
+        sealed = sealed || holds_sealed_answers(store_.handle());
+    } catch (const SqliteError&) {
+        sealed = true;  // cannot tell: never write clear files then
+    }
+    if (sealed && delivery_) {
+        export_.start([w = delivery_, folder = d.path, name = o.name] { return w(folder, name); }, wake_);
+        return;
+    }
     export_.start(store_.path(), session_.surveys(), d.path, o, wake_);
 }
 

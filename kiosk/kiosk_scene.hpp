@@ -91,6 +91,10 @@ public:
     // Lines the coordinator screen shows in the error colour (Store::notices(), the
     // demo PIN, ...), besides the resting reason.
     void add_warning(std::string w) { warnings_.push_back(std::move(w)); }
+    // Writes the sealed delivery file into a folder (sync/delivery.hpp): what Export does
+    // instead of the CSVs and the report while the kiosk's answers are sealed.
+    using DeliveryWriter = std::function<ExportResult(const std::filesystem::path& folder, const std::string& name)>;
+    void set_delivery(DeliveryWriter w) { delivery_ = std::move(w); }
     static constexpr std::int64_t kRetryMs = 5000;
 
 private:
@@ -120,6 +124,7 @@ private:
     std::string resting_;     // why the store cannot write; "" = it can
     std::int64_t retry_at_ms_ = 0;
     std::vector<std::string> warnings_;
+    DeliveryWriter delivery_;
     bool shift_ = false;      // the on-screen keyboard's shift
     std::vector<NewsItem> news_;
     std::int64_t news_step_ = -1;  // the message shown last (redraw when it changes)

@@ -30,6 +30,7 @@
 #include "uploader.hpp"
 #include "bundle.hpp"
 #include "bundle_store.hpp"
+#include "delivery.hpp"
 #include "kiosk_setup.hpp"
 
 using namespace kohtaamo;
@@ -236,8 +237,15 @@ int main(int argc, char** argv) {
     // The store, with recovery at start. When it cannot be opened (a full disk, the card
     // gone), visitors see the resting screen and the kiosk tries again until it can.
     std::unique_ptr<Store> store;
+    // [privacy] seal_to (checked when the config was read): answers saved from now on are
+    // sealed to it; again after a survey bundle changes it.
+    auto seal_key = [&]() -> std::optional<SealPublicKey> {
+        if (config.seal_to.empty()) return std::nullopt;
+        return parse_seal_public_key(config.seal_to);
+    };
     auto open_store = [&] {
         store = std::make_unique<Store>(config.database(), clock.wall_ms());
+        store->set_seal_to(seal_key());
         if (store->recovered() > 0)
             std::fprintf(stderr, "kohtaamo: %d response(s) left open by the last run marked abandoned\n",
                          store->recovered());
@@ -265,6 +273,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "kohtaamo: WARNING: %s\n", demo_pin_warning().c_str());
         scene.add_warning(demo_pin_warning());
     }
+    if (o.app.fullscreen && config.seal_to.empty()) {
+        std::fprintf(stderr, "kohtaamo: WARNING: %s\n", kNoSealWarning);
+        scene.add_warning(kNoSealWarning);
+    }
+    scene.set_delivery([&config, &sync_config](const std::filesystem::path& folder, const std::string& name) {
+        return sync::write_delivery_file(config.database(), sync_config.send_abandoned, folder, name);
+    });
     scene.set_audio(&app->audio());
     scene.set_wake([&a = *app] { a.wake(); });
     // The uploader works on its own thread and its own connection to the database; a
@@ -368,6 +383,7 @@ int main(int argc, char** argv) {
             return false;
         }
         take(std::move(r->setup));
+        store->set_seal_to(seal_key());
         ui.pictures().release_textures();
         ui.pictures() = std::move(r->pictures);
         scene.set_news(news);

@@ -100,6 +100,8 @@ namespace {
 // once the collector has acknowledged its definition (PROTOCOL.md, "Survey definitions").
 struct ResponseReader {
     Statement response, answers;
+    // (A sealed answer's value is the Base64 of its box and answers.seal_key its key id
+    // (kiosk schema step 8); it travels as "sealed": "KEYID:BASE64", never opened here.)
     ResponseReader(sqlite3* db, bool hashes)
         : response(db,
                    hashes ? "SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.started_at, r.finished_at,"
@@ -107,7 +109,15 @@ struct ResponseReader {
                             " ON d.hash = r.survey_hash AND d.sent_at IS NOT NULL WHERE r.id = ?"
                           : "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
                             " flagged, NULL FROM responses WHERE id = ?"),
-          answers(db, "SELECT question_id, value, answered_at FROM answers WHERE response_id = ? ORDER BY question_id, value") {}
+          answers(db, has_seal_column(db)
+                          ? "SELECT question_id, value, answered_at, seal_key FROM answers WHERE response_id = ?"
+                            " ORDER BY question_id, value"
+                          : "SELECT question_id, value, answered_at, NULL FROM answers WHERE response_id = ?"
+                            " ORDER BY question_id, value") {}
+    static bool has_seal_column(sqlite3* db) {
+        Statement s(db, "SELECT 1 FROM pragma_table_info('answers') WHERE name = 'seal_key'");
+        return s.step();
+    }
     Response read(const std::string& id) {
         Statement& s = response;
         s.bind(1, id);
@@ -129,7 +139,12 @@ struct ResponseReader {
         r.survey_hash = s.optional_text(10).value_or("");
         s.reset();
         answers.bind(1, id);
-        while (answers.step()) r.answers.push_back({answers.text(0), answers.text(1), answers.text(2)});
+        while (answers.step()) {
+            if (answers.is_null(3))
+                r.answers.push_back({answers.text(0), answers.text(1), answers.text(2)});
+            else
+                r.answers.push_back({answers.text(0), "", answers.text(2), answers.text(3) + ":" + answers.text(1)});
+        }
         answers.reset();
         return r;
     }
@@ -152,8 +167,8 @@ std::size_t json_size(const Response& r) {
                     str(r.id) + str(r.language) + str(r.site) + str(r.started_at) + str(r.status) + str(r.survey_id) +
                     std::to_string(r.survey_version).size() +
                     (r.survey_hash.empty() ? 0 : 16 + str(r.survey_hash));  // ,"survey_hash":…
-    for (const auto& a : r.answers)  // {"answered_at":…,"question_id":…,"value":…},
-        n += 41 + str(a.answered_at) + str(a.question_id) + str(a.value);
+    for (const auto& a : r.answers)  // {"answered_at":…,"question_id":…,"value":…}, (or "sealed":…)
+        n += 41 + str(a.answered_at) + str(a.question_id) + (a.sealed.empty() ? str(a.value) : 1 + str(a.sealed));
     return r.answers.empty() ? n : n - 1;  // no comma before the first
 }
 
@@ -278,6 +293,35 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
     }
     out.json = encode_batch(batch);
     tx.commit();
+    return out;
+}
+
+std::vector<Batch> Outbox::delivery(std::size_t max_responses, int* left_out) {
+    std::vector<Batch> out;
+    sqlite_exec(db_, "BEGIN", "sync");  // one read snapshot; the UI keeps writing meanwhile
+    try {
+        const std::string sql = "SELECT id FROM responses WHERE synced_at IS NULL AND sync_rejected IS NULL AND " +
+                                status_filter_ + " ORDER BY id";
+        Statement ids(db_, sql.c_str());
+        ResponseReader reader(db_);
+        while (ids.step()) {
+            Response r = reader.read(ids.text(0));
+            if (response_problem(r, Limits{})) {  // what next_batch() would set aside: left out
+                if (left_out) ++*left_out;
+                continue;
+            }
+            if (out.empty() || out.back().responses.size() >= max_responses) {
+                out.emplace_back();
+                out.back().batch_id = new_uuid();
+                out.back().device_id = device_id_;
+            }
+            out.back().responses.push_back(std::move(r));
+        }
+    } catch (...) {
+        sqlite_exec(db_, "ROLLBACK", "sync");
+        throw;
+    }
+    sqlite_exec(db_, "COMMIT", "sync");
     return out;
 }
 

@@ -75,6 +75,11 @@ public:
     FailOutcome fail(const std::string& batch_id, const std::string& reason);
     // 409: the id is spent; its members go back to the queue, to travel under a new id.
     void renew(const std::string& batch_id);
+    // A delivery file's batches (delivery.hpp): every finished response the uploader would
+    // send and the collector has not acknowledged, read in one snapshot, in id order, at most
+    // `max_responses` per batch under new batch ids. What is set aside, or what the field
+    // rules refuse, is left out (counted in `left_out`). Changes nothing in the database.
+    std::vector<Batch> delivery(std::size_t max_responses, int* left_out = nullptr);
     // Puts every rejected response back in the queue; returns how many.
     int retry_rejected();
 

@@ -13,6 +13,8 @@
 #include <set>
 
 #include <sodium.h>
+
+#include "seal.hpp"
 #include <zlib.h>
 
 #include "clock.hpp"
@@ -321,9 +323,22 @@ void validate_response(const Response& r, const Limits& limits, const std::strin
         const Answer& a = r.answers[k];
         const std::string aw = field("answers") + "[" + std::to_string(k) + "]";
         check_text(a.question_id, aw + ".question_id", 1, limits.max_text_bytes, Text::Short);
-        check_text(a.value, aw + ".value", 0, limits.max_value_bytes, Text::FreeText);
+        if (!a.sealed.empty()) {
+            // Sealed: the key id and the Base64 of a box no longer than the largest value's.
+            const auto colon = a.sealed.find(':');
+            if (colon == std::string::npos || !valid_seal_key_id(std::string_view(a.sealed).substr(0, colon)))
+                bad(aw + ".sealed", "must be \"KEYID:BASE64\" (a key id of 1 to 16 letters, digits, '-' or '_')");
+            const std::size_t max = (limits.max_value_bytes + kSealBlock + 48) / 3 * 4 + 4;
+            if (a.sealed.size() - colon - 1 > max || a.sealed.size() - colon - 1 < 4 ||
+                a.sealed.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+                                           colon + 1) != std::string::npos)
+                bad(aw + ".sealed", "the box is not Base64 of at most " + std::to_string(max) + " characters");
+        } else {
+            check_text(a.value, aw + ".value", 0, limits.max_value_bytes, Text::FreeText);
+        }
         check_timestamp(a.answered_at, aw + ".answered_at");
-        if (!seen.emplace(a.question_id, a.value).second) bad(aw, "the same question_id and value appear twice");
+        if (a.sealed.empty() && !seen.emplace(a.question_id, a.value).second)
+            bad(aw, "the same question_id and value appear twice");
     }
 }
 
@@ -338,8 +353,12 @@ std::optional<std::string> response_problem(const Response& r, const Limits& lim
 
 json to_json(const Response& r) {
     json answers = json::array();
-    for (const auto& a : r.answers)
-        answers.push_back({{"question_id", a.question_id}, {"value", a.value}, {"answered_at", a.answered_at}});
+    for (const auto& a : r.answers) {
+        if (a.sealed.empty())
+            answers.push_back({{"question_id", a.question_id}, {"value", a.value}, {"answered_at", a.answered_at}});
+        else
+            answers.push_back({{"question_id", a.question_id}, {"sealed", a.sealed}, {"answered_at", a.answered_at}});
+    }
     json j = {{"id", r.id},
               {"survey_id", r.survey_id},
               {"survey_version", r.survey_version},
@@ -457,15 +476,53 @@ Batch decode_batch(const json& body, const Limits& limits) {
             const std::string aw = where + ".answers[" + std::to_string(k) + "]";
             const json& aj = answers[k];
             if (!aj.is_object()) bad(aw, std::string("must be an object, not ") + type_name(aj));
-            only_keys(aj, {"question_id", "value", "answered_at"}, aw);
-            r.answers.push_back({string_at(aj, "question_id", aw), string_at(aj, "value", aw),
-                                 string_at(aj, "answered_at", aw)});
+            if (aj.contains("sealed")) {
+                // A sealed answer carries `sealed` instead of `value` (PROTOCOL.md, "Sealed answers").
+                only_keys(aj, {"question_id", "sealed", "answered_at"}, aw);
+                r.answers.push_back({string_at(aj, "question_id", aw), "", string_at(aj, "answered_at", aw),
+                                     string_at(aj, "sealed", aw)});
+            } else {
+                only_keys(aj, {"question_id", "value", "answered_at"}, aw);
+                r.answers.push_back({string_at(aj, "question_id", aw), string_at(aj, "value", aw),
+                                     string_at(aj, "answered_at", aw)});
+            }
         }
         validate_response(r, limits, where);
         if (!seen.insert(r.id).second) bad(where + ".id", quote(r.id) + " appears twice in the batch");
         b.responses.push_back(std::move(r));
     }
     return b;
+}
+
+bool has_sealed(const Batch& b) {
+    for (const auto& r : b.responses)
+        for (const auto& a : r.answers)
+            if (!a.sealed.empty()) return true;
+    return false;
+}
+
+void open_sealed(Batch& b, const SealKeyring& keys, const Limits& limits) {
+    for (std::size_t i = 0; i < b.responses.size(); ++i) {
+        Response& r = b.responses[i];
+        bool any = false;
+        for (std::size_t k = 0; k < r.answers.size(); ++k) {
+            Answer& a = r.answers[k];
+            if (a.sealed.empty()) continue;
+            any = true;
+            const std::string aw = "responses[" + std::to_string(i) + "].answers[" + std::to_string(k) + "].sealed";
+            const std::string id = a.sealed.substr(0, a.sealed.find(':'));
+            const SealSecretKey* key = keys.find(id);
+            if (!key)
+                throw ProtocolError(422, "unknown_seal_key",
+                                    aw + ": sealed to key \"" + id + "\", which this collector does not hold (it holds: " +
+                                        keys.ids() + "); add that key's secret file to [privacy] keys");
+            auto value = open_value(*key, std::string_view(a.sealed).substr(id.size() + 1));
+            if (!value) bad(aw, "does not open with key \"" + id + "\" (altered, or sealed to another key of that id)");
+            a.value = std::move(*value);
+            a.sealed.clear();
+        }
+        if (any) validate_response(r, limits, "responses[" + std::to_string(i) + "]");
+    }
 }
 
 json parse_json(std::string_view text) {
@@ -650,21 +707,12 @@ std::string new_token() {
 }
 
 SealKeyPair new_seal_keypair(const std::string& id) {
-    if (id.empty() || id.size() > 16 ||
-        id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
-        throw std::invalid_argument("a key id is 1 to 16 letters, digits, '-' or '_' (e.g. k1)");
-    init_sodium();
-    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
-    crypto_box_keypair(pk, sk);
-    auto b64 = [](const unsigned char* p, std::size_t n) {
-        std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-        sodium_bin2base64(out.data(), out.size(), p, n, sodium_base64_VARIANT_ORIGINAL);
-        out.resize(std::strlen(out.c_str()));
-        return out;
-    };
-    SealKeyPair k{id + ":" + b64(pk, sizeof pk), id + ":" + b64(sk, sizeof sk)};
-    sodium_memzero(sk, sizeof sk);
-    return k;
+    try {
+        auto [pub, secret] = new_seal_key_texts(id);
+        return SealKeyPair{pub, secret};
+    } catch (const SealError& e) {
+        throw std::invalid_argument(e.what());
+    }
 }
 
 std::string hash_token(std::string_view token) {

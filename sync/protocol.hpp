@@ -14,6 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace kohtaamo {
+class SealKeyring;  // seal.hpp
+}
+
 namespace kohtaamo::sync {
 
 inline constexpr int kProtocolVersion = 1;
@@ -31,8 +35,11 @@ inline constexpr std::size_t kMaxDefinitionBytes = 1 << 20;
 
 struct Answer {
     std::string question_id;
-    std::string value;
+    std::string value;  // the clear value ("" while `sealed` holds it)
     std::string answered_at;
+    // A sealed answer (PROTOCOL.md, "Sealed answers"): "k1:BASE64", the key id and the
+    // sealed box of the value; "" for a clear one. open_sealed() opens it into `value`.
+    std::string sealed = {};
 };
 
 // One finished response, with the same fields as the kiosk's `responses` row.
@@ -139,6 +146,13 @@ void validate_response(const Response& r, const Limits& limits, const std::strin
 // The same, as a message ("answers[0].value: is not valid UTF-8 (byte 4)"), or nullopt.
 std::optional<std::string> response_problem(const Response& r, const Limits& limits);
 
+// Opens every sealed answer of `b` with the keys held (the collector, on arrival, and
+// `kohtaamo-collector import`), then applies the field rules to the clear values. A key id
+// not in `keys` is 422 unknown_seal_key naming it; a box that does not open with its key
+// is 400 invalid_body naming the answer. Does nothing to a batch without sealed answers.
+void open_sealed(Batch& b, const SealKeyring& keys, const Limits& limits);
+bool has_sealed(const Batch& b);
+
 // The collector's 200 reply: which of the batch's responses it stored now and which it
 // already had. Both lists mean "the collector holds it".
 struct Reply {
@@ -168,8 +182,7 @@ std::string gunzip(std::string_view data, std::size_t max_out);
 // "blake2b:" + hex(BLAKE2b-256(token)); see PROTOCOL.md for why a fast hash is right here.
 std::string new_token();
 std::string hash_token(std::string_view token);
-// A key pair for sealed answers (docs/security.md, "Keys"; the sealing itself is not built
-// yet): X25519 (crypto_box_keypair), each half written "ID:BASE64" (standard Base64) —
+// A key pair for sealed answers (docs/security.md, "Keys"; kiosk/core/seal.hpp): X25519 (crypto_box_keypair), each half written "ID:BASE64" (standard Base64) —
 // the public half for a kiosk's [privacy] seal_to, the secret half for the collector.
 struct SealKeyPair {
     std::string public_key;  // "k1:BASE64"

@@ -65,6 +65,9 @@
 //                     │ │
 //                     │ └─ 401/403 ─────────────► AUTH_FAILED: waits auth_retry (slow;
 //                     │                           the admin fixes the token), then SENDING
+//                     ├─ 422 unknown_seal_key ─► WAITING auth_retry (slow, as for a token: the
+//                     │                           admin gives the collector the key); the batch
+//                     │                           stays open, nothing set aside or counted
 //                     └─ no reply / not the collector's reply / 5xx / 429 / 503 / 3xx
 //                        ─────────────► WAITING: backoff = min(max, initial·2^(n-1)),
 //                                       half of it random (jitter), at least Retry-After
@@ -85,6 +88,7 @@
 //   400 with a protocol error body → split() or reject() (unsupported_protocol: WAITING)
 //   413 (from the collector or a proxy) → split() or reject()
 //   409 → renew(): the members travel again under a new batch id
+//   422 unknown_seal_key → nothing marked, the batch kept open; WAITING auth_retry
 //   5xx but 503, or an empty reply → fail() (POISON 3): WAITING, or on at once when the
 //     response was set aside
 //   anything else → WAITING
@@ -478,6 +482,14 @@ Uploader::CycleResult Uploader::cycle() {
             if (r.status == 401 || r.status == 403)
                 return fail(Outcome::AuthFailed, "the collector refused this kiosk's token (" + describe_http(r) +
                                                      "); an administrator must fix [sync] token");
+            if (r.status == 422 && code == "unknown_seal_key")
+                // Sealed to a key the collector does not hold: nothing of the batch is to
+                // blame and nothing is set aside; the batch stays open (same id, same bytes)
+                // and goes again only every auth_retry, until the collector has the key.
+                return fail(Outcome::KeyRefused, "the collector cannot open this kiosk's sealed answers (" +
+                                                     describe_http(r) +
+                                                     "); an administrator must add that key to the collector, or fix "
+                                                     "[privacy] seal_to");
             if (r.status == 413 || (r.status == 400 && !code.empty() && code != "unsupported_protocol")) {
                 // The batch cannot be taken as it is: halve it until the culprit is alone.
                 if (box.split(batch->id)) continue;
@@ -563,6 +575,12 @@ void Uploader::thread_main() {
                 state = SyncState::AuthFailed;
                 wait = config_.auth_retry;
                 wake_on_nudge = false;  // a wrong token stops fast retries
+                break;
+            case Outcome::KeyRefused:  // (422 unknown_seal_key) as slow: the fix is the collector's
+                failures = 0;
+                state = SyncState::Waiting;
+                wait = config_.auth_retry;
+                wake_on_nudge = false;
                 break;
             case Outcome::Transient: {
                 // Progress in this cycle (a split batch's half went through) starts the

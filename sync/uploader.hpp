@@ -103,7 +103,7 @@ public:
     const SyncConfig& config() const { return config_; }
 
 private:
-    enum class Outcome { Done, Transient, AuthFailed, Stopped };
+    enum class Outcome { Done, Transient, AuthFailed, KeyRefused, Stopped };
     struct CycleResult {
         Outcome outcome = Outcome::Done;
         int acknowledged = 0;

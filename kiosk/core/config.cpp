@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include "seal.hpp"
 #include "utf8.hpp"
 
 namespace kohtaamo {
@@ -131,7 +132,7 @@ DeviceConfig load_device_config(const std::filesystem::path& kiosk_toml) {
 DeviceConfig load_device_config(const TomlReader& r) {
     const toml::table& root = r.root();
     // [sync] and [export] belong to sync/ and the export code, which read them themselves.
-    r.only_keys(root, {"device", "kiosk", "store", "coordinator", "sync", "export", "display"}, "");
+    r.only_keys(root, {"device", "kiosk", "store", "coordinator", "sync", "export", "display", "privacy"}, "");
     DeviceConfig c;
     c.file = r.file();
     const auto base = std::filesystem::absolute(r.file()).parent_path();
@@ -182,6 +183,19 @@ DeviceConfig load_device_config(const TomlReader& r) {
     r.only_keys(store, {"data_dir"}, "store");
     c.data_dir = base / r.string(store, "data_dir", "store");
 
+    if (root.get("privacy")) {
+        const toml::table& privacy = r.table(root, "privacy", "");
+        r.only_keys(privacy, {"seal_to"}, "privacy");
+        c.seal_to = r.optional_string(privacy, "seal_to", "privacy").value_or("");
+        if (!c.seal_to.empty()) {
+            try {
+                parse_seal_public_key(c.seal_to);
+            } catch (const SealError& e) {
+                r.fail(privacy.get("seal_to"), std::string("privacy.seal_to: ") + e.what() +
+                                                   " (the line `kohtaamo-collector keys` prints; never the secret half)");
+            }
+        }
+    }
     if (root.get("coordinator")) {
         const toml::table& coord = r.table(root, "coordinator", "");
         r.only_keys(coord, {"pin_hash"}, "coordinator");

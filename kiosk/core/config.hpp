@@ -43,6 +43,9 @@ struct DeviceConfig {
     std::filesystem::path assets_dir;    // the media the surveys name (sounds), [kiosk] assets
     std::filesystem::path data_dir;
     std::string pin_hash;                // [coordinator] pin_hash; empty: no coordinator screen
+    // [privacy] seal_to: the county's public key "k1:BASE64" (kohtaamo-collector keys); every
+    // answer is then stored only sealed to it (docs/security.md). Empty: stored clear.
+    std::string seal_to;
     int rotation = 0;                    // [display] rotation: 0, 90, 180 or 270 degrees clockwise
     std::filesystem::path device_file;   // the device settings file laid over this one; empty: none
 

@@ -121,6 +121,13 @@ CREATE TABLE survey_definitions (
     send_error     TEXT
 );
 )sql",
+        // 7 -> 8 (privacy, issue 12): sealed answers.
+        R"sql(
+-- The key id (e.g. 'k1') when `value` is the Base64 of a sealed box (crypto_box_seal of the
+-- padded value, kiosk/core/seal.hpp) that only the collector's secret key opens; NULL when
+-- `value` is the clear text (a kiosk without [privacy] seal_to).
+ALTER TABLE answers ADD COLUMN seal_key TEXT;
+)sql",
     };
     return steps;
 }

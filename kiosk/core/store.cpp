@@ -6,6 +6,7 @@
 #include "uuid.hpp"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -373,6 +374,11 @@ void Store::migrate() {
     }
 }
 
+void Store::set_seal_to(std::optional<SealPublicKey> key) {
+    seal_ = std::move(key);
+    if (seal_ && !hasher_) hasher_ = std::make_unique<AnswerHasher>();
+}
+
 void Store::save_answer(const ResponseHeader& r, const std::string& question_id,
                         const std::vector<std::string>& values, std::int64_t at_ms) {
     try {
@@ -404,12 +410,34 @@ void Store::save_answer(const ResponseHeader& r, const std::string& question_id,
         touch_identity();
         Statement del(db_, "DELETE FROM answers WHERE response_id = ? AND question_id = ?");
         del.bind(1, r.id).bind(2, question_id).run();
+        if (!seal_) {
+            Statement ins(db_,
+                          "INSERT OR IGNORE INTO answers(response_id, question_id, value, answered_at) VALUES (?, ?, ?, ?)");
+            for (const auto& v : values) ins.bind(1, r.id).bind(2, question_id).bind(3, v).bind(4, at).run();
+            tx.commit();
+            return;
+        }
+        // Sealed: each distinct value as its own box (a box is random, so the table's key
+        // no longer folds a value given twice: done here), and its keyed hash in memory.
+        std::vector<std::string> distinct = values;
+        std::sort(distinct.begin(), distinct.end());
+        distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
         Statement ins(db_,
-                      "INSERT OR IGNORE INTO answers(response_id, question_id, value, answered_at) VALUES (?, ?, ?, ?)");
-        for (const auto& v : values) ins.bind(1, r.id).bind(2, question_id).bind(3, v).bind(4, at).run();
+                      "INSERT INTO answers(response_id, question_id, value, answered_at, seal_key) VALUES (?, ?, ?, ?, ?)");
+        std::vector<std::string> hashes;
+        for (const auto& v : distinct) {
+            ins.bind(1, r.id).bind(2, question_id).bind(3, seal_value(*seal_, v)).bind(4, at).bind(5, seal_->id).run();
+            hashes.push_back(hasher_->answer(question_id, v));
+        }
         tx.commit();
+        OpenAnswers& open = open_answers_[r.id];
+        open.survey_id = r.survey_id;
+        if (hashes.empty()) open.by_question.erase(question_id);
+        else open.by_question[question_id] = std::move(hashes);
     } catch (const SqliteError& e) {
         throw StoreError("store: " + path_.string() + ": cannot save the answer: " + e.what());
+    } catch (const SealError& e) {
+        throw StoreError("store: " + path_.string() + ": cannot seal the answer: " + e.what());
     }
 }
 
@@ -425,10 +453,25 @@ bool Store::finish(const std::string& response_id, ResponseStatus status, std::i
         const bool flag = repeat_window_ms > 0 && repeats_previous(response_id, repeat_window_ms);
         if (flag) Statement(db_, "UPDATE responses SET flagged = 1 WHERE id = ?").bind(1, response_id).run();
         tx.commit();
+        if (hasher_) {
+            // The finished response's answer set, for the next one's comparison.
+            auto open = open_answers_.find(response_id);
+            if (open != open_answers_.end()) {
+                last_finished_[open->second.survey_id] = {response_id, answer_set(open->second)};
+                open_answers_.erase(open);
+            }
+        }
         return flag;
     } catch (const SqliteError& e) {
         throw StoreError("store: " + path_.string() + ": cannot finish the response: " + e.what());
     }
+}
+
+// The keyed hash of a response's whole answer set (while sealing).
+std::string Store::answer_set(const OpenAnswers& a) const {
+    std::vector<std::string> all;
+    for (const auto& [question, hashes] : a.by_question) all.insert(all.end(), hashes.begin(), hashes.end());
+    return hasher_->set(std::move(all));
 }
 
 // The mischief rule's test (docs/store.md): the response started last before this one, to
@@ -446,6 +489,18 @@ bool Store::repeats_previous(const std::string& response_id, std::int64_t window
     const std::string previous = prev.text(0);
     const std::int64_t gap_ms = prev.integer(1);
     if (gap_ms < 0 || gap_ms > window_ms) return false;
+    if (hasher_) {
+        // Sealing (now, or earlier in this run): the keyed hashes in memory, never clear text.
+        auto open = open_answers_.find(response_id);
+        const std::string mine = open == open_answers_.end() ? hasher_->set({}) : answer_set(open->second);
+        for (const auto& [survey, last] : last_finished_)
+            if (last.first == previous) return last.second == mine;
+        // Not finished in this run (or a clear response from before sealing): the clear
+        // comparison below applies only when neither response is sealed.
+        Statement sealed(db_, "SELECT 1 FROM answers WHERE response_id IN (?, ?) AND seal_key IS NOT NULL LIMIT 1");
+        sealed.bind(1, previous).bind(2, response_id);
+        if (sealed.step()) return false;
+    }
     Statement answers(db_, "SELECT question_id, value FROM answers WHERE response_id = ? ORDER BY question_id, value");
     auto answers_of = [&](const std::string& id) {
         std::vector<std::pair<std::string, std::string>> out;

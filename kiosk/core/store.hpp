@@ -42,9 +42,14 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "seal.hpp"
 
 struct sqlite3;
 
@@ -85,6 +90,12 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
+    // Sealed answers (docs/security.md): with a key ([privacy] seal_to), every answer value
+    // saved from now on is stored only as a sealed box to it (answers.seal_key names the
+    // key id; the clear value is never written); nullopt: clear values, as before.
+    void set_seal_to(std::optional<SealPublicKey> key);
+    bool sealing() const { return seal_.has_value(); }
+
     // Replaces the answer to one question (several values for a multiple choice, none to
     // clear it) and commits. Creates the response row on its first answer.
     void save_answer(const ResponseHeader& r, const std::string& question_id,
@@ -97,6 +108,9 @@ public:
     // same survey (the one started last before it) has exactly the same answers and
     // finished at most repeat_window_ms before this one started. Flagged responses are
     // kept like any other. Returns true when it flagged this one.
+    // While sealing, the answers are compared by keyed hashes held in memory (AnswerHasher:
+    // a random key made at open, never written), never by their clear text: a response
+    // finished before this Store was opened (a restart) is then never "the same".
     bool finish(const std::string& response_id, ResponseStatus status, std::int64_t at_ms,
                 std::int64_t repeat_window_ms = 0);
 
@@ -127,6 +141,17 @@ private:
     bool repeats_previous(const std::string& response_id, std::int64_t window_ms);
     void touch_identity();
     std::filesystem::path path_;
+    std::optional<SealPublicKey> seal_;
+    // While sealing: the keyed hashes of each open response's answers (per question), and of
+    // the last finished response to each survey (its id and the hash of its answer set).
+    struct OpenAnswers {
+        std::string survey_id;
+        std::map<std::string, std::vector<std::string>> by_question;
+    };
+    std::string answer_set(const OpenAnswers& a) const;
+    std::unique_ptr<AnswerHasher> hasher_;
+    std::map<std::string, OpenAnswers> open_answers_;
+    std::map<std::string, std::pair<std::string, std::string>> last_finished_;
     sqlite3* db_ = nullptr;
     int recovered_ = 0;
     std::vector<std::string> notices_;

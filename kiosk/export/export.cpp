@@ -15,6 +15,7 @@
 #include "local_time.hpp"
 #include "output.hpp"
 #include "report.hpp"
+#include "seal.hpp"
 #include "sqlite.hpp"
 #include "xlsx.hpp"
 
@@ -25,6 +26,7 @@ const char* to_string(ExportStatus s) {
         case ExportStatus::Ok: return "ok";
         case ExportStatus::NoDrive: return "no drive";
         case ExportStatus::DriveFull: return "drive full";
+        case ExportStatus::Sealed: return "sealed";
         case ExportStatus::ReadOnly: return "read-only drive";
         case ExportStatus::DatabaseError: return "database error";
         case ExportStatus::Cancelled: return "cancelled";
@@ -80,6 +82,17 @@ Where where_of(const ExportFilter& f, bool with_status) {
 // snapshot while the kiosk keeps writing.
 class SqliteExportDatabase : public ExportDatabase {
 public:
+    // An open connection it owns (an in-memory copy with the answers opened), in one read
+    // transaction as a file's.
+    SqliteExportDatabase(sqlite3* db, std::string name) : file_(std::move(name)), db_(db) {
+        try {
+            sqlite_exec(db_, "BEGIN", "export: " + file_.string());
+        } catch (const SqliteError& e) {
+            sqlite3_close(db_);
+            db_ = nullptr;
+            throw ExportDatabaseError(e.what());
+        }
+    }
     explicit SqliteExportDatabase(const std::filesystem::path& file) : file_(file) {
         std::error_code ec;
         if (!std::filesystem::is_regular_file(file, ec)) throw ExportDatabaseError("no database at " + file.string());
@@ -212,6 +225,18 @@ const Survey* describing(const SurveyPlan& p, const std::string& question_id) {
     return p.def;
 }
 
+Fail output_failure(const OutputError& e, const std::filesystem::path& folder);
+}  // namespace
+
+ExportResult output_failure_result(const OutputError& e, const std::filesystem::path& folder) {
+    Fail f = output_failure(e, folder);
+    ExportResult r;
+    r.status = f.status;
+    r.message = f.message;
+    return r;
+}
+
+namespace {
 Fail output_failure(const OutputError& e, const std::filesystem::path& folder) {
     switch (e.error_number()) {
         case ENOSPC:
@@ -318,6 +343,99 @@ std::unique_ptr<ExportDatabase> open_sqlite_export_database(const std::filesyste
     return std::make_unique<SqliteExportDatabase>(file);
 }
 
+std::unique_ptr<ExportDatabase> adopt_sqlite_export_database(sqlite3* db, const std::string& name) {
+    return std::make_unique<SqliteExportDatabase>(db, name);
+}
+
+bool holds_sealed_answers(sqlite3* db) {
+    Statement has(db, "SELECT 1 FROM pragma_table_info('answers') WHERE name = 'seal_key'");
+    if (!has.step()) return false;
+    Statement any(db, "SELECT 1 FROM answers WHERE seal_key IS NOT NULL LIMIT 1");
+    return any.step();
+}
+
+namespace {
+// kohtaamo_open(seal_key, value): the clear value; an error naming the key when the keyring
+// lacks it or the box does not open.
+void sql_open(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* keys = static_cast<const SealKeyring*>(sqlite3_user_data(ctx));
+    const auto* id = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const auto* box = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
+    if (!id || !box) {
+        sqlite3_result_value(ctx, argv[1]);
+        return;
+    }
+    const SealSecretKey* key = keys->find(id);
+    if (!key) {
+        const std::string m = std::string("answers sealed to key \"") + id + "\", which --key does not give (it gives: " +
+                              keys->ids() + ")";
+        sqlite3_result_error(ctx, m.c_str(), -1);
+        return;
+    }
+    auto value = open_value(*key, box);
+    if (!value) {
+        const std::string m = std::string("an answer does not open with key \"") + id + "\" (altered, or another key of that id)";
+        sqlite3_result_error(ctx, m.c_str(), -1);
+        return;
+    }
+    sqlite3_result_text(ctx, value->data(), static_cast<int>(value->size()), SQLITE_TRANSIENT);
+}
+}  // namespace
+
+sqlite3* open_answers_in_memory(sqlite3* source, const std::string& name, const SealKeyring& keys) {
+    sqlite3* mem = nullptr;
+    if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        sqlite3_close(mem);
+        throw ExportDatabaseError("out of memory");
+    }
+    try {
+        if (source) {
+            sqlite3_backup* b = sqlite3_backup_init(mem, "main", source, "main");
+            if (!b) throw ExportDatabaseError("cannot copy " + name + ": " + sqlite3_errmsg(mem));
+            const int rc = sqlite3_backup_step(b, -1);
+            sqlite3_backup_finish(b);
+            if (rc != SQLITE_DONE) throw ExportDatabaseError("cannot copy " + name + ": " + sqlite3_errstr(rc));
+        }
+        Statement has(mem, "SELECT 1 FROM pragma_table_info('answers') WHERE name = 'seal_key'");
+        if (has.step()) {
+            sqlite3_create_function(mem, "kohtaamo_open", 2, SQLITE_UTF8, const_cast<SealKeyring*>(&keys), sql_open,
+                                    nullptr, nullptr);
+            sqlite_exec(mem,
+                        "UPDATE answers SET value = kohtaamo_open(seal_key, value), seal_key = NULL"
+                        " WHERE seal_key IS NOT NULL",
+                        name);
+        }
+    } catch (const SqliteError& e) {
+        sqlite3_close(mem);
+        throw ExportDatabaseError(e.what());
+    } catch (...) {
+        sqlite3_close(mem);
+        throw;
+    }
+    return mem;
+}
+
+std::unique_ptr<ExportDatabase> open_sealed_export_database(const std::filesystem::path& file, const SealKeyring& keys) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) throw ExportDatabaseError("no database at " + file.string());
+    sqlite3* src = nullptr;
+    if (sqlite3_open_v2(file.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        std::string msg = src ? sqlite3_errmsg(src) : "out of memory";
+        sqlite3_close(src);
+        throw ExportDatabaseError("cannot open " + file.string() + ": " + msg);
+    }
+    sqlite3_busy_timeout(src, 5000);
+    sqlite3* mem = nullptr;
+    try {
+        mem = open_answers_in_memory(src, file.string(), keys);
+    } catch (...) {
+        sqlite3_close(src);
+        throw;
+    }
+    sqlite3_close(src);
+    return adopt_sqlite_export_database(mem, file.string());
+}
+
 ExportResult export_to_folder(const std::filesystem::path& db, const std::vector<Survey>& surveys,
                               const std::filesystem::path& folder, const ExportOptions& o,
                               const ExportProgress& progress) {
@@ -351,6 +469,16 @@ ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& sur
             report.emplace(surveys, o, ReportTexts::load(o.texts_dir, o.report_language),
                            Catalog::load(o.texts_dir, {o.report_language}, "", {}));
 
+        if (db.has_column("answers", "seal_key")) {
+            bool sealed = false;
+            db.query("SELECT seal_key FROM answers WHERE seal_key IS NOT NULL LIMIT 1", {},
+                     [&](const ExportRow&) { sealed = true; });
+            if (sealed)
+                throw Fail{ExportStatus::Sealed,
+                           "the answers in " + db.name() +
+                               " are sealed: only the collector's key opens them (kohtaamo-export --key FILE, or give "
+                               "the kiosk's delivery file to the collector)"};
+        }
         const bool device = db.has_column("responses", "device_id");
         const bool hashes = db.has_column("responses", "survey_hash");
         Definitions definitions(db, surveys, o.report_language);

@@ -36,7 +36,11 @@
 #include "export_database.hpp"
 #include "survey.hpp"
 
+struct sqlite3;
+
 namespace kohtaamo {
+
+class SealKeyring;
 
 // Which responses go out. Dates are local calendar dates, both ends included.
 struct ExportFilter {
@@ -88,6 +92,7 @@ enum class ExportStatus {
     DatabaseError,  // the database cannot be opened or read, or lacks the tables
     Cancelled,      // the progress callback returned false
     Failed,         // anything else (bad options, another I/O error)
+    Sealed,         // the answers are sealed (docs/security.md) and no key was given
 };
 const char* to_string(ExportStatus);
 
@@ -117,6 +122,21 @@ ExportResult export_to_folder(const std::filesystem::path& db, const std::vector
 ExportResult export_to_folder(ExportDatabase& db, const std::vector<Survey>& surveys,
                               const std::filesystem::path& folder, const ExportOptions& options,
                               const ExportProgress& progress = {});
+
+// Sealed answers (docs/security.md). An export of a database holding sealed answers, without
+// their key, fails with ExportStatus::Sealed; these open them first:
+//  - whether the kiosk database `db` holds any sealed answer;
+bool holds_sealed_answers(sqlite3* db);
+//  - a copy of `source` (or an empty database when null) in memory with every sealed answer
+//    opened by `keys` (ExportDatabaseError naming a key id `keys` lacks); the caller owns it;
+sqlite3* open_answers_in_memory(sqlite3* source, const std::string& name, const SealKeyring& keys);
+//  - a sealed kiosk database opened so (kohtaamo-export --key);
+std::unique_ptr<ExportDatabase> open_sealed_export_database(const std::filesystem::path& file, const SealKeyring& keys);
+//  - an open connection, owned from now on, as an export source.
+std::unique_ptr<ExportDatabase> adopt_sqlite_export_database(sqlite3* db, const std::string& name);
+// The result of a failed write into `folder` (a full drive, a read-only one, …).
+class OutputError;
+ExportResult output_failure_result(const OutputError& e, const std::filesystem::path& folder);
 
 // A place an export can go: a mounted removable drive, or the configured folder.
 struct Drive {

@@ -154,6 +154,8 @@ std::string content_disposition(const std::string& name) {
     return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+}  // namespace
+
 // A batch's identity: BLAKE2b-256 over its fields in protocol order, each with its length,
 // so two bodies with the same content have the same identity whatever their whitespace
 // and key order, and different content never collides by concatenation. (Cheaper than
@@ -203,8 +205,6 @@ std::string batch_identity(const Batch& b) {
     }
     return h;
 }
-
-}  // namespace
 
 struct Collector::Impl : http::Handler {
     CollectorConfig config;
@@ -348,6 +348,8 @@ struct Collector::Impl : http::Handler {
         try {
             // (The field rules refuse a NUL anywhere, which PostgreSQL's text cannot hold.)
             parsed = read_batch_body(req.body, req.header("content-encoding"), config.limits);
+            // Sealed answers are opened on arrival and stored clear (PROTOCOL.md, "Sealed answers").
+            if (has_sealed(parsed)) open_sealed(parsed, config.seal_keys, config.limits);
         } catch (const ProtocolError& e) {
             return fail(req, e.status(), e.code(), e.what());
         } catch (const nlohmann::json::exception& e) {

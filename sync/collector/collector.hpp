@@ -59,6 +59,10 @@ private:
     int port_ = 0;
 };
 
+// A batch's identity (its parsed fields' BLAKE2b-256, sealed answers opened first): the
+// same content is the same batch whatever its JSON's whitespace and key order.
+std::string batch_identity(const Batch& b);
+
 inline constexpr const char* kExportPath = "/v1/export";
 inline constexpr const char* kBundlePath = "/v1/bundle";
 // GET /v1/export: at most this many exports run at once across every instance (each

@@ -98,7 +98,7 @@ DatabaseConfig parse_database_url(const std::string& url, const std::filesystem:
 CollectorConfig load_collector_config(const std::filesystem::path& file) {
     TomlReader r(file);
     const auto base = std::filesystem::absolute(file).parent_path();
-    r.only_keys(r.root(), {"server", "database", "storage", "limits", "device", "export_token", "export"}, "");
+    r.only_keys(r.root(), {"server", "database", "storage", "limits", "device", "export_token", "export", "privacy"}, "");
     CollectorConfig c;
     c.file = r.file();
     const toml::table& server = r.table(r.root(), "server", "");
@@ -161,6 +161,24 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
         c.limits.max_responses = positive(r, l, "max_responses", c.limits.max_responses, "limits");
         c.limits.max_answers = positive(r, l, "max_answers", c.limits.max_answers, "limits");
         c.limits.max_value_bytes = positive(r, l, "max_value_bytes", c.limits.max_value_bytes, "limits");
+    }
+    if (const toml::node* n = r.root().get("privacy")) {
+        if (!n->is_table()) r.fail(n, "privacy must be a table ([privacy])");
+        const toml::table& p = *n->as_table();
+        r.only_keys(p, {"keys"}, "privacy");
+        const toml::node* keys = p.get("keys");
+        if (keys && !keys->is_array()) r.fail(keys, "privacy.keys must be a list of secret key files");
+        if (keys)
+            for (const auto& k : *keys->as_array()) {
+                const auto file = k.value<std::string>();
+                if (!file) r.fail(&k, "privacy.keys: each item is a file name (a string)");
+                try {
+                    c.seal_keys.add(load_seal_key_file(resolve(base, *file)));
+                } catch (const SealError& e) {
+                    r.fail(&k, std::string("privacy.keys: ") + e.what() +
+                                   " (a file `kohtaamo-collector keys --secret FILE` wrote)");
+                }
+            }
     }
     CollectorTokens tokens = read_all_tokens(r);
     c.devices = std::move(tokens.devices);

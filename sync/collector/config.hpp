@@ -10,6 +10,7 @@
 #include "export.hpp"
 #include "export_request.hpp"
 #include "protocol.hpp"
+#include "seal.hpp"
 #include "survey.hpp"
 
 namespace kohtaamo::sync {
@@ -72,6 +73,10 @@ struct CollectorConfig {
     Limits limits;
     std::vector<DeviceToken> devices;        // [[device]]: kiosks, POST /v1/batches
     std::vector<DeviceToken> export_tokens;  // [[export_token]]: coordinators, GET /v1/export
+    // [privacy] keys: the secret key files (kohtaamo-collector keys, mode 0600) that open
+    // sealed answers on arrival (PROTOCOL.md, "Sealed answers"); a batch sealed to a key not
+    // here is refused with 422 unknown_seal_key.
+    SealKeyring seal_keys;
     // [export]: the survey files (question order, kinds, labels; none: everything from the
     // data), the report's catalogues (report-<lang>.toml), and the defaults min_group,
     // free_text and report_language (csv is chosen per request).

@@ -8,6 +8,9 @@
 //   kohtaamo-collector hash-token < token.txt                        the hash of a token
 //   kohtaamo-collector keys --id k1 --secret FILE                    a key pair for sealed answers
 //                                                                    (secret half to FILE, 0600)
+//   kohtaamo-collector wrap-key --secret FILE --out STICK/k1.key     the secret key locked with a passphrase
+//                                                                    (stdin) for a coordinator's stick
+//   kohtaamo-collector --config config/collector.toml import FILE   a kiosk's sealed delivery file, as if synced
 //   kohtaamo-collector --config config/collector.toml migrate --to postgresql://…
 //                                                                    copy a SQLite collector database into
 //                                                                    PostgreSQL, then check the copy
@@ -32,6 +35,8 @@
 #include "collector.hpp"
 #include "sql.hpp"
 #include "config_error.hpp"
+#include "delivery.hpp"
+#include "seal.hpp"
 #include "export_cli.hpp"
 #include "output.hpp"
 #include "protocol.hpp"
@@ -142,6 +147,78 @@ int run_migrate(const std::string& config_file, const std::string& target) {
     return 0;
 }
 
+// A kiosk's delivery file (sync/delivery.hpp): each batch as POST /v1/batches takes it,
+// sealed answers opened with [privacy] keys, stored with the same idempotency.
+int run_import(const std::string& config_file, const std::string& file, const std::string& device) {
+    const CollectorConfig config = load_collector_config(config_file);
+    std::vector<Batch> batches;
+    try {
+        batches = read_delivery_file(file, config.limits);
+    } catch (const std::runtime_error& e) {
+        std::cerr << "kohtaamo-collector: import: " << e.what() << "\n";
+        return 2;
+    }
+    auto storage = Storage::open(config.database);
+    std::size_t stored = 0, duplicate = 0, conflicts = 0, refused = 0;
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        Batch& b = batches[i];
+        try {
+            open_sealed(b, config.seal_keys, config.limits);
+        } catch (const ProtocolError& e) {
+            std::cerr << "kohtaamo-collector: import: " << file << ":" << i + 1 << ": " << e.code() << ": " << e.what()
+                      << "\n";
+            if (e.code() == "unknown_seal_key") return 3;  // (the whole file is sealed to it, as a rule)
+            ++refused;  // a box that does not open: this line only
+            continue;
+        }
+        const StoreOutcome o = storage->store(b, device, batch_identity(b));
+        if (o.status == 409) {
+            std::cerr << "kohtaamo-collector: import: " << file << ":" << i + 1 << ": batch " << b.batch_id
+                      << " was received before with another body; not stored\n";
+            ++conflicts;
+            continue;
+        }
+        stored += o.reply.stored.size();
+        duplicate += o.reply.duplicate.size();
+    }
+    std::cout << file << ": " << batches.size() << " batch(es): " << stored << " response(s) stored, " << duplicate
+              << " already held";
+    if (refused + conflicts > 0) std::cout << ", " << refused + conflicts << " batch(es) refused (above)";
+    std::cout << "\n";
+    return refused + conflicts > 0 ? 1 : 0;
+}
+
+int run_wrap_key(const std::string& secret_file, const std::string& out_file) {
+    const std::filesystem::path out(out_file);
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec)) {
+        std::cerr << "kohtaamo-collector: wrap-key: " << out_file << " exists; choose another file\n";
+        return 2;
+    }
+    std::string pass, again;
+    std::getline(std::cin, pass);
+    if (!std::getline(std::cin, again)) again = pass;  // one line: no confirmation given
+    if (pass != again) {
+        std::cerr << "kohtaamo-collector: wrap-key: the two passphrases differ\n";
+        return 2;
+    }
+    try {
+        const SealSecretKey key = load_seal_key_file(secret_file);
+        AtomicFile f(out.has_parent_path() ? out.parent_path() : std::filesystem::path("."), out.filename().string(),
+                     0600);
+        f.write(wrap_seal_secret(key, pass) + "\n");
+        f.finish();
+        f.commit();
+        std::cout << "# " << out_file << ": key \"" << key.id
+                  << "\" locked with the passphrase (Argon2id + XSalsa20-Poly1305). Keep the passphrase apart from "
+                     "the stick.\n";
+    } catch (const SealError& e) {
+        std::cerr << "kohtaamo-collector: wrap-key: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,6 +250,18 @@ int main(int argc, char** argv) {
     std::string key_id = "k1", secret_file;
     keys->add_option("--id", key_id, "the key's id, e.g. k1, k2 when rotating")->capture_default_str();
     keys->add_option("--secret", secret_file, "where to write the secret half (must not exist)")->required();
+
+    auto* wrap = app.add_subcommand(
+        "wrap-key", "lock a secret key with a passphrase (read from stdin) for a coordinator's USB stick");
+    std::string wrap_secret, wrap_out;
+    wrap->add_option("--secret", wrap_secret, "the secret key file (kohtaamo-collector keys --secret)")->required();
+    wrap->add_option("--out", wrap_out, "the locked key file to write (must not exist)")->required();
+
+    auto* import = app.add_subcommand(
+        "import", "store a kiosk's sealed delivery file (its USB export) as if it had synced; twice adds nothing");
+    std::string import_file, import_device = "delivery-file";
+    import->add_option("file", import_file, "the .delivery.jsonl file")->required();
+    import->add_option("--device", import_device, "the device name stored with its responses")->capture_default_str();
 
     auto* migrate = app.add_subcommand(
         "migrate", "copy this collector's SQLite database into PostgreSQL, then check that every row arrived");
@@ -236,6 +325,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (bundle_keys->parsed()) return run_bundle_keys(keys_dir);
+        if (wrap->parsed()) return run_wrap_key(wrap_secret, wrap_out);
         if (app.got_subcommand("hash-token")) {
             std::string t;
             std::getline(std::cin, t);
@@ -272,6 +362,7 @@ int main(int argc, char** argv) {
             return run_export_command("kohtaamo-collector", *snapshot, config.surveys, out, o, quiet);
         }
         if (migrate->parsed()) return run_migrate(config_file, target);
+        if (import->parsed()) return run_import(config_file, import_file, import_device);
         if (publish->parsed()) {
             if (!publish_all && publish_site.empty()) {
                 std::cerr << "kohtaamo-collector: publish: say --all (every site) or --site S\n";

@@ -122,7 +122,7 @@ TEST_CASE("uploader: a response the collector refuses stays in the kiosk and is 
     {
         sqlite3* db = nullptr;
         sqlite3_open(k.path.c_str(), &db);
-        sqlite3_exec(db, ("INSERT INTO answers VALUES ('" + bad + "', 'q9', printf('%.*c', 5000, 'x'), '" +
+        sqlite3_exec(db, ("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ('" + bad + "', 'q9', printf('%.*c', 5000, 'x'), '" +
                           iso8601_utc(1'790'000'000'000) + "')").c_str(),
                      nullptr, nullptr, nullptr);
         sqlite3_close(db);

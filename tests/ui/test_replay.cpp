@@ -452,3 +452,26 @@ TEST_CASE("check-config names a sound file that is missing, not WAV, undecodable
                                       ": sv sound missing for question \"best\".sound (falls back to fi)\n"));
     CHECK_THAT(r.out, Catch::Contains("1 sound(s) missing: they play in fi") && !Catch::Contains("text(s) missing"));
 }
+
+TEST_CASE("a kiosk started --fullscreen without privacy.seal_to warns on its coordinator screen, and with it its "
+          "answers are stored sealed") {
+    TempDir dir;
+    auto r = run_program({KOHTAAMO_BIN, "--headless", "--fullscreen", "--size", "1280x800", "--config",
+                          (config_dir() / "kiosk.toml").string(), "--data", (dir / "data").string(), "--replay",
+                          script("unsealed-warning.txt")});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("WARNING: NOT SEALED") && Catch::Contains("kohtaamo-collector keys"));
+    CHECK(query(dir / "data" / "kohtaamo.sqlite", "SELECT count(*) FROM answers WHERE seal_key IS NULL") == Rows{{"1"}});
+
+    TempDir sealed;
+    const auto kiosk_toml = copy_bundled_config(sealed.path());
+    write_file(kiosk_toml, read_file(kiosk_toml) + "\n[privacy]\nseal_to = \"k1:NSkCxyT7/2wOYEVoU9jjlpRN00mMA0X11lkbxmW/cv8=\"\n");
+    r = run_program({KOHTAAMO_BIN, "--headless", "--fullscreen", "--size", "1280x800", "--config", kiosk_toml.string(),
+                     "--data", (sealed / "data").string(), "--replay", script("sealed-kiosk.txt")});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("NOT SEALED") == std::string::npos);
+    CHECK(query(sealed / "data" / "kohtaamo.sqlite", "SELECT count(*), min(seal_key), max(length(value)) > 40 FROM answers") ==
+          Rows{{"1", "k1", "1"}});
+}

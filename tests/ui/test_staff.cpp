@@ -4,7 +4,9 @@
 #include <atomic>
 #include <thread>
 
+#include "delivery.hpp"
 #include "kiosk_fixture.hpp"
+#include "seal.hpp"
 #include "uuid.hpp"
 
 using namespace kohtaamo;
@@ -70,6 +72,64 @@ TEST_CASE("Export writes the CSV, the Excel workbook and the report onto the sti
     CHECK(csv >= 2);
     CHECK(html == 1);
     CHECK(xlsx == 1);
+}
+
+TEST_CASE("Export on a sealed kiosk writes the sealed delivery file alone onto the stick") {
+    SmallDisk stick(8 * 1024 * 1024);
+    ExportConfig ec;
+    ec.drive = stick.path();
+    Kiosk k(1280, 800, ec);
+    auto [pub, secret] = new_seal_key_texts("k1");
+    k.store.set_seal_to(parse_seal_public_key(pub));
+    // As kiosk/main.cpp wires it.
+    k.scene.set_delivery([&k](const std::filesystem::path& folder, const std::string& name) {
+        return sync::write_delivery_file(k.store.path(), true, folder, name);
+    });
+    for (int i = 0; i < 2; ++i) {
+        k.tap("Suomi");
+        k.tap("Lapset");
+        k.tap("Tosi hyvä");
+        k.advance(Session::kAdvanceMs);
+        k.tap("Ohita");
+        k.tap(i == 0 ? "6–9 v." : "3–5 v.");
+        k.advance(Session::kAdvanceMs);
+        k.advance(10'000);
+    }
+    open_staff(k);
+    // The counts are today's, as without sealing (they never read a value).
+    const CoordinatorStats stats = read_stats(k.store.handle(), k.clock.wall_ms(), {});
+    REQUIRE(stats.surveys.size() == 1);
+    CHECK(stats.surveys[0].today == 2);
+    CHECK(stats.surveys[0].flagged == 0);
+    k.tap("Vie tikulle");
+    std::string message;
+    for (int i = 0; i < 200 && message.empty(); ++i) {
+        k.app.frame(k.scene);
+        for (const auto& t : k.app.registry())
+            if (t.text.rfind("Valmis.", 0) == 0) message = t.text;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK_THAT(message, Catch::StartsWith("Valmis. Vastauksia: 2"));
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(stick.path()))
+        if (e.is_regular_file()) files.push_back(e.path());
+    REQUIRE(files.size() == 1);
+    CHECK_THAT(files[0].filename().string(), Catch::EndsWith(".delivery.jsonl"));
+    const std::string text = read_file(files[0]);
+    CHECK(text.find("\"value\"") == std::string::npos);
+    CHECK(text.find("\"sealed\":\"k1:") != std::string::npos);
+    // What the collector reads from it: both responses, every answer opened.
+    SealKeyring keys;
+    keys.add(parse_seal_secret_key(secret));
+    auto batches = sync::read_delivery_file(files[0]);
+    REQUIRE(batches.size() == 1);
+    sync::open_sealed(batches[0], keys, {});
+    REQUIRE(batches[0].responses.size() == 2);
+    for (const auto& r : batches[0].responses)
+        for (const auto& a : r.answers) {
+            CHECK(a.sealed.empty());
+            CHECK_FALSE(a.value.empty());
+        }
 }
 
 TEST_CASE("Export with no stick says so and writes nothing") {
