@@ -100,6 +100,9 @@ private:
     std::int64_t batches_acked();
     sqlite3* db_ = nullptr;
     bool send_abandoned_;
+    // False once an acknowledgement has undeferred everything and fail() deferred nothing
+    // since: acknowledge() then skips its scan for deferred responses.
+    bool may_have_deferred_ = true;
     std::string device_id_;
     std::string status_filter_;
 };
