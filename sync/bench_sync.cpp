@@ -6,7 +6,8 @@
 //              once in batches (the normal configuration) and once one request per
 //              response. --driver postgresql stores into a PostgreSQL cluster of its own.
 //  --kiosks K  K simulated kiosks (threads, one keep-alive connection each, as a kiosk's
-//              libcurl keeps it) post batches of --batch responses back to back to
+//              libcurl keeps it) post batches of --batch responses back to back (or one
+//              every --pace-ms, open loop, the kiosks' slots spread over the period) to
 //              --setup sqlite (one SQLite collector), postgresql (one PostgreSQL
 //              collector) or nginx3 (three PostgreSQL collectors behind nginx with TLS):
 //              accepted responses/s, p50 and p99 latency, failed requests, peak memory.
@@ -282,6 +283,8 @@ struct LoadResult {
     double seconds = 0;
 };
 
+int g_pace_ms = 0;  // --pace-ms: each kiosk posts a batch every this many ms (0: back to back)
+
 LoadResult load(const std::string& endpoint, const std::string& token, const std::string& ca_file, int kiosks,
                 int batch, int batches_each) {
     std::vector<std::vector<std::string>> bodies(static_cast<std::size_t>(kiosks));
@@ -316,7 +319,16 @@ LoadResult load(const std::string& endpoint, const std::string& token, const std
             long long failed = 0, accepted = 0;
             ++ready;
             while (!go) std::this_thread::yield();
+            // Paced (--pace-ms): the kiosks' slots spread evenly over one period, as kiosks
+            // that started at different times would post; a late reply does not shift the
+            // next slot (open loop).
+            auto slot = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<std::int64_t>(g_pace_ms) * k / kiosks);
             for (const auto& body : bodies[static_cast<std::size_t>(k)]) {
+                if (g_pace_ms > 0) {
+                    std::this_thread::sleep_until(slot);
+                    slot += std::chrono::milliseconds(g_pace_ms);
+                }
                 reply.clear();
                 curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
                 curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -475,6 +487,8 @@ int main(int argc, char** argv) {
     app.add_option("--sync", g_sync_bin, "the kohtaamo-sync binary (to compare builds)");
     app.add_option("--threads", g_threads, "the collectors' [server] threads (default 16, as collector.toml's)");
     app.add_option("--connections", g_connections, "PostgreSQL: each collector's [database] connections");
+    app.add_option("--pace-ms", g_pace_ms,
+                   "with --kiosks: each kiosk posts a batch every N ms, as a kiosk at its interval (default 0: back to back)");
     CLI11_PARSE(app, argc, argv);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);

@@ -350,13 +350,16 @@ AckResult Outbox::acknowledge(const std::string& batch_id, const Reply& reply) {
     Statement state(db_, "INSERT OR REPLACE INTO sync_state(key, value) VALUES ('last_success_at', ?)");
     state.bind(1, now).run();
     // The collector works: deferred responses take their turn again ("Poison", uploader.cpp).
-    sqlite_exec(db_, "UPDATE responses SET sync_deferred = 0 WHERE sync_deferred > 0", "sync");
+    // (A scan of every response, so only while this outbox may have deferred some: at the
+    // first acknowledgement after opening, and after fail() deferred one.)
+    if (may_have_deferred_) sqlite_exec(db_, "UPDATE responses SET sync_deferred = 0 WHERE sync_deferred > 0", "sync");
     sqlite_exec(db_,
                 "INSERT INTO sync_state(key, value) VALUES ('batches_acked', '1') ON CONFLICT(key)"
                 " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
                 "sync");
     sqlite_exec(db_, "DELETE FROM sync_state WHERE key IN ('last_error', 'last_error_at', 'auth_failed')", "sync");
     tx.commit();
+    may_have_deferred_ = false;
     return out;
 }
 
@@ -447,6 +450,7 @@ FailOutcome Outbox::fail(const std::string& batch_id, const std::string& reason)
     next.step();
     Statement defer(db_, "UPDATE responses SET sync_deferred = ?, batch_id = NULL WHERE id = ?");
     defer.bind(1, next.integer(0)).bind(2, members.front().first).run();
+    may_have_deferred_ = true;
     Statement close(db_, "UPDATE sync_batches SET state = 'deferred', closed_at = ? WHERE id = ?");
     close.bind(1, now_iso()).bind(2, batch_id).run();
     tx.commit();

@@ -113,6 +113,9 @@ private:
     sqlite3* db_ = nullptr;
     bool send_abandoned_;
     bool hashes_ = false;  // the database has survey_hash (schema 7)
+    // False once an acknowledgement has undeferred everything and fail() deferred nothing
+    // since: acknowledge() then skips its scan for deferred responses.
+    bool may_have_deferred_ = true;
     std::string device_id_;
     std::string status_filter_;
 };

@@ -116,7 +116,8 @@ private:
     void update(const std::function<void(SyncStatus&)>& change);
     bool ensure_open(std::string& error);
     void record_failure(const std::string& error, bool auth_failed);
-    Health health_now(Outbox& box);
+    // The health to report; `in_cycle`: in a cycle's batches (cheap: see uploader.cpp).
+    Health health_now(Outbox& box, bool in_cycle);
     void heartbeat_if_due(Outbox& box, HttpClient& http);
     // PUT /v1/surveys/<hash> for each definition not yet acknowledged; an error (no
     // connection, 5xx) when the batches should wait, else nullopt.
@@ -141,6 +142,8 @@ private:
     std::atomic<bool> stop_{false};
     const std::int64_t started_mono_ms_;
     std::int64_t last_contact_mono_ms_ = 0;  // the last 2xx from the collector
+    std::int64_t oldest_checked_mono_ms_ = 0;  // when oldest_pending_at_ was read (0: never, or stale)
+    std::string oldest_pending_at_;
     // The collector refused `health` as an unknown field (or has no /v1/heartbeat): one
     // from before it. Batches then go without health, and no heartbeats, until a restart.
     bool health_refused_ = false;

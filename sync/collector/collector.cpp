@@ -367,15 +367,7 @@ struct Collector::Impl : http::Handler {
         } catch (const std::exception& e) {
             return fail(req, 500, "internal", std::string("the database refused the batch: ") + e.what());
         }
-        // The health (or, from an old kiosk, just "heard from now"): after the batch, so a
-        // failure here never loses a stored batch's reply.
-        if (outcome.status == 200) {
-            try {
-                storage->record_health(parsed.device_id, req.principal, parsed.health, now_ms());
-            } catch (const std::exception& e) {
-                write_log(std::string("collector: the health of ") + req.principal + " was not kept: " + e.what());
-            }
-        }
+        // (The batch's health was kept in its transaction: Storage::store.)
         if (outcome.status == 409)
             return fail(req, 409, "batch_conflict",
                         "batch_id " + parsed.batch_id +

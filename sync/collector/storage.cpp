@@ -267,29 +267,38 @@ public:
                        const std::optional<Health>& health, std::int64_t heard_ms) override {
         const std::string heard_at = iso8601_utc(heard_ms);
         control([&](sql::Connection& c) {
-            if (!health) {
-                c.run("INSERT INTO device_health(device_id, device_name, heard_ms, heard_at) VALUES (?, ?, ?, ?)"
-                      " ON CONFLICT (device_id) DO UPDATE SET device_name = excluded.device_name,"
-                      " heard_ms = excluded.heard_ms, heard_at = excluded.heard_at"
-                      " WHERE excluded.heard_ms >= device_health.heard_ms",
-                      {std::string_view(device_id), std::string_view(device_name), heard_ms, std::string_view(heard_at)});
-                return;
-            }
-            const Health& h = *health;
-            c.run("INSERT INTO device_health(device_id, device_name, heard_ms, heard_at, has_health, app_version,"
-                  " bundle_version, config_version, pending, oldest_pending_age_s, free_disk_bytes, uptime_s, last_error)"
-                  " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)"
-                  " ON CONFLICT (device_id) DO UPDATE SET device_name = excluded.device_name,"
-                  " heard_ms = excluded.heard_ms, heard_at = excluded.heard_at, has_health = 1,"
-                  " app_version = excluded.app_version, bundle_version = excluded.bundle_version,"
-                  " config_version = excluded.config_version, pending = excluded.pending,"
-                  " oldest_pending_age_s = excluded.oldest_pending_age_s, free_disk_bytes = excluded.free_disk_bytes,"
-                  " uptime_s = excluded.uptime_s, last_error = excluded.last_error"
-                  " WHERE excluded.heard_ms >= device_health.heard_ms",
-                  {std::string_view(device_id), std::string_view(device_name), heard_ms, std::string_view(heard_at),
-                   std::string_view(h.app_version), h.bundle_version, std::string_view(h.config_version), h.pending,
-                   h.oldest_pending_age_s, h.free_disk_bytes, h.uptime_s, std::string_view(h.last_error)});
+            const sql::Step st = health_step(device_id, device_name, health, heard_ms, heard_at);
+            c.run(st.sql, st.params);
         });
+    }
+
+    // The upsert of a device's health (heard_ms and heard_at must outlive the step).
+    static sql::Step health_step(const std::string& device_id, const std::string& device_name,
+                                 const std::optional<Health>& health, std::int64_t heard_ms, const std::string& heard_at) {
+        sql::Step st;
+        if (!health) {
+            st.sql = "INSERT INTO device_health(device_id, device_name, heard_ms, heard_at) VALUES (?, ?, ?, ?)"
+                     " ON CONFLICT (device_id) DO UPDATE SET device_name = excluded.device_name,"
+                     " heard_ms = excluded.heard_ms, heard_at = excluded.heard_at"
+                     " WHERE excluded.heard_ms >= device_health.heard_ms";
+            st.params = {std::string_view(device_id), std::string_view(device_name), heard_ms, std::string_view(heard_at)};
+            return st;
+        }
+        const Health& h = *health;
+        st.sql = "INSERT INTO device_health(device_id, device_name, heard_ms, heard_at, has_health, app_version,"
+                 " bundle_version, config_version, pending, oldest_pending_age_s, free_disk_bytes, uptime_s, last_error)"
+                 " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)"
+                 " ON CONFLICT (device_id) DO UPDATE SET device_name = excluded.device_name,"
+                 " heard_ms = excluded.heard_ms, heard_at = excluded.heard_at, has_health = 1,"
+                 " app_version = excluded.app_version, bundle_version = excluded.bundle_version,"
+                 " config_version = excluded.config_version, pending = excluded.pending,"
+                 " oldest_pending_age_s = excluded.oldest_pending_age_s, free_disk_bytes = excluded.free_disk_bytes,"
+                 " uptime_s = excluded.uptime_s, last_error = excluded.last_error"
+                 " WHERE excluded.heard_ms >= device_health.heard_ms";
+        st.params = {std::string_view(device_id), std::string_view(device_name), heard_ms, std::string_view(heard_at),
+                     std::string_view(h.app_version), h.bundle_version, std::string_view(h.config_version), h.pending,
+                     h.oldest_pending_age_s, h.free_disk_bytes, h.uptime_s, std::string_view(h.last_error)};
+        return st;
     }
 
     std::vector<DeviceHealth> device_health() override {
@@ -599,6 +608,8 @@ private:
         std::int64_t batch_inserted = 0;
         std::string seen_hash;
         StoreOutcome out;
+        std::int64_t heard_ms = 0;  // for the device's health, kept in the same transaction
+        std::string heard_at;
     };
 
     static void plan_batch(PendingBatch& p, const Batch& batch, const std::string& device_name,
@@ -725,9 +736,44 @@ private:
             for (Job* j : group) run_group(c, {j});
             return false;
         }
-        after.push_back({"COMMIT", {}, {}, nullptr});
-        c.run_all(after);
+        commit_with_health(c, group, pending, after);
         return true;
+    }
+
+    // The group's last statements (`after`: phase two of its batches), then the health of
+    // every device whose batch is stored (PROTOCOL.md, "Health"), then COMMIT: one commit
+    // for both, where the health cost a transaction (an fsync, and SQLite's write lock)
+    // of its own per batch before. The health is in a savepoint: if it fails, it alone is
+    // rolled back and the batches commit (a failure to keep it never fails a batch).
+    void commit_with_health(sql::Connection& c, const std::vector<Job*>& group, std::vector<PendingBatch>& pending,
+                            std::vector<sql::Step>& after) {
+        std::vector<sql::Step> health;
+        for (std::size_t i = 0; i < group.size(); ++i) {
+            if (group[i]->error || group[i]->out.status != 200 || pending[i].batch == nullptr) continue;
+            PendingBatch& p = pending[i];
+            p.heard_ms = wall_ms();
+            p.heard_at = iso8601_utc(p.heard_ms);
+            health.push_back(health_step(p.batch->device_id, *group[i]->device_name, p.batch->health, p.heard_ms,
+                                         p.heard_at));
+        }
+        if (health.empty()) {
+            after.push_back({"COMMIT", {}, {}, nullptr});
+            c.run_all(after);
+            return;
+        }
+        after.push_back({"SAVEPOINT health", {}, {}, nullptr});
+        for (auto& st : health) after.push_back(std::move(st));
+        after.push_back({"RELEASE health", {}, {}, nullptr});
+        after.push_back({"COMMIT", {}, {}, nullptr});
+        try {
+            c.run_all(after);
+        } catch (const sql::Error& e) {
+            if (e.kind() != ErrorKind::Other) throw;
+            // Where it failed is not known: if before the savepoint, this throws too (no
+            // such savepoint) and the group fails as it would have.
+            c.exec("ROLLBACK TO SAVEPOINT health");
+            c.exec("COMMIT");
+        }
     }
 
     void run_group(sql::Connection& c, const std::vector<Job*>& group) {
@@ -778,8 +824,7 @@ private:
                     c.exec("ROLLBACK");
                     return;
                 }
-                after.push_back({"COMMIT", {}, {}, nullptr});
-                c.run_all(after);
+                commit_with_health(c, group, pending, after);
                 return;
             } catch (const sql::Error& e) {
                 failure = e.what();

@@ -101,7 +101,9 @@ public:
     std::string describe() const { return database_.describe(); }
 
     // POST /v1/batches: stores a validated batch (rules 1-3). `body_hash` identifies its
-    // content (the hash of its canonical JSON). Throws StorageUnavailable.
+    // content (the hash of its canonical JSON). Throws StorageUnavailable. When it is
+    // stored (200), the device's health (batch.health; nullopt: only "heard from now") is
+    // kept in the same transaction, as record_health would; a failure there is ignored.
     virtual StoreOutcome store(const Batch& batch, const std::string& device_name, const std::string& body_hash) = 0;
 
     // Every batch and heartbeat: the device was heard from now, with this health (nullopt
