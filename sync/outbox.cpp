@@ -303,7 +303,7 @@ std::vector<Batch> Outbox::delivery(std::size_t max_responses, int* left_out) {
         const std::string sql = "SELECT id FROM responses WHERE synced_at IS NULL AND sync_rejected IS NULL AND " +
                                 status_filter_ + " ORDER BY id";
         Statement ids(db_, sql.c_str());
-        ResponseReader reader(db_);
+        ResponseReader reader(db_, hashes_);
         while (ids.step()) {
             Response r = reader.read(ids.text(0));
             if (response_problem(r, Limits{})) {  // what next_batch() would set aside: left out
