@@ -440,7 +440,7 @@ struct Web::Impl {
                      const Account* account, const http::Request& req) const {
         std::string h = "<!doctype html>\n<html lang=\"" + std::string(lang_code(lang)) +
                         "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
-                        "content=\"width=device-width, initial-scale=1\">\n<title>" +
+                        "content=\"width=device-width, initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n<title>" +
                         esc(title + " – " + text(lang, "title")) + "</title>\n<style>" + kStyle +
                         "</style>\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">" + esc(text(lang, "skip")) +
                         "</a>\n<header>\n<span class=\"brand\">Kohtaamo</span>\n";
@@ -513,7 +513,7 @@ struct Web::Impl {
             return login_page(lang, req, 403, text(lang, "csrf"));
         }
         const std::string name = value_of(form, "name"), password = value_of(form, "password");
-        req.principal = http::printable(name.substr(0, 64));
+        req.principal = "web:" + http::printable(name.substr(0, 64));
         const std::int64_t now = now_ms();
         auto account = name.size() <= 64 ? storage.web_account(name) : std::nullopt;
         if (account && account->locked_until_ms > now) {
