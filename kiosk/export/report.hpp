@@ -142,6 +142,7 @@ private:
     std::string percent(double p) const;
     std::string date(int y, int m, int d) const;
     std::string text(const LangText& t, const std::string& fallback) const;
+    std::string site_name(const std::string& id) const;  // options_.site_names, else the id
     std::string value_label(const QuestionStats& q, const std::string& value) const;
     void render_question(std::string& html, const QuestionStats& q) const;
     void render_scale(std::string& html, const QuestionStats& q, const std::vector<std::string>& values,

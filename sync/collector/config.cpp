@@ -245,7 +245,9 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
 }
 
 ExportOptions CollectorConfig::export_options(const ExportRequest& request, std::int64_t now_ms) const {
-    return make_export_options(request, export_defaults, kReportLanguage, texts_dir, now_ms);
+    ExportOptions o = make_export_options(request, export_defaults, kReportLanguage, texts_dir, now_ms);
+    for (const auto& s : sites) o.site_names[s.id] = s.name;
+    return o;
 }
 
 CollectorTokens load_collector_tokens(const std::filesystem::path& file) {

@@ -77,6 +77,7 @@ constexpr Text kTexts[] = {
      "En kiosk är tyst när den inte hörts av på {n} minuter under mötesplatsens öppettider.",
      "A kiosk is silent when it has not been heard from for {n} minutes of its site's expected hours."},
     {"hours", "Aukioloaika", "Öppettider", "Expected hours"},
+    {"always", "aina", "alltid", "always"},
     {"by", "Jakso", "Period", "Period"},
     {"week", "Viikoittain", "Per vecka", "By week"},
     {"day", "Päivittäin", "Per dag", "By day"},
@@ -324,6 +325,7 @@ tr.silent td{background:#fff1e6}
  table.cards tr{border:1px solid #d6d6d0;border-radius:6px;margin:0 0 10px;background:#fff}
  table.cards td{border:0;border-bottom:1px solid #eee;display:flex;gap:8px;justify-content:space-between;text-align:right}
  table.cards td::before{content:attr(data-label);font-weight:600;text-align:left}
+ table.cards th[scope=row]{display:block;width:100%;border-radius:6px 6px 0 0}
  table.cards td.num{text-align:right}
  header .tools{margin-left:0}
 }
@@ -649,15 +651,15 @@ struct Web::Impl {
             c += "<p>" + esc(text(lang, "no_kiosks")) + "</p>\n";
         } else {
             const char* cols[] = {"kiosk", "site", "state", "heard", "pending", "oldest", "app", "bundle", "disk", "error"};
-            c += "<table class=\"cards\" id=\"fleet\"><caption class=\"note\">" +
-                 esc(fill(lang, "silent_rule", std::to_string(config.web.silent_after_minutes))) + "</caption><thead><tr>";
+            c += "<p class=\"note\">" + esc(fill(lang, "silent_rule", std::to_string(config.web.silent_after_minutes))) +
+                 "</p>\n<table class=\"cards\" id=\"fleet\"><thead><tr>";
             for (const char* col : cols) c += "<th scope=\"col\">" + esc(text(lang, col)) + "</th>";
             c += "</tr></thead><tbody>\n";
             const std::int64_t now = now_ms();
             for (const Kiosk* k : shown) {
                 auto td = [&](const char* col, const std::string& value, bool num = false) {
-                    return "<td data-label=\"" + esc(text(lang, col)) + "\"" + (num ? " class=\"num\"" : "") + ">" + value +
-                           "</td>";
+                    return "<td data-label=\"" + esc(text(lang, col)) + "\"" + (num ? " class=\"num\"" : "") + "><span>" +
+                           value + "</span></td>";
                 };
                 const auto& h = k->h.health;
                 const std::string none = esc(text(lang, "none"));
@@ -687,7 +689,9 @@ struct Web::Impl {
         if (!config.sites.empty()) {
             c += "<h2>" + esc(text(lang, "hours")) + "</h2>\n<ul>";
             for (const auto& s : config.sites)
-                if (a.may_see(s.id)) c += "<li>" + esc(s.name) + ": " + esc(s.hours_text) + "</li>";
+                if (a.may_see(s.id))
+                    c += "<li>" + esc(s.name) + ": " + esc(s.hours_text == "always" ? text(lang, "always") : s.hours_text) +
+                         "</li>";
             c += "</ul>\n";
         }
         log(req, 200, "fleet");
