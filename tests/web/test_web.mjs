@@ -203,7 +203,11 @@ const cases = {
     let [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Download")')]);
     const report = fs.readFileSync(await dl.path(), 'utf8');
     check(dl.suggestedFilename().endsWith('.html') && report.includes('<html'), 'the report downloads as an HTML file');
-    check(report.includes('Kirjasto') && report.includes('Nuorisotalo Kipinä'), 'the report names both sites');
+    check(report.includes('Kirjasto') && report.includes('Nuorisotalo Kipinä') && !report.includes('>nuorisotalo<'),
+      'the report names both sites by their names, not ids');
+    check(report.includes('0401234567 <span class="times">(9 times)</span>') && report.split('0401234567').length === 2,
+      'identical free texts are listed once, with their count');
+    check(/<div class="table sr"><table><caption>/.test(report), "every chart's numbers are in a table for a screen reader");
     await page.check('input[name=format][value=xlsx]');
     await page.check('input[name=site][value=kirjasto]');
     [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Download")')]);
@@ -311,6 +315,13 @@ const cases = {
         if (width === 390) {
           const wide = await page.evaluate(() => document.documentElement.scrollWidth);
           check(wide <= 392, `the ${name} page fits a 390 px phone without sideways scrolling (${wide} px)`);
+          if (name === 'report') {
+            const shown = await page.$$eval('svg', (all) => all.filter((s) => getComputedStyle(s).display !== 'none')
+              .map((s) => ({ cls: s.getAttribute('class'), scale: s.getBoundingClientRect().width / s.viewBox.baseVal.width })));
+            const charts = shown.filter((s) => s.cls);
+            check(charts.length > 0 && charts.every((s) => s.cls === 'narrow' && s.scale > 0.9),
+              `on a phone the report's charts are in their narrow layout, drawn at about full size (${charts.map((s) => s.scale.toFixed(2))})`);
+          }
         }
       }
     }
