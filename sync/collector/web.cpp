@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
 #include <sodium.h>
 
 #include "clock.hpp"
@@ -835,6 +836,22 @@ struct Web::Impl {
         export_request.query = std::move(params);
         export_request.principal = "web:" + a.name;
         http::Response r = exporter(export_request);
+        if (r.status >= 400 && r.file < 0 && r.content_type == "application/json") {
+            // GET /v1/export's error, as a page: its message names the parameter.
+            std::string message = r.body;
+            try {
+                message = nlohmann::json::parse(r.body).value("message", r.body);
+            } catch (const std::exception&) {
+            }
+            http::Response page_reply = html(r.status, page(lang, std::to_string(r.status), "exports",
+                                                            "<p class=\"error\" role=\"alert\">" + esc(message) +
+                                                                "</p>\n<p><a href=\"exports\">" +
+                                                                esc(text(lang, "exports")) + "</a></p>\n",
+                                                            &a, req));
+            for (auto& h : r.headers)
+                if (h.first == "Retry-After") page_reply.headers.push_back(h);
+            return page_reply;
+        }
         if (r.status == 200 && view)
             for (auto& [k, v] : r.headers)
                 if (k == "Content-Disposition") v = "inline" + v.substr(v.find(';'));

@@ -229,6 +229,9 @@ const cases = {
     const csrf = await other.getAttribute('input[name=csrf]', 'value');
     const r = await other.goto(bed.base + `download?csrf=${csrf}&format=long&site=nuorisotalo`);
     check(r.status() === 403, 'and asking for it anyway is 403');
+    const bad = await other.goto(bed.base + `download?csrf=${csrf}&format=wide`);
+    check(bad.status() === 400 && (await other.textContent('[role=alert]')).includes('exactly one survey'),
+      'a download the export refuses is a page saying why (the wide CSV needs one survey)');
     const [own] = await Promise.all([other.waitForEvent('download'),
       other.evaluate((u) => { const a = document.createElement('a'); a.href = u; document.body.append(a); a.click(); },
         bed.base + `download?csrf=${csrf}&format=long`)]);
