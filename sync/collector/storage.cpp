@@ -679,9 +679,9 @@ public:
     std::vector<HourCount> hour_counts() override {
         std::vector<HourCount> out;
         control([&](sql::Connection& c) {
-            c.query("SELECT site, survey_id, substr(started_at, 1, 13) AS hour, count(*) FROM responses"
-                    " WHERE status = 'complete' AND flagged = 0 GROUP BY site, survey_id, hour"
-                    " ORDER BY hour, site, survey_id",
+            c.query("SELECT site, survey_id, substr(started_at, 1, 13) AS hour_utc, count(*) FROM responses"
+                    " WHERE status = 'complete' AND flagged = 0 GROUP BY site, survey_id, hour_utc"
+                    " ORDER BY hour_utc, site, survey_id",
                     {}, [&](const sql::Row& r) {
                         out.push_back(HourCount{std::string(r.text(0)), std::string(r.text(1)),
                                                 std::string(r.text(2)), r.integer(3)});

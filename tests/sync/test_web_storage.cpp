@@ -114,3 +114,24 @@ TEST_CASE("web: accounts, the growing lockout and sessions are kept in the datab
     CHECK_FALSE(storage->web_session("blake2b:s2", now));
     CHECK_FALSE(storage->remove_web_account("anna"));
 }
+
+TEST_CASE("web: the fleet's sites and the counts per site, survey and hour", "[web][db]") {
+    TempDir dir;
+    TestDatabase db(dir.path());
+    auto storage = Storage::open(db.config());
+    Batch b = make_batch(3, 7);
+    REQUIRE(storage->store(b, "k1", "blake2b:x").status == 200);
+    storage->record_health(b.device_id, "k1", std::nullopt, 1'790'000'000'000);
+    const auto sites = storage->sites_by_device_id();
+    REQUIRE(sites.size() == 1);
+    CHECK(sites[0] == std::pair<std::string, std::string>{b.device_id, "testi"});
+    std::int64_t total = 0;
+    for (const HourCount& h : storage->hour_counts()) {
+        CHECK(h.site == "testi");
+        CHECK(h.hour.size() == 13);
+        total += h.responses;
+    }
+    CHECK(total == 3);
+    storage->record_bundle_report("k1", "kirjasto", 2, "", "2026-12-02T10:00:00Z");
+    CHECK(storage->sites_by_device_name() == std::vector<std::pair<std::string, std::string>>{{"k1", "kirjasto"}});
+}
