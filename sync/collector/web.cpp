@@ -301,6 +301,7 @@ h1{font-size:1.5em;margin:8px 0 12px}
 .note{color:#444}
 .box{background:#fff;border:1px solid #d6d6d0;border-radius:6px;padding:12px 16px;margin:0 0 16px}
 form.filters{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-end}
+form.filters p{margin:0}
 label{display:block;font-weight:600}
 input[type=text],input[type=password],input[type=date],select{font:inherit;padding:6px 8px;border:1px solid #767676;border-radius:4px;background:#fff;min-width:10em;max-width:100%}
 button.primary,input[type=submit]{font:inherit;background:#12355b;color:#fff;border:0;border-radius:4px;padding:8px 16px;cursor:pointer}
