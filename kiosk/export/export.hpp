@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,8 @@ struct ExportOptions {
     std::string name = "kohtaamo";  // file names: <name>-long.csv, <name>-wide-<survey>.csv, ...
     std::int64_t now_ms = 0;        // "generated at" in the report
     std::filesystem::path texts_dir;  // the catalogues: report-<lang>.toml and <lang>.toml
+    // The report names each site so (the collector's [sites.ID] name); a site not here by its id.
+    std::map<std::string, std::string> site_names;
 };
 
 enum class ExportStatus {

@@ -253,6 +253,11 @@ std::string ReportBuilder::date(int y, int m, int d) const {
                                 {"mon", texts_.get("month_" + std::to_string(m))}});
 }
 
+std::string ReportBuilder::site_name(const std::string& id) const {
+    auto it = options_.site_names.find(id);
+    return it != options_.site_names.end() && !it->second.empty() ? it->second : id;
+}
+
 std::string ReportBuilder::text(const LangText& t, const std::string& fallback) const {
     auto it = t.find(texts_.lang());
     return it != t.end() ? it->second : fallback;
@@ -313,11 +318,61 @@ struct Svg {
         body += "<rect x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(w) + "\" height=\"" + fmt(h) +
                 "\" fill=\"" + fill + "\"/>";
     }
-    std::string done(const std::string& title) const {
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
-               std::to_string(height) + "\" role=\"img\" aria-label=\"" + esc(title) + "\">" + body + "</svg>\n";
+    // `cls`: "wide" (the 720-unit layout), "narrow" (the phone's, 360 units: labels above
+    // the bars) or "heat" (a heat map: on a phone its table is shown instead).
+    std::string done(const std::string& title, int width = kWidth, const char* cls = "") const {
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(width) + " " +
+               std::to_string(height) + "\"" + (*cls ? std::string(" class=\"") + cls + "\"" : std::string()) +
+               " role=\"img\" aria-label=\"" + esc(title) + "\">" + body + "</svg>\n";
     }
 };
+
+// Where a bar chart's parts go: the wide layout (labels left of the bars) or the phone's
+// (each label on its own line above its bar, 360 units wide, so that at 390 px the text
+// is drawn at about its size and stays legible).
+constexpr int kNarrow = 360;
+struct Layout {
+    double label_x, bar_x, bar_w;
+    const char* anchor;
+    double label_dy, bar_dy;
+    int row, width;
+    const char* cls;
+};
+Layout wide_layout(double x0, double w) { return {x0 - 8, x0, w, "end", 17, 3, kRow, kWidth, "wide"}; }
+Layout narrow_layout(double right) { return {0, 0, kNarrow - right, "start", 14, 19, 2 * kRow - 4, kNarrow, "narrow"}; }
+
+// A chart's numbers as a table: what a screen reader reads (the table is visually hidden
+// beside its chart), and on a phone what a heat map shows instead of the map (`heat`).
+// The first cell of each row is its header.
+std::string data_table(const std::string& caption, const std::vector<std::string>& head,
+                       const std::vector<std::vector<std::string>>& rows, bool heat) {
+    std::string h = heat ? "<div class=\"table heat\" role=\"region\" tabindex=\"0\" aria-label=\"" + esc(caption) + "\">"
+                         : std::string("<div class=\"table sr\">");
+    h += "<table><caption>" + esc(caption) + "</caption><thead><tr>";
+    for (const auto& c : head) h += "<th scope=\"col\">" + esc(c) + "</th>";
+    h += "</tr></thead><tbody>";
+    for (const auto& row : rows) {
+        h += "<tr>";
+        for (std::size_t i = 0; i < row.size(); ++i)
+            h += i == 0 ? "<th scope=\"row\">" + esc(row[i]) + "</th>" : "<td>" + esc(row[i]) + "</td>";
+        h += "</tr>";
+    }
+    return h + "</tbody></table></div>\n";
+}
+
+// Free texts, alphabetical, identical ones once with their count (`times` words it).
+template <class Times>
+std::string text_list(std::vector<std::string> texts, const Times& times) {
+    std::sort(texts.begin(), texts.end());
+    std::string h = "<ul class=\"texts\">";
+    for (std::size_t i = 0; i < texts.size();) {
+        std::size_t j = i;
+        while (j < texts.size() && texts[j] == texts[i]) ++j;
+        h += "<li>" + esc(texts[i]) + (j - i > 1 ? " <span class=\"times\">(" + esc(times(j - i)) + ")</span>" : "") + "</li>";
+        i = j;
+    }
+    return h + "</ul>\n";
+}
 
 const char* scale_color(std::size_t i, std::size_t n) {
     static const char* five[] = {"#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4"};
@@ -340,11 +395,12 @@ void ReportBuilder::render_scale(std::string& html, const QuestionStats& q, cons
     html += "</div>\n";
 
     auto chart = [&](const std::string& heading, const std::vector<std::pair<std::string, const Bucket*>>& rows) {
+      auto draw = [&](const Layout& L) {
         Svg svg;
-        const double x0 = 150, w = 480;
+        const double x0 = L.bar_x, w = L.bar_w;
         for (const auto& [label, b] : rows) {
-            const double y = svg.height;
-            svg.text(x0 - 8, y + 17, label, "end");
+            const double y = svg.height + L.bar_dy - 3;
+            svg.text(L.label_x, svg.height + L.label_dy, label, L.anchor);
             if (b->n < min) {
                 svg.rect(x0, y + 3, w, kRow - 6, "url(#hatch)");
                 svg.text(x0 + w / 2, y + 17, fewer(), "middle", "fewer");
@@ -367,9 +423,29 @@ void ReportBuilder::render_scale(std::string& html, const QuestionStats& q, cons
                 }
                 svg.text(x0 + w + 8, y + 17, texts_.fill("n", {{"n", count(b->n)}}), "start", "n");
             }
-            svg.height += kRow;
+            svg.height += L.row;
         }
-        html += "<h4>" + esc(heading) + "</h4>\n" + svg.done(heading);
+        return svg.done(heading, L.width, L.cls);
+      };
+        std::vector<std::string> head = {heading};
+        for (const auto& v : values) head.push_back(value_label(q, v));
+        head.push_back(texts_.get("col_answered"));
+        std::vector<std::vector<std::string>> cells;
+        for (const auto& [label, b] : rows) {
+            std::vector<std::string> row = {label};
+            std::uint64_t sum = 0;
+            for (const auto& v : values)
+                if (auto it = b->values.find(v); it != b->values.end()) sum += it->second;
+            for (const auto& v : values) {
+                auto it = b->values.find(v);
+                row.push_back(b->n < min ? fewer()
+                                         : percent(sum && it != b->values.end() ? static_cast<double>(it->second) / sum : 0));
+            }
+            row.push_back(count(b->n));
+            cells.push_back(std::move(row));
+        }
+        html += "<h4>" + esc(heading) + "</h4>\n" + draw(wide_layout(150, 480)) + draw(narrow_layout(60)) +
+                data_table(heading, head, cells, false);
     };
 
     chart(texts_.get("overall"), {{texts_.get("all"), &q.total}});
@@ -400,18 +476,26 @@ void ReportBuilder::render_ranked(std::string& html, const QuestionStats& q, std
     std::stable_sort(values.begin(), values.end(),
                      [&](const std::string& a, const std::string& b) { return of(q.total, a) > of(q.total, b); });
     {
-        Svg svg;
-        const double x0 = 230, w = 400;
         const std::uint64_t top = values.empty() ? 1 : std::max<std::uint64_t>(1, of(q.total, values.front()));
-        for (const auto& v : values) {
-            const double y = svg.height;
-            const std::uint64_t c = of(q.total, v);
-            svg.text(x0 - 8, y + 17, value_label(q, v), "end");
-            if (c > 0) svg.rect(x0, y + 3, w * static_cast<double>(c) / top, kRow - 6, "#4575b4");
-            svg.text(x0 + w * static_cast<double>(c) / top + 6, y + 17, percent(static_cast<double>(c) / q.total.n), "start", "n");
-            svg.height += kRow;
-        }
-        html += "<h4>" + esc(texts_.get("ranked")) + "</h4>\n" + svg.done(texts_.get("ranked"));
+        auto draw = [&](const Layout& L) {
+            Svg svg;
+            const double x0 = L.bar_x, w = L.bar_w;
+            for (const auto& v : values) {
+                const double y = svg.height + L.bar_dy - 3;
+                const std::uint64_t c = of(q.total, v);
+                svg.text(L.label_x, svg.height + L.label_dy, value_label(q, v), L.anchor);
+                if (c > 0) svg.rect(x0, y + 3, w * static_cast<double>(c) / top, kRow - 6, "#4575b4");
+                svg.text(x0 + w * static_cast<double>(c) / top + 6, y + 17, percent(static_cast<double>(c) / q.total.n),
+                         "start", "n");
+                svg.height += L.row;
+            }
+            return svg.done(texts_.get("ranked"), L.width, L.cls);
+        };
+        std::vector<std::vector<std::string>> cells;
+        for (const auto& v : values)
+            cells.push_back({value_label(q, v), percent(static_cast<double>(of(q.total, v)) / q.total.n)});
+        html += "<h4>" + esc(texts_.get("ranked")) + "</h4>\n" + draw(wide_layout(230, 400)) + draw(narrow_layout(50)) +
+                data_table(texts_.get("ranked"), {texts_.get("col_answer"), texts_.get("col_share")}, cells, false);
     }
     if (q.months.empty()) return;
 
@@ -461,7 +545,22 @@ void ReportBuilder::render_ranked(std::string& html, const QuestionStats& q, std
     }
     svg.height = static_cast<int>(top + values.size() * kRow + 6);
     const std::string heading = texts_.get("by_month_heat");
-    html += "<h4>" + esc(heading) + "</h4>\n" + svg.done(heading) + "<p class=\"note\">" +
+    std::vector<std::string> head = {texts_.get("col_answer")};
+    for (int k : months)
+        head.push_back(texts_.fill("month_label", {{"month", texts_.get("month_" + std::to_string(k % 100))},
+                                                   {"year", std::to_string(k / 100)}}));
+    std::vector<std::vector<std::string>> cells;
+    for (const auto& v : values) {
+        std::vector<std::string> row = {value_label(q, v)};
+        for (int k : months) {
+            auto it = q.months.find(k);
+            const Bucket& b = it == q.months.end() ? empty : it->second;
+            row.push_back(b.n < min ? fewer() : percent(static_cast<double>(of(b, v)) / b.n));
+        }
+        cells.push_back(std::move(row));
+    }
+    html += "<h4>" + esc(heading) + "</h4>\n" + svg.done(heading, kWidth, "heat") + data_table(heading, head, cells, true) +
+            "<p class=\"note\">" +
             esc(texts_.fill("heat_note", {{"n", std::to_string(options_.min_group)}})) + "</p>\n";
 }
 
@@ -471,13 +570,13 @@ void ReportBuilder::render_texts(std::string& html, const QuestionStats& q) cons
         return;
     }
     // Alphabetical, not in time order: a text cannot be matched to who was there when.
-    std::vector<std::string> sorted(q.texts.begin(), q.texts.end());
-    std::sort(sorted.begin(), sorted.end());
-    html += "<h4>" + esc(texts_.get("texts")) + "</h4>\n<ul class=\"texts\">";
-    for (const auto& t : sorted) html += "<li>" + esc(t) + "</li>";
-    html += "</ul>\n";
-    if (q.text_count > sorted.size())
-        html += "<p class=\"note\">" + esc(texts_.fill("texts_more", {{"n", std::to_string(q.text_count - sorted.size())}})) + "</p>\n";
+    // Identical texts are listed once, with how many gave them.
+    const std::size_t listed = q.texts.size();
+    html += "<h4>" + esc(texts_.get("texts")) + "</h4>\n" +
+            text_list({q.texts.begin(), q.texts.end()},
+                      [&](std::size_t n) { return texts_.fill("text_times", {{"n", std::to_string(n)}}); });
+    if (q.text_count > listed)
+        html += "<p class=\"note\">" + esc(texts_.fill("texts_more", {{"n", std::to_string(q.text_count - listed)}})) + "</p>\n";
 }
 
 void ReportBuilder::render_question(std::string& html, const QuestionStats& q) const {
@@ -523,13 +622,15 @@ std::string ReportBuilder::count_svg(const std::string& title,
                                      const std::vector<std::pair<std::string, std::uint64_t>>& rows,
                                      double x0) const {
     const auto min = static_cast<std::uint64_t>(options_.min_group);
-    Svg svg;
-    const double w = kWidth - x0 - 90;
     std::uint64_t top = 1;
     for (const auto& r : rows) top = std::max(top, r.second);
+  auto draw = [&](const Layout& L) {
+    Svg svg;
+    const double w = L.bar_w;
+    const double x0 = L.bar_x;
     for (const auto& [label, n] : rows) {
-        const double y = svg.height;
-        svg.text(x0 - 8, y + 17, label, "end");
+        const double y = svg.height + L.bar_dy - 3;
+        svg.text(L.label_x, svg.height + L.label_dy, label, L.anchor);
         if (n > 0 && n < min) {
             svg.rect(x0, y + 3, 60, kRow - 6, "url(#hatch)");
             svg.text(x0 + 66, y + 17, fewer(), "start", "fewer");
@@ -538,9 +639,14 @@ std::string ReportBuilder::count_svg(const std::string& title,
             if (n > 0) svg.rect(x0, y + 3, bw, kRow - 6, "#91bfdb");
             svg.text(x0 + bw + 6, y + 17, std::to_string(n), "start", "n");
         }
-        svg.height += kRow;
+        svg.height += L.row;
     }
-    return svg.done(title);
+    return svg.done(title, L.width, L.cls);
+  };
+    std::vector<std::vector<std::string>> cells;
+    for (const auto& [label, n] : rows) cells.push_back({label, n > 0 ? count(n) : "0"});
+    return draw(wide_layout(x0, kWidth - x0 - 90)) + draw(narrow_layout(90)) +
+           data_table(title, {title, texts_.get("col_count")}, cells, false);
 }
 
 // The year-clock: what families wished for which month (a heat map of counts: the month is
@@ -606,8 +712,17 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
         }
         svg.height = static_cast<int>(top + static_cast<double>(rows.size()) * kRow + 6);
         const std::string heading = texts_.get("yc_wishes");
+        std::vector<std::string> head = {texts_.get("col_answer")};
+        for (int m = 1; m <= 12; ++m) head.push_back(month_name(m));
+        std::vector<std::vector<std::string>> cells;
+        for (const auto& [id, label] : rows) {
+            std::vector<std::string> row = {label};
+            for (std::uint64_t n : of(id)) row.push_back(n > 0 && n < min ? fewer() : std::to_string(n));
+            cells.push_back(std::move(row));
+        }
         html += "<div class=\"question\">\n<h3>" + esc(heading) + "</h3>\n<p class=\"n\">" +
-                esc(texts_.fill("yc_wish_visits", {{"n", count(y.wish_visits)}})) + "</p>\n" + svg.done(heading) +
+                esc(texts_.fill("yc_wish_visits", {{"n", count(y.wish_visits)}})) + "</p>\n" +
+                svg.done(heading, kWidth, "heat") + data_table(heading, head, cells, true) +
                 "<p class=\"note\">" +
                 esc(texts_.fill("yc_heat_note", {{"n", std::to_string(options_.min_group)}, {"short", fewer_short}})) +
                 "</p>\n</div>\n";
@@ -656,13 +771,12 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
         std::string heading = month_name(m);
         if (def && !text(def->month(m).theme, "").empty())
             heading += " – " + prefix(def->month(m).icon) + text(def->month(m).theme, "");
-        // Alphabetical, not in time order: a text cannot be matched to who was there when.
-        std::vector<std::string> sorted(list.begin(), list.end());
-        std::sort(sorted.begin(), sorted.end());
-        html += "<h4>" + esc(heading) + "</h4>\n<ul class=\"texts\">";
-        for (const auto& t : sorted) html += "<li>" + esc(t) + "</li>";
-        html += "</ul>\n";
-        const std::uint64_t more = y.idea_count[static_cast<std::size_t>(m - 1)] - sorted.size();
+        // Alphabetical, not in time order: a text cannot be matched to who was there when;
+        // identical ones once, with their count.
+        html += "<h4>" + esc(heading) + "</h4>\n" +
+                text_list({list.begin(), list.end()},
+                          [&](std::size_t n) { return texts_.fill("text_times", {{"n", std::to_string(n)}}); });
+        const std::uint64_t more = y.idea_count[static_cast<std::size_t>(m - 1)] - list.size();
         if (more) html += "<p class=\"note\">" + esc(texts_.fill("texts_more", {{"n", std::to_string(more)}})) + "</p>\n";
     }
     html += "</div>\n";
@@ -701,6 +815,24 @@ svg text.n { fill: #555; }
 svg text.small { font-size: 10px; }
 ul.texts { columns: 2; column-gap: 24px; padding-left: 18px; }
 ul.texts li { break-inside: avoid; margin-bottom: 4px; }
+svg.narrow { display: none; }
+ul.texts .times { color: #555; white-space: nowrap; }
+.sr, .table.heat { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.table.heat:focus { position: static; width: auto; height: auto; overflow: auto; clip: auto; white-space: normal; }
+.table table { border-collapse: collapse; font-size: 12px; margin: 4px 0 8px; }
+.table th, .table td { border: 1px solid #d0d0d0; padding: 3px 6px; text-align: left; vertical-align: top; }
+.table td { text-align: right; font-variant-numeric: tabular-nums; }
+.table caption { text-align: left; font-size: 12px; color: #555; }
+/* A phone: bar charts in their narrow layout (labels above the bars), heat maps as tables. */
+@media screen and (max-width: 600px) {
+  body { margin: 12px auto; padding: 0 12px; }
+  svg.wide, svg.heat { display: none; }
+  svg.narrow { display: block; }
+  .table.heat { position: static; width: auto; height: auto; overflow-x: auto; clip: auto; white-space: normal; }
+  .table.heat table { font-size: 13px; }
+  ul.texts { columns: 1; }
+  .tile { min-width: 0; flex: 1 1 40%; }
+}
 footer { margin-top: 28px; border-top: 1px solid #ccc; padding-top: 6px; font-size: 11px; color: #666; }
 @media print { body { margin: 0; max-width: none; padding: 0; } h2 { break-after: avoid; } }
 )css";
@@ -730,7 +862,7 @@ void ReportBuilder::render(AtomicFile& out) const {
     else if (first_)
         period = date(first_->year, first_->month, first_->day) + " – " + date(last_->year, last_->month, last_->day);
     std::string sites;
-    for (const auto& s : options_.filter.sites) sites += (sites.empty() ? "" : ", ") + s;
+    for (const auto& s : options_.filter.sites) sites += (sites.empty() ? "" : ", ") + site_name(s);
     if (sites.empty()) sites = texts_.get("all_sites");
     const LocalParts now = local_parts(options_.now_ms);
     html += "<header>\n<h1>" + esc(texts_.get("title")) + "</h1>\n<p class=\"meta\">" + esc(texts_.get("period")) +
@@ -789,7 +921,8 @@ void ReportBuilder::render(AtomicFile& out) const {
         for (std::size_t i = 0; i < bands_.size(); ++i) rows.emplace_back(texts_.get("band_" + std::to_string(i)), bands_[i]);
         count_chart(texts_.get("time_of_day"), rows);
         if (sites_.size() > 1) {
-            rows.assign(sites_.begin(), sites_.end());
+            rows.clear();
+            for (const auto& [id, n] : sites_) rows.emplace_back(site_name(id), n);
             count_chart(texts_.get("sites_heading"), rows);
         }
     }

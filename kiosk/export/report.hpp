@@ -148,6 +148,7 @@ private:
     std::string percent(double p) const;
     std::string date(int y, int m, int d) const;
     std::string text(const LangText& t, const std::string& fallback) const;
+    std::string site_name(const std::string& id) const;  // options_.site_names, else the id
     std::string value_label(const QuestionStats& q, const std::string& value) const;
     // The values of the question in every version (the newest's order, then older ones').
     std::vector<std::string> allowed_values(const QuestionStats& q) const;

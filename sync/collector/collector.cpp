@@ -32,6 +32,7 @@
 #include "http.hpp"
 #include "survey.hpp"
 #include "utf8.hpp"
+#include "web.hpp"
 
 namespace kohtaamo::sync {
 
@@ -220,6 +221,7 @@ struct Collector::Impl : http::Handler {
     std::condition_variable refresher_cv;
     bool stopping = false;
     std::atomic<int> exports_here{0};
+    std::unique_ptr<Web> web;  // the coordinators' pages under [web] prefix (web.hpp)
 
     void write_log(const std::string& line) {
         if (!config.log_requests) return;
@@ -265,8 +267,9 @@ struct Collector::Impl : http::Handler {
     void log_request(const http::Request& req, int status, const std::string& detail) {
         const auto ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - req.started);
-        const char* who = req.path == kExportPath ? " exporter=" : " device=";
-        write_log(req.method + " " + req.path + who + (req.principal.empty() ? "-" : req.principal) + " " +
+        const bool account = req.principal.rfind("web:", 0) == 0;  // the web page's (web.hpp)
+        const char* who = account ? " account=" : req.path == kExportPath ? " exporter=" : " device=";
+        write_log(req.method + " " + req.path + who + (req.principal.empty() ? "-" : req.principal.substr(account ? 4 : 0)) + " " +
                   std::to_string(status) + " " + detail + " (" + std::to_string(ms.count()) + " ms)");
     }
 
@@ -282,6 +285,7 @@ struct Collector::Impl : http::Handler {
     }
 
     std::optional<http::Response> on_headers(http::Request& req) override {
+        if (web && web->owns(req.path)) return web->on_headers(req);
         const bool get = req.method == "GET" || req.method == "HEAD";
         if (req.path == kBatchesPath && req.method == "POST") return batch_headers(req);
         if (req.path == kHeartbeatPath && req.method == "POST") return batch_headers(req);
@@ -297,6 +301,7 @@ struct Collector::Impl : http::Handler {
     }
 
     http::Response handle(http::Request& req) override {
+        if (web && web->owns(req.path)) return web->handle(req);
         if (req.path == kBatchesPath) return batch(req);
         if (req.path == kHeartbeatPath) return heartbeat(req);
         if (req.path == kHealthPath) return health();
@@ -612,6 +617,18 @@ struct Collector::Impl : http::Handler {
         return std::nullopt;
     }
 
+    // A download from the web page: GET /v1/export's parameters, checked as there.
+    http::Response web_export(http::Request& req) {
+        try {
+            export_options_of(req);
+        } catch (const BadParameter& e) {
+            return fail(req, 400, "invalid_parameter", e.what());
+        } catch (const ExportRequestError& e) {
+            return fail(req, 400, "invalid_parameter", e.what());
+        }
+        return export_file(req);
+    }
+
     http::Response export_file(http::Request& req) {
         const ExportOptions options = export_options_of(req);  // checked in export_headers
         // A few exports at a time across every instance: the rest stays free for uploads.
@@ -712,6 +729,9 @@ Collector::Collector(CollectorConfig config) : impl_(std::make_unique<Impl>()) {
     s.config = std::move(config);
     s.storage = Storage::open(s.config.database);
     remove_stale_export_folders(s.config.export_work_dir);
+    s.web = std::make_unique<Web>(
+        s.config, *s.storage, [&s](http::Request& req) { return s.web_export(req); },
+        [&s](const http::Request& req, int status, const std::string& detail) { s.log_request(req, status, detail); });
     s.publish({s.config.devices, s.config.export_tokens});
     s.refresher = std::thread([&s] {
         std::unique_lock lock(s.refresher_mutex);

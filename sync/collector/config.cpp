@@ -76,6 +76,58 @@ int positive_int(const TomlReader& r, const toml::table& t, const char* key, int
     return static_cast<int>(v);
 }
 
+// [web] and [sites.ID] (the web page; docs/collector-deploy.md).
+void read_web(const TomlReader& r, CollectorConfig& c) {
+    if (const toml::node* n = r.root().get("web")) {
+        if (!n->is_table()) r.fail(n, "web must be a table ([web])");
+        const toml::table& w = *n->as_table();
+        r.only_keys(w,
+                    {"enabled", "prefix", "secure_cookies", "session_hours", "silent_after_minutes",
+                     "lock_after_failures", "first_lock_minutes", "max_lock_minutes"},
+                    "web");
+        WebConfig& web = c.web;
+        web.enabled = r.boolean_or(w, "enabled", web.enabled, "web");
+        if (auto prefix = r.optional_string(w, "prefix", "web")) {
+            std::string p = *prefix;
+            if (p.empty() || p.front() != '/' || p.find_first_of("?#\"\\ ") != std::string::npos ||
+                p.find("//") != std::string::npos || p.rfind("/v1/", 0) == 0 || p == "/v1")
+                r.fail(w.get("prefix"), "web.prefix must be a path such as \"/kohtaamo/\" (or \"/\"), not under /v1/");
+            if (p.back() != '/') p += '/';
+            web.prefix = p;
+        }
+        web.secure_cookies = r.boolean_or(w, "secure_cookies", web.secure_cookies, "web");
+        web.session_hours = positive_int(r, w, "session_hours", web.session_hours, "web", 24 * 31);
+        web.silent_after_minutes = positive_int(r, w, "silent_after_minutes", web.silent_after_minutes, "web", 10080);
+        web.lock_after_failures = positive_int(r, w, "lock_after_failures", web.lock_after_failures, "web", 100);
+        web.first_lock_minutes = positive_int(r, w, "first_lock_minutes", web.first_lock_minutes, "web", 10080);
+        web.max_lock_minutes = positive_int(r, w, "max_lock_minutes", web.max_lock_minutes, "web", 525600);
+        if (web.max_lock_minutes < web.first_lock_minutes)
+            r.fail(w.get("max_lock_minutes"), "web.max_lock_minutes must be at least web.first_lock_minutes");
+    }
+    if (const toml::node* n = r.root().get("sites")) {
+        if (!n->is_table()) r.fail(n, "sites must be a table of sites ([sites.kirjasto])");
+        for (const auto& [key, value] : *n->as_table()) {
+            const std::string id(key.str()), where = "sites." + id;
+            if (!valid_id(id)) r.fail(&value, where + ": a site id is 1-64 of a-z, 0-9, _ and -");
+            if (!value.is_table()) r.fail(&value, where + " must be a table ([" + where + "])");
+            const toml::table& t = *value.as_table();
+            r.only_keys(t, {"name", "hours"}, where);
+            SiteSettings s;
+            s.id = id;
+            s.name = r.optional_string(t, "name", where).value_or(id);
+            if (auto hours = r.optional_string(t, "hours", where)) {
+                try {
+                    s.hours = parse_open_hours(*hours);
+                } catch (const std::invalid_argument& e) {
+                    r.fail(t.get("hours"), where + ".hours " + e.what());
+                }
+                s.hours_text = *hours;
+            }
+            c.sites.push_back(std::move(s));
+        }
+    }
+}
+
 }  // namespace
 
 std::string DatabaseConfig::describe() const {
@@ -98,7 +150,9 @@ DatabaseConfig parse_database_url(const std::string& url, const std::filesystem:
 CollectorConfig load_collector_config(const std::filesystem::path& file) {
     TomlReader r(file);
     const auto base = std::filesystem::absolute(file).parent_path();
-    r.only_keys(r.root(), {"server", "database", "storage", "limits", "device", "export_token", "export", "privacy"}, "");
+    r.only_keys(r.root(),
+                {"server", "database", "storage", "limits", "device", "export_token", "export", "privacy", "web", "sites"},
+                "");
     CollectorConfig c;
     c.file = r.file();
     const toml::table& server = r.table(r.root(), "server", "");
@@ -217,11 +271,14 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
             c.surveys = load_surveys(dir, {"fi", "sv", "en"});
         }
     }
+    read_web(r, c);
     return c;
 }
 
 ExportOptions CollectorConfig::export_options(const ExportRequest& request, std::int64_t now_ms) const {
-    return make_export_options(request, export_defaults, kReportLanguage, texts_dir, now_ms);
+    ExportOptions o = make_export_options(request, export_defaults, kReportLanguage, texts_dir, now_ms);
+    for (const auto& s : sites) o.site_names[s.id] = s.name;
+    return o;
 }
 
 CollectorTokens load_collector_tokens(const std::filesystem::path& file) {

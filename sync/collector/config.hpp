@@ -11,6 +11,7 @@
 #include "export_request.hpp"
 #include "protocol.hpp"
 #include "seal.hpp"
+#include "site_hours.hpp"
 #include "survey.hpp"
 
 namespace kohtaamo::sync {
@@ -62,6 +63,26 @@ struct ServerLimits {
     int max_connections = 512;        // open connections (more are refused at accept)
 };
 
+// [sites.ID]: a meeting point's name on the web page and in the report, and the hours its
+// kiosks are expected to be heard in (site_hours.hpp).
+struct SiteSettings {
+    std::string id, name;  // name: id when not given
+    std::string hours_text = "always";
+    OpenHours hours = OpenHours::always();
+};
+
+// [web]: the coordinators' web page (sync/collector/web.hpp, docs/collector-deploy.md).
+struct WebConfig {
+    bool enabled = true;
+    std::string prefix = "/";         // where it is served, e.g. "/kohtaamo/" behind nginx; ends in /
+    bool secure_cookies = true;       // false only for plain-HTTP tests on loopback
+    int session_hours = 12;           // a login lasts this long
+    int silent_after_minutes = 60;    // of a site's expected hours without a word: silent
+    int lock_after_failures = 5;      // wrong passwords in a row that lock an account
+    int first_lock_minutes = 5;       // the first lock; doubled with every further one
+    int max_lock_minutes = 24 * 60;
+};
+
 struct CollectorConfig {
     std::string file;  // where it was read from (for messages)
     std::string listen = "127.0.0.1";
@@ -90,6 +111,13 @@ struct CollectorConfig {
     // is there (`kohtaamo-collector bundle-keys` writes it). GET /v1/device gives it to a
     // kiosk's enrolment, over its verified connection and token. Empty: none.
     std::string bundle_public_key;
+    WebConfig web;
+    std::vector<SiteSettings> sites;  // [sites.ID], by id
+    const SiteSettings* site(const std::string& id) const {
+        for (const auto& s : sites)
+            if (s.id == id) return &s;
+        return nullptr;
+    }
 
     // The report's language when neither the request nor [export] names one.
     static constexpr const char* kReportLanguage = "fi";

@@ -19,6 +19,10 @@
 //   kohtaamo-collector --config config/collector.toml publish DIR --all | --site S [--key FILE]
 //                                                                    a new signed survey bundle
 //   kohtaamo-collector --config config/collector.toml status        every kiosk's bundle version and refusal
+//   kohtaamo-collector --config config/collector.toml account add NAME [--sites a,b]
+//                                                                    a coordinator's login to the web page
+//                                                                    (the password on stdin); also account
+//                                                                    list, account remove NAME, account unlock NAME
 //
 // SIGHUP re-reads the [[device]] and [[export_token]] lists (add or disable a kiosk or a
 // coordinator without a restart) and publishes them to the database: every collector
@@ -28,6 +32,8 @@
 #include <thread>
 
 #include <pthread.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -41,6 +47,8 @@
 #include "output.hpp"
 #include "protocol.hpp"
 #include "publish.hpp"
+#include "toml_reader.hpp"
+#include "web.hpp"
 
 using namespace kohtaamo;
 using namespace kohtaamo::sync;
@@ -219,6 +227,94 @@ int run_wrap_key(const std::string& secret_file, const std::string& out_file) {
     return 0;
 }
 
+// A password: one line on stdin (asked for, without echo, on a terminal).
+std::string read_password() {
+    const bool tty = ::isatty(STDIN_FILENO);
+    termios old{};
+    if (tty) {
+        std::cerr << "Password (at least 10 characters): " << std::flush;
+        ::tcgetattr(STDIN_FILENO, &old);
+        termios quiet = old;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string p;
+    std::getline(std::cin, p);
+    if (tty) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        std::cerr << "\n";
+    }
+    while (!p.empty() && (p.back() == '\r' || p.back() == '\n')) p.pop_back();
+    return p;
+}
+
+// `account add|remove|unlock|list`: the web page's coordinators (sync/collector/web.hpp).
+int run_account(const std::string& config_file, const std::string& action, const std::string& name,
+                const std::string& sites_text) {
+    const CollectorConfig config = load_collector_config(config_file);
+    auto storage = Storage::open(config.database);
+    if (action == "list") {
+        const std::int64_t now = Clock().wall_ms();
+        for (const WebAccount& a : storage->web_accounts()) {
+            std::string sites;
+            for (const auto& s : a.sites) sites += (sites.empty() ? "" : ",") + s;
+            std::cout << a.name << "\tsites=" << (sites.empty() ? "all" : sites)
+                      << (a.locked_until_ms > now ? "\tlocked until " + iso8601_utc(a.locked_until_ms) : "") << "\n";
+        }
+        return 0;
+    }
+    if (!valid_id(name)) {
+        std::cerr << "kohtaamo-collector: account: the name \"" << name << "\" must be 1-64 of a-z, 0-9, _ and -\n";
+        return 2;
+    }
+    if (action == "remove") {
+        if (!storage->remove_web_account(name)) {
+            std::cerr << "kohtaamo-collector: account remove: there is no account " << name << "\n";
+            return 1;
+        }
+        std::cout << "removed " << name << " and its sessions\n";
+        return 0;
+    }
+    auto existing = storage->web_account(name);
+    if (action == "unlock") {
+        if (!existing) {
+            std::cerr << "kohtaamo-collector: account unlock: there is no account " << name << "\n";
+            return 1;
+        }
+        storage->web_login_succeeded(name);
+        std::cout << "unlocked " << name << "\n";
+        return 0;
+    }
+    WebAccount a;
+    a.name = name;
+    std::string_view rest = sites_text;
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const std::string site(rest.substr(0, comma));
+        if (!valid_id(site)) {
+            std::cerr << "kohtaamo-collector: account add: --sites: \"" << site
+                      << "\" is not a site id (1-64 of a-z, 0-9, _ and -)\n";
+            return 2;
+        }
+        if (!config.site(site))
+            std::cerr << "kohtaamo-collector: warning: site " << site << " has no [sites." << site << "] in "
+                      << config_file << " (it is shown by its id)\n";
+        a.sites.push_back(site);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    const std::string password = read_password();
+    if (password.size() < 10 || password.size() > 1024) {
+        std::cerr << "kohtaamo-collector: account add: the password must be 10 to 1024 characters (give it on stdin)\n";
+        return 2;
+    }
+    a.password_hash = hash_password(password);
+    storage->put_web_account(a);
+    std::cout << (existing ? "changed " : "added ") << name << " (sites: " << (sites_text.empty() ? "all" : sites_text)
+              << "); log in at the collector's web page, " << config.web.prefix << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -281,6 +377,17 @@ int main(int argc, char** argv) {
     all_opt->excludes(site_opt);
     publish->add_option("--key", key_file, "the signing key (default: bundle.key beside the config)");
     auto* status = app.add_subcommand("status", "every kiosk with the bundle version it runs, and any refusal and why");
+    auto* account = app.add_subcommand("account", "the web page's coordinator accounts (Argon2id password hashes)");
+    std::string account_name, account_sites;
+    auto* account_add = account->add_subcommand("add", "add an account, or change its password and sites (password on stdin)");
+    account_add->add_option("name", account_name, "the coordinator's user name")->required();
+    account_add->add_option("--sites", account_sites, "the sites it may see, comma-separated (default: every site)");
+    auto* account_remove = account->add_subcommand("remove", "remove an account and end its sessions");
+    account_remove->add_option("name", account_name)->required();
+    auto* account_unlock = account->add_subcommand("unlock", "lift the lock after wrong passwords");
+    account_unlock->add_option("name", account_name)->required();
+    account->add_subcommand("list", "every account, its sites and any lock");
+    account->require_subcommand(1);
     app.require_subcommand(0, 1);
     CLI11_PARSE(app, argc, argv);
 
@@ -363,6 +470,13 @@ int main(int argc, char** argv) {
         }
         if (migrate->parsed()) return run_migrate(config_file, target);
         if (import->parsed()) return run_import(config_file, import_file, import_device);
+        if (account->parsed()) {
+            const std::string action = account_add->parsed()      ? "add"
+                                       : account_remove->parsed() ? "remove"
+                                       : account_unlock->parsed() ? "unlock"
+                                                                  : "list";
+            return run_account(config_file, action, account_name, account_sites);
+        }
         if (publish->parsed()) {
             if (!publish_all && publish_site.empty()) {
                 std::cerr << "kohtaamo-collector: publish: say --all (every site) or --site S\n";

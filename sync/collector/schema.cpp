@@ -124,9 +124,28 @@ CREATE TABLE device_health (
     last_error           TEXT NOT NULL DEFAULT ''
 );
 )sql",
-    // 5: reserved for branch web (the collector's web page); its step takes this place at the merge.
+    // 5 (issue #14, the web page): coordinator accounts (Argon2id hashes from
+    // `kohtaamo-collector account add`, the sites each may see, "" = all; the wrong
+    // passwords in a row and how often the account was locked, for the growing lockout)
+    // and their sessions (only a hash of the cookie is kept), shared by every instance.
     R"sql(
-SELECT 1;
+CREATE TABLE web_accounts (
+    name            TEXT PRIMARY KEY,
+    password_hash   TEXT NOT NULL,
+    sites           TEXT NOT NULL DEFAULT '',
+    failures        INTEGER NOT NULL DEFAULT 0,
+    locks           INTEGER NOT NULL DEFAULT 0,
+    locked_until_ms INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL
+);
+CREATE TABLE web_sessions (
+    id_hash    TEXT PRIMARY KEY,
+    account    TEXT NOT NULL,
+    csrf       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE INDEX web_sessions_by_account ON web_sessions(account);
 )sql",
     // 6 (issue #10, "versions of surveys live on"): every survey definition the collector
     // has published or received, by the SHA-256 of its text, and the one each response was
@@ -252,9 +271,25 @@ CREATE TABLE device_health (
     last_error           TEXT COLLATE "C" NOT NULL DEFAULT ''
 );
 )sql",
-    // 5: reserved for branch web
+    // 5 (issue #14, the web page)
     R"sql(
-SELECT 1;
+CREATE TABLE web_accounts (
+    name            TEXT COLLATE "C" PRIMARY KEY,
+    password_hash   TEXT COLLATE "C" NOT NULL,
+    sites           TEXT COLLATE "C" NOT NULL DEFAULT '',
+    failures        BIGINT NOT NULL DEFAULT 0,
+    locks           BIGINT NOT NULL DEFAULT 0,
+    locked_until_ms BIGINT NOT NULL DEFAULT 0,
+    created_at      TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE web_sessions (
+    id_hash    TEXT COLLATE "C" PRIMARY KEY,
+    account    TEXT COLLATE "C" NOT NULL,
+    csrf       TEXT COLLATE "C" NOT NULL,
+    created_ms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+CREATE INDEX web_sessions_by_account ON web_sessions(account);
 )sql",
     // 6 (issue #10)
     R"sql(

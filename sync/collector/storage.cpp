@@ -556,6 +556,170 @@ public:
         return rows;
     }
 
+    // --- the web page's accounts and sessions (issue #14) ---------------------------------
+    static std::string join_sites(const std::vector<std::string>& sites) {
+        std::string out;
+        for (const auto& s : sites) out += (out.empty() ? "" : ",") + s;
+        return out;
+    }
+    static std::vector<std::string> split_sites(std::string_view text) {
+        std::vector<std::string> out;
+        while (!text.empty()) {
+            const auto comma = text.find(',');
+            if (comma) out.emplace_back(text.substr(0, comma));
+            if (comma == std::string_view::npos) break;
+            text.remove_prefix(comma + 1);
+        }
+        return out;
+    }
+
+    void put_web_account(const WebAccount& a) override {
+        const std::string sites = join_sites(a.sites), created = iso8601_utc(wall_ms());
+        control([&](sql::Connection& c) {
+            c.run("INSERT INTO web_accounts(name, password_hash, sites, created_at) VALUES (?, ?, ?, ?)"
+                  " ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, sites = excluded.sites,"
+                  " failures = 0, locks = 0, locked_until_ms = 0",
+                  {std::string_view(a.name), std::string_view(a.password_hash), std::string_view(sites),
+                   std::string_view(created)});
+        });
+    }
+
+    bool remove_web_account(const std::string& name) override {
+        return control([&](sql::Connection& c) {
+            std::int64_t removed = 0;
+            write_transaction(c, [&] {
+                c.run("DELETE FROM web_sessions WHERE account = ?", {std::string_view(name)});
+                removed = c.run("DELETE FROM web_accounts WHERE name = ?", {std::string_view(name)});
+                return true;
+            });
+            return removed > 0;
+        });
+    }
+
+    static constexpr const char* kAccountColumns =
+        "SELECT name, password_hash, sites, failures, locks, locked_until_ms, created_at FROM web_accounts";
+    static WebAccount account_of(const sql::Row& r) {
+        return WebAccount{std::string(r.text(0)), std::string(r.text(1)), split_sites(r.text(2)), r.integer(3),
+                          r.integer(4),           r.integer(5),           std::string(r.text(6))};
+    }
+
+    std::optional<WebAccount> web_account(const std::string& name) override {
+        std::optional<WebAccount> out;
+        control([&](sql::Connection& c) {
+            c.query(std::string(kAccountColumns) + " WHERE name = ?", {std::string_view(name)},
+                    [&](const sql::Row& r) { out = account_of(r); });
+        });
+        return out;
+    }
+
+    std::vector<WebAccount> web_accounts() override {
+        std::vector<WebAccount> out;
+        control([&](sql::Connection& c) {
+            c.query(std::string(kAccountColumns) + " ORDER BY name", {},
+                    [&](const sql::Row& r) { out.push_back(account_of(r)); });
+        });
+        return out;
+    }
+
+    std::int64_t web_login_failed(const std::string& name, std::int64_t now_ms, int max_failures,
+                                  std::int64_t first_lock_ms, std::int64_t max_lock_ms) override {
+        // One transaction, so wrong passwords at two instances at once are both counted.
+        return control([&](sql::Connection& c) {
+            std::int64_t until = 0;
+            write_transaction(c, [&] {
+                std::int64_t failures = -1, locks = 0;
+                c.query("UPDATE web_accounts SET failures = failures + 1 WHERE name = ? RETURNING failures, locks,"
+                        " locked_until_ms",
+                        {std::string_view(name)}, [&](const sql::Row& r) {
+                            failures = r.integer(0);
+                            locks = r.integer(1);
+                            until = r.integer(2) > now_ms ? r.integer(2) : 0;
+                        });
+                if (failures >= max_failures) {
+                    std::int64_t lock = first_lock_ms;
+                    for (std::int64_t i = 0; i < locks && lock < max_lock_ms; ++i) lock *= 2;
+                    until = now_ms + std::min(lock, max_lock_ms);
+                    c.run("UPDATE web_accounts SET failures = 0, locks = locks + 1, locked_until_ms = ? WHERE name = ?",
+                          {until, std::string_view(name)});
+                }
+                return true;
+            });
+            return until;
+        });
+    }
+
+    void web_login_succeeded(const std::string& name) override {
+        control([&](sql::Connection& c) {
+            c.run("UPDATE web_accounts SET failures = 0, locks = 0, locked_until_ms = 0 WHERE name = ?",
+                  {std::string_view(name)});
+        });
+    }
+
+    void create_web_session(const std::string& id_hash, const WebSession& s, std::int64_t now_ms) override {
+        control([&](sql::Connection& c) {
+            write_transaction(c, [&] {
+                c.run("DELETE FROM web_sessions WHERE expires_ms <= ?", {now_ms});
+                c.run("INSERT INTO web_sessions(id_hash, account, csrf, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
+                      {std::string_view(id_hash), std::string_view(s.account), std::string_view(s.csrf), now_ms,
+                       s.expires_ms});
+                return true;
+            });
+        });
+    }
+
+    std::optional<WebSession> web_session(const std::string& id_hash, std::int64_t now_ms) override {
+        std::optional<WebSession> out;
+        control([&](sql::Connection& c) {
+            c.query("SELECT account, csrf, expires_ms FROM web_sessions WHERE id_hash = ? AND expires_ms > ?",
+                    {std::string_view(id_hash), now_ms}, [&](const sql::Row& r) {
+                        out = WebSession{std::string(r.text(0)), std::string(r.text(1)), r.integer(2)};
+                    });
+        });
+        return out;
+    }
+
+    void remove_web_session(const std::string& id_hash) override {
+        control([&](sql::Connection& c) {
+            c.run("DELETE FROM web_sessions WHERE id_hash = ?", {std::string_view(id_hash)});
+        });
+    }
+
+    std::vector<std::pair<std::string, std::string>> sites_by_device_id() override {
+        std::vector<std::pair<std::string, std::string>> out;
+        control([&](sql::Connection& c) {
+            std::vector<std::string> ids;
+            c.query("SELECT device_id FROM device_health ORDER BY device_id", {},
+                    [&](const sql::Row& r) { ids.emplace_back(r.text(0)); });
+            for (const auto& id : ids)
+                c.query("SELECT site FROM responses WHERE device_id = ? ORDER BY started_at DESC LIMIT 1",
+                        {std::string_view(id)}, [&](const sql::Row& r) { out.emplace_back(id, std::string(r.text(0))); });
+        });
+        return out;
+    }
+
+    std::vector<std::pair<std::string, std::string>> sites_by_device_name() override {
+        std::vector<std::pair<std::string, std::string>> out;
+        control([&](sql::Connection& c) {
+            c.query("SELECT device_name, site FROM device_bundles WHERE site <> '' ORDER BY device_name", {},
+                    [&](const sql::Row& r) { out.emplace_back(std::string(r.text(0)), std::string(r.text(1))); });
+        });
+        return out;
+    }
+
+    std::vector<HourCount> hour_counts() override {
+        std::vector<HourCount> out;
+        control([&](sql::Connection& c) {
+            c.query("SELECT site, survey_id, substr(started_at, 1, 13) AS hour_utc, count(*) FROM responses"
+                    " WHERE status = 'complete' AND flagged = 0 GROUP BY site, survey_id, hour_utc"
+                    " ORDER BY hour_utc, site, survey_id",
+                    {}, [&](const sql::Row& r) {
+                        out.push_back(HourCount{std::string(r.text(0)), std::string(r.text(1)),
+                                                std::string(r.text(2)), r.integer(3)});
+                    });
+        });
+        return out;
+    }
+
     std::unique_ptr<sql::Connection> connect(bool read_only) const {
         if (database_.driver == DatabaseConfig::Driver::Sqlite)
             return sql::open_sqlite(database_.file.string(), read_only);
@@ -892,7 +1056,8 @@ constexpr unsigned bits(std::initializer_list<unsigned> columns) {
 }
 
 // Every table that holds what kiosks sent or the county published. Not copied: the token
-// lists (published again from collector.toml at start) and the export slots (leases).
+// lists (published again from collector.toml at start), the export slots (leases) and the
+// web page's sessions.
 const Table kTables[] = {
     {"batches", "id, device_id, device_name, body_hash, received_at, responses, stored", "id", 7, "ON CONFLICT (id) DO NOTHING",
      bits({5, 6})},
@@ -914,6 +1079,9 @@ const Table kTables[] = {
      "device_id", 13, "ON CONFLICT (device_id) DO NOTHING", bits({2, 4, 6, 8, 9, 10, 11})},
     {"survey_definitions", "hash, survey_id, survey_version, definition, source, received_at", "hash", 6,
      "ON CONFLICT (hash) DO NOTHING", bits({2})},
+    // The coordinators' accounts (their sessions are not copied: they log in again).
+    {"web_accounts", "name, password_hash, sites, failures, locks, locked_until_ms, created_at", "name", 7,
+     "ON CONFLICT (name) DO NOTHING", bits({3, 4, 5})},
 };
 
 // Streams every row of `t` in key order into `row`.

@@ -89,6 +89,26 @@ struct DeviceBundleStatus {
     bool has_token = true;  // false: reported, but its token is no longer in the list
 };
 
+// The web page's coordinator accounts and sessions (issue #14, sync/collector/web.hpp).
+struct WebAccount {
+    std::string name;
+    std::string password_hash;       // crypto_pwhash_str (Argon2id)
+    std::vector<std::string> sites;  // the sites it may see; empty: every site
+    std::int64_t failures = 0;       // wrong passwords since the last good one (or lock)
+    std::int64_t locks = 0;          // how many times it was locked since the last good login
+    std::int64_t locked_until_ms = 0;
+    std::string created_at;
+};
+struct WebSession {
+    std::string account, csrf;
+    std::int64_t expires_ms = 0;
+};
+// Complete, unflagged responses per site, survey and UTC hour ("2026-12-02T14").
+struct HourCount {
+    std::string site, survey_id, hour;
+    std::int64_t responses = 0;
+};
+
 class Storage {
 public:
     // Connects (creating a SQLite file and its folder when missing) and brings the schema
@@ -161,6 +181,32 @@ public:
     virtual void record_bundle_report(const std::string& device_name, const std::string& site, std::int64_t running,
                                       const std::string& error, const std::string& at) = 0;
     virtual std::vector<DeviceBundleStatus> bundle_status() = 0;
+
+    // --- the web page's accounts and sessions (issue #14) ---
+    // Adds the account, or replaces its password and sites (and clears its lockout).
+    virtual void put_web_account(const WebAccount& account) = 0;
+    // Removes it and its sessions; false when there was none.
+    virtual bool remove_web_account(const std::string& name) = 0;
+    virtual std::optional<WebAccount> web_account(const std::string& name) = 0;
+    virtual std::vector<WebAccount> web_accounts() = 0;
+    // A wrong password: counted; the `max_failures`-th in a row locks the account for
+    // `first_lock_ms`, doubled with every lock since the last good login, at most
+    // `max_lock_ms`. Returns the time the account is locked until (0: not locked).
+    virtual std::int64_t web_login_failed(const std::string& name, std::int64_t now_ms, int max_failures,
+                                          std::int64_t first_lock_ms, std::int64_t max_lock_ms) = 0;
+    // A good password: the count of wrong ones and of locks start again.
+    virtual void web_login_succeeded(const std::string& name) = 0;
+    // A session: only the hash of the cookie's secret is stored. Expired ones are removed.
+    virtual void create_web_session(const std::string& id_hash, const WebSession& session, std::int64_t now_ms) = 0;
+    // The session, unless unknown or expired.
+    virtual std::optional<WebSession> web_session(const std::string& id_hash, std::int64_t now_ms) = 0;
+    virtual void remove_web_session(const std::string& id_hash) = 0;
+    // The site each device's newest response names (by device id), and the site each kiosk
+    // last reported on GET /v1/bundle (by device name).
+    virtual std::vector<std::pair<std::string, std::string>> sites_by_device_id() = 0;
+    virtual std::vector<std::pair<std::string, std::string>> sites_by_device_name() = 0;
+    // Complete, unflagged responses by site, survey and hour (the counts page).
+    virtual std::vector<HourCount> hour_counts() = 0;
 
     // Any read-only query as text, for tests and for checking a copy. Not for serving.
     virtual TextRows query_text(const std::string& sql) = 0;

@@ -171,6 +171,11 @@ TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the
         h.free_disk_bytes = 5'000'000'000;
         h.last_error = "cannot reach the collector";
         s->record_health("1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5", "k1", h, 1'764'500'000'000);
+        WebAccount coordinator;
+        coordinator.name = "liisa";
+        coordinator.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+        coordinator.sites = {"kirjasto"};
+        s->put_web_account(coordinator);
     }
     TestDatabase to(dir.path(), DatabaseConfig::Driver::Postgresql);
     write_file(dir / "collector.toml", "[server]\nport = 0\n" + from.toml());
@@ -192,7 +197,8 @@ TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the
                             " config_version, pending, oldest_pending_age_s, free_disk_bytes, uptime_s, last_error"
                             " FROM device_health ORDER BY device_id",
                             "SELECT hash, survey_id, survey_version, definition, source, received_at FROM survey_definitions"
-                            " ORDER BY hash"}) {
+                            " ORDER BY hash",
+                            "SELECT name, password_hash, sites, failures, locks, locked_until_ms, created_at FROM web_accounts"}) {
         INFO(sql);
         const Rows a = from.query(sql), b = to.query(sql);
         CHECK(a.size() > 0);
