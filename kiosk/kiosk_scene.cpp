@@ -1,10 +1,14 @@
 #include "kiosk_scene.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <stdexcept>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "seal.hpp"
 #include "sqlite.hpp"
 #include "utf8.hpp"
 
@@ -195,6 +199,17 @@ void KioskScene::draw(const ui::Metrics& m, const ui::Fonts& fonts, const ui::Ic
             }
             stats_ = read_stats(store_.handle(), clock_.wall_ms(), {});
         }
+        if (unlock_) {
+            ui::UnlockView u;
+            u.key_name = unlock_->key_file.filename().string();
+            u.typed = static_cast<int>(utf8_split(std::string_view(unlock_->passphrase.data(), unlock_->typed))
+                                           .value_or(std::vector<std::string>{})
+                                           .size());
+            u.message = unlock_->message;
+            u.shift = unlock_->shift;
+            if (ui::Action a = ui::unlock_screen(f, u)) apply_unlock(a);
+            return;
+        }
         ui::StaffView v{stats_, session_.surveys(), export_message_, export_.running() ? export_.progress() : -1};
         v.warnings = store_.notices();
         v.warnings.insert(v.warnings.end(), warnings_.begin(), warnings_.end());
@@ -264,6 +279,7 @@ void KioskScene::enter(Mode m) {
     staff_input_ms_ = clock_.mono_ms();
     pin_.clear();
     pin_message_.clear();
+    forget_unlock();
     if (m == Mode::Staff) {
         std::vector<std::string> order;
         for (const auto& s : session_.surveys()) order.push_back(s.id);
@@ -400,10 +416,107 @@ void KioskScene::start_export() {
         sealed = true;  // cannot tell: never write clear files then
     }
     if (sealed && delivery_) {
-        export_.start([w = delivery_, folder = d.path, name = o.name] { return w(folder, name); }, wake_);
+        // A locked key file at the stick's top (`kohtaamo-collector wrap-key`): ask for its
+        // passphrase first; the readable files go beside the delivery file.
+        std::vector<std::filesystem::path> keys;
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(d.path, ec))
+            if (e.path().extension() == ".key" && e.is_regular_file(ec) && is_wrapped_key_file(e.path()))
+                keys.push_back(e.path());
+        if (!keys.empty()) {
+            std::sort(keys.begin(), keys.end());
+            unlock_.emplace();
+            unlock_->key_file = keys.front();
+            unlock_->folder = d.path;
+            unlock_->options = o;
+            return;
+        }
+        start_sealed_export(d.path, o, nullptr);
         return;
     }
     export_.start(store_.path(), session_.surveys(), d.path, o, wake_);
+}
+
+void KioskScene::forget_unlock() {
+    if (!unlock_) return;
+    sodium_memzero(unlock_->passphrase.data(), unlock_->passphrase.size());
+    unlock_.reset();
+}
+
+void KioskScene::apply_unlock(const ui::Action& a) {
+    Unlock& u = *unlock_;
+    switch (a.kind) {
+        case ui::Action::Type:
+            if (u.typed + a.value.size() <= u.passphrase.size()) {
+                std::copy(a.value.begin(), a.value.end(), u.passphrase.begin() + static_cast<std::ptrdiff_t>(u.typed));
+                u.typed += a.value.size();
+            }
+            u.shift = false;  // one letter, as on a phone
+            break;
+        case ui::Action::Erase:
+            // One character (its UTF-8 continuation bytes, then its first).
+            while (u.typed > 0 && (static_cast<unsigned char>(u.passphrase[u.typed - 1]) & 0xC0) == 0x80)
+                u.passphrase[--u.typed] = 0;
+            if (u.typed > 0) u.passphrase[--u.typed] = 0;
+            break;
+        case ui::Action::Shift: u.shift = !u.shift; break;
+        case ui::Action::Back: {  // skip: the delivery file alone, as without a key
+            const std::filesystem::path folder = u.folder;
+            const ExportOptions o = u.options;
+            forget_unlock();
+            start_sealed_export(folder, o, nullptr);
+            break;
+        }
+        case ui::Action::Next: {
+            std::string passphrase(u.passphrase.data(), u.typed);
+            sodium_memzero(u.passphrase.data(), u.passphrase.size());
+            u.typed = 0;
+            auto keys = std::make_shared<SealKeyring>();
+            try {
+                keys->add(load_seal_key_file(u.key_file, passphrase));
+            } catch (const SealError& e) {
+                sodium_memzero(passphrase.data(), passphrase.size());
+                const std::string what = e.what();
+                u.message = what.find("passphrase does not open") != std::string::npos
+                                ? texts_.get(config_.languages.front(), "staff_unlock_wrong")
+                                : what;
+                std::fprintf(stderr, "kohtaamo: the key file %s was not opened: %s\n", u.key_file.c_str(), e.what());
+                break;
+            }
+            sodium_memzero(passphrase.data(), passphrase.size());
+            const std::filesystem::path folder = u.folder;
+            const ExportOptions o = u.options;
+            forget_unlock();
+            start_sealed_export(folder, o, std::move(keys));
+            break;
+        }
+        default: break;
+    }
+}
+
+void KioskScene::start_sealed_export(const std::filesystem::path& folder, const ExportOptions& o,
+                                     std::shared_ptr<const SealKeyring> keys) {
+    // The worker holds the only reference to the keyring: it (and the secret, which
+    // SealSecretKey's destructor wipes) goes when the export is done.
+    export_.start(
+        [w = delivery_, folder, o, keys = std::move(keys), db = store_.path(), surveys = session_.surveys()]() mutable {
+            ExportResult delivered = w(folder, o.name);
+            if (!keys || !delivered.ok()) return delivered;
+            ExportResult r;
+            try {
+                // As kohtaamo-export --key opens a sealed kiosk database: a copy in memory.
+                auto open = open_sealed_export_database(db, *keys);
+                keys.reset();
+                r = export_to_folder(*open, surveys, folder, o);
+            } catch (const std::exception& e) {
+                keys.reset();
+                r.status = ExportStatus::DatabaseError;
+                r.message = e.what();
+            }
+            r.files.insert(r.files.begin(), delivered.files.begin(), delivered.files.end());
+            return r;
+        },
+        wake_);
 }
 
 bool KioskScene::tick() {

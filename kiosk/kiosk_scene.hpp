@@ -17,7 +17,9 @@
 //   the speaker button (Action::Listen) ──► Audio::play() of the same file from its start.
 // Once the Audio is Off (no sound card), questions show no speaker button.
 #pragma once
+#include <array>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -103,6 +105,12 @@ private:
     void notice_finish(Screen before);
     void enter(Mode m);
     void start_export();
+    // The unlock prompt's keys: typing the passphrase, Next opens the key and exports,
+    // Back skips (the delivery file alone).
+    void apply_unlock(const ui::Action& a);
+    // Starts the export job: the delivery file, then, with `keys`, the readable files.
+    void start_sealed_export(const std::filesystem::path& folder, const ExportOptions& o,
+                             std::shared_ptr<const SealKeyring> keys);
     void follow_sound();
     // A write failed: visitors see the resting screen, staff the reason; tick() retries.
     void rest(const StoreError& e);
@@ -140,6 +148,18 @@ private:
     CoordinatorStats stats_;
     ExportJob export_;
     std::string export_message_;
+    // A locked key file on the stick of a sealed kiosk's export (docs/security.md): the
+    // passphrase typed so far, held only here and wiped (sodium_memzero) once tried.
+    struct Unlock {
+        std::filesystem::path key_file, folder;
+        ExportOptions options;
+        std::array<char, 256> passphrase{};  // a fixed buffer: never reallocated, wiped whole
+        std::size_t typed = 0;               // bytes of it in use
+        std::string message;
+        bool shift = false;
+    };
+    std::optional<Unlock> unlock_;
+    void forget_unlock();
     std::function<std::string(const std::string&)> staff_open_;
     bool quit_ = false;
 };

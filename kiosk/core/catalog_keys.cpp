@@ -14,7 +14,8 @@ const std::vector<std::string>& catalog_keys() {
             "pin_title", "pin_wrong", "pin_locked", "cancel", "staff_title", "staff_today", "staff_total",
             "staff_abandoned", "staff_sync_off", "staff_sync_pending", "staff_sync_last", "staff_sync_never",
             "staff_sync_auth", "staff_export", "staff_exporting", "staff_export_done", "staff_export_no_drive", "staff_bundle_ready", "staff_bundle_refused",
-            "staff_export_read_only", "staff_export_full", "staff_close", "staff_quit", "staff_wishes"};
+            "staff_export_read_only", "staff_export_full", "staff_close", "staff_quit", "staff_wishes",
+            "staff_unlock_title", "staff_unlock_hint", "staff_unlock_open", "staff_unlock_skip", "staff_unlock_wrong"};
         for (int i = 1; i <= 3; ++i) k.push_back("smiley_3_" + std::to_string(i));
         for (int i = 1; i <= 5; ++i) k.push_back("smiley_5_" + std::to_string(i));
         for (int i = 1; i <= 5; ++i) k.push_back("agree_" + std::to_string(i));

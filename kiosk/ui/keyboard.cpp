@@ -39,7 +39,8 @@ float keyboard_height(const Metrics& m) {
     return 4 * m.min_target + 3 * gap + (m.portrait() ? m.min_target + m.pad : 0.0f) + 1;
 }
 
-Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label) {
+Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label,
+                const std::string& back_label) {
     const Metrics& m = f.m;
     Action act;
     const KeyboardLayout layout = keyboard_layout(f.texts, f.lang, shift);
@@ -89,7 +90,8 @@ Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::s
     };
     auto [b0, b1] = bar ? std::make_pair(ImVec2(min.x, bar_y), ImVec2((min.x + max.x - m.pad) / 2, bar_y + m.min_target))
                         : span(0, side);
-    if (button(f, "kb-back", b0, b1, f.t("back"), colour::kSecondary, colour::kEdge, colour::kText, Arrow::Back))
+    if (button(f, "kb-back", b0, b1, back_label.empty() ? f.t("back") : back_label, colour::kSecondary,
+               colour::kEdge, colour::kText, Arrow::Back))
         act = {Action::Back, ""};
     auto [c0, c1] = span(side, 1);
     if (button(f, "kb-comma", c0, c1, ",", colour::kTile, colour::kTileDown, colour::kText)) act = {Action::Type, ","};

@@ -152,4 +152,24 @@ Action staff_screen(const Frame& f, const StaffView& v) {
     return act;
 }
 
+Action unlock_screen(const Frame& f, const UnlockView& v) {
+    const Metrics& m = f.m;
+    float y = m.pad * 1.5f;
+    const float kb = keyboard_height(m), box_h = m.font * 2.2f;
+    // The title, the key's name and the message share what the field and the keyboard leave.
+    const float room = std::max(text::Shaper::line_height(m.floor), m.height - y - kb - box_h - m.pad * 3.5f);
+    y += text_centred(f, f.fonts.title, m.title, m.pad, m.width - m.pad, y, colour::kText, f.t("staff_unlock_title"), 1,
+                      room * 0.4f);
+    const std::string hint = v.message.empty() ? f.t("staff_unlock_hint") + " " + v.key_name : v.message;
+    y += text_centred(f, f.fonts.small, m.small, m.pad, m.width - m.pad, y, v.message.empty() ? colour::kMuted : colour::kError,
+                      hint, 2, room * 0.6f);
+    y += m.pad * 0.5f;
+    std::string dots;
+    for (int i = 0; i < v.typed; ++i) dots += "•";
+    text_field(f, dots, ImVec2(m.pad * 1.5f, y), ImVec2(m.width - m.pad * 1.5f, y + box_h));
+    y += box_h + m.pad;
+    return keyboard(f, ImVec2(m.pad * 1.5f, y), ImVec2(m.width - m.pad * 1.5f, m.height - m.pad * 1.5f), v.shift,
+                    v.typed > 0 ? f.t("staff_unlock_open") : "", f.t("staff_unlock_skip"));
+}
+
 }  // namespace kohtaamo::ui

@@ -219,8 +219,10 @@ struct KeyboardLayout {
 KeyboardLayout keyboard_layout(const Catalog& texts, const std::string& lang, bool shift);
 // The on-screen keyboard in the visitor's language (Finnish/Swedish: å ä ö; Ukrainian:
 // Cyrillic; Arabic) in [min,max], with Back and Next in its bottom row. Returns Type
-// (value = the character), Erase, Shift, Back or Next. `next_label` empty: no Next key.
-Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label);
+// (value = the character), Erase, Shift, Back or Next. `next_label` empty: no Next key;
+// `back_label` empty: the Back key says "back".
+Action keyboard(const Frame& f, ImVec2 min, ImVec2 max, bool shift, const std::string& next_label,
+                const std::string& back_label = "");
 // The least height the keyboard needs: four rows of keys as high as a touch target.
 float keyboard_height(const Metrics& m);
 
@@ -267,6 +269,17 @@ struct StaffView {
     std::vector<std::string> warnings = {};
 };
 Action staff_screen(const Frame& f, const StaffView& v);
+
+// The passphrase of the locked key file on the coordinator's stick (docs/security.md), on
+// the on-screen keyboard: what is typed shows as dots. Returns Type, Erase, Shift, Next
+// (open the key) or Back (skip: the sealed delivery file alone).
+struct UnlockView {
+    std::string key_name;  // the key file's name on the stick
+    int typed = 0;         // characters typed so far
+    std::string message;   // "the passphrase does not open the key" after a wrong one
+    bool shift = false;
+};
+Action unlock_screen(const Frame& f, const UnlockView& v);
 
 // The top-level: the screen for the session's state.
 Action draw(const Frame& f, const View& v, const std::vector<std::string>& languages);

@@ -1,12 +1,15 @@
 // The coordinator's screen in-process: Export to a real (tmpfs) stick with the progress
 // bar, the result and the files on the stick; and a full-screen kiosk that ignores a
 // window-close request.
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "delivery.hpp"
 #include "kiosk_fixture.hpp"
 #include "seal.hpp"
+#include "utf8.hpp"
 #include "uuid.hpp"
 
 using namespace kohtaamo;
@@ -130,6 +133,103 @@ TEST_CASE("Export on a sealed kiosk writes the sealed delivery file alone onto t
             CHECK(a.sealed.empty());
             CHECK_FALSE(a.value.empty());
         }
+}
+
+TEST_CASE("Export on a sealed kiosk with a locked key file on the stick asks its passphrase and writes the readable files too") {
+    SmallDisk stick(8 * 1024 * 1024);
+    ExportConfig ec;
+    ec.drive = stick.path();
+    Kiosk k(1280, 800, ec);
+    auto [pub, secret] = new_seal_key_texts("k1");
+    k.store.set_seal_to(parse_seal_public_key(pub));
+    k.scene.set_delivery([&k](const std::filesystem::path& folder, const std::string& name) {
+        return sync::write_delivery_file(k.store.path(), true, folder, name);
+    });
+    // The coordinator's own stick: the key, locked as `kohtaamo-collector wrap-key` locks it.
+    const auto key_file = stick.path() / "koordinaattori.key";
+    {
+        std::ofstream out(key_file, std::ios::binary);
+        out << wrap_seal_secret(parse_seal_secret_key(secret), "tikkuavain") << "\n";
+    }
+    for (int i = 0; i < 2; ++i) {
+        k.tap("Suomi");
+        k.tap("Lapset");
+        k.tap("Tosi hyvä");
+        k.advance(Session::kAdvanceMs);
+        k.tap("Ohita");
+        k.tap(i == 0 ? "6–9 v." : "3–5 v.");
+        k.advance(Session::kAdvanceMs);
+        k.advance(10'000);
+    }
+    open_staff(k);
+    k.tap("Vie tikulle");
+    // The passphrase screen, on the on-screen keyboard: what is typed shows as dots.
+    auto shown = [&k](const std::string& text) {
+        for (const auto& t : k.app.registry())
+            if (t.text.find(text) != std::string::npos) return true;
+        return false;
+    };
+    REQUIRE(shown("Avaa avain"));
+    auto type = [&k](const std::string& word) {
+        const auto letters = utf8_split(word).value_or(std::vector<std::string>{});
+        for (const auto& c : letters) k.tap(c);
+    };
+    auto files_on_stick = [&] {
+        std::vector<std::filesystem::path> files;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(stick.path()))
+            if (e.is_regular_file() && e.path() != key_file) files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        return files;
+    };
+    auto wait_done = [&k] {
+        std::string message;
+        for (int i = 0; i < 300 && message.empty(); ++i) {
+            k.app.frame(k.scene);
+            for (const auto& t : k.app.registry())
+                if (t.text.rfind("Valmis.", 0) == 0) message = t.text;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return message;
+    };
+    type("vaara");
+    CHECK(shown("•••••"));
+    k.tap("Avaa");
+    // A wrong one is refused, says so, and writes nothing.
+    CHECK(shown("Tunnuslause ei avaa avainta. Kirjoita se uudelleen tai ohita (tikulle tulee vain sinetöity toimitustiedosto)."));
+    CHECK(shown("Avaa avain"));
+    CHECK(files_on_stick().empty());
+
+    SECTION("the right passphrase: the delivery file, the readable CSVs with the answers, the workbook and the report") {
+        type("tikkuavain");
+        k.tap("Avaa");
+        CHECK_THAT(wait_done(), Catch::StartsWith("Valmis. Vastauksia: 2"));
+        int delivery = 0, csv = 0, html = 0, xlsx = 0;
+        std::string long_csv;
+        for (const auto& f : files_on_stick()) {
+            const std::string name = f.filename().string();
+            delivery += name.size() > 15 && name.substr(name.size() - 15) == ".delivery.jsonl";
+            csv += f.extension() == ".csv";
+            html += f.extension() == ".html";
+            xlsx += f.extension() == ".xlsx";
+            if (name.find("-long.csv") != std::string::npos) long_csv = read_file(f);
+        }
+        CHECK(delivery == 1);
+        CHECK(csv >= 2);
+        CHECK(html == 1);
+        CHECK(xlsx == 1);
+        // The answers in clear: both ages, no sealed box.
+        CHECK(long_csv.find("6-9") != std::string::npos);
+        CHECK(long_csv.find("3-5") != std::string::npos);
+        CHECK(long_csv.find("k1:") == std::string::npos);
+        CHECK(std::filesystem::exists(key_file));  // the stick's key stays as it was
+    }
+    SECTION("Skip: the sealed delivery file alone, as without a key") {
+        k.tap("Ohita");
+        CHECK_THAT(wait_done(), Catch::StartsWith("Valmis. Vastauksia: 2"));
+        const auto files = files_on_stick();
+        REQUIRE(files.size() == 1);
+        CHECK_THAT(files[0].filename().string(), Catch::EndsWith(".delivery.jsonl"));
+    }
 }
 
 TEST_CASE("Export with no stick says so and writes nothing") {
