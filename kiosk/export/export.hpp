@@ -31,6 +31,7 @@
 #include <optional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "local_time.hpp"  // valid_date, local_midnight
@@ -40,6 +41,10 @@
 struct sqlite3;
 
 namespace kohtaamo {
+// Text made safe for HTML text and attribute values (&, <, >, ", ' escaped; control
+// characters other than newline and tab, which HTML does not allow, become spaces).
+std::string html_escape(std::string_view s);
+
 
 class SealKeyring;
 

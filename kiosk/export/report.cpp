@@ -74,26 +74,7 @@ std::string ReportTexts::fill(const std::string& key,
     return s;
 }
 
-// ---------------------------------------------------------------------------------------
-// Counting
-
-namespace {
-
-// An icon before its words in the report: an emoji and a space; nothing for a picture
-// file of the centre's own (the report is one HTML file and carries no pictures).
-std::string prefix(const std::string& icon) { return icon.empty() || is_picture_file(icon) ? "" : icon + " "; }
-
-constexpr std::size_t kMaxValues = 64;  // distinct values counted per question; more → "many"
-const std::string kMany = "\x01many";   // marker value in Bucket::values
-
-void count_in(ReportBuilder::Bucket& b, const std::vector<const std::string*>& values) {
-    ++b.n;
-    if (b.values.count(kMany)) return;
-    for (const auto* v : values) ++b.values[*v];
-    if (b.values.size() > kMaxValues) b.values = {{kMany, 1}};
-}
-
-std::string esc(const std::string& s) {
+std::string html_escape(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     for (char c : s) {
@@ -111,6 +92,27 @@ std::string esc(const std::string& s) {
     }
     return out;
 }
+
+// ---------------------------------------------------------------------------------------
+// Counting
+
+
+namespace {
+
+// An icon before its words in the report: an emoji and a space; nothing for a picture
+// file of the centre's own (the report is one HTML file and carries no pictures).
+std::string prefix(const std::string& icon) { return icon.empty() || is_picture_file(icon) ? "" : icon + " "; }
+
+constexpr std::size_t kMaxValues = 64;  // distinct values counted per question; more → "many"
+const std::string kMany = "\x01many";   // marker value in Bucket::values
+
+void count_in(ReportBuilder::Bucket& b, const std::vector<const std::string*>& values) {
+    ++b.n;
+    if (b.values.count(kMany)) return;
+    for (const auto* v : values) ++b.values[*v];
+    if (b.values.size() > kMaxValues) b.values = {{kMany, 1}};
+}
+
 
 std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
@@ -312,7 +314,7 @@ struct Svg {
     int height = 0;
     void text(double x, double y, const std::string& s, const char* anchor = "start", const char* cls = "") {
         body += "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" text-anchor=\"" + anchor + "\"" +
-                (*cls ? std::string(" class=\"") + cls + "\"" : std::string()) + ">" + esc(s) + "</text>";
+                (*cls ? std::string(" class=\"") + cls + "\"" : std::string()) + ">" + html_escape(s) + "</text>";
     }
     void rect(double x, double y, double w, double h, const std::string& fill) {
         body += "<rect x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(w) + "\" height=\"" + fmt(h) +
@@ -323,7 +325,7 @@ struct Svg {
     std::string done(const std::string& title, int width = kWidth, const char* cls = "") const {
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(width) + " " +
                std::to_string(height) + "\"" + (*cls ? std::string(" class=\"") + cls + "\"" : std::string()) +
-               " role=\"img\" aria-label=\"" + esc(title) + "\">" + body + "</svg>\n";
+               " role=\"img\" aria-label=\"" + html_escape(title) + "\">" + body + "</svg>\n";
     }
 };
 
@@ -346,15 +348,15 @@ Layout narrow_layout(double right) { return {0, 0, kNarrow - right, "start", 14,
 // The first cell of each row is its header.
 std::string data_table(const std::string& caption, const std::vector<std::string>& head,
                        const std::vector<std::vector<std::string>>& rows, bool heat) {
-    std::string h = heat ? "<div class=\"table heat\" role=\"region\" tabindex=\"0\" aria-label=\"" + esc(caption) + "\">"
+    std::string h = heat ? "<div class=\"table heat\" role=\"region\" tabindex=\"0\" aria-label=\"" + html_escape(caption) + "\">"
                          : std::string("<div class=\"table sr\">");
-    h += "<table><caption>" + esc(caption) + "</caption><thead><tr>";
-    for (const auto& c : head) h += "<th scope=\"col\">" + esc(c) + "</th>";
+    h += "<table><caption>" + html_escape(caption) + "</caption><thead><tr>";
+    for (const auto& c : head) h += "<th scope=\"col\">" + html_escape(c) + "</th>";
     h += "</tr></thead><tbody>";
     for (const auto& row : rows) {
         h += "<tr>";
         for (std::size_t i = 0; i < row.size(); ++i)
-            h += i == 0 ? "<th scope=\"row\">" + esc(row[i]) + "</th>" : "<td>" + esc(row[i]) + "</td>";
+            h += i == 0 ? "<th scope=\"row\">" + html_escape(row[i]) + "</th>" : "<td>" + html_escape(row[i]) + "</td>";
         h += "</tr>";
     }
     return h + "</tbody></table></div>\n";
@@ -368,7 +370,7 @@ std::string text_list(std::vector<std::string> texts, const Times& times) {
     for (std::size_t i = 0; i < texts.size();) {
         std::size_t j = i;
         while (j < texts.size() && texts[j] == texts[i]) ++j;
-        h += "<li>" + esc(texts[i]) + (j - i > 1 ? " <span class=\"times\">(" + esc(times(j - i)) + ")</span>" : "") + "</li>";
+        h += "<li>" + html_escape(texts[i]) + (j - i > 1 ? " <span class=\"times\">(" + html_escape(times(j - i)) + ")</span>" : "") + "</li>";
         i = j;
     }
     return h + "</ul>\n";
@@ -391,7 +393,7 @@ void ReportBuilder::render_scale(std::string& html, const QuestionStats& q, cons
     html += "<div class=\"legend\">";
     for (std::size_t i = 0; i < values.size(); ++i)
         html += "<span><i style=\"background:" + std::string(scale_color(i, values.size())) + "\"></i>" +
-                esc(value_label(q, values[i])) + "</span>";
+                html_escape(value_label(q, values[i])) + "</span>";
     html += "</div>\n";
 
     auto chart = [&](const std::string& heading, const std::vector<std::pair<std::string, const Bucket*>>& rows) {
@@ -444,7 +446,7 @@ void ReportBuilder::render_scale(std::string& html, const QuestionStats& q, cons
             row.push_back(count(b->n));
             cells.push_back(std::move(row));
         }
-        html += "<h4>" + esc(heading) + "</h4>\n" + draw(wide_layout(150, 480)) + draw(narrow_layout(60)) +
+        html += "<h4>" + html_escape(heading) + "</h4>\n" + draw(wide_layout(150, 480)) + draw(narrow_layout(60)) +
                 data_table(heading, head, cells, false);
     };
 
@@ -494,7 +496,7 @@ void ReportBuilder::render_ranked(std::string& html, const QuestionStats& q, std
         std::vector<std::vector<std::string>> cells;
         for (const auto& v : values)
             cells.push_back({value_label(q, v), percent(static_cast<double>(of(q.total, v)) / q.total.n)});
-        html += "<h4>" + esc(texts_.get("ranked")) + "</h4>\n" + draw(wide_layout(230, 400)) + draw(narrow_layout(50)) +
+        html += "<h4>" + html_escape(texts_.get("ranked")) + "</h4>\n" + draw(wide_layout(230, 400)) + draw(narrow_layout(50)) +
                 data_table(texts_.get("ranked"), {texts_.get("col_answer"), texts_.get("col_share")}, cells, false);
     }
     if (q.months.empty()) return;
@@ -559,42 +561,42 @@ void ReportBuilder::render_ranked(std::string& html, const QuestionStats& q, std
         }
         cells.push_back(std::move(row));
     }
-    html += "<h4>" + esc(heading) + "</h4>\n" + svg.done(heading, kWidth, "heat") + data_table(heading, head, cells, true) +
+    html += "<h4>" + html_escape(heading) + "</h4>\n" + svg.done(heading, kWidth, "heat") + data_table(heading, head, cells, true) +
             "<p class=\"note\">" +
-            esc(texts_.fill("heat_note", {{"n", std::to_string(options_.min_group)}})) + "</p>\n";
+            html_escape(texts_.fill("heat_note", {{"n", std::to_string(options_.min_group)}})) + "</p>\n";
 }
 
 void ReportBuilder::render_texts(std::string& html, const QuestionStats& q) const {
     if (q.text_count < static_cast<std::uint64_t>(options_.min_group)) {
-        html += "<p class=\"fewer\">" + esc(texts_.fill("texts_hidden", {{"n", std::to_string(options_.min_group)}})) + "</p>\n";
+        html += "<p class=\"fewer\">" + html_escape(texts_.fill("texts_hidden", {{"n", std::to_string(options_.min_group)}})) + "</p>\n";
         return;
     }
     // Alphabetical, not in time order: a text cannot be matched to who was there when.
     // Identical texts are listed once, with how many gave them.
     const std::size_t listed = q.texts.size();
-    html += "<h4>" + esc(texts_.get("texts")) + "</h4>\n" +
+    html += "<h4>" + html_escape(texts_.get("texts")) + "</h4>\n" +
             text_list({q.texts.begin(), q.texts.end()},
                       [&](std::size_t n) { return texts_.fill("text_times", {{"n", std::to_string(n)}}); });
     if (q.text_count > listed)
-        html += "<p class=\"note\">" + esc(texts_.fill("texts_more", {{"n", std::to_string(q.text_count - listed)}})) + "</p>\n";
+        html += "<p class=\"note\">" + html_escape(texts_.fill("texts_more", {{"n", std::to_string(q.text_count - listed)}})) + "</p>\n";
 }
 
 void ReportBuilder::render_question(std::string& html, const QuestionStats& q) const {
     html += "<div class=\"question\">\n<h3>" +
-            esc(q.def ? text(q.def->text, q.id) : texts_.fill("other_question", {{"id", q.id}})) + "</h3>\n";
+            html_escape(q.def ? text(q.def->text, q.id) : texts_.fill("other_question", {{"id", q.id}})) + "</h3>\n";
     // Answers given with several versions of the survey: the versions, and each older text
     // of the question that differs from the heading.
     if (q.def && !q.versions.empty() && (q.versions.size() > 1 || q.versions.begin()->first != q.files_version)) {
         std::string list;
         for (const auto& [v, asked] : q.versions) list += (list.empty() ? "" : ", ") + std::to_string(v);
-        html += "<p class=\"note\">" + esc(texts_.fill("in_versions", {{"v", list}}));
+        html += "<p class=\"note\">" + html_escape(texts_.fill("in_versions", {{"v", list}}));
         const std::string heading = text(q.def->text, q.id);
         for (const auto& [v, asked] : q.versions)
             if (text(asked->text, q.id) != heading)
-                html += "<br>" + esc(texts_.fill("version_text", {{"v", std::to_string(v)}, {"text", text(asked->text, q.id)}}));
+                html += "<br>" + html_escape(texts_.fill("version_text", {{"v", std::to_string(v)}, {"text", text(asked->text, q.id)}}));
         html += "</p>\n";
     }
-    html += "<p class=\"n\">" + esc(texts_.fill("answers_n", {{"n", count(q.total.n)}})) + "</p>\n";
+    html += "<p class=\"n\">" + html_escape(texts_.fill("answers_n", {{"n", count(q.total.n)}})) + "</p>\n";
     if (q.total.n < static_cast<std::uint64_t>(options_.min_group)) {
         html += "</div>\n";
         return;
@@ -603,7 +605,7 @@ void ReportBuilder::render_question(std::string& html, const QuestionStats& q) c
         // Not in the survey files: ranked values when they are ids, else the texts.
         if (!q.all_ids) render_texts(html, q);
         else if (q.total.values.count(kMany))
-            html += "<p class=\"note\">" + esc(texts_.get("many_values")) + "</p>\n";
+            html += "<p class=\"note\">" + html_escape(texts_.get("many_values")) + "</p>\n";
         else render_ranked(html, q, {});
         html += "</div>\n";
         return;
@@ -690,7 +692,7 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
                 const double x = x0 + cw * (m - 1);
                 // Each cell says what it is when pointed at (a tooltip), in the same words.
                 svg.body += "<g><title>" +
-                            esc(texts_.fill("yc_cell", {{"activity", rows[i].second}, {"month", month_name(m)},
+                            html_escape(texts_.fill("yc_cell", {{"activity", rows[i].second}, {"month", month_name(m)},
                                                         {"n", n > 0 && n < min ? fewer() : std::to_string(n)}})) +
                             "</title>";
                 if (n == 0) {
@@ -720,11 +722,11 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
             for (std::uint64_t n : of(id)) row.push_back(n > 0 && n < min ? fewer() : std::to_string(n));
             cells.push_back(std::move(row));
         }
-        html += "<div class=\"question\">\n<h3>" + esc(heading) + "</h3>\n<p class=\"n\">" +
-                esc(texts_.fill("yc_wish_visits", {{"n", count(y.wish_visits)}})) + "</p>\n" +
+        html += "<div class=\"question\">\n<h3>" + html_escape(heading) + "</h3>\n<p class=\"n\">" +
+                html_escape(texts_.fill("yc_wish_visits", {{"n", count(y.wish_visits)}})) + "</p>\n" +
                 svg.done(heading, kWidth, "heat") + data_table(heading, head, cells, true) +
                 "<p class=\"note\">" +
-                esc(texts_.fill("yc_heat_note", {{"n", std::to_string(options_.min_group)}, {"short", fewer_short}})) +
+                html_escape(texts_.fill("yc_heat_note", {{"n", std::to_string(options_.min_group)}, {"short", fewer_short}})) +
                 "</p>\n</div>\n";
     }
 
@@ -748,20 +750,20 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
         for (const auto& id : y.events)
             if (std::find(done.begin(), done.end(), id) == done.end()) rows.emplace_back(id, count_of(id));
         const std::string heading = texts_.get("yc_come");
-        html += "<div class=\"question\">\n<h3>" + esc(heading) + "</h3>\n<p class=\"n\">" +
-                esc(texts_.fill("yc_come_visits", {{"n", count(y.come_visits)}})) + "</p>\n" +
+        html += "<div class=\"question\">\n<h3>" + html_escape(heading) + "</h3>\n<p class=\"n\">" +
+                html_escape(texts_.fill("yc_come_visits", {{"n", count(y.come_visits)}})) + "</p>\n" +
                 count_svg(heading, rows, 360) + "</div>\n";
     }
-    if (y.many) html += "<p class=\"note\">" + esc(texts_.get("many_values")) + "</p>\n";
+    if (y.many) html += "<p class=\"note\">" + html_escape(texts_.get("many_values")) + "</p>\n";
 
     // Ideas, month by month; listed only when there are at least min_group of them.
     std::uint64_t ideas = 0;
     for (auto n : y.idea_count) ideas += n;
     if (ideas == 0) return;
-    html += "<div class=\"question\">\n<h3>" + esc(texts_.get("yc_ideas")) + "</h3>\n<p class=\"n\">" +
-            esc(texts_.fill("answers_n", {{"n", count(ideas)}})) + "</p>\n";
+    html += "<div class=\"question\">\n<h3>" + html_escape(texts_.get("yc_ideas")) + "</h3>\n<p class=\"n\">" +
+            html_escape(texts_.fill("answers_n", {{"n", count(ideas)}})) + "</p>\n";
     if (ideas < min) {
-        html += "<p class=\"fewer\">" + esc(texts_.fill("texts_hidden", {{"n", std::to_string(options_.min_group)}})) +
+        html += "<p class=\"fewer\">" + html_escape(texts_.fill("texts_hidden", {{"n", std::to_string(options_.min_group)}})) +
                 "</p>\n</div>\n";
         return;
     }
@@ -773,11 +775,11 @@ void ReportBuilder::render_yearclock(std::string& html, const SurveyStats& s) co
             heading += " – " + prefix(def->month(m).icon) + text(def->month(m).theme, "");
         // Alphabetical, not in time order: a text cannot be matched to who was there when;
         // identical ones once, with their count.
-        html += "<h4>" + esc(heading) + "</h4>\n" +
+        html += "<h4>" + html_escape(heading) + "</h4>\n" +
                 text_list({list.begin(), list.end()},
                           [&](std::size_t n) { return texts_.fill("text_times", {{"n", std::to_string(n)}}); });
         const std::uint64_t more = y.idea_count[static_cast<std::size_t>(m - 1)] - list.size();
-        if (more) html += "<p class=\"note\">" + esc(texts_.fill("texts_more", {{"n", std::to_string(more)}})) + "</p>\n";
+        if (more) html += "<p class=\"note\">" + html_escape(texts_.fill("texts_more", {{"n", std::to_string(more)}})) + "</p>\n";
     }
     html += "</div>\n";
 }
@@ -842,9 +844,9 @@ void ReportBuilder::render(AtomicFile& out) const {
     const std::string lang = texts_.lang();
     std::string html;
     html.reserve(64 * 1024);
-    html += "<!DOCTYPE html>\n<html lang=\"" + esc(lang) + "\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+    html += "<!DOCTYPE html>\n<html lang=\"" + html_escape(lang) + "\">\n<head>\n<meta charset=\"utf-8\"/>\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>" +
-            esc(texts_.get("title")) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+            html_escape(texts_.get("title")) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
     // Shared definitions for every chart: the hatch of a hidden bar.
     html += "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\"><defs>"
             "<pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
@@ -865,15 +867,15 @@ void ReportBuilder::render(AtomicFile& out) const {
     for (const auto& s : options_.filter.sites) sites += (sites.empty() ? "" : ", ") + site_name(s);
     if (sites.empty()) sites = texts_.get("all_sites");
     const LocalParts now = local_parts(options_.now_ms);
-    html += "<header>\n<h1>" + esc(texts_.get("title")) + "</h1>\n<p class=\"meta\">" + esc(texts_.get("period")) +
-            ": <b>" + esc(period) + "</b> · " + esc(texts_.get("sites")) + ": <b>" + esc(sites) + "</b> · " +
-            esc(texts_.get("generated")) + " " + esc(date(now.year, now.month, now.day)) + " " + two(now.hour) + ":" +
+    html += "<header>\n<h1>" + html_escape(texts_.get("title")) + "</h1>\n<p class=\"meta\">" + html_escape(texts_.get("period")) +
+            ": <b>" + html_escape(period) + "</b> · " + html_escape(texts_.get("sites")) + ": <b>" + html_escape(sites) + "</b> · " +
+            html_escape(texts_.get("generated")) + " " + html_escape(date(now.year, now.month, now.day)) + " " + two(now.hour) + ":" +
             two(now.minute) + "</p>\n</header>\n";
 
     // Summary.
     html += "<section class=\"tiles\">\n";
     auto tile = [&](const std::string& label, const std::string& value) {
-        html += "<div class=\"tile\"><b>" + esc(value) + "</b>" + esc(label) + "</div>\n";
+        html += "<div class=\"tile\"><b>" + html_escape(value) + "</b>" + html_escape(label) + "</div>\n";
     };
     tile(texts_.get("responses"), count(responses_));
     const std::uint64_t finished = status_.complete + status_.abandoned;
@@ -881,10 +883,10 @@ void ReportBuilder::render(AtomicFile& out) const {
          finished < min ? fewer() : percent(static_cast<double>(status_.complete) / static_cast<double>(finished)));
     tile(texts_.get("abandoned"), count(status_.abandoned));
     if (status_.flagged) tile(texts_.get(options_.filter.include_flagged ? "flagged_in" : "flagged_out"), count(status_.flagged));
-    html += "</section>\n<p class=\"privacy\">" + esc(texts_.fill("privacy_note", {{"n", std::to_string(options_.min_group)}})) +
-            (options_.filter.free_text ? std::string() : " " + esc(texts_.get("free_text_left_out"))) + "</p>\n";
+    html += "</section>\n<p class=\"privacy\">" + html_escape(texts_.fill("privacy_note", {{"n", std::to_string(options_.min_group)}})) +
+            (options_.filter.free_text ? std::string() : " " + html_escape(texts_.get("free_text_left_out"))) + "</p>\n";
 
-    if (responses_ == 0) html += "<p class=\"fewer\">" + esc(texts_.get("no_responses")) + "</p>\n";
+    if (responses_ == 0) html += "<p class=\"fewer\">" + html_escape(texts_.get("no_responses")) + "</p>\n";
 
     // One section per survey: the survey files' order, then any other the data holds.
     std::vector<const SurveyStats*> order;
@@ -895,9 +897,9 @@ void ReportBuilder::render(AtomicFile& out) const {
         if (std::none_of(surveys_.begin(), surveys_.end(), [&](const Survey& d) { return d.id == s.id; }))
             order.push_back(&s);
     for (const SurveyStats* s : order) {
-        html += "<section class=\"survey\" id=\"survey-" + esc(s->id) + "\">\n<h2>" +
-                esc(s->def ? prefix(s->def->icon) + text(s->def->title, s->id) : s->id) + "</h2>\n";
-        html += "<p class=\"n\">" + esc(texts_.fill("responses_n", {{"n", count(s->responses)}})) + "</p>\n";
+        html += "<section class=\"survey\" id=\"survey-" + html_escape(s->id) + "\">\n<h2>" +
+                html_escape(s->def ? prefix(s->def->icon) + text(s->def->title, s->id) : s->id) + "</h2>\n";
+        html += "<p class=\"n\">" + html_escape(texts_.fill("responses_n", {{"n", count(s->responses)}})) + "</p>\n";
         if (s->responses >= min) {
             if (s->is_yearclock) render_yearclock(html, *s);
             for (const auto& q : s->questions)
@@ -908,7 +910,7 @@ void ReportBuilder::render(AtomicFile& out) const {
 
     // Who answered, and when: counts, each under min_group shown as "fewer than N".
     auto count_chart = [&](const std::string& heading, const std::vector<std::pair<std::string, std::uint64_t>>& rows) {
-        html += "<section>\n<h2>" + esc(heading) + "</h2>\n" + count_svg(heading, rows, 230) + "</section>\n";
+        html += "<section>\n<h2>" + html_escape(heading) + "</h2>\n" + count_svg(heading, rows, 230) + "</section>\n";
     };
     if (responses_ > 0) {
         std::vector<std::pair<std::string, std::uint64_t>> rows;
@@ -926,7 +928,7 @@ void ReportBuilder::render(AtomicFile& out) const {
             count_chart(texts_.get("sites_heading"), rows);
         }
     }
-    html += "<footer>" + esc(texts_.get("footer")) + "</footer>\n</body>\n</html>\n";
+    html += "<footer>" + html_escape(texts_.get("footer")) + "</footer>\n</body>\n</html>\n";
     out.write(html);
 }
 

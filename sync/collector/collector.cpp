@@ -324,22 +324,30 @@ struct Collector::Impl : http::Handler {
         return std::nullopt;
     }
 
-    // --- POST /v1/batches -------------------------------------------------------------
-    // Everything that can be decided from the headers is decided before reading the
-    // body, so an unauthenticated or oversize request costs nothing.
-    std::optional<http::Response> batch_headers(http::Request& req) {
-        if (auto refused = refuse_device(req)) return refused;
+    // A request body's Content-Length: present (411), a number (400), at most `max` (413).
+    std::optional<http::Response> refuse_length(http::Request& req, const char* what, std::uint64_t max,
+                                                const char* limit_name, const char* advice) {
         if (!req.count("content-length"))
-            return fail(req, 411, "length_required", "send the body with a Content-Length (not chunked)");
+            return fail(req, 411, "length_required", std::string("send ") + what + " with a Content-Length (not chunked)");
         const std::string length_text = req.header("content-length");
         std::uint64_t length = 0;
         auto [end, ec] = std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
         if (ec != std::errc() || end != length_text.data() + length_text.size() || length_text.empty())
             return fail(req, 400, "invalid_body", "Content-Length \"" + length_text + "\" is not a number");
-        if (length > config.limits.max_body_bytes)
+        if (length > max)
             return fail(req, 413, "too_large",
-                        "body: " + std::to_string(length) + " bytes, more than the limit of " +
-                            std::to_string(config.limits.max_body_bytes) + "; split the batch");
+                        "body: " + std::to_string(length) + " bytes, more than " + limit_name + std::to_string(max) +
+                            advice);
+        return std::nullopt;
+    }
+
+    // --- POST /v1/batches -------------------------------------------------------------
+    // Everything that can be decided from the headers is decided before reading the
+    // body, so an unauthenticated or oversize request costs nothing.
+    std::optional<http::Response> batch_headers(http::Request& req) {
+        if (auto refused = refuse_device(req)) return refused;
+        if (auto refused = refuse_length(req, "the body", config.limits.max_body_bytes, "the limit of ", "; split the batch"))
+            return refused;
         const std::string encoding = req.header("content-encoding");
         if (encoding != "gzip" && !encoding.empty())
             return fail(req, 415, "unsupported_encoding", "Content-Encoding \"" + encoding + "\": send gzip");
@@ -483,17 +491,8 @@ struct Collector::Impl : http::Handler {
             return fail(req, 400, "invalid_hash",
                         "the path must end in the definition's SHA-256 (64 lowercase hex digits), not \"" +
                             http::printable(std::string(hash.substr(0, 80))) + "\"");
-        if (!req.count("content-length"))
-            return fail(req, 411, "length_required", "send the definition with a Content-Length (not chunked)");
-        const std::string length_text = req.header("content-length");
-        std::uint64_t length = 0;
-        auto [end, ec] = std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
-        if (ec != std::errc() || end != length_text.data() + length_text.size() || length_text.empty())
-            return fail(req, 400, "invalid_body", "Content-Length \"" + length_text + "\" is not a number");
-        if (length > kMaxDefinitionBytes)
-            return fail(req, 413, "too_large",
-                        "body: " + std::to_string(length) + " bytes, more than a survey definition's limit of " +
-                            std::to_string(kMaxDefinitionBytes));
+        if (auto refused = refuse_length(req, "the definition", kMaxDefinitionBytes, "a survey definition's limit of ", ""))
+            return refused;
         const std::string encoding = req.header("content-encoding");
         if (!encoding.empty() && encoding != "identity")
             return fail(req, 415, "unsupported_encoding",

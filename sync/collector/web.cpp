@@ -13,6 +13,7 @@
 #include "clock.hpp"
 #include "local_time.hpp"
 #include "protocol.hpp"
+#include "export.hpp"
 #include "toml_reader.hpp"
 
 namespace kohtaamo::sync {
@@ -155,21 +156,6 @@ std::optional<Lang> lang_of(std::string_view code) {
 }
 
 // --- HTML and forms ----------------------------------------------------------------------
-std::string esc(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string url_encode(std::string_view s) {
     static const char* hex = "0123456789ABCDEF";
@@ -433,7 +419,7 @@ struct Web::Impl {
         http::Response r;
         r.status = 303;
         r.content_type = "text/html; charset=utf-8";
-        r.body = "<!doctype html><title>303</title><a href=\"" + esc(to) + "\">" + esc(to) + "</a>";
+        r.body = "<!doctype html><title>303</title><a href=\"" + html_escape(to) + "\">" + html_escape(to) + "</a>";
         r.headers.emplace_back("Location", to);
         secure_headers(r);
         return r;
@@ -445,17 +431,17 @@ struct Web::Impl {
         std::string h = "<!doctype html>\n<html lang=\"" + std::string(lang_code(lang)) +
                         "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
                         "content=\"width=device-width, initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n<title>" +
-                        esc(title + " – " + text(lang, "title")) + "</title>\n<style>" + kStyle +
-                        "</style>\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">" + esc(text(lang, "skip")) +
+                        html_escape(title + " – " + text(lang, "title")) + "</title>\n<style>" + kStyle +
+                        "</style>\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">" + html_escape(text(lang, "skip")) +
                         "</a>\n<header>\n<span class=\"brand\">Kohtaamo</span>\n";
         if (account) {
-            h += "<nav aria-label=\"" + esc(text(lang, "nav")) + "\"><ul>";
+            h += "<nav aria-label=\"" + html_escape(text(lang, "nav")) + "\"><ul>";
             for (const char* p : {"fleet", "counts", "exports"})
-                h += "<li><a href=\"" + esc(std::string(p)) + "\"" + (current == p ? " aria-current=\"page\"" : "") + ">" +
-                     esc(text(lang, p)) + "</a></li>";
+                h += "<li><a href=\"" + html_escape(std::string(p)) + "\"" + (current == p ? " aria-current=\"page\"" : "") + ">" +
+                     html_escape(text(lang, p)) + "</a></li>";
             h += "</ul></nav>\n";
         }
-        h += "<div class=\"tools\"><span class=\"langs\" role=\"group\" aria-label=\"" + esc(text(lang, "language")) +
+        h += "<div class=\"tools\"><span class=\"langs\" role=\"group\" aria-label=\"" + html_escape(text(lang, "language")) +
              "\">";
         // The language links keep the page's other parameters.
         std::string keep;
@@ -464,16 +450,16 @@ struct Web::Impl {
         const std::string self = current;  // links are relative: behind a proxy that strips the prefix too
         for (Lang l : {Lang::Fi, Lang::Sv, Lang::En}) {
             const char* names[] = {"Suomi", "Svenska", "English"};
-            h += "<a href=\"" + esc(self + "?" + keep + "lang=" + lang_code(l)) + "\" lang=\"" + lang_code(l) + "\"" +
+            h += "<a href=\"" + html_escape(self + "?" + keep + "lang=" + lang_code(l)) + "\" lang=\"" + lang_code(l) + "\"" +
                  (l == lang ? " aria-current=\"true\"" : "") + ">" + names[static_cast<int>(l)] + "</a>";
         }
         h += "</span>";
         if (account) {
-            h += "<span>" + esc(fill(lang, "signed_in", account->name)) + "</span>";
+            h += "<span>" + html_escape(fill(lang, "signed_in", account->name)) + "</span>";
             h += "<form method=\"post\" action=\"logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
-                 esc(account->csrf) + "\"><button type=\"submit\">" + esc(text(lang, "logout")) + "</button></form>";
+                 html_escape(account->csrf) + "\"><button type=\"submit\">" + html_escape(text(lang, "logout")) + "</button></form>";
         }
-        h += "</div>\n</header>\n<main id=\"main\">\n<h1>" + esc(title) + "</h1>\n" + content + "</main>\n</body>\n</html>\n";
+        h += "</div>\n</header>\n<main id=\"main\">\n<h1>" + html_escape(title) + "</h1>\n" + content + "</main>\n</body>\n</html>\n";
         return h;
     }
 
@@ -494,16 +480,16 @@ struct Web::Impl {
         // has not got it.
         const std::string token = new_token();
         std::string c;
-        if (!message.empty()) c += "<p class=\"error\" role=\"alert\">" + esc(message) + "</p>\n";
+        if (!message.empty()) c += "<p class=\"error\" role=\"alert\">" + html_escape(message) + "</p>\n";
         c += "<form class=\"box\" method=\"post\" action=\"login\">"
-             "\n<input type=\"hidden\" name=\"csrf\" value=\"" + esc(token) +
-             "\">\n<p><label for=\"name\">" + esc(text(lang, "name")) +
+             "\n<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(token) +
+             "\">\n<p><label for=\"name\">" + html_escape(text(lang, "name")) +
              "</label><input type=\"text\" id=\"name\" name=\"name\" autocomplete=\"username\" required "
              "autocapitalize=\"none\"></p>\n<p><label for=\"password\">" +
-             esc(text(lang, "password")) +
+             html_escape(text(lang, "password")) +
              "</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" "
              "required></p>\n<p><button class=\"primary\" type=\"submit\">" +
-             esc(text(lang, "login")) + "</button></p>\n</form>\n";
+             html_escape(text(lang, "login")) + "</button></p>\n</form>\n";
         http::Response r = html(status, page(lang, text(lang, "login"), "login",
                                              "<div class=\"login\">" + c + "</div>", nullptr, req));
         r.headers.emplace_back("Set-Cookie", "kohtaamo_login=" + token + cookie_attributes() + "; Max-Age=3600");
@@ -560,7 +546,7 @@ struct Web::Impl {
 
     http::Response forbidden(Lang lang, const http::Request& req, const Account* a, const std::string& why) {
         log(req, 403, why);
-        return html(403, page(lang, "403", "", "<p class=\"error\" role=\"alert\">" + esc(text(lang, "csrf")) + "</p>\n", a, req));
+        return html(403, page(lang, "403", "", "<p class=\"error\" role=\"alert\">" + html_escape(text(lang, "csrf")) + "</p>\n", a, req));
     }
 
     // --- the fleet ---------------------------------------------------------------------
@@ -609,10 +595,10 @@ struct Web::Impl {
     }
 
     std::string site_select(Lang lang, const std::vector<std::string>& sites, const std::string& chosen) const {
-        std::string h = "<p><label for=\"site\">" + esc(text(lang, "site")) + "</label><select id=\"site\" name=\"site\">";
-        h += "<option value=\"\">" + esc(text(lang, "all")) + "</option>";
+        std::string h = "<p><label for=\"site\">" + html_escape(text(lang, "site")) + "</label><select id=\"site\" name=\"site\">";
+        h += "<option value=\"\">" + html_escape(text(lang, "all")) + "</option>";
         for (const auto& s : sites)
-            h += "<option value=\"" + esc(s) + "\"" + (s == chosen ? " selected" : "") + ">" + esc(site_name(s)) +
+            h += "<option value=\"" + html_escape(s) + "\"" + (s == chosen ? " selected" : "") + ">" + html_escape(site_name(s)) +
                  "</option>";
         return h + "</select></p>";
     }
@@ -621,7 +607,7 @@ struct Web::Impl {
         if (a.sites.empty()) return "";
         std::string names;
         for (const auto& s : a.sites) names += (names.empty() ? "" : ", ") + site_name(s);
-        return "<p class=\"note\">" + esc(fill(lang, "limited", names)) + "</p>\n";
+        return "<p class=\"note\">" + html_escape(fill(lang, "limited", names)) + "</p>\n";
     }
 
     http::Response fleet_page(Lang lang, const http::Request& req, const Account& a) {
@@ -630,12 +616,12 @@ struct Web::Impl {
         const auto sites = known_sites(a, &all);
         std::string c = limited_note(lang, a);
         c += "<form class=\"box filters\" method=\"get\" action=\"fleet\">" +
-             site_select(lang, sites, site) + "<p><label for=\"state\">" + esc(text(lang, "state")) +
+             site_select(lang, sites, site) + "<p><label for=\"state\">" + html_escape(text(lang, "state")) +
              "</label><select id=\"state\" name=\"state\">";
         for (const char* s : {"", "silent", "ok"})
             c += "<option value=\"" + std::string(s) + "\"" + (state == s ? " selected" : "") + ">" +
-                 esc(text(lang, *s ? s : "all")) + "</option>";
-        c += "</select></p><p><button class=\"primary\" type=\"submit\">" + esc(text(lang, "show")) + "</button></p></form>\n";
+                 html_escape(text(lang, *s ? s : "all")) + "</option>";
+        c += "</select></p><p><button class=\"primary\" type=\"submit\">" + html_escape(text(lang, "show")) + "</button></p></form>\n";
         std::vector<const Kiosk*> shown;
         std::size_t silent = 0;
         for (const auto& k : all) {
@@ -646,53 +632,53 @@ struct Web::Impl {
             if (k.silent) ++silent;
         }
         c += "<p id=\"summary\" role=\"status\">" +
-             esc(replace_all(replace_all(text(lang, "kiosks_silent"), "{k}", std::to_string(shown.size())), "{s}",
+             html_escape(replace_all(replace_all(text(lang, "kiosks_silent"), "{k}", std::to_string(shown.size())), "{s}",
                              std::to_string(silent))) +
              "</p>\n";
         if (shown.empty()) {
-            c += "<p>" + esc(text(lang, "no_kiosks")) + "</p>\n";
+            c += "<p>" + html_escape(text(lang, "no_kiosks")) + "</p>\n";
         } else {
             const char* cols[] = {"kiosk", "site", "state", "heard", "pending", "oldest", "app", "bundle", "disk", "error"};
-            c += "<p class=\"note\">" + esc(fill(lang, "silent_rule", std::to_string(config.web.silent_after_minutes))) +
+            c += "<p class=\"note\">" + html_escape(fill(lang, "silent_rule", std::to_string(config.web.silent_after_minutes))) +
                  "</p>\n<table class=\"cards\" id=\"fleet\"><thead><tr>";
-            for (const char* col : cols) c += "<th scope=\"col\">" + esc(text(lang, col)) + "</th>";
+            for (const char* col : cols) c += "<th scope=\"col\">" + html_escape(text(lang, col)) + "</th>";
             c += "</tr></thead><tbody>\n";
             const std::int64_t now = now_ms();
             for (const Kiosk* k : shown) {
                 auto td = [&](const char* col, const std::string& value, bool num = false) {
-                    return "<td data-label=\"" + esc(text(lang, col)) + "\"" + (num ? " class=\"num\"" : "") + "><span>" +
+                    return "<td data-label=\"" + html_escape(text(lang, col)) + "\"" + (num ? " class=\"num\"" : "") + "><span>" +
                            value + "</span></td>";
                 };
                 const auto& h = k->h.health;
-                const std::string none = esc(text(lang, "none"));
+                const std::string none = html_escape(text(lang, "none"));
                 c += std::string("<tr class=\"") + (k->silent ? "silent" : "ok") + "\" data-kiosk=\"" +
-                     esc(k->h.device_name) + "\">";
-                c += "<th scope=\"row\" data-label=\"" + esc(text(lang, "kiosk")) + "\">" + esc(k->h.device_name) + "</th>";
-                c += td("site", esc(site_name(k->site)));
+                     html_escape(k->h.device_name) + "\">";
+                c += "<th scope=\"row\" data-label=\"" + html_escape(text(lang, "kiosk")) + "\">" + html_escape(k->h.device_name) + "</th>";
+                c += td("site", html_escape(site_name(k->site)));
                 c += td("state", std::string("<span class=\"badge ") + (k->silent ? "silent" : "ok") + "\">" +
-                                     esc(text(lang, k->silent ? "silent" : "ok")) + "</span>");
-                c += td("heard", "<time datetime=\"" + esc(k->h.heard_at) + "\">" + esc(local_time_text(k->h.heard_ms)) +
-                                     "</time> (" + esc(fill(lang, "ago", age_text(lang, (now - k->h.heard_ms) / 1000))) + ")");
+                                     html_escape(text(lang, k->silent ? "silent" : "ok")) + "</span>");
+                c += td("heard", "<time datetime=\"" + html_escape(k->h.heard_at) + "\">" + html_escape(local_time_text(k->h.heard_ms)) +
+                                     "</time> (" + html_escape(fill(lang, "ago", age_text(lang, (now - k->h.heard_ms) / 1000))) + ")");
                 if (h) {
                     c += td("pending", std::to_string(h->pending), true);
-                    c += td("oldest", h->pending ? esc(age_text(lang, h->oldest_pending_age_s)) : none, true);
-                    c += td("app", esc(h->app_version.empty() ? text(lang, "none") : h->app_version));
-                    c += td("bundle", h->bundle_version ? std::to_string(h->bundle_version) : esc(text(lang, "installed")));
-                    c += td("disk", esc(bytes_text(h->free_disk_bytes)), true);
-                    c += td("error", h->last_error.empty() ? none : esc(h->last_error));
+                    c += td("oldest", h->pending ? html_escape(age_text(lang, h->oldest_pending_age_s)) : none, true);
+                    c += td("app", html_escape(h->app_version.empty() ? text(lang, "none") : h->app_version));
+                    c += td("bundle", h->bundle_version ? std::to_string(h->bundle_version) : html_escape(text(lang, "installed")));
+                    c += td("disk", html_escape(bytes_text(h->free_disk_bytes)), true);
+                    c += td("error", h->last_error.empty() ? none : html_escape(h->last_error));
                 } else {
                     for (const char* col : {"pending", "oldest", "app", "bundle", "disk"}) c += td(col, none);
-                    c += td("error", esc(text(lang, "no_health")));
+                    c += td("error", html_escape(text(lang, "no_health")));
                 }
                 c += "</tr>\n";
             }
             c += "</tbody></table>\n";
         }
         if (!config.sites.empty()) {
-            c += "<h2>" + esc(text(lang, "hours")) + "</h2>\n<ul>";
+            c += "<h2>" + html_escape(text(lang, "hours")) + "</h2>\n<ul>";
             for (const auto& s : config.sites)
                 if (a.may_see(s.id))
-                    c += "<li>" + esc(s.name) + ": " + esc(s.hours_text == "always" ? text(lang, "always") : s.hours_text) +
+                    c += "<li>" + html_escape(s.name) + ": " + html_escape(s.hours_text == "always" ? text(lang, "always") : s.hours_text) +
                          "</li>";
             c += "</ul>\n";
         }
@@ -724,25 +710,25 @@ struct Web::Impl {
             if (std::find(sites.begin(), sites.end(), s) == sites.end()) sites.push_back(s);
         std::string c = limited_note(lang, a);
         c += "<form class=\"box filters\" method=\"get\" action=\"counts\">" +
-             site_select(lang, sites, site) + "<p><label for=\"by\">" + esc(text(lang, "by")) +
-             "</label><select id=\"by\" name=\"by\"><option value=\"week\">" + esc(text(lang, "week")) +
-             "</option><option value=\"day\"" + (by_day ? " selected" : "") + ">" + esc(text(lang, "day")) +
-             "</option></select></p><p><button class=\"primary\" type=\"submit\">" + esc(text(lang, "show")) +
-             "</button></p></form>\n<p class=\"note\">" + esc(fill(lang, "counts_note", std::to_string(min))) + "</p>\n";
+             site_select(lang, sites, site) + "<p><label for=\"by\">" + html_escape(text(lang, "by")) +
+             "</label><select id=\"by\" name=\"by\"><option value=\"week\">" + html_escape(text(lang, "week")) +
+             "</option><option value=\"day\"" + (by_day ? " selected" : "") + ">" + html_escape(text(lang, "day")) +
+             "</option></select></p><p><button class=\"primary\" type=\"submit\">" + html_escape(text(lang, "show")) +
+             "</button></p></form>\n<p class=\"note\">" + html_escape(fill(lang, "counts_note", std::to_string(min))) + "</p>\n";
         if (table.empty()) {
-            c += "<p>" + esc(text(lang, "no_counts")) + "</p>\n";
+            c += "<p>" + html_escape(text(lang, "no_counts")) + "</p>\n";
         } else {
-            c += "<table class=\"cards\" id=\"counts\"><thead><tr><th scope=\"col\">" + esc(text(lang, "by")) +
-                 "</th><th scope=\"col\">" + esc(text(lang, "site")) + "</th><th scope=\"col\">" +
-                 esc(text(lang, "survey")) + "</th><th scope=\"col\">" + esc(text(lang, "responses")) +
+            c += "<table class=\"cards\" id=\"counts\"><thead><tr><th scope=\"col\">" + html_escape(text(lang, "by")) +
+                 "</th><th scope=\"col\">" + html_escape(text(lang, "site")) + "</th><th scope=\"col\">" +
+                 html_escape(text(lang, "survey")) + "</th><th scope=\"col\">" + html_escape(text(lang, "responses")) +
                  "</th></tr></thead><tbody>\n";
             for (auto it = table.rbegin(); it != table.rend(); ++it)
                 for (const auto& [key, n] : it->second) {
-                    c += "<tr><th scope=\"row\" data-label=\"" + esc(text(lang, "by")) + "\">" + esc(it->first) +
-                         "</th><td data-label=\"" + esc(text(lang, "site")) + "\">" + esc(site_name(key.first)) +
-                         "</td><td data-label=\"" + esc(text(lang, "survey")) + "\">" + esc(survey_title(key.second, lang)) +
-                         "</td><td class=\"num\" data-label=\"" + esc(text(lang, "responses")) + "\">" +
-                         esc(n < min ? fill(lang, "fewer", std::to_string(min)) : std::to_string(n)) + "</td></tr>\n";
+                    c += "<tr><th scope=\"row\" data-label=\"" + html_escape(text(lang, "by")) + "\">" + html_escape(it->first) +
+                         "</th><td data-label=\"" + html_escape(text(lang, "site")) + "\">" + html_escape(site_name(key.first)) +
+                         "</td><td data-label=\"" + html_escape(text(lang, "survey")) + "\">" + html_escape(survey_title(key.second, lang)) +
+                         "</td><td class=\"num\" data-label=\"" + html_escape(text(lang, "responses")) + "\">" +
+                         html_escape(n < min ? fill(lang, "fewer", std::to_string(min)) : std::to_string(n)) + "</td></tr>\n";
                 }
             c += "</tbody></table>\n";
         }
@@ -764,43 +750,43 @@ struct Web::Impl {
         const auto sites = known_sites(a, nullptr);
         const auto min = std::to_string(config.export_defaults.min_group);
         std::string c = limited_note(lang, a);
-        c += "<p class=\"note\">" + esc(fill(lang, "exports_note", min)) + "</p>\n";
+        c += "<p class=\"note\">" + html_escape(fill(lang, "exports_note", min)) + "</p>\n";
         c += "<form class=\"box\" method=\"get\" action=\"download\">"
-             "\n<input type=\"hidden\" name=\"csrf\" value=\"" + esc(a.csrf) +
+             "\n<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(a.csrf) +
              "\"><input type=\"hidden\" name=\"lang\" value=\"" + lang_code(lang) + "\">\n";
-        c += "<fieldset><legend>" + esc(text(lang, "format")) + "</legend>";
+        c += "<fieldset><legend>" + html_escape(text(lang, "format")) + "</legend>";
         for (const char* f : {"report", "xlsx", "long", "wide", "jsonl"})
             c += "<label><input type=\"radio\" name=\"format\" value=\"" + std::string(f) + "\"" +
-                 (std::string_view(f) == "report" ? " checked" : "") + "> " + esc(text(lang, std::string("f_") + f)) +
+                 (std::string_view(f) == "report" ? " checked" : "") + "> " + html_escape(text(lang, std::string("f_") + f)) +
                  "</label>";
-        c += "<label><input type=\"checkbox\" name=\"excel\" value=\"1\"> " + esc(text(lang, "excel")) + "</label>";
-        c += "</fieldset>\n<fieldset><legend>" + esc(text(lang, "sites")) + "</legend><p class=\"note\">" +
-             esc(text(lang, "all_sites_note")) + "</p>";
+        c += "<label><input type=\"checkbox\" name=\"excel\" value=\"1\"> " + html_escape(text(lang, "excel")) + "</label>";
+        c += "</fieldset>\n<fieldset><legend>" + html_escape(text(lang, "sites")) + "</legend><p class=\"note\">" +
+             html_escape(text(lang, "all_sites_note")) + "</p>";
         for (const auto& s : sites)
-            c += "<label><input type=\"checkbox\" name=\"site\" value=\"" + esc(s) + "\"> " + esc(site_name(s)) + "</label>";
-        c += "</fieldset>\n<fieldset><legend>" + esc(text(lang, "survey")) +
-             "</legend><label for=\"survey\" class=\"sr\">" + esc(text(lang, "survey")) +
-             "</label><select id=\"survey\" name=\"survey\"><option value=\"\">" + esc(text(lang, "all_surveys")) +
+            c += "<label><input type=\"checkbox\" name=\"site\" value=\"" + html_escape(s) + "\"> " + html_escape(site_name(s)) + "</label>";
+        c += "</fieldset>\n<fieldset><legend>" + html_escape(text(lang, "survey")) +
+             "</legend><label for=\"survey\" class=\"sr\">" + html_escape(text(lang, "survey")) +
+             "</label><select id=\"survey\" name=\"survey\"><option value=\"\">" + html_escape(text(lang, "all_surveys")) +
              "</option>";
         for (const Survey& s : config.surveys)
-            c += "<option value=\"" + esc(s.id) + "\">" + esc(survey_title(s.id, lang)) + "</option>";
-        c += "</select></fieldset>\n<fieldset><legend>" + esc(text(lang, "period")) +
+            c += "<option value=\"" + html_escape(s.id) + "\">" + html_escape(survey_title(s.id, lang)) + "</option>";
+        c += "</select></fieldset>\n<fieldset><legend>" + html_escape(text(lang, "period")) +
              "</legend><div class=\"filters\" style=\"display:flex;flex-wrap:wrap;gap:8px 16px\"><p><label for=\"from\">" +
-             esc(text(lang, "from")) + "</label><input type=\"date\" id=\"from\" name=\"from\"></p><p><label for=\"to\">" +
-             esc(text(lang, "to")) + "</label><input type=\"date\" id=\"to\" name=\"to\"></p><p><label for=\"half-year\">" +
-             esc(text(lang, "half_year")) +
+             html_escape(text(lang, "from")) + "</label><input type=\"date\" id=\"from\" name=\"from\"></p><p><label for=\"to\">" +
+             html_escape(text(lang, "to")) + "</label><input type=\"date\" id=\"to\" name=\"to\"></p><p><label for=\"half-year\">" +
+             html_escape(text(lang, "half_year")) +
              "</label><input type=\"text\" id=\"half-year\" name=\"half-year\" pattern=\"[0-9]{4}H[12]|current|previous\" "
              "size=\"10\"></p></div></fieldset>\n";
-        c += "<fieldset><legend>" + esc(text(lang, "options")) + "</legend>";
+        c += "<fieldset><legend>" + html_escape(text(lang, "options")) + "</legend>";
         for (const char* o : {"include-abandoned", "include-flagged", "no-free-text"}) {
             const char* key = std::string_view(o) == "include-abandoned" ? "abandoned"
                               : std::string_view(o) == "include-flagged" ? "flagged"
                                                                          : "no_free_text";
-            c += "<label><input type=\"checkbox\" name=\"" + std::string(o) + "\" value=\"1\"> " + esc(text(lang, key)) +
+            c += "<label><input type=\"checkbox\" name=\"" + std::string(o) + "\" value=\"1\"> " + html_escape(text(lang, key)) +
                  "</label>";
         }
         c += "</fieldset>\n<p style=\"display:flex;flex-wrap:wrap;gap:8px\"><button class=\"primary\" type=\"submit\">" +
-             esc(text(lang, "download")) + "</button><button class=\"primary\" type=\"submit\" formaction=\"report\">" + esc(text(lang, "view")) + "</button></p>\n</form>\n";
+             html_escape(text(lang, "download")) + "</button><button class=\"primary\" type=\"submit\" formaction=\"report\">" + html_escape(text(lang, "view")) + "</button></p>\n</form>\n";
         log(req, 200, "exports");
         return html(200, page(lang, text(lang, "exports"), "exports", c, &a, req));
     }
@@ -820,7 +806,7 @@ struct Web::Impl {
                 if (!a.may_see(v)) {
                     log(req, 403, "site " + v + " is not this account's");
                     return html(403, page(lang, "403", "", "<p class=\"error\" role=\"alert\">" +
-                                                               esc(text(lang, "forbidden_site")) + "</p>\n", &a, req));
+                                                               html_escape(text(lang, "forbidden_site")) + "</p>\n", &a, req));
                 }
                 sites.push_back(v);
             }
@@ -845,9 +831,9 @@ struct Web::Impl {
             } catch (const std::exception&) {
             }
             http::Response page_reply = html(r.status, page(lang, std::to_string(r.status), "exports",
-                                                            "<p class=\"error\" role=\"alert\">" + esc(message) +
+                                                            "<p class=\"error\" role=\"alert\">" + html_escape(message) +
                                                                 "</p>\n<p><a href=\"exports\">" +
-                                                                esc(text(lang, "exports")) + "</a></p>\n",
+                                                                html_escape(text(lang, "exports")) + "</a></p>\n",
                                                             &a, req));
             for (auto& h : r.headers)
                 if (h.first == "Retry-After") page_reply.headers.push_back(h);
@@ -911,7 +897,7 @@ struct Web::Impl {
         if (name == "download") return download(lang, req, *account, false);
         if (name == "report") return download(lang, req, *account, true);
         log(req, 404, "no such page");
-        return html(404, page(lang, "404", "", "<p>" + esc(text(lang, "not_found")) + "</p>", &*account, req));
+        return html(404, page(lang, "404", "", "<p>" + html_escape(text(lang, "not_found")) + "</p>", &*account, req));
     }
 };
 
