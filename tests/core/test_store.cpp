@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +14,7 @@
 #include "sqlite.hpp"
 #include "store.hpp"
 #include "test_support.hpp"
+#include "uuid.hpp"
 
 using namespace kohtaamo;
 using kohtaamo::test::query;
@@ -210,4 +215,32 @@ TEST_CASE("a repeat window of 0 turns the mischief rule off") {
     CHECK_FALSE(walk(store, {"a", T0, kSame, T0 + 1000}, 0));
     CHECK_FALSE(walk(store, {"b", T0 + 1000, kSame, T0 + 2000}, 0));
     CHECK(query(dir / "k.sqlite", "SELECT sum(flagged) FROM responses") == Rows{{"0"}});
+}
+
+TEST_CASE("new ids are version 7 UUIDs: unique, and those made later sort later") {
+    // A collector's index of response ids then grows at its end (docs/performance.md, Sync).
+    std::vector<std::string> ids;
+    for (int round = 0; round < 5; ++round) {
+        for (int i = 0; i < 200; ++i) ids.push_back(new_uuid());
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == ids.size());
+    for (const auto& id : ids) {
+        REQUIRE(id.size() == 36);
+        CHECK(id[14] == '7');                                      // version
+        CHECK(std::string("89ab").find(id[19]) != std::string::npos);  // RFC 4122 variant
+    }
+    // Made 2 ms apart, each round's ids all sort after the round before's.
+    for (std::size_t round = 1; round < 5; ++round) {
+        const auto prev_max = *std::max_element(ids.begin() + (round - 1) * 200, ids.begin() + round * 200);
+        const auto this_min = *std::min_element(ids.begin() + round * 200, ids.begin() + (round + 1) * 200);
+        CHECK(prev_max < this_min);
+    }
+    // The first 48 bits are now's Unix time in milliseconds.
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string hex = ids.back().substr(0, 8) + ids.back().substr(9, 4);
+    const long long ms = std::stoll(hex, nullptr, 16);
+    CHECK(ms <= now_ms);
+    CHECK(ms > now_ms - 10'000);
 }
