@@ -223,11 +223,13 @@ std::int64_t Outbox::batches_acked() {
     return s.step() ? s.integer(0) : 0;
 }
 
-std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::size_t max_bytes, int* set_aside_count) {
+std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::size_t max_bytes, int* set_aside_count,
+                                                const std::string& in_flight) {
     Transaction tx(db_);
-    // 1. An open batch: resent as it was.
+    // 1. An open batch (but the one in flight): resent as it was.
     for (;;) {
-        Statement open(db_, "SELECT id FROM sync_batches WHERE state = 'open' ORDER BY created_at, rowid LIMIT 1");
+        Statement open(db_, "SELECT id FROM sync_batches WHERE state = 'open' AND id <> ? ORDER BY created_at, rowid LIMIT 1");
+        open.bind(1, in_flight);
         if (!open.step()) break;
         std::string id = open.text(0);
         OutgoingBatch b = load_batch(id, set_aside_count);

@@ -81,6 +81,16 @@
 //  WAITING (the batches wait for it); a 4xx keeps the refusal and the responses go without
 //  the hash; the collector's own 404 (one from before it) → no hashes until a restart.
 //
+//  AHEAD: while a full batch is in flight (a backlog: it took batch_max_responses, or
+//  about batch_max_bytes), the next one is formed beside it, on a second thread, by the
+//  same next_batch() in its own transaction (never the batch in flight; the main thread
+//  does not touch the database until it has joined that thread). So the kiosk reads,
+//  checks, encodes and commits batch k+1 while the collector stores batch k. When k is
+//  acknowledged, k+1 goes next as formed; after any other outcome it simply stays open in
+//  the database, and next_batch() returns it in its turn (oldest open batch first) — the
+//  same as a batch formed before a crash. Nothing else changes: k+1 holds only responses
+//  that were queued (in no batch) when it was formed.
+//
 //  How each reply is read (cycle()):
 //   2xx with a protocol body echoing the batch id → acknowledge() the listed ids
 //     ... listing none of them, or ids not in the batch → fail() (POISON 3), WAITING
@@ -96,6 +106,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <random>
 
 #include "clock.hpp"
@@ -403,14 +414,21 @@ Uploader::CycleResult Uploader::cycle() {
             }
             return fail(Outcome::Transient, *error);
         }
+        std::optional<OutgoingBatch> ahead;  // AHEAD: formed while the last one was in flight
+        int ahead_set_aside = 0;
         for (;;) {
             if (stop_) {
                 out.outcome = Outcome::Stopped;
                 return out;
             }
-            int set_aside = 0;
-            std::optional<OutgoingBatch> batch =
-                box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &set_aside);
+            int set_aside = ahead_set_aside;  // (what forming the batch ahead set aside, if one was)
+            ahead_set_aside = 0;
+            std::optional<OutgoingBatch> batch;
+            if (ahead)
+                batch = std::move(ahead);
+            else
+                batch = box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &set_aside);
+            ahead.reset();
             if (set_aside > 0) {
                 out.rejected += set_aside;
                 refresh_counts();
@@ -437,7 +455,16 @@ Uploader::CycleResult Uploader::cycle() {
                 body.pop_back();
                 body += ",\"health\":" + to_json(health_now(box, true)).dump() + "}";
             }
+            // AHEAD: a full batch says more are queued; form the next one while this one travels.
+            std::future<std::optional<OutgoingBatch>> forming;
+            if (count >= config_.batch_max_responses || batch->json.size() * 10 >= config_.batch_max_bytes * 9)
+                forming = std::async(std::launch::async, [&box, this, &ahead_set_aside, id = batch->id] {
+                    return box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &ahead_set_aside, id);
+                });
             HttpResult r = http.post(url, headers, gzip(body));
+            // Joined before anything else touches the database (a failure to form it is
+            // the database's: thrown here, WAITING as any database error).
+            std::optional<OutgoingBatch> formed = forming.valid() ? forming.get() : std::nullopt;
             if (r.stopped) {
                 out.outcome = Outcome::Stopped;
                 return out;
@@ -480,6 +507,7 @@ Uploader::CycleResult Uploader::cycle() {
                 if (!reply) return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
                 last_contact_mono_ms_ = Clock().mono_ms();
                 AckResult ack = box.acknowledge(batch->id, *reply);
+                ahead = std::move(formed);  // AHEAD: next, as formed (else it waits its turn, open)
                 out.acknowledged += ack.acknowledged;
                 const std::string at = now_iso();
                 update([&](SyncStatus& s) {
