@@ -167,6 +167,13 @@ INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, sour
       FROM bundle_surveys s JOIN bundles b ON b.version = s.bundle_version WHERE true
     ON CONFLICT (hash) DO NOTHING;
 )sql",
+    // 7 (issue #11, speed): the responses of one batch. A batch's answers are inserted
+    // joined on the responses this batch stored (storage.cpp, plan_batch); PostgreSQL,
+    // its statistics taken on a small table, planned that join as a scan of every
+    // response per statement — a cost that grew with the table (docs/performance.md).
+    R"sql(
+CREATE INDEX responses_by_batch ON responses(batch_id);
+)sql",
 };
 
 const std::vector<const char*> kPostgresql = {
@@ -307,6 +314,9 @@ INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, sour
     SELECT s.sha256, s.survey_id, s.survey_version, s.definition, 'bundle ' || s.bundle_version, b.created_at
       FROM bundle_surveys s JOIN bundles b ON b.version = s.bundle_version WHERE true
     ON CONFLICT (hash) DO NOTHING;
+)sql",
+    R"sql(
+CREATE INDEX responses_by_batch ON responses(batch_id);
 )sql",
 };
 
