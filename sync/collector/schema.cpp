@@ -315,8 +315,13 @@ INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, sour
       FROM bundle_surveys s JOIN bundles b ON b.version = s.bundle_version WHERE true
     ON CONFLICT (hash) DO NOTHING;
 )sql",
+    // (And no foreign key from answers to responses: its trigger looked each answer's
+    // response up again, with a row lock, although the one statement that inserts answers
+    // joins each to a response this batch stored, and the collector deletes no response.
+    // SQLite keeps its declaration: dropping it there means rebuilding the table.)
     R"sql(
 CREATE INDEX responses_by_batch ON responses(batch_id);
+ALTER TABLE answers DROP CONSTRAINT IF EXISTS answers_response_id_fkey;
 )sql",
 };
 
