@@ -30,7 +30,9 @@
 //  sees a copy it already holds and answers "duplicate" for each response. Nothing is
 //  marked synced before the collector's reply names it: a lost acknowledgement costs one
 //  resend, never a lost response; the collector's unique response id makes the resend
-//  harmless.
+//  harmless. (The uploader's commits are not fsynced one by one — synchronous = NORMAL,
+//  docs/store.md — so a power cut, unlike a crash, may lose the last batch formed: its
+//  members are then queued again and travel under a new id, answered "duplicate".)
 //
 // POISON: one response must never hold the others back, nor be retried forever. Bounded:
 //  1. Before a response joins a batch, next_batch() applies the protocol's field rules
