@@ -111,6 +111,11 @@ TEST_CASE("fault: reset after the collector stored the batch (the acknowledgemen
     const auto held = rig.col.count("SELECT count(*) FROM responses");
     CHECK(held == static_cast<std::int64_t>(rig.config.batch_max_responses));
     CHECK(rig.synced() == 0);
+    // The second batch was formed while the first was in flight (AHEAD, uploader.cpp); it
+    // waits, open, for its turn behind the first, which goes again first.
+    CHECK(count(rig.kiosk.path, "SELECT count(*) FROM sync_batches WHERE state = 'open'") == 2);
+    CHECK(count(rig.kiosk.path, "SELECT count(*) FROM responses WHERE batch_id IS NOT NULL") ==
+          2 * static_cast<std::int64_t>(rig.config.batch_max_responses));
     rig.recover(*up);
     // The resend was the same batch id: the collector answered "duplicate" for it.
     CHECK(rig.col.count("SELECT count(*) FROM batches WHERE stored = responses") ==
