@@ -631,23 +631,55 @@ std::pair<std::string, std::string> decode_error(std::string_view body) {
     return {code->get<std::string>(), message != j.end() && message->is_string() ? message->get<std::string>() : ""};
 }
 
-std::string gzip(std::string_view data, int level) {
+struct GzipWriter::State {
     z_stream z{};
-    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        throw std::runtime_error("gzip: deflateInit2 failed");
     std::string out;
-    out.resize(deflateBound(&z, static_cast<uLong>(data.size())));
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    int rc = deflate(&z, Z_FINISH);
-    std::size_t produced = out.size() - z.avail_out;
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) throw std::runtime_error("gzip: deflate failed");
-    out.resize(produced);
-    return out;
+    bool finished = false;
+    void run(std::string_view data, int flush) {
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+        z.avail_in = static_cast<uInt>(data.size());
+        for (;;) {
+            const std::size_t have = out.size();
+            const std::size_t room = deflateBound(&z, static_cast<uLong>(z.avail_in)) + 64;
+            out.resize(have + room);
+            z.next_out = reinterpret_cast<Bytef*>(out.data() + have);
+            z.avail_out = static_cast<uInt>(room);
+            const int rc = deflate(&z, flush);
+            out.resize(have + room - z.avail_out);
+            if (rc == Z_STREAM_END) return;
+            if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::runtime_error("gzip: deflate failed");
+            if (flush != Z_FINISH && z.avail_in == 0) return;
+        }
+    }
+};
+
+GzipWriter::GzipWriter(int level) : s_(std::make_unique<State>()) {
+    if (deflateInit2(&s_->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        throw std::runtime_error("gzip: deflateInit2 failed");
 }
+GzipWriter::~GzipWriter() {
+    if (s_) deflateEnd(&s_->z);
+}
+GzipWriter::GzipWriter(GzipWriter&&) noexcept = default;
+GzipWriter& GzipWriter::operator=(GzipWriter&& o) noexcept {
+    if (this != &o) {
+        if (s_) deflateEnd(&s_->z);
+        s_ = std::move(o.s_);
+    }
+    return *this;
+}
+void GzipWriter::add(std::string_view data) {
+    if (s_->finished) throw std::logic_error("gzip: add() after finish()");
+    if (!data.empty()) s_->run(data, Z_NO_FLUSH);
+}
+std::string GzipWriter::finish(std::string_view last) {
+    if (s_->finished) throw std::logic_error("gzip: finish() twice");
+    s_->run(last, Z_FINISH);
+    s_->finished = true;
+    return std::move(s_->out);
+}
+
+std::string gzip(std::string_view data, int level) { return GzipWriter(level).finish(data); }
 
 std::string gunzip(std::string_view data, std::size_t max_out) {
     z_stream z{};

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -172,6 +173,23 @@ std::pair<std::string, std::string> decode_error(std::string_view body);
 
 // gzip (RFC 1952) of `data`.
 std::string gzip(std::string_view data, int level = 6);
+// One gzip member written in parts: add() compresses what it is given as it goes,
+// finish() compresses the last part, adds the trailer and returns the whole member (once).
+// The uploader compresses a batch formed ahead on its second thread, all but its closing
+// brace, and finishes it with the health when it is sent (uploader.cpp, "Ahead").
+class GzipWriter {
+public:
+    explicit GzipWriter(int level = 6);
+    ~GzipWriter();
+    GzipWriter(GzipWriter&&) noexcept;
+    GzipWriter& operator=(GzipWriter&&) noexcept;
+    void add(std::string_view data);
+    std::string finish(std::string_view last = {});
+
+private:
+    struct State;
+    std::unique_ptr<State> s_;
+};
 // Inflates one gzip member (RFC 1952); throws ProtocolError 400 invalid_gzip on a corrupt
 // stream, one that ends early (cut off, or without its 8-byte trailer: the CRC-32 and the
 // length are always checked), a zlib or raw deflate stream, and bytes after the member;

@@ -87,11 +87,16 @@
 //  about batch_max_bytes), the next one is formed beside it, on a second thread, by the
 //  same next_batch() in its own transaction (never the batch in flight; the main thread
 //  does not touch the database until it has joined that thread). So the kiosk reads,
-//  checks, encodes and commits batch k+1 while the collector stores batch k. When k is
-//  acknowledged, k+1 goes next as formed; after any other outcome it simply stays open in
-//  the database, and next_batch() returns it in its turn (oldest open batch first) — the
+//  checks, encodes, commits and gzips batch k+1 (all but its closing brace: the health,
+//  read when it goes, finishes the member) while the collector stores batch k. When k is
+//  acknowledged, k+1 goes at once, and k's acknowledge() is written on that second
+//  thread while k+1 travels (first, before it forms k+2); the status counts it when
+//  the thread is joined. A stop, or a database error, writes it before the cycle ends
+//  (settle()). After any outcome but an acknowledgement, k+1 simply stays open in the
+//  database and next_batch() returns it in its turn (oldest open batch first) — the
 //  same as a batch formed before a crash. Nothing else changes: k+1 holds only responses
-//  that were queued (in no batch) when it was formed.
+//  that were queued (in no batch) when it was formed, and an acknowledgement not yet
+//  written when the process dies costs a resend answered "duplicate", as a lost reply.
 //
 //  How each reply is read (cycle()):
 //   2xx with a protocol body echoing the batch id → acknowledge() the listed ids
@@ -406,6 +411,26 @@ Uploader::CycleResult Uploader::cycle() {
                         : error,
                     retry_after_ms);
     };
+    // AHEAD: an acknowledgement not yet written (the reply came; it is written beside the
+    // next batch's request, or by settle() before the cycle ends).
+    std::optional<std::pair<std::string, Reply>> to_ack;
+    auto acknowledged = [&](const AckResult& ack) {
+        out.acknowledged += ack.acknowledged;
+        const std::string at = now_iso();
+        update([&](SyncStatus& s) {
+            s.pending = std::max<std::int64_t>(0, s.pending - ack.acknowledged);
+            s.last_success_at = at;
+            s.last_error.clear();
+            s.last_error_at.clear();
+            s.auth_failed = false;
+        });
+    };
+    auto settle = [&] {
+        if (!to_ack) return;
+        auto [id, reply] = std::move(*to_ack);
+        to_ack.reset();
+        acknowledged(box.acknowledge(id, reply));
+    };
     try {
         refresh_counts();
         oldest_checked_mono_ms_ = 0;  // the cycle's first batch reads the oldest afresh
@@ -417,9 +442,11 @@ Uploader::CycleResult Uploader::cycle() {
             return fail(Outcome::Transient, *error);
         }
         std::optional<OutgoingBatch> ahead;  // AHEAD: formed while the last one was in flight
+        std::optional<GzipWriter> ahead_gzip;  // its body compressed but the closing brace
         int ahead_set_aside = 0;
         for (;;) {
             if (stop_) {
+                settle();
                 out.outcome = Outcome::Stopped;
                 return out;
             }
@@ -428,9 +455,12 @@ Uploader::CycleResult Uploader::cycle() {
             std::optional<OutgoingBatch> batch;
             if (ahead)
                 batch = std::move(ahead);
-            else
+            else {
+                settle();  // (none is left here: one waits only beside a batch formed ahead)
                 batch = box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &set_aside);
+            }
             ahead.reset();
+            if (!batch) ahead_gzip.reset();
             if (set_aside > 0) {
                 out.rejected += set_aside;
                 refresh_counts();
@@ -451,22 +481,48 @@ Uploader::CycleResult Uploader::cycle() {
             const std::size_t count = batch->response_ids.size();
             batch_id_in_flight = batch->id;
             // The health rides in the batch (not part of its identity: PROTOCOL.md, "Health").
-            std::string body = batch->json;
-            const bool with_health = !health_refused_ && !body.empty() && body.back() == '}';
-            if (with_health) {
-                body.pop_back();
-                body += ",\"health\":" + to_json(health_now(box, true)).dump() + "}";
+            const std::string& json = batch->json;
+            const bool with_health = !health_refused_ && !json.empty() && json.back() == '}';
+            const std::string tail = with_health ? ",\"health\":" + to_json(health_now(box, true)).dump() + "}" : "}";
+            std::string compressed;
+            if (ahead_gzip) {
+                compressed = ahead_gzip->finish(tail);  // AHEAD: all but the closing brace is compressed
+                ahead_gzip.reset();
+            } else {
+                compressed = gzip(with_health ? json.substr(0, json.size() - 1) + tail : json);
             }
-            // AHEAD: a full batch says more are queued; form the next one while this one travels.
-            std::future<std::optional<OutgoingBatch>> forming;
-            if (count >= config_.batch_max_responses || batch->json.size() * 10 >= config_.batch_max_bytes * 9)
-                forming = std::async(std::launch::async, [&box, this, &ahead_set_aside, id = batch->id] {
-                    return box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &ahead_set_aside, id);
+            // AHEAD: while this one travels, the last batch's acknowledgement is written and,
+            // when this one is full (more are queued), the next batch is formed.
+            struct Beside {
+                std::optional<AckResult> ack;
+                std::optional<OutgoingBatch> formed;
+                std::optional<GzipWriter> gzip;  // the formed batch's body but its closing brace
+            };
+            std::future<Beside> beside;
+            const bool form = count >= config_.batch_max_responses || batch->json.size() * 10 >= config_.batch_max_bytes * 9;
+            if (form || to_ack)
+                beside = std::async(std::launch::async, [&box, this, &ahead_set_aside, &to_ack, form, id = batch->id] {
+                    Beside b;
+                    if (to_ack) {
+                        b.ack = box.acknowledge(to_ack->first, to_ack->second);
+                        to_ack.reset();
+                    }
+                    if (form)
+                        b.formed = box.next_batch(config_.batch_max_responses, config_.batch_max_bytes,
+                                                  &ahead_set_aside, id);
+                    if (b.formed && !b.formed->json.empty() && b.formed->json.back() == '}') {
+                        b.gzip.emplace();
+                        b.gzip->add(std::string_view(b.formed->json).substr(0, b.formed->json.size() - 1));
+                    }
+                    return b;
                 });
-            HttpResult r = http.post(url, headers, gzip(body));
-            // Joined before anything else touches the database (a failure to form it is
-            // the database's: thrown here, WAITING as any database error).
-            std::optional<OutgoingBatch> formed = forming.valid() ? forming.get() : std::nullopt;
+            HttpResult r = http.post(url, headers, compressed);
+            // Joined before anything else touches the database (a failure there is the
+            // database's: thrown here, WAITING as any database error).
+            Beside done = beside.valid() ? beside.get() : Beside{};
+            if (done.ack) acknowledged(*done.ack);
+            std::optional<OutgoingBatch> formed = std::move(done.formed);
+            std::optional<GzipWriter> formed_gzip = std::move(done.gzip);
             if (r.stopped) {
                 out.outcome = Outcome::Stopped;
                 return out;
@@ -508,17 +564,15 @@ Uploader::CycleResult Uploader::cycle() {
                 }
                 if (!reply) return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
                 last_contact_mono_ms_ = Clock().mono_ms();
-                AckResult ack = box.acknowledge(batch->id, *reply);
-                ahead = std::move(formed);  // AHEAD: next, as formed (else it waits its turn, open)
-                out.acknowledged += ack.acknowledged;
-                const std::string at = now_iso();
-                update([&](SyncStatus& s) {
-                    s.pending = std::max<std::int64_t>(0, s.pending - ack.acknowledged);
-                    s.last_success_at = at;
-                    s.last_error.clear();
-                    s.last_error_at.clear();
-                    s.auth_failed = false;
-                });
+                if (formed) {
+                    // AHEAD: the next batch goes at once; this acknowledgement is written
+                    // beside it (before anything else reads or writes the database).
+                    to_ack.emplace(batch->id, std::move(*reply));
+                    ahead = std::move(formed);
+                    ahead_gzip = std::move(formed_gzip);
+                } else {
+                    acknowledged(box.acknowledge(batch->id, *reply));
+                }
                 continue;
             }
             auto [code, message] = decode_error(r.body);
@@ -569,6 +623,12 @@ Uploader::CycleResult Uploader::cycle() {
         }
     } catch (const std::exception& e) {
         // A database error (busy for 10 s, disk full): nothing was marked; try again later.
+        // (An acknowledgement still to write is tried once; if it fails too, that batch
+        // goes again and the collector answers "duplicate".)
+        try {
+            settle();
+        } catch (const std::exception&) {
+        }
         return fail(Outcome::Transient, std::string("sync: ") + e.what());
     }
 }

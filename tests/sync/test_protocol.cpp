@@ -114,6 +114,42 @@ TEST_CASE("protocol: gzip round trip works and truncated or corrupt or oversize 
     CHECK_THROWS_WITH(gunzip(z, 1000), Catch::Contains("more than 1000 bytes"));
 }
 
+TEST_CASE("protocol: a gzip member written in parts is one member the collector reads whole", "[protocol]") {
+    // As the uploader sends a batch formed ahead: all but its closing brace compressed on
+    // one thread, the health and the brace added when it goes.
+    Batch b;
+    b.batch_id = "7c4f3b1e-6a1d-4f0e-9c55-0a7e2f0f4b11";
+    b.device_id = "2b0d8c8e-93a6-4c4e-8f3e-5d1f7f5a9e21";
+    for (int i = 0; i < 300; ++i) {
+        Response r;
+        char id[37];
+        std::snprintf(id, sizeof id, "0190f3a4-0000-7000-8000-%012d", i);
+        r.id = id;
+        r.survey_id = "family";
+        r.survey_version = 2;
+        r.language = "fi";
+        r.status = "complete";
+        r.started_at = "2026-11-25T19:55:49.123Z";
+        r.finished_at = "2026-11-25T19:56:49.123Z";
+        r.answers.push_back({"q1", std::to_string(i % 5 + 1), "2026-11-25T19:56:00.000Z"});
+        b.responses.push_back(r);
+    }
+    const std::string json = encode_batch(b);
+    const std::string tail = ",\"health\":" + to_json(Health{}).dump() + "}";
+    GzipWriter w;
+    w.add(std::string_view(json).substr(0, json.size() - 1));
+    const std::string z = w.finish(tail);
+    const std::string whole = json.substr(0, json.size() - 1) + tail;
+    CHECK(gunzip(z, 1 << 24) == whole);
+    CHECK(z.size() < whole.size() / 5);
+    Batch back = read_batch_body(z, "gzip", Limits{});
+    CHECK(back.responses.size() == 300);
+    CHECK(back.health.has_value());
+    CHECK_THROWS_AS(w.finish(), std::logic_error);
+    // And nothing but the trailer is a valid member too.
+    CHECK(gunzip(GzipWriter().finish(), 100).empty());
+}
+
 namespace {
 // The error gunzip (or read_batch_body) throws for `data`: "status code message".
 std::string refusal(const std::function<void()>& f) {
