@@ -121,10 +121,11 @@ public:
     bool end_array() { return close(); }
     bool key(std::string& k) {
         Frame& f = frames_.back();
-        if (f.node->contains(k)) bad_json(path(f.path, k), "appears twice in the same object");
+        auto [it, inserted] = f.node->get_ref<json::object_t&>().try_emplace(k);
+        if (!inserted) bad_json(path(path_of(frames_.size() - 1), k), "appears twice in the same object");
         f.key = std::move(k);
         f.expect_key = false;
-        f.slot = &(*f.node)[f.key];
+        f.slot = &it->second;
         return true;
     }
     bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
@@ -132,8 +133,8 @@ public:
         if (e.id == 406) bad_json(here(), "the number " + quote(token) + " is out of range" + at);
         std::string what = e.what();
         const bool in_key = !frames_.empty() && !frames_.back().array && frames_.back().expect_key;
-        const std::string where = in_key ? (frames_.back().path.empty() ? std::string("body") : frames_.back().path)
-                                         : here();
+        const std::string container = frames_.empty() ? std::string() : path_of(frames_.size() - 1);
+        const std::string where = in_key ? (container.empty() ? std::string("body") : container) : here();
         if (what.find("ill-formed UTF-8") != std::string::npos)
             bad_json(where, std::string(in_key ? "a field name is" : "is") + " not valid UTF-8" + at);
         // nlohmann's own wording, without the raw token it quotes (cut and escaped instead).
@@ -144,9 +145,10 @@ public:
     }
 
 private:
+    // A frame's own path ("responses[3].answers") is not kept: it is spelled out from the
+    // frames below it only when an error names it (path_of), not for every object read.
     struct Frame {
         json* node = nullptr;
-        std::string path;    // of this object or array
         bool array = false;
         std::size_t next = 0;  // arrays: the index of the next element
         bool expect_key = true;
@@ -155,12 +157,23 @@ private:
     };
     std::vector<Frame> frames_;
 
+    // The path of the container frames_[i]: each frame below it is an array whose last
+    // element (next - 1) it is, or an object whose current key it is the value of.
+    std::string path_of(std::size_t i) const {
+        std::string p;
+        for (std::size_t d = 0; d < i; ++d) {
+            const Frame& f = frames_[d];
+            p = f.array ? p + "[" + std::to_string(f.next - 1) + "]" : path(p, f.key);
+        }
+        return p;
+    }
     // The path of the value being read now.
     std::string here() const {
         if (frames_.empty()) return "";
         const Frame& f = frames_.back();
-        if (f.array) return f.path + "[" + std::to_string(f.next) + "]";
-        return path(f.path, f.key);
+        const std::string p = path_of(frames_.size() - 1);
+        if (f.array) return p + "[" + std::to_string(f.next) + "]";
+        return path(p, f.key);
     }
     json* place(json&& v) {
         if (frames_.empty()) {
@@ -183,14 +196,12 @@ private:
         return true;
     }
     bool open(json&& container) {
-        const std::string p = here();
         if (frames_.size() >= kMaxDepth)
-            bad_json(p, "nested deeper than " + std::to_string(kMaxDepth) + " levels (no protocol message is)");
+            bad_json(here(), "nested deeper than " + std::to_string(kMaxDepth) + " levels (no protocol message is)");
         const bool array = container.is_array();
         json* node = place(std::move(container));
         Frame f;
         f.node = node;
-        f.path = p;
         f.array = array;
         frames_.push_back(std::move(f));
         return true;
@@ -417,7 +428,114 @@ std::string encode_heartbeat(const Heartbeat& h) {
     return json{{"protocol", kProtocolVersion}, {"device_id", h.device_id}, {"health", to_json(h.health)}}.dump();
 }
 
-std::string encode_batch(const Batch& b) { return to_json(b).dump(); }
+namespace {
+
+// A JSON string as nlohmann's dump() writes it (UTF-8 kept, its short escapes, \u00xx for
+// the other control characters; invalid UTF-8 refused, as dump() refuses it).
+void put_string(std::string& out, std::string_view v) {
+    if (auto at = utf8_invalid_at(v))
+        throw std::runtime_error("encode_batch: a string is not valid UTF-8 (byte " + std::to_string(*at) + ")");
+    out += '"';
+    std::size_t plain = 0;  // start of the run of bytes copied as they are
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const auto c = static_cast<unsigned char>(v[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(v.data() + plain, i - plain);
+        plain = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default: {
+                static const char hex[] = "0123456789abcdef";
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 0xF];
+            }
+        }
+    }
+    out.append(v.data() + plain, v.size() - plain);
+    out += '"';
+}
+
+void put_response(std::string& out, const Response& r) {
+    // Keys in the order of to_json(r)'s std::map: byte for byte its dump().
+    out += "{\"answers\":[";
+    for (std::size_t i = 0; i < r.answers.size(); ++i) {
+        const Answer& a = r.answers[i];
+        if (i) out += ',';
+        out += "{\"answered_at\":";
+        put_string(out, a.answered_at);
+        out += ",\"question_id\":";
+        put_string(out, a.question_id);
+        if (a.sealed.empty()) {
+            out += ",\"value\":";
+            put_string(out, a.value);
+        } else {
+            out += ",\"sealed\":";
+            put_string(out, a.sealed);
+        }
+        out += '}';
+    }
+    out += "],\"event\":";
+    put_string(out, r.event);
+    out += ",\"finished_at\":";
+    if (r.finished_at.empty())
+        out += "null";
+    else
+        put_string(out, r.finished_at);
+    out += r.flagged ? ",\"flagged\":true" : ",\"flagged\":false";
+    out += ",\"id\":";
+    put_string(out, r.id);
+    out += ",\"language\":";
+    put_string(out, r.language);
+    out += ",\"site\":";
+    put_string(out, r.site);
+    out += ",\"started_at\":";
+    put_string(out, r.started_at);
+    out += ",\"status\":";
+    put_string(out, r.status);
+    if (!r.survey_hash.empty()) {
+        out += ",\"survey_hash\":";
+        put_string(out, r.survey_hash);
+    }
+    out += ",\"survey_id\":";
+    put_string(out, r.survey_id);
+    out += ",\"survey_version\":";
+    out += std::to_string(r.survey_version);
+    out += '}';
+}
+
+}  // namespace
+
+// Written directly, byte for byte what to_json(b).dump() gives (tests/sync/test_protocol.cpp
+// compares the two on awkward text): building and printing nlohmann's tree of a batch of
+// 200 responses was a third of the kiosk's time to form it (docs/performance.md, Sync).
+std::string encode_batch(const Batch& b) {
+    std::string out;
+    out.reserve(256 + b.responses.size() * 700);
+    out += "{\"batch_id\":";
+    put_string(out, b.batch_id);
+    out += ",\"device_id\":";
+    put_string(out, b.device_id);
+    if (b.health) {
+        out += ",\"health\":";
+        out += to_json(*b.health).dump();
+    }
+    out += ",\"protocol\":";
+    out += std::to_string(kProtocolVersion);
+    out += ",\"responses\":[";
+    for (std::size_t i = 0; i < b.responses.size(); ++i) {
+        if (i) out += ',';
+        put_response(out, b.responses[i]);
+    }
+    out += "]}";
+    return out;
+}
 
 Batch decode_batch(const json& body, const Limits& limits) {
     if (!body.is_object()) bad("body", std::string("must be a JSON object, not ") + type_name(body));

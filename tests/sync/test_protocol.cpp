@@ -114,6 +114,52 @@ TEST_CASE("protocol: gzip round trip works and truncated or corrupt or oversize 
     CHECK_THROWS_WITH(gunzip(z, 1000), Catch::Contains("more than 1000 bytes"));
 }
 
+TEST_CASE("protocol: encode_batch writes exactly what nlohmann's dump of the batch gives, awkward text included",
+          "[protocol]") {
+    Batch b;
+    b.batch_id = "7c4f3b1e-6a1d-4f0e-9c55-0a7e2f0f4b11";
+    b.device_id = "2b0d8c8e-93a6-4c4e-8f3e-5d1f7f5a9e21";
+    const std::vector<std::string> texts = {"",
+                                            "Mukava paikka, kiitos!",
+                                            "quote \" backslash \\ slash / tab \t newline \n cr \r",
+                                            std::string("bell \x07 nul-less \x01 \x1f del \x7f bs \b ff \f"),
+                                            "Päiväkoti Åbo – \xe2\x80\x9clainausmerkit\xe2\x80\x9d",
+                                            "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",           // Arabic
+                                            "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7",  // a ZWJ family
+                                            std::string(3000, 'x')};
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        Response r;
+        r.id = "0190f3a4-0000-7000-8000-00000000000" + std::to_string(i);
+        r.survey_id = i % 2 ? "family" : texts[i];
+        r.survey_version = static_cast<std::int64_t>(i) * 1'000'000'007 % 1'000'000'000;
+        r.language = "fi";
+        r.status = i % 3 ? "complete" : "abandoned";
+        r.started_at = "2026-11-25T19:55:49.123Z";
+        if (i % 2) r.finished_at = "2026-11-25T19:56:49.123Z";
+        r.site = texts[(i + 1) % texts.size()];
+        r.event = texts[i];
+        r.flagged = i % 4 == 1;
+        if (i % 3 == 2) r.survey_hash = std::string(64, 'a');
+        r.answers.push_back({"q1", texts[i], "2026-11-25T19:56:00.000Z"});
+        r.answers.push_back({"q\"2", "", "2026-11-25T19:56:01.000Z", i % 2 ? "k1:QUJD" : ""});
+        if (i == 3) r.answers.clear();
+        b.responses.push_back(r);
+    }
+    CHECK(encode_batch(b) == to_json(b).dump());
+    b.health = Health{"1.2.3", 4, "cfg \"7\"", 5, 6, 7, 8, "last\nerror"};
+    CHECK(encode_batch(b) == to_json(b).dump());
+    b.responses.clear();
+    CHECK(encode_batch(b) == to_json(b).dump());
+    // Invalid UTF-8 is refused, as dump() refuses it (the uploader sets such a response aside
+    // before it is ever encoded).
+    Response bad_text;
+    bad_text.id = "0190f3a4-0000-7000-8000-000000000099";
+    bad_text.event = "\xff\xfe";
+    b.responses.push_back(bad_text);
+    CHECK_THROWS(encode_batch(b));
+    CHECK_THROWS(to_json(b).dump());
+}
+
 TEST_CASE("protocol: a gzip member written in parts is one member the collector reads whole", "[protocol]") {
     // As the uploader sends a batch formed ahead: all but its closing brace compressed on
     // one thread, the health and the brace added when it goes.
