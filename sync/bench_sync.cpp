@@ -118,18 +118,23 @@ public:
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
     pid_t pid() const { return pid_; }
-    // Waits for it (after SIGTERM when `stop`); its exit code and peak memory in MiB.
+    // Waits for it (after SIGTERM when `stop`); its exit code and peak memory in MiB (and
+    // in cpu_seconds(), the CPU it used, user and system).
     std::pair<int, double> reap(bool stop) {
         if (stop) kill(pid_, SIGTERM);
         int status = 0;
         rusage ru{};
         wait4(pid_, &status, 0, &ru);
         pid_ = -1;
+        cpu_ = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
         return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, static_cast<double>(ru.ru_maxrss) / 1024.0};
     }
+    double cpu_seconds() const { return cpu_; }
 
 private:
     pid_t pid_ = -1;
+    double cpu_ = 0;
 };
 
 std::string slurp(const fs::path& f) {
@@ -189,6 +194,7 @@ struct Run {
     double seconds = 0;
     double uploader_mib = 0;
     double collector_mib = 0;
+    double uploader_cpu = 0, collector_cpu = 0;  // seconds, user and system
     long long stored = 0;
 };
 
@@ -223,6 +229,8 @@ Run run(const fs::path& dir, const fs::path& kiosk_db, int batch, int n, const s
     if (rc != 0) throw std::runtime_error("kohtaamo-sync exited with " + std::to_string(rc) + ": " + slurp(dir / "kohtaamo-sync.log"));
     r.uploader_mib = up_mib;
     r.collector_mib = col_mib;
+    r.uploader_cpu = up.cpu_seconds();
+    r.collector_cpu = col.child->cpu_seconds();
     r.stored = count_responses(cdb.string(), pg_url);
     if (r.stored != n) throw std::runtime_error("the collector holds " + std::to_string(r.stored) + ", not " + std::to_string(n));
     return r;
@@ -520,8 +528,10 @@ int main(int argc, char** argv) {
         std::cout << "sync benchmark: " << n << " responses (" << answers << " answer rows) over loopback, collector on "
                   << driver << "\n";
         auto report = [](const char* name, int count, const Run& r) {
-            std::printf("%-34s %8d responses %8.1f s %9.0f responses/s   peak RSS: uploader %6.1f MiB, collector %6.1f MiB\n",
-                        name, count, r.seconds, count / r.seconds, r.uploader_mib, r.collector_mib);
+            std::printf("%-34s %8d responses %8.1f s %9.0f responses/s   peak RSS: uploader %6.1f MiB, collector %6.1f MiB"
+                        "   CPU per response: uploader %5.1f µs, collector %5.1f µs\n",
+                        name, count, r.seconds, count / r.seconds, r.uploader_mib, r.collector_mib,
+                        r.uploader_cpu * 1e6 / count, r.collector_cpu * 1e6 / count);
         };
         Run batched = run(dir, kiosk, batch, n, collector_bin, pg_database());
         report(("batched (" + std::to_string(batch) + " per request)").c_str(), n, batched);
