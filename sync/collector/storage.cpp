@@ -113,6 +113,17 @@ std::string values_list(std::size_t rows, std::size_t columns) {
 constexpr std::size_t kResponsesPerInsert = 64;  // 14 parameters each
 constexpr std::size_t kAnswersPerInsert = 256;   // 4 parameters each
 
+// How many rows the next multi-row INSERT takes of `left`: `most`, or the largest power of
+// two below what is left. So a batch's statements come in a few sizes only, each prepared
+// once and kept by the driver's cache (a statement of every remainder cost a parse of its
+// SQL for nearly every batch).
+std::size_t rows_per_statement(std::size_t most, std::size_t left) {
+    if (left >= most) return most;
+    std::size_t n = 1;
+    while (n * 2 <= left) n *= 2;
+    return n;
+}
+
 // The schema to this collector's version, in one transaction.
 void migrate(sql::Connection& c, const std::string& name) {
     const auto& steps = schema_steps(c.dialect());
@@ -783,8 +794,8 @@ private:
         p.order.clear();
         for (const auto& r : batch.responses) p.order.push_back(&r);
         std::sort(p.order.begin(), p.order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
-        for (std::size_t first = 0; first < p.order.size(); first += kResponsesPerInsert) {
-            const std::size_t n = std::min(kResponsesPerInsert, p.order.size() - first);
+        for (std::size_t first = 0, n = 0; first < p.order.size(); first += n) {
+            n = rows_per_statement(kResponsesPerInsert, p.order.size() - first);
             sql::Step st;
             st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
                      " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash) VALUES " +
@@ -814,29 +825,28 @@ private:
             };
             steps.push_back(std::move(st));
         }
-        sql::Step answers;
-        std::size_t rows = 0;
-        auto flush = [&] {
-            if (!rows) return;
+        std::vector<std::pair<const Response*, const Answer*>> all;
+        for (const Response* r : p.order)
+            for (const auto& a : r->answers) all.emplace_back(r, &a);
+        for (std::size_t first = 0, rows = 0; first < all.size(); first += rows) {
+            rows = rows_per_statement(kAnswersPerInsert, all.size() - first);
+            sql::Step answers;
             answers.sql = "INSERT INTO answers(response_id, question_id, value, answered_at)"
                           " SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES " +
                           values_list(rows, 4) +
                           ") AS v JOIN responses r ON r.id = v.column1 WHERE r.batch_id = ? AND r.received_at = ?"
                           " ON CONFLICT DO NOTHING";
+            answers.params.reserve(rows * 4 + 2);
+            for (std::size_t i = first; i < first + rows; ++i) {
+                const auto& [r, a] = all[i];
+                answers.params.insert(answers.params.end(),
+                                      {std::string_view(r->id), std::string_view(a->question_id),
+                                       std::string_view(a->value), std::string_view(a->answered_at)});
+            }
             answers.params.insert(answers.params.end(),
                                   {std::string_view(batch.batch_id), std::string_view(p.received_at)});
             steps.push_back(std::move(answers));
-            answers = {};
-            rows = 0;
-        };
-        for (const Response* r : p.order)
-            for (const auto& a : r->answers) {
-                answers.params.insert(answers.params.end(),
-                                      {std::string_view(r->id), std::string_view(a.question_id),
-                                       std::string_view(a.value), std::string_view(a.answered_at)});
-                if (++rows == kAnswersPerInsert) flush();
-            }
-        flush();
+        }
         sql::Step row;
         row.sql = "INSERT INTO batches(id, device_id, device_name, body_hash, received_at, responses, stored)"
                   " VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING";
