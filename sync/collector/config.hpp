@@ -38,7 +38,7 @@ struct DatabaseConfig {
     enum class Driver { Sqlite, Postgresql } driver = Driver::Sqlite;
     std::filesystem::path file;  // Sqlite
     std::string url;             // Postgresql: a libpq URI, postgresql://user@host:port/db
-    int connections = 16;        // Postgresql: connections that store batches at once
+    int connections = 4;         // Postgresql: connections that store batches at once (docs/performance.md)
     // The database for messages (a PostgreSQL URI without its password).
     std::string describe() const;
     static DatabaseConfig sqlite(std::filesystem::path file) {
