@@ -483,7 +483,16 @@ Uploader::CycleResult Uploader::cycle() {
             // The health rides in the batch (not part of its identity: PROTOCOL.md, "Health").
             const std::string& json = batch->json;
             const bool with_health = !health_refused_ && !json.empty() && json.back() == '}';
-            const std::string tail = with_health ? ",\"health\":" + to_json(health_now(box, true)).dump() + "}" : "}";
+            std::string tail = "}";
+            if (with_health) {
+                Health h = health_now(box, true);
+                // AHEAD: the last batch's acknowledgement is written only beside this request,
+                // but the collector has it: its responses are no longer waiting.
+                if (to_ack)
+                    h.pending = std::max<std::int64_t>(
+                        0, h.pending - static_cast<std::int64_t>(to_ack->second.stored.size() + to_ack->second.duplicate.size()));
+                tail = ",\"health\":" + to_json(h).dump() + "}";
+            }
             std::string compressed;
             if (ahead_gzip) {
                 compressed = ahead_gzip->finish(tail);  // AHEAD: all but the closing brace is compressed
