@@ -232,12 +232,15 @@ std::int64_t Outbox::batches_acked() {
 }
 
 std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::size_t max_bytes, int* set_aside_count,
-                                                const std::string& in_flight) {
+                                                const std::vector<std::string>& in_flight) {
     Transaction tx(db_);
-    // 1. An open batch (but the one in flight): resent as it was.
+    // 1. An open batch (but those in flight): resent as it was.
+    std::string open_sql = "SELECT id FROM sync_batches WHERE state = 'open'";
+    for (std::size_t i = 0; i < in_flight.size(); ++i) open_sql += i == 0 ? " AND id NOT IN (?" : ", ?";
+    open_sql += in_flight.empty() ? " ORDER BY created_at, rowid LIMIT 1" : ") ORDER BY created_at, rowid LIMIT 1";
     for (;;) {
-        Statement open(db_, "SELECT id FROM sync_batches WHERE state = 'open' AND id <> ? ORDER BY created_at, rowid LIMIT 1");
-        open.bind(1, in_flight);
+        Statement open(db_, open_sql.c_str());
+        for (std::size_t i = 0; i < in_flight.size(); ++i) open.bind(static_cast<int>(i + 1), in_flight[i]);
         if (!open.step()) break;
         std::string id = open.text(0);
         OutgoingBatch b = load_batch(id, set_aside_count);

@@ -60,10 +60,10 @@ public:
     // response_problem() applies them; invalid UTF-8 among them, which could not even be
     // encoded) is set aside on the spot instead ("not sent: ..."), counted in `set_aside`.
     // A deferred response goes last, alone.
-    // `in_flight`: the batch now being sent, never returned (the uploader forms the next
-    // batch while one is in flight: uploader.cpp, "Ahead").
+    // `in_flight`: the batches now being sent, never returned (the uploader forms the next
+    // batch while others are in flight: uploader.cpp, "WINDOW").
     std::optional<OutgoingBatch> next_batch(std::size_t max_responses, std::size_t max_bytes, int* set_aside = nullptr,
-                                            const std::string& in_flight = {});
+                                            const std::vector<std::string>& in_flight = {});
 
     // The collector's reply to `batch_id`: its listed members become synced, the others
     // go back to the queue, the batch closes. One transaction.

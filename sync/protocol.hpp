@@ -175,8 +175,8 @@ std::pair<std::string, std::string> decode_error(std::string_view body);
 std::string gzip(std::string_view data, int level = 6);
 // One gzip member written in parts: add() compresses what it is given as it goes,
 // finish() compresses the last part, adds the trailer and returns the whole member (once).
-// The uploader compresses a batch formed ahead on its second thread, all but its closing
-// brace, and finishes it with the health when it is sent (uploader.cpp, "Ahead").
+// The uploader compresses a batch's body but its closing brace, then the health that
+// closes it, without joining the two first (uploader.cpp, "WINDOW").
 class GzipWriter {
 public:
     explicit GzipWriter(int level = 6);

@@ -64,6 +64,7 @@
 //                     │ interval elapsed or nudge()                            │
 //                     ▼                                                        │
 //                  SENDING ── cycle(): [definitions] next_batch → POST → reply ┘
+//                     │                   (up to 3 batches in flight: WINDOW)
 //                     │ │
 //                     │ └─ 401/403 ─────────────► AUTH_FAILED: waits auth_retry (slow;
 //                     │                           the admin fixes the token), then SENDING
@@ -83,20 +84,20 @@
 //  WAITING (the batches wait for it); a 4xx keeps the refusal and the responses go without
 //  the hash; the collector's own 404 (one from before it) → no hashes until a restart.
 //
-//  AHEAD: while a full batch is in flight (a backlog: it took batch_max_responses, or
-//  about batch_max_bytes), the next one is formed beside it, on a second thread, by the
-//  same next_batch() in its own transaction (never the batch in flight; the main thread
-//  does not touch the database until it has joined that thread). So the kiosk reads,
-//  checks, encodes, commits and gzips batch k+1 (all but its closing brace: the health,
-//  read when it goes, finishes the member) while the collector stores batch k. When k is
-//  acknowledged, k+1 goes at once, and k's acknowledge() is written on that second
-//  thread while k+1 travels (first, before it forms k+2); the status counts it when
-//  the thread is joined. A stop, or a database error, writes it before the cycle ends
-//  (settle()). After any outcome but an acknowledgement, k+1 simply stays open in the
-//  database and next_batch() returns it in its turn (oldest open batch first) — the
-//  same as a batch formed before a crash. Nothing else changes: k+1 holds only responses
-//  that were queued (in no batch) when it was formed, and an acknowledgement not yet
-//  written when the process dies costs a resend answered "duplicate", as a lost reply.
+//  WINDOW: in a backlog up to kWindow (3) batches are in flight at once, each on its own
+//  keep-alive connection (a second or third batch goes only while the last one sent was
+//  full: it took batch_max_responses, or about batch_max_bytes). So the kiosk forms and
+//  acknowledges on its thread while the collector reads one batch and stores another.
+//  Each request is compressed and sent on a thread of its own; the kiosk's thread alone
+//  touches the database. next_batch() never returns a batch in flight. Replies are read
+//  oldest first, each exactly as below, then the window is filled again. Any outcome that
+//  ends the cycle first waits for the batches still in flight and acknowledges those the
+//  collector acknowledged (drain()); the others stay open and next_batch() returns them in
+//  their turn (oldest open batch first), as after a crash.
+//  A failure that may be a batch's own doing (POISON 3) while other batches were in
+//  flight is not counted against any: the collector may have died on another one. The
+//  status says so, and until a cycle has sent everything, batches go one at a time, so
+//  the next such failure is judged alone (windowed_).
 //
 //  How each reply is read (cycle()):
 //   2xx with a protocol body echoing the batch id → acknowledge() the listed ids
@@ -113,6 +114,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <random>
 
@@ -152,9 +154,12 @@ std::string describe_http(const HttpResult& r) {
 
 }  // namespace
 
+// How many batches may be in flight at once (WINDOW).
+constexpr std::size_t kWindow = 3;
+
 struct Uploader::Parts {
     std::unique_ptr<Outbox> outbox;
-    std::unique_ptr<HttpClient> http;
+    std::vector<std::unique_ptr<HttpClient>> http;  // one per batch in flight (WINDOW)
 };
 
 Uploader::Uploader(std::filesystem::path database, SyncConfig config)
@@ -228,7 +233,7 @@ void Uploader::nudge() {
 bool Uploader::ensure_open(std::string& error) {
     try {
         if (!parts_->outbox) parts_->outbox = std::make_unique<Outbox>(database_, config_.send_abandoned);
-        if (!parts_->http) parts_->http = std::make_unique<HttpClient>(config_, &stop_);
+        while (parts_->http.size() < kWindow) parts_->http.push_back(std::make_unique<HttpClient>(config_, &stop_));
         return true;
     } catch (const std::exception& e) {
         error = e.what();
@@ -365,7 +370,9 @@ Uploader::CycleResult Uploader::cycle() {
         return out;
     }
     Outbox& box = *parts_->outbox;
-    HttpClient& http = *parts_->http;
+    std::vector<HttpClient*> conns;
+    for (auto& c : parts_->http) conns.push_back(c.get());
+    HttpClient& http = *conns.front();
     std::string batch_id_in_flight;
     const std::string url = config_.endpoint + kBatchesPath;
     const std::vector<std::string> headers = {
@@ -411,9 +418,6 @@ Uploader::CycleResult Uploader::cycle() {
                         : error,
                     retry_after_ms);
     };
-    // AHEAD: an acknowledgement not yet written (the reply came; it is written beside the
-    // next batch's request, or by settle() before the cycle ends).
-    std::optional<std::pair<std::string, Reply>> to_ack;
     auto acknowledged = [&](const AckResult& ack) {
         out.acknowledged += ack.acknowledged;
         const std::string at = now_iso();
@@ -425,11 +429,89 @@ Uploader::CycleResult Uploader::cycle() {
             s.auth_failed = false;
         });
     };
-    auto settle = [&] {
-        if (!to_ack) return;
-        auto [id, reply] = std::move(*to_ack);
-        to_ack.reset();
-        acknowledged(box.acknowledge(id, reply));
+    // WINDOW: the batches in flight, oldest first (at most kWindow, each on its own connection).
+    struct InFlight {
+        OutgoingBatch batch;
+        bool with_health = false;
+        bool full = false;  // it took batch_max_responses, or about batch_max_bytes: more are queued
+        HttpClient* conn = nullptr;
+        std::future<HttpResult> reply;
+    };
+    std::deque<InFlight> window;
+    // The collector's acknowledgement of `batch` in a 2xx, or nullopt and why (`own`: it is
+    // the collector's reply to this batch, but a wrong one).
+    auto read_ack = [](const HttpResult& r, const OutgoingBatch& batch, std::string& why,
+                       bool& own) -> std::optional<Reply> {
+        std::optional<Reply> reply = decode_reply(r.body, batch.id, why);
+        own = reply.has_value();
+        if (!reply) return reply;
+        // Every listed id must be one of ours, or the reply is not to be trusted.
+        std::size_t listed = 0;
+        for (const auto* list : {&reply->stored, &reply->duplicate})
+            for (const auto& id : *list) {
+                if (!std::binary_search(batch.response_ids.begin(), batch.response_ids.end(), id)) {
+                    why = "the reply lists response " + id + ", which is not in batch " + batch.id;
+                    return std::nullopt;
+                }
+                ++listed;
+            }
+        if (listed == 0) {
+            why = "the collector acknowledged none of the batch's responses";
+            return std::nullopt;
+        }
+        return reply;
+    };
+    // Waits for the batches still in flight and acknowledges what the collector
+    // acknowledged; any other outcome leaves a batch open, to go again in its turn.
+    auto drain = [&] {
+        while (!window.empty()) {
+            InFlight f = std::move(window.front());
+            window.pop_front();
+            const HttpResult r = f.reply.get();
+            if (!r.transport_ok || r.status < 200 || r.status >= 300) continue;
+            std::string why;
+            bool own = false;
+            if (auto reply = read_ack(r, f.batch, why, own)) {
+                last_contact_mono_ms_ = Clock().mono_ms();
+                acknowledged(box.acknowledge(f.batch.id, *reply));
+            }
+        }
+    };
+    // A full batch (it took batch_max_responses, or about batch_max_bytes): more are queued.
+    auto full = [this](const OutgoingBatch& b) {
+        return b.response_ids.size() >= config_.batch_max_responses || b.json.size() * 10 >= config_.batch_max_bytes * 9;
+    };
+    // Forms the next batch and posts it, on the connection the batch in flight is not on.
+    auto send_next = [&](int& set_aside) {
+        std::vector<std::string> in_flight;
+        for (const InFlight& f : window) in_flight.push_back(f.batch.id);
+        std::optional<OutgoingBatch> batch =
+            box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &set_aside, in_flight);
+        if (!batch) return false;
+        InFlight f;
+        // The health rides in the batch (not part of its identity: PROTOCOL.md, "Health").
+        const std::string& json = batch->json;
+        f.with_health = !health_refused_ && !json.empty() && json.back() == '}';
+        std::string tail = f.with_health ? ",\"health\":" + to_json(health_now(box, true)).dump() + "}" : "";
+        f.conn = nullptr;  // a connection no batch in flight is on
+        for (HttpClient* c : conns)
+            if (std::none_of(window.begin(), window.end(), [c](const InFlight& w) { return w.conn == c; })) {
+                f.conn = c;
+                break;
+            }
+        f.full = full(*batch);
+        // Compressed on the request's own thread: the kiosk's thread goes on to the next.
+        f.reply = std::async(std::launch::async, [conn = f.conn, &url, &headers, json = std::move(batch->json),
+                                                  tail = std::move(tail)] {
+            GzipWriter g;
+            if (tail.empty()) return conn->post(url, headers, g.finish(json));
+            g.add(std::string_view(json).substr(0, json.size() - 1));
+            return conn->post(url, headers, g.finish(tail));
+        });
+        f.batch = std::move(*batch);  // (its json moved to the request's thread)
+        window.push_back(std::move(f));
+        update([](SyncStatus& s) { s.state = SyncState::Sending; });
+        return true;
     };
     try {
         refresh_counts();
@@ -441,98 +523,57 @@ Uploader::CycleResult Uploader::cycle() {
             }
             return fail(Outcome::Transient, *error);
         }
-        std::optional<OutgoingBatch> ahead;  // AHEAD: formed while the last one was in flight
-        std::optional<GzipWriter> ahead_gzip;  // its body compressed but the closing brace
-        int ahead_set_aside = 0;
+        bool windowed = windowed_;
         for (;;) {
             if (stop_) {
-                settle();
+                drain();
                 out.outcome = Outcome::Stopped;
                 return out;
             }
-            int set_aside = ahead_set_aside;  // (what forming the batch ahead set aside, if one was)
-            ahead_set_aside = 0;
-            std::optional<OutgoingBatch> batch;
-            if (ahead)
-                batch = std::move(ahead);
-            else {
-                settle();  // (none is left here: one waits only beside a batch formed ahead)
-                batch = box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &set_aside);
+            // One batch when none is in flight; more beside it while the last one was full.
+            while (window.size() < (windowed ? kWindow : 1u) && (window.empty() || window.back().full)) {
+                int set_aside = 0;
+                const bool sent = send_next(set_aside);
+                if (set_aside > 0) {
+                    out.rejected += set_aside;
+                    refresh_counts();
+                    update([&](SyncStatus& s) {
+                        s.last_error = "a response was not sent: the kiosk's own check refused it (see the reasons)";
+                        s.last_error_at = now_iso();
+                    });
+                }
+                if (!sent) break;
             }
-            ahead.reset();
-            if (!batch) ahead_gzip.reset();
-            if (set_aside > 0) {
-                out.rejected += set_aside;
-                refresh_counts();
-                update([&](SyncStatus& s) {
-                    s.last_error = "a response was not sent: the kiosk's own check refused it (see the reasons)";
-                    s.last_error_at = now_iso();
-                });
-            }
-            if (!batch) {
+            if (window.empty()) {
                 refresh_counts();
                 if (!stop_) heartbeat_if_due(box, http);
                 out.outcome = Outcome::Done;
+                windowed_ = true;  // everything went: several at once again (after an unjudged failure)
                 // Everything is sent: ask for a newer survey bundle (bundle_store.hpp).
                 if (bundles_) fetch_bundle(http, config_, *bundles_, bundle_hooks_);
                 return out;
             }
-            update([](SyncStatus& s) { s.state = SyncState::Sending; });
+            InFlight cur = std::move(window.front());
+            window.pop_front();
+            const OutgoingBatch* batch = &cur.batch;
             const std::size_t count = batch->response_ids.size();
+            const bool with_health = cur.with_health;
             batch_id_in_flight = batch->id;
-            // The health rides in the batch (not part of its identity: PROTOCOL.md, "Health").
-            const std::string& json = batch->json;
-            const bool with_health = !health_refused_ && !json.empty() && json.back() == '}';
-            std::string tail = "}";
-            if (with_health) {
-                Health h = health_now(box, true);
-                // AHEAD: the last batch's acknowledgement is written only beside this request,
-                // but the collector has it: its responses are no longer waiting.
-                if (to_ack)
-                    h.pending = std::max<std::int64_t>(
-                        0, h.pending - static_cast<std::int64_t>(to_ack->second.stored.size() + to_ack->second.duplicate.size()));
-                tail = ",\"health\":" + to_json(h).dump() + "}";
-            }
-            std::string compressed;
-            if (ahead_gzip) {
-                compressed = ahead_gzip->finish(tail);  // AHEAD: all but the closing brace is compressed
-                ahead_gzip.reset();
-            } else {
-                compressed = gzip(with_health ? json.substr(0, json.size() - 1) + tail : json);
-            }
-            // AHEAD: while this one travels, the last batch's acknowledgement is written and,
-            // when this one is full (more are queued), the next batch is formed.
-            struct Beside {
-                std::optional<AckResult> ack;
-                std::optional<OutgoingBatch> formed;
-                std::optional<GzipWriter> gzip;  // the formed batch's body but its closing brace
-            };
-            std::future<Beside> beside;
-            const bool form = count >= config_.batch_max_responses || batch->json.size() * 10 >= config_.batch_max_bytes * 9;
-            if (form || to_ack)
-                beside = std::async(std::launch::async, [&box, this, &ahead_set_aside, &to_ack, form, id = batch->id] {
-                    Beside b;
-                    if (to_ack) {
-                        b.ack = box.acknowledge(to_ack->first, to_ack->second);
-                        to_ack.reset();
-                    }
-                    if (form)
-                        b.formed = box.next_batch(config_.batch_max_responses, config_.batch_max_bytes,
-                                                  &ahead_set_aside, id);
-                    if (b.formed && !b.formed->json.empty() && b.formed->json.back() == '}') {
-                        b.gzip.emplace();
-                        b.gzip->add(std::string_view(b.formed->json).substr(0, b.formed->json.size() - 1));
-                    }
-                    return b;
+            // Another batch travelled with this one: a failure that may be the batch's own
+            // doing may then be the other's (the collector died on it). Not counted against
+            // any: they go again one at a time, until a cycle sends everything (WINDOW).
+            const bool beside = !window.empty();
+            auto unjudged = [&](const std::string& error) {
+                update([&](SyncStatus& s) {
+                    s.last_error = error + " (with other batches in flight: each goes again alone)";
+                    s.last_error_at = now_iso();
                 });
-            HttpResult r = http.post(url, headers, compressed);
-            // Joined before anything else touches the database (a failure there is the
-            // database's: thrown here, WAITING as any database error).
-            Beside done = beside.valid() ? beside.get() : Beside{};
-            if (done.ack) acknowledged(*done.ack);
-            std::optional<OutgoingBatch> formed = std::move(done.formed);
-            std::optional<GzipWriter> formed_gzip = std::move(done.gzip);
+                drain();
+                windowed = windowed_ = false;
+            };
+            HttpResult r = cur.reply.get();
             if (r.stopped) {
+                drain();
                 out.outcome = Outcome::Stopped;
                 return out;
             }
@@ -540,48 +581,35 @@ Uploader::CycleResult Uploader::cycle() {
                 // The collector took the request and closed without a word: it may have died
                 // on this very batch (a crash), so it counts against the batch.
                 if (r.empty_reply) {
+                    if (beside) {
+                        unjudged("the collector closed the connection without a reply");
+                        continue;
+                    }
                     if (auto stop = counted("the collector closed the connection without a reply")) return *stop;
                     continue;
                 }
+                drain();
                 return fail(Outcome::Transient, "cannot reach the collector: " + r.error);
             }
 
             if (r.status >= 200 && r.status < 300) {
                 std::string why;
-                std::optional<Reply> reply = decode_reply(r.body, batch->id, why);
-                bool collectors_own = reply.has_value();  // its reply to this batch, but a wrong one?
-                if (reply) {
-                    // Every listed id must be one of ours, or the reply is not to be trusted.
-                    std::size_t listed = 0;
-                    for (const auto* list : {&reply->stored, &reply->duplicate})
-                        for (const auto& id : *list) {
-                            if (!std::binary_search(batch->response_ids.begin(), batch->response_ids.end(), id)) {
-                                why = "the reply lists response " + id + ", which is not in batch " + batch->id;
-                                reply.reset();
-                                break;
-                            }
-                            ++listed;
-                        }
-                    if (reply && listed == 0) {
-                        why = "the collector acknowledged none of the batch's responses";
-                        reply.reset();
-                    }
-                }
+                bool collectors_own = false;  // its reply to this batch, but a wrong one?
+                std::optional<Reply> reply = read_ack(r, *batch, why, collectors_own);
                 if (!reply && collectors_own) {
+                    if (beside) {
+                        unjudged("HTTP " + std::to_string(r.status) + ", but " + why);
+                        continue;
+                    }
                     if (auto stop = counted("HTTP " + std::to_string(r.status) + ", but " + why)) return *stop;
                     continue;
                 }
-                if (!reply) return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
-                last_contact_mono_ms_ = Clock().mono_ms();
-                if (formed) {
-                    // AHEAD: the next batch goes at once; this acknowledgement is written
-                    // beside it (before anything else reads or writes the database).
-                    to_ack.emplace(batch->id, std::move(*reply));
-                    ahead = std::move(formed);
-                    ahead_gzip = std::move(formed_gzip);
-                } else {
-                    acknowledged(box.acknowledge(batch->id, *reply));
+                if (!reply) {
+                    drain();
+                    return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
                 }
+                last_contact_mono_ms_ = Clock().mono_ms();
+                acknowledged(box.acknowledge(batch->id, *reply));
                 continue;
             }
             auto [code, message] = decode_error(r.body);
@@ -591,17 +619,21 @@ Uploader::CycleResult Uploader::cycle() {
                 health_refused_ = true;
                 continue;
             }
-            if (r.status == 401 || r.status == 403)
+            if (r.status == 401 || r.status == 403) {
+                drain();
                 return fail(Outcome::AuthFailed, "the collector refused this kiosk's token (" + describe_http(r) +
                                                      "); an administrator must fix [sync] token");
-            if (r.status == 422 && code == "unknown_seal_key")
+            }
+            if (r.status == 422 && code == "unknown_seal_key") {
                 // Sealed to a key the collector does not hold: nothing of the batch is to
                 // blame and nothing is set aside; the batch stays open (same id, same bytes)
                 // and goes again only every auth_retry, until the collector has the key.
+                drain();
                 return fail(Outcome::KeyRefused, "the collector cannot open this kiosk's sealed answers (" +
                                                      describe_http(r) +
                                                      "); an administrator must add that key to the collector, or fix "
                                                      "[privacy] seal_to");
+            }
             if (r.status == 413 || (r.status == 400 && !code.empty() && code != "unsupported_protocol")) {
                 // The batch cannot be taken as it is: halve it until the culprit is alone.
                 if (box.split(batch->id)) continue;
@@ -619,23 +651,30 @@ Uploader::CycleResult Uploader::cycle() {
                 continue;
             }
             std::int64_t retry_after = r.retry_after ? r.retry_after->count() : 0;
-            if (r.status >= 300 && r.status < 400)
+            if (r.status >= 300 && r.status < 400) {
+                drain();
                 return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) +
                                                     " redirect: not the collector (a captive portal or a wrong endpoint?)");
+            }
             // 5xx but 503 (which asks to come back later): the collector, or the proxy in
             // front of it (502, 504), failed on this request; counted against the batch.
             if (r.status >= 500 && r.status != 503) {
+                if (beside) {
+                    unjudged(describe_http(r));
+                    continue;
+                }
                 if (auto stop = counted(describe_http(r), retry_after)) return *stop;
                 continue;
             }
+            drain();
             return fail(Outcome::Transient, describe_http(r), retry_after);
         }
     } catch (const std::exception& e) {
         // A database error (busy for 10 s, disk full): nothing was marked; try again later.
-        // (An acknowledgement still to write is tried once; if it fails too, that batch
-        // goes again and the collector answers "duplicate".)
+        // (The replies of batches still in flight are read and acknowledged if the
+        // database lets us; if not, those batches go again, answered "duplicate".)
         try {
-            settle();
+            drain();
         } catch (const std::exception&) {
         }
         return fail(Outcome::Transient, std::string("sync: ") + e.what());

@@ -147,6 +147,9 @@ private:
     // The collector refused `health` as an unknown field (or has no /v1/heartbeat): one
     // from before it. Batches then go without health, and no heartbeats, until a restart.
     bool health_refused_ = false;
+    // Several batches may be in flight (WINDOW, uploader.cpp); false after a failure with
+    // several in flight, until a cycle sends everything one batch at a time.
+    bool windowed_ = true;
     // The collector has no PUT /v1/surveys (404/405: one from before it): responses then go
     // without survey_hash, until a restart.
     bool definitions_unsupported_ = false;

@@ -1,5 +1,7 @@
 #include "fault_proxy.hpp"
 
+#include "protocol.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -149,6 +151,11 @@ void FaultProxy::refuse(bool on) {
     }
 }
 
+void FaultProxy::crash_on(std::string text) {
+    std::lock_guard lock(mutex_);
+    crash_text_ = std::move(text);
+}
+
 void FaultProxy::inject(std::vector<Fault> faults) {
     std::lock_guard lock(mutex_);
     faults_.insert(faults_.end(), faults.begin(), faults.end());
@@ -176,6 +183,28 @@ Fault FaultProxy::next_fault(const std::string& request_head, std::size_t& index
     return f;
 }
 
+bool FaultProxy::crashes_on(const std::string& request) const {
+    std::string text;
+    {
+        std::lock_guard lock(mutex_);
+        text = crash_text_;
+    }
+    if (text.empty()) return false;
+    const auto end = request.find("\r\n\r\n");
+    if (end == std::string::npos) return false;
+    std::string head = request.substr(0, end);
+    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string body = request.substr(end + 4);
+    if (head.find("\r\ncontent-encoding: gzip") != std::string::npos) {
+        try {
+            body = kohtaamo::sync::gunzip(body, 64 << 20);
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+    return body.find(text) != std::string::npos;
+}
+
 void FaultProxy::track(int fd, bool add) {
     std::lock_guard lock(mutex_);
     if (add)
@@ -196,6 +225,10 @@ void FaultProxy::accept_loop() {
         int client = ::accept(l, nullptr, nullptr);
         if (client < 0) continue;
         track(client, true);
+        {
+            std::lock_guard lock(mutex_);
+            clients_.insert(client);
+        }
         std::lock_guard lock(mutex_);
         threads_.emplace_back([this, client] { serve(client); });
     }
@@ -219,6 +252,13 @@ void FaultProxy::serve(int client) {
                 goto done;
             }
             if (!read_message(client, buf, request, stopping_)) goto done;
+            if (crashes_on(request)) {
+                std::lock_guard lock(mutex_);
+                seen_[index].fault = Fault::EmptyReply;
+                for (int fd : clients_)
+                    if (fd != client) ::shutdown(fd, SHUT_RDWR);
+                goto done;  // closed without a word
+            }
             switch (fault) {
                 case Fault::CaptivePortal:
                     send_all(client, canned(200, "OK", "text/html",
@@ -275,6 +315,10 @@ void FaultProxy::serve(int client) {
     }
 done:
     track(client, false);
+    {
+        std::lock_guard lock(mutex_);
+        clients_.erase(client);
+    }
     if (reset)
         reset_and_close(client);
     else

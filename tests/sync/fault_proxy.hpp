@@ -36,6 +36,11 @@ public:
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     // The next requests get these faults, in order; then every request passes.
     void inject(std::vector<Fault> faults);
+    // A collector that dies on `text`: every request whose body (gunzipped) holds it, each
+    // time, closes that connection and every other client connection without a reply,
+    // as a collector process that crashed on it would (requests in flight may have been
+    // stored; their replies never come).
+    void crash_on(std::string text);
     // Closes the listening socket (connections are refused) or opens it again, same port.
     void refuse(bool on);
     int retry_after_seconds = 2;
@@ -56,6 +61,7 @@ private:
     void serve(int client);
     Fault next_fault(const std::string& request_head, std::size_t& index);
     void track(int fd, bool add);
+    bool crashes_on(const std::string& request) const;
 
     int target_port_;
     int port_ = 0;
@@ -65,6 +71,8 @@ private:
     std::deque<Fault> faults_;
     std::vector<Seen> seen_;
     std::set<int> open_fds_;
+    std::set<int> clients_;    // the client side of open_fds_
+    std::string crash_text_;
     std::vector<std::thread> threads_;
     std::thread acceptor_;
 };

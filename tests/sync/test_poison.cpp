@@ -4,6 +4,7 @@
 // insert of that id fail, so the collector answers 500 for every batch that holds it.
 #include <catch2/catch.hpp>
 
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -132,6 +133,47 @@ TEST_CASE("poison: one response the collector fails on (500) is set aside and al
     std::this_thread::sleep_for(500ms);
     up.stop();
     CHECK(proxy.seen().size() == asked);
+}
+
+TEST_CASE("poison: one response the collector dies on while other batches travel beside it is set aside alone, and "
+          "all 299 others arrive",
+          "[poison]") {
+    // In a backlog three batches are in flight at once (WINDOW, sync/uploader.cpp). The
+    // collector "dies" on the second one: every connection closes without a reply, the
+    // first and third batches' too. Their failures must not count against them.
+    TempDir dir;
+    TestCollector col(dir.path());
+    FaultProxy proxy(col.port());
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 300, 37);
+    SyncConfig cfg = fast_config(proxy.url(), col.token(0));
+    cfg.backoff_initial = 50ms;
+    cfg.backoff_max = 200ms;
+    const std::string poison = queued(k, 100, 100).back();
+    INFO(poison);
+    proxy.crash_on(poison);
+    std::vector<std::string> errors;
+    std::mutex m;
+    Uploader up(k.path, cfg);
+    up.on_status_change([&](const SyncStatus& s) {
+        std::lock_guard lock(m);
+        if (!s.last_error.empty() && (errors.empty() || errors.back() != s.last_error)) errors.push_back(s.last_error);
+    });
+    up.start();
+    REQUIRE(wait_until([&] { return settled(up) && up.status().rejected == 1; }, 60s));
+    up.stop();
+    check_only_poison_left(k, col, poison,
+                           "the collector fails on this response alone and acknowledges others: the collector closed "
+                           "the connection without a reply");
+    // The first crash met batches travelling together: the status said so, and they went
+    // again one at a time.
+    std::lock_guard lock(m);
+    CHECK(std::any_of(errors.begin(), errors.end(), [](const std::string& e) {
+        return e.find("with other batches in flight: each goes again alone") != std::string::npos;
+    }));
+    int crashes = 0;
+    for (const auto& s : proxy.seen()) crashes += s.fault == Fault::EmptyReply;
+    CHECK(crashes >= kBatchFailureLimit + 6);  // 3 failures, then one per halving of 100, then alone
+    CHECK(crashes <= 2 * (kBatchFailureLimit + 8) + 1);
 }
 
 TEST_CASE("poison: an outage of 500s for every batch sets nothing aside, and everything arrives afterwards", "[poison]") {

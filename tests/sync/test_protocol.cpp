@@ -161,8 +161,8 @@ TEST_CASE("protocol: encode_batch writes exactly what nlohmann's dump of the bat
 }
 
 TEST_CASE("protocol: a gzip member written in parts is one member the collector reads whole", "[protocol]") {
-    // As the uploader sends a batch formed ahead: all but its closing brace compressed on
-    // one thread, the health and the brace added when it goes.
+    // As the uploader sends a batch: all but its closing brace compressed first, then the
+    // health and the brace, without joining the two.
     Batch b;
     b.batch_id = "7c4f3b1e-6a1d-4f0e-9c55-0a7e2f0f4b11";
     b.device_id = "2b0d8c8e-93a6-4c4e-8f3e-5d1f7f5a9e21";
