@@ -221,9 +221,11 @@ const json& member(const json& obj, const char* key, const std::string& where) {
     return *it;
 }
 
-void only_keys(const json& obj, std::initializer_list<const char*> allowed, const std::string& where) {
+// (string_view: a name of another length is passed over without reading it.)
+void only_keys(const json& obj, std::initializer_list<std::string_view> allowed, const std::string& where) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
-        bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return it.key() == a; });
+        const std::string& key = it.key();
+        bool ok = std::any_of(allowed.begin(), allowed.end(), [&](std::string_view a) { return a == key; });
         if (!ok) bad(path(where, it.key()), "unknown field (protocol version " + std::to_string(kProtocolVersion) + ")");
     }
 }
