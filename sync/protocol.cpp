@@ -226,7 +226,7 @@ void only_keys(const json& obj, std::initializer_list<std::string_view> allowed,
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         const std::string& key = it.key();
         bool ok = std::any_of(allowed.begin(), allowed.end(), [&](std::string_view a) { return a == key; });
-        if (!ok) bad(path(where, it.key()), "unknown field (protocol version " + std::to_string(kProtocolVersion) + ")");
+        if (!ok) bad(path(where, key), "unknown field (protocol version " + std::to_string(kProtocolVersion) + ")");
     }
 }
 

@@ -477,10 +477,6 @@ Uploader::CycleResult Uploader::cycle() {
             }
         }
     };
-    // A full batch (it took batch_max_responses, or about batch_max_bytes): more are queued.
-    auto full = [this](const OutgoingBatch& b) {
-        return b.response_ids.size() >= config_.batch_max_responses || b.json.size() * 10 >= config_.batch_max_bytes * 9;
-    };
     // Forms the next batch and posts it, on the connection the batch in flight is not on.
     auto send_next = [&](int& set_aside) {
         std::vector<std::string> in_flight;
@@ -499,7 +495,8 @@ Uploader::CycleResult Uploader::cycle() {
                 f.conn = c;
                 break;
             }
-        f.full = full(*batch);
+        f.full = batch->response_ids.size() >= config_.batch_max_responses ||
+                 json.size() * 10 >= config_.batch_max_bytes * 9;
         // Compressed on the request's own thread: the kiosk's thread goes on to the next.
         f.reply = std::async(std::launch::async, [conn = f.conn, &url, &headers, json = std::move(batch->json),
                                                   tail = std::move(tail)] {

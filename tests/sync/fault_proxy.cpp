@@ -225,11 +225,8 @@ void FaultProxy::accept_loop() {
         int client = ::accept(l, nullptr, nullptr);
         if (client < 0) continue;
         track(client, true);
-        {
-            std::lock_guard lock(mutex_);
-            clients_.insert(client);
-        }
         std::lock_guard lock(mutex_);
+        clients_.insert(client);
         threads_.emplace_back([this, client] { serve(client); });
     }
 }

@@ -1,5 +1,6 @@
 #include "sync_support.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdlib>
@@ -194,6 +195,25 @@ SyncConfig fast_config(const std::string& endpoint, const std::string& token) {
     c.retry_after_max = 10000ms;
     c.auth_retry = 1500ms;
     return c;
+}
+
+void ErrorLog::attach(kohtaamo::sync::Uploader& up) {
+    up.on_status_change([this](const kohtaamo::sync::SyncStatus& s) {
+        std::lock_guard lock(m_);
+        if (!s.last_error.empty() && (errors_.empty() || errors_.back() != s.last_error)) errors_.push_back(s.last_error);
+    });
+}
+
+bool ErrorLog::any(const std::string& part) const {
+    std::lock_guard lock(m_);
+    return std::any_of(errors_.begin(), errors_.end(), [&](const std::string& e) { return e.find(part) != std::string::npos; });
+}
+
+std::string ErrorLog::all() const {
+    std::lock_guard lock(m_);
+    std::string out;
+    for (const auto& e : errors_) out += e + "\n";
+    return out;
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

@@ -16,6 +16,7 @@
 
 #include "collector.hpp"
 #include "sync_config.hpp"
+#include "uploader.hpp"
 #include "test_support.hpp"
 
 namespace kohtaamo::test::sync {
@@ -96,6 +97,18 @@ private:
 kohtaamo::sync::SyncConfig fast_config(const std::string& endpoint, const std::string& token);
 
 std::int64_t count(const std::filesystem::path& db, const std::string& sql);
+
+// Every distinct error an uploader reported (its status's last_error, in order), from its
+// status callback: attach() before start().
+class ErrorLog {
+public:
+    void attach(kohtaamo::sync::Uploader& up);
+    bool any(const std::string& part) const;  // one of them contains `part`
+    std::string all() const;                 // one per line
+private:
+    mutable std::mutex m_;
+    std::vector<std::string> errors_;
+};
 
 // Polls `done` every 10 ms until it is true or `timeout` passes; returns its last value.
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);

@@ -22,8 +22,7 @@ struct Rig {
     FaultProxy proxy;
     KioskDb kiosk;
     SyncConfig config;
-    std::mutex m;
-    std::vector<std::string> errors;  // every distinct error the uploader reported
+    ErrorLog errors;
 
     explicit Rig(int responses = 250, bool with_tokens = true)
         : col(dir.path(), {}, with_tokens), proxy(col.port()), kiosk(make_kiosk_db(dir / "k.sqlite", responses, 42)),
@@ -31,22 +30,10 @@ struct Rig {
 
     std::unique_ptr<Uploader> uploader() {
         auto up = std::make_unique<Uploader>(kiosk.path, config);
-        up->on_status_change([this](const SyncStatus& s) {
-            std::lock_guard lock(m);
-            if (!s.last_error.empty() && (errors.empty() || errors.back() != s.last_error)) errors.push_back(s.last_error);
-        });
+        errors.attach(*up);
         return up;
     }
-    bool any_error(const std::string& part) {
-        std::lock_guard lock(m);
-        return std::any_of(errors.begin(), errors.end(), [&](auto& e) { return e.find(part) != std::string::npos; });
-    }
-    std::string all_errors() {
-        std::lock_guard lock(m);
-        std::string out;
-        for (auto& e : errors) out += e + "\n";
-        return out;
-    }
+    bool any_error(const std::string& part) const { return errors.any(part); }
     // Runs the uploader until everything is acknowledged; then the counts must be exact.
     void recover(Uploader& up, std::chrono::milliseconds limit = 30s) {
         up.start();
@@ -57,7 +44,7 @@ struct Rig {
             },
             limit);
         up.stop();
-        INFO(all_errors());
+        INFO(errors.all());
         REQUIRE(done);
         check_exact();
     }

@@ -4,7 +4,6 @@
 // insert of that id fail, so the collector answers 500 for every batch that holds it.
 #include <catch2/catch.hpp>
 
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -151,13 +150,9 @@ TEST_CASE("poison: one response the collector dies on while other batches travel
     const std::string poison = queued(k, 100, 100).back();
     INFO(poison);
     proxy.crash_on(poison);
-    std::vector<std::string> errors;
-    std::mutex m;
+    ErrorLog errors;
     Uploader up(k.path, cfg);
-    up.on_status_change([&](const SyncStatus& s) {
-        std::lock_guard lock(m);
-        if (!s.last_error.empty() && (errors.empty() || errors.back() != s.last_error)) errors.push_back(s.last_error);
-    });
+    errors.attach(up);
     up.start();
     REQUIRE(wait_until([&] { return settled(up) && up.status().rejected == 1; }, 60s));
     up.stop();
@@ -166,10 +161,7 @@ TEST_CASE("poison: one response the collector dies on while other batches travel
                            "the connection without a reply");
     // The first crash met batches travelling together: the status said so, and they went
     // again one at a time.
-    std::lock_guard lock(m);
-    CHECK(std::any_of(errors.begin(), errors.end(), [](const std::string& e) {
-        return e.find("with other batches in flight: each goes again alone") != std::string::npos;
-    }));
+    CHECK(errors.any("with other batches in flight: each goes again alone"));
     int crashes = 0;
     for (const auto& s : proxy.seen()) crashes += s.fault == Fault::EmptyReply;
     CHECK(crashes >= kBatchFailureLimit + 6);  // 3 failures, then one per halving of 100, then alone
