@@ -7,10 +7,12 @@
 #include <stdexcept>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <mutex>
 #include <set>
+#include <type_traits>
 
 #include <sodium.h>
 
@@ -87,7 +89,7 @@ std::string path(const std::string& where, std::string_view key) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The JSON reader: nlohmann's SAX parser feeding a DOM builder that knows where it is
+// The JSON reader: nlohmann's SAX parser feeding a reader that knows where it is
 // ("responses[3].answers[0].value"), so that whatever the text gets wrong is named by its
 // field:
 //  - a key twice in one object (nlohmann alone keeps the last one silently);
@@ -96,36 +98,154 @@ std::string path(const std::string& where, std::string_view key) {
 //  - invalid UTF-8 in a key or a value (nlohmann alone reports it with the raw bytes in
 //    its message, which no JSON reply can then carry);
 //  - nesting deeper than any protocol message (8 levels).
+// It builds nlohmann's tree (parse_json), except, for a batch (parse_batch), inside the
+// top-level "responses" array: each response is read straight into a Response, its
+// strings moved out of the parser, and checked when its object closes (BatchDraft below).
+// Building and freeing the tree of 200 responses, then walking it, was two fifths of the
+// collector's CPU (docs/performance.md, Sync).
+//
+// What is refused, and in which order, is the same either way: an error of the JSON
+// itself (above) anywhere in the body comes first, then the envelope's fields (protocol
+// first), then the responses in order. So an error found in a response is kept (the first
+// one), the rest of the body is still read for errors of the JSON, and the kept error is
+// thrown after the envelope's checks (parse_batch).
 
 constexpr std::size_t kMaxDepth = 8;
+
+// A JSON value's type, as the field rules name it.
+enum class Kind : std::uint8_t { Missing, Null, Object, Array, String, Boolean, Integer, Unsigned, Float };
+
+const char* kind_name(Kind k) {
+    switch (k) {
+        case Kind::Null: return "null";
+        case Kind::Object: return "an object";
+        case Kind::Array: return "an array";
+        case Kind::String: return "a string";
+        case Kind::Boolean: return "true/false";
+        case Kind::Integer:
+        case Kind::Unsigned: return "an integer";
+        case Kind::Float: return "a number with a fraction or an exponent";
+        default: return "something else";
+    }
+}
+
+// The fields of a response and of an answer, in the order decode checks them.
+enum RField { kId, kSurveyId, kSurveyVersion, kLanguage, kStatus, kStartedAt, kFinishedAt, kSite, kEvent, kSurveyHash,
+              kFlagged, kAnswers, kRFields, kUnknown = -1 };
+constexpr std::array<std::string_view, kRFields> kRNames = {"id", "survey_id", "survey_version", "language",
+                                                            "status", "started_at", "finished_at", "site", "event",
+                                                            "survey_hash", "flagged", "answers"};
+enum AField { kQuestionId, kValue, kAnsweredAt, kSealed, kAFields };
+constexpr std::array<std::string_view, kAFields> kANames = {"question_id", "value", "answered_at", "sealed"};
+
+template <std::size_t N>
+int field_index(const std::array<std::string_view, N>& names, std::string_view k) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (names[i] == k) return static_cast<int>(i);
+    return kUnknown;
+}
+
+// One response (or answer) as read so far: its strings in place, and each field's kind.
+struct AnswerDraft {
+    Answer a;
+    std::array<Kind, kAFields> kind{};
+    Kind element = Kind::Object;  // what answers[k] was (anything but an object is refused)
+    std::string unknown;          // the first unknown field name in byte order ("" + !has_unknown: none)
+    bool has_unknown = false;
+};
+struct BatchDraft {
+    std::vector<Response> responses;
+    std::size_t count = 0;  // elements of "responses", read or not
+    std::optional<ProtocolError> error;  // the first error found in a response
+    // The response being read.
+    Response r;
+    std::array<Kind, kRFields> kind{};
+    std::int64_t version = 0;
+    std::uint64_t version_unsigned = 0;
+    std::string unknown;
+    bool has_unknown = false;
+    std::size_t answer_count = 0;
+    std::vector<AnswerDraft> answers;  // at most max_answers of them
+    std::set<std::string, std::less<>> ids;
+    const Limits* limits = nullptr;
+
+    bool reading() const { return !error && count <= limits->max_responses; }
+    void note_unknown(std::string_view k, std::string& first, bool& has) {
+        if (!has || k < first) first = std::string(k);
+        has = true;
+    }
+};
 
 class Reader {
 public:
     json root;
+    explicit Reader(BatchDraft* batch = nullptr) : batch_(batch) {}
 
-    bool null() { return value(nullptr); }
-    bool boolean(bool v) { return value(v); }
-    bool number_integer(json::number_integer_t v) { return value(v); }
-    bool number_unsigned(json::number_unsigned_t v) { return value(v); }
+    bool null() { return scalar(Kind::Null, [] { return json(nullptr); }, [](Slot) {}); }
+    bool boolean(bool v) {
+        return scalar(Kind::Boolean, [v] { return json(v); }, [&](Slot s) { if (s.flagged) batch_->r.flagged = v; });
+    }
+    bool number_integer(json::number_integer_t v) {
+        return scalar(Kind::Integer, [v] { return json(v); }, [&](Slot s) { if (s.version) batch_->version = v; });
+    }
+    bool number_unsigned(json::number_unsigned_t v) {
+        return scalar(Kind::Unsigned, [v] { return json(v); }, [&](Slot s) {
+            if (s.version) batch_->version_unsigned = v;
+        });
+    }
     bool number_float(json::number_float_t v, const std::string& text) {
         if (text.find_first_of(".eE") == std::string::npos)
             bad_json(here(), "the integer " + quote(text) + " is out of range (at most 64 bits)");
         if (!std::isfinite(v)) bad_json(here(), "the number " + quote(text) + " is out of range");
-        return value(v);
+        return scalar(Kind::Float, [v] { return json(v); }, [](Slot) {});
     }
-    bool string(std::string& v) { return value(std::move(v)); }
+    bool string(std::string& v) {
+        return scalar(Kind::String, [&] { return json(std::move(v)); }, [&](Slot s) {
+            if (s.text) std::swap(*s.text, v);
+        });
+    }
     bool binary(json::binary_t&) { bad_json(here(), "binary data"); }
-    bool start_object(std::size_t) { return open(json::object()); }
-    bool start_array(std::size_t) { return open(json::array()); }
+    bool start_object(std::size_t) { return open(false); }
+    bool start_array(std::size_t) { return open(true); }
     bool end_object() { return close(); }
     bool end_array() { return close(); }
     bool key(std::string& k) {
         Frame& f = frames_.back();
-        auto [it, inserted] = f.node->get_ref<json::object_t&>().try_emplace(k);
-        if (!inserted) bad_json(path(path_of(frames_.size() - 1), k), "appears twice in the same object");
-        f.key = std::move(k);
         f.expect_key = false;
-        f.slot = &it->second;
+        switch (f.role) {
+            case Role::Tree: {
+                auto [it, inserted] = f.node->get_ref<json::object_t&>().try_emplace(k);
+                if (!inserted) twice(k);
+                f.slot = &it->second;
+                break;
+            }
+            case Role::Response:
+                f.field = field_index(kRNames, k);
+                if (f.field == kUnknown) {
+                    if (!f.keys.insert(k).second) twice(k);
+                    if (batch_->reading()) batch_->note_unknown(k, batch_->unknown, batch_->has_unknown);
+                } else if (f.seen & (1u << f.field)) {
+                    twice(k);
+                } else {
+                    f.seen |= 1u << f.field;
+                }
+                break;
+            case Role::Answer:
+                f.field = field_index(kANames, k);
+                if (f.field == kUnknown) {
+                    if (!f.keys.insert(k).second) twice(k);
+                    if (batch_->reading() && !batch_->answers.empty())
+                        batch_->note_unknown(k, batch_->answers.back().unknown, batch_->answers.back().has_unknown);
+                } else if (f.seen & (1u << f.field)) {
+                    twice(k);
+                } else {
+                    f.seen |= 1u << f.field;
+                }
+                break;
+            default:
+                if (!f.keys.insert(k).second) twice(k);
+        }
+        f.key = std::move(k);
         return true;
     }
     bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
@@ -145,17 +265,36 @@ public:
     }
 
 private:
+    // What a frame is: a container of the tree, or (a batch) the responses array, a
+    // response, its answers array, an answer, or anything else inside them (read and
+    // checked as JSON, then dropped: a field of the wrong type is refused by its kind).
+    enum class Role : std::uint8_t { Tree, Responses, Response, Answers, Answer, Other };
     // A frame's own path ("responses[3].answers") is not kept: it is spelled out from the
     // frames below it only when an error names it (path_of), not for every object read.
     struct Frame {
-        json* node = nullptr;
+        Role role = Role::Tree;
         bool array = false;
-        std::size_t next = 0;  // arrays: the index of the next element
         bool expect_key = true;
+        std::size_t next = 0;  // arrays: the index of the next element
         std::string key;       // objects: the key whose value comes next
-        json* slot = nullptr;  // ... and where it goes
+        json* node = nullptr;  // Tree: the container, and where the next value goes
+        json* slot = nullptr;
+        int field = kUnknown;                  // Response, Answer: the field whose value comes next
+        std::uint32_t seen = 0;                // ... and the known fields read so far
+        std::set<std::string, std::less<>> keys;  // other keys read so far (not Tree)
     };
     std::vector<Frame> frames_;
+    BatchDraft* batch_;
+
+    // Where a scalar of a response or an answer goes.
+    struct Slot {
+        std::string* text = nullptr;
+        bool version = false, flagged = false;
+    };
+
+    [[noreturn]] void twice(std::string_view k) const {
+        bad_json(path(path_of(frames_.size() - 1), k), "appears twice in the same object");
+    }
 
     // The path of the container frames_[i]: each frame below it is an array whose last
     // element (next - 1) it is, or an object whose current key it is the value of.
@@ -175,40 +314,200 @@ private:
         if (f.array) return p + "[" + std::to_string(f.next) + "]";
         return path(p, f.key);
     }
-    json* place(json&& v) {
+
+    // A value begins in the innermost frame: its kind is noted where a batch keeps it, and
+    // the role of the frame it opens (if it is a container) is returned.
+    Role begin_value(Kind kind, Slot* slot) {
+        Frame& f = frames_.back();
+        if (f.array) ++f.next;
+        else f.expect_key = true;
+        BatchDraft* b = batch_;
+        switch (f.role) {
+            case Role::Tree:
+                // The top-level "responses" array of a batch: its elements are read as responses.
+                if (b && kind == Kind::Array && frames_.size() == 1 && !f.array && f.key == "responses")
+                    return Role::Responses;
+                return Role::Tree;
+            case Role::Responses:
+                if (b->reading() && kind != Kind::Object)
+                    b->error = ProtocolError(400, "invalid_body", "responses[" + std::to_string(f.next - 1) +
+                                                                      "]: must be an object, not " + kind_name(kind));
+                ++b->count;
+                if (kind != Kind::Object) return Role::Other;
+                b->r = Response{};
+                b->kind.fill(Kind::Missing);
+                b->has_unknown = false;
+                b->answer_count = 0;
+                b->answers.clear();
+                return Role::Response;
+            case Role::Response: {
+                if (f.field == kUnknown) return Role::Other;
+                b->kind[f.field] = kind;
+                if (f.field == kAnswers && kind == Kind::Array) return Role::Answers;
+                if (!slot) return Role::Other;
+                if (kind == Kind::String && f.field < kFlagged) {
+                    std::string* texts[] = {&b->r.id, &b->r.survey_id, nullptr, &b->r.language, &b->r.status,
+                                            &b->r.started_at, &b->r.finished_at, &b->r.site, &b->r.event,
+                                            &b->r.survey_hash};
+                    slot->text = texts[f.field];
+                }
+                slot->version = f.field == kSurveyVersion;
+                slot->flagged = f.field == kFlagged;
+                return Role::Other;
+            }
+            case Role::Answers:
+                if (++b->answer_count > b->limits->max_answers || !b->reading()) return Role::Other;
+                b->answers.emplace_back();
+                b->answers.back().element = kind;
+                b->answers.back().kind.fill(Kind::Missing);
+                return kind == Kind::Object ? Role::Answer : Role::Other;
+            case Role::Answer: {
+                if (f.field == kUnknown || b->answers.empty()) return Role::Other;
+                AnswerDraft& d = b->answers.back();
+                d.kind[f.field] = kind;
+                if (slot && kind == Kind::String) {
+                    std::string* texts[] = {&d.a.question_id, &d.a.value, &d.a.answered_at, &d.a.sealed};
+                    slot->text = texts[f.field];
+                }
+                return Role::Other;
+            }
+            default: return Role::Other;
+        }
+    }
+
+    // A scalar: into the tree (`make` gives it), or where a response keeps it (`store`).
+    template <typename Make, typename Store>
+    bool scalar(Kind kind, Make&& make, Store&& store) {
         if (frames_.empty()) {
-            root = std::move(v);
-            return &root;
+            root = make();
+            return true;
         }
         Frame& f = frames_.back();
-        if (f.array) {
-            ++f.next;
-            f.node->push_back(std::move(v));
-            return &f.node->back();
+        if (f.role == Role::Tree) {
+            begin_value(kind, nullptr);
+            if (f.array) f.node->push_back(make());
+            else *f.slot = make();
+            return true;
         }
-        *f.slot = std::move(v);
-        f.expect_key = true;
-        return f.slot;
-    }
-    template <typename V>
-    bool value(V&& v) {
-        place(json(std::forward<V>(v)));
+        Slot slot;
+        begin_value(kind, &slot);
+        store(slot);
         return true;
     }
-    bool open(json&& container) {
+    bool open(bool array) {
         if (frames_.size() >= kMaxDepth)
             bad_json(here(), "nested deeper than " + std::to_string(kMaxDepth) + " levels (no protocol message is)");
-        const bool array = container.is_array();
-        json* node = place(std::move(container));
-        Frame f;
-        f.node = node;
-        f.array = array;
-        frames_.push_back(std::move(f));
+        Frame n;
+        n.array = array;
+        if (frames_.empty()) {
+            root = array ? json::array() : json::object();
+            n.node = &root;
+        } else {
+            Frame& f = frames_.back();
+            n.role = begin_value(array ? Kind::Array : Kind::Object, nullptr);
+            if (f.role == Role::Tree) {
+                // (The responses array stays empty in the tree: parse_batch knows its count.)
+                json* node;
+                if (f.array) {
+                    f.node->push_back(array ? json::array() : json::object());
+                    node = &f.node->back();
+                } else {
+                    *f.slot = array ? json::array() : json::object();
+                    node = f.slot;
+                }
+                if (n.role == Role::Tree) n.node = node;
+            }
+        }
+        frames_.push_back(std::move(n));
         return true;
     }
     bool close() {
+        const Role role = frames_.back().role;
         frames_.pop_back();
+        if (role == Role::Response && batch_->reading()) finish_response();
         return true;
+    }
+
+    // A response's object has closed: its fields are checked in decode's order; a
+    // refusal is kept (BatchDraft::error), the response otherwise goes into the batch.
+    void finish_response() {
+        BatchDraft& b = *batch_;
+        const std::string where = "responses[" + std::to_string(b.count - 1) + "]";
+        try {
+            if (b.has_unknown)
+                bad(path(where, b.unknown), "unknown field (protocol version " + std::to_string(kProtocolVersion) + ")");
+            Response& r = b.r;
+            auto need = [&](int field, const char* name, const std::string& at) -> Kind {
+                const Kind k = field < 0 ? Kind::Missing : b.kind[field];
+                if (k == Kind::Missing) bad(path(at, name), "missing");
+                return k;
+            };
+            auto text = [&](int field, const std::string& at) {
+                const Kind k = need(field, kRNames[field].data(), at);
+                if (k != Kind::String) bad(path(at, kRNames[field]), std::string("must be a string, not ") + kind_name(k));
+            };
+            text(kId, where);
+            text(kSurveyId, where);
+            {
+                const Kind k = need(kSurveyVersion, "survey_version", where);
+                const std::string field = path(where, "survey_version");
+                const std::string range = "between 0 and " + std::to_string(kMaxSurveyVersion);
+                if (k == Kind::Unsigned && b.version_unsigned > static_cast<std::uint64_t>(kMaxSurveyVersion))
+                    bad(field, "must be " + range + ", not " + std::to_string(b.version_unsigned));
+                if (k != Kind::Integer && k != Kind::Unsigned)
+                    bad(field, std::string("must be an integer (digits only), not ") + kind_name(k));
+                const std::int64_t n = k == Kind::Unsigned ? static_cast<std::int64_t>(b.version_unsigned) : b.version;
+                if (n < 0 || n > kMaxSurveyVersion) bad(field, "must be " + range + ", not " + std::to_string(n));
+                r.survey_version = n;
+            }
+            text(kLanguage, where);
+            text(kStatus, where);
+            text(kStartedAt, where);
+            if (need(kFinishedAt, "finished_at", where) != Kind::Null) {
+                text(kFinishedAt, where);
+                if (r.finished_at.empty()) bad(where + ".finished_at", "must be a time or null, not \"\"");
+            }
+            text(kSite, where);
+            text(kEvent, where);
+            if (b.kind[kSurveyHash] != Kind::Missing) {
+                text(kSurveyHash, where);
+                if (r.survey_hash.empty()) bad(where + ".survey_hash", "must be 64 lowercase hex digits, not \"\" (leave it out)");
+            }
+            if (const Kind k = need(kFlagged, "flagged", where); k != Kind::Boolean)
+                bad(where + ".flagged", std::string("must be true or false, not ") + kind_name(k));
+            if (const Kind k = need(kAnswers, "answers", where); k != Kind::Array)
+                bad(path(where, "answers"), std::string("must be an array, not ") + kind_name(k));
+            if (b.answer_count > b.limits->max_answers)
+                bad(path(where, "answers"), "has " + std::to_string(b.answer_count) + " items, more than the limit of " +
+                                                std::to_string(b.limits->max_answers));
+            r.answers.reserve(b.answers.size());
+            for (std::size_t k = 0; k < b.answers.size(); ++k) {
+                AnswerDraft& d = b.answers[k];
+                const std::string aw = where + ".answers[" + std::to_string(k) + "]";
+                if (d.element != Kind::Object) bad(aw, std::string("must be an object, not ") + kind_name(d.element));
+                // A sealed answer carries `sealed` instead of `value` (PROTOCOL.md, "Sealed answers").
+                const bool sealed = d.kind[kSealed] != Kind::Missing;
+                if (sealed && d.kind[kValue] != Kind::Missing) b.note_unknown("value", d.unknown, d.has_unknown);
+                if (d.has_unknown)
+                    bad(path(aw, d.unknown), "unknown field (protocol version " + std::to_string(kProtocolVersion) + ")");
+                auto atext = [&](int field) {
+                    const Kind kk = d.kind[field];
+                    if (kk == Kind::Missing) bad(path(aw, kANames[field]), "missing");
+                    if (kk != Kind::String)
+                        bad(path(aw, kANames[field]), std::string("must be a string, not ") + kind_name(kk));
+                };
+                atext(kQuestionId);
+                if (!sealed) atext(kValue);
+                atext(kAnsweredAt);
+                if (sealed) atext(kSealed);
+                r.answers.push_back(std::move(d.a));
+            }
+            validate_response(r, *b.limits, where);
+            if (!b.ids.insert(r.id).second) bad(where + ".id", quote(r.id) + " appears twice in the batch");
+            b.responses.push_back(std::move(r));
+        } catch (const ProtocolError& e) {
+            b.error = e;
+        }
     }
 };
 
@@ -250,18 +549,6 @@ std::int64_t integer_at(const json& obj, const char* key, const std::string& whe
     return n;
 }
 
-const json& array_at(const json& obj, const char* key, const std::string& where, std::size_t max_items,
-                     int too_many_status) {
-    const json& v = member(obj, key, where);
-    if (!v.is_array()) bad(path(where, key), std::string("must be an array, not ") + type_name(v));
-    if (v.size() > max_items) {
-        std::string msg = path(where, key) + ": has " + std::to_string(v.size()) + " items, more than the limit of " +
-                          std::to_string(max_items);
-        throw ProtocolError(too_many_status, too_many_status == 413 ? "too_large" : "invalid_body", msg);
-    }
-    return v;
-}
-
 // ---------------------------------------------------------------------------------------
 // The field rules (PROTOCOL.md, "Fields"), on the message types: the collector applies
 // them to what it received, the kiosk to what it is about to send.
@@ -271,26 +558,39 @@ enum class Text {
     FreeText,  // an answer's value: tab, line feed and carriage return allowed, no other
 };
 
-void check_text(const std::string& s, const std::string& field, std::size_t min_bytes, std::size_t max_bytes, Text kind) {
-    if (auto at = utf8_invalid_at(s)) bad(field, "is not valid UTF-8 (byte " + std::to_string(*at) + ")");
+// A field's name is spelled out only when an error names it: `field` is the name, or a
+// function that gives it (building "responses[3].answers[0].value" for every field read
+// was a tenth of the collector's time to read a batch).
+template <class Name>
+std::string spell(const Name& field) {
+    if constexpr (std::is_invocable_v<const Name&>) return field();
+    else return std::string(field);
+}
+
+template <class Name>
+void check_text(const std::string& s, const Name& field, std::size_t min_bytes, std::size_t max_bytes, Text kind) {
+    if (auto at = utf8_invalid_at(s)) bad(spell(field), "is not valid UTF-8 (byte " + std::to_string(*at) + ")");
     if (s.size() > max_bytes)
-        bad(field, "is " + std::to_string(s.size()) + " bytes long, more than the limit of " + std::to_string(max_bytes));
-    if (s.size() < min_bytes) bad(field, "must not be empty");
+        bad(spell(field), "is " + std::to_string(s.size()) + " bytes long, more than the limit of " + std::to_string(max_bytes));
+    if (s.size() < min_bytes) bad(spell(field), "must not be empty");
     if (auto c = first_control(s, kind == Text::FreeText ? "\t\n\r" : ""))
-        bad(field, "contains " + describe_code_point(*c) +
-                       (kind == Text::FreeText ? ": free text may hold tab, line feed and carriage return, no other "
-                                                 "control character"
-                                               : ": a control character, not allowed here"));
+        bad(spell(field), "contains " + describe_code_point(*c) +
+                              (kind == Text::FreeText ? ": free text may hold tab, line feed and carriage return, no other "
+                                                        "control character"
+                                                      : ": a control character, not allowed here"));
 }
 
-void check_uuid(const std::string& s, const std::string& field) {
-    if (!is_uuid(s)) bad(field, quote(s) + " is not a UUID (8-4-4-4-12 lowercase hex digits)");
+template <class Name>
+void check_uuid(const std::string& s, const Name& field) {
+    if (!is_uuid(s)) bad(spell(field), quote(s) + " is not a UUID (8-4-4-4-12 lowercase hex digits)");
 }
 
-void check_timestamp(const std::string& s, const std::string& field) {
+template <class Name>
+void check_timestamp(const std::string& s, const Name& field) {
+    if (auto at = utf8_invalid_at(s)) bad(spell(field), "is not valid UTF-8 (byte " + std::to_string(*at) + ")");
     std::string why;
-    if (auto at = utf8_invalid_at(s)) bad(field, "is not valid UTF-8 (byte " + std::to_string(*at) + ")");
-    if (!parse_iso8601_utc(s, &why)) bad(field, quote(s) + " is not an ISO 8601 UTC time like 2026-11-25T19:55:49.123Z: " + why);
+    if (!parse_iso8601_utc(s, &why))
+        bad(spell(field), quote(s) + " is not an ISO 8601 UTC time like 2026-11-25T19:55:49.123Z: " + why);
 }
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
@@ -315,43 +615,56 @@ bool is_sha256_hex(std::string_view s) { return s.size() == 64 && std::all_of(s.
 
 void validate_response(const Response& r, const Limits& limits, const std::string& where) {
     auto field = [&](const char* name) { return where.empty() ? std::string(name) : where + "." + name; };
-    check_uuid(r.id, field("id"));
-    check_text(r.survey_id, field("survey_id"), 1, limits.max_text_bytes, Text::Short);
+    auto named = [&](const char* name) { return [&field, name] { return field(name); }; };
+    check_uuid(r.id, named("id"));
+    check_text(r.survey_id, named("survey_id"), 1, limits.max_text_bytes, Text::Short);
     if (r.survey_version < 0 || r.survey_version > kMaxSurveyVersion)
         bad(field("survey_version"), "must be between 0 and " + std::to_string(kMaxSurveyVersion));
-    check_text(r.language, field("language"), 1, kMaxLanguageBytes, Text::Short);
+    check_text(r.language, named("language"), 1, kMaxLanguageBytes, Text::Short);
     if (r.status != "complete" && r.status != "abandoned")
         bad(field("status"), quote(r.status) + " is not a finished status (complete, abandoned)");
-    check_timestamp(r.started_at, field("started_at"));
-    if (!r.finished_at.empty()) check_timestamp(r.finished_at, field("finished_at"));
-    check_text(r.site, field("site"), 0, limits.max_text_bytes, Text::Short);
-    check_text(r.event, field("event"), 0, limits.max_text_bytes, Text::Short);
+    check_timestamp(r.started_at, named("started_at"));
+    if (!r.finished_at.empty()) check_timestamp(r.finished_at, named("finished_at"));
+    check_text(r.site, named("site"), 0, limits.max_text_bytes, Text::Short);
+    check_text(r.event, named("event"), 0, limits.max_text_bytes, Text::Short);
     if (!r.survey_hash.empty() && !is_sha256_hex(r.survey_hash))
         bad(field("survey_hash"), quote(r.survey_hash) + " is not a SHA-256 (64 lowercase hex digits)");
     if (r.answers.size() > limits.max_answers)
         bad(field("answers"), "has " + std::to_string(r.answers.size()) + " items, more than the limit of " +
                                   std::to_string(limits.max_answers));
+    // The same (question_id, value) twice: a look back at the answers before it when there
+    // are a few (as there nearly always are), a set when there are many.
+    constexpr std::size_t kFew = 16;
     std::set<std::pair<std::string_view, std::string_view>> seen;
     for (std::size_t k = 0; k < r.answers.size(); ++k) {
         const Answer& a = r.answers[k];
-        const std::string aw = field("answers") + "[" + std::to_string(k) + "]";
-        check_text(a.question_id, aw + ".question_id", 1, limits.max_text_bytes, Text::Short);
+        auto aw = [&] { return field("answers") + "[" + std::to_string(k) + "]"; };
+        auto in_answer = [&](const char* name) { return [&aw, name] { return aw() + "." + name; }; };
+        check_text(a.question_id, in_answer("question_id"), 1, limits.max_text_bytes, Text::Short);
         if (!a.sealed.empty()) {
             // Sealed: the key id and the Base64 of a box no longer than the largest value's.
             const auto colon = a.sealed.find(':');
             if (colon == std::string::npos || !valid_seal_key_id(std::string_view(a.sealed).substr(0, colon)))
-                bad(aw + ".sealed", "must be \"KEYID:BASE64\" (a key id of 1 to 16 letters, digits, '-' or '_')");
+                bad(aw() + ".sealed", "must be \"KEYID:BASE64\" (a key id of 1 to 16 letters, digits, '-' or '_')");
             const std::size_t max = (limits.max_value_bytes + kSealBlock + 48) / 3 * 4 + 4;
             if (a.sealed.size() - colon - 1 > max || a.sealed.size() - colon - 1 < 4 ||
                 a.sealed.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
                                            colon + 1) != std::string::npos)
-                bad(aw + ".sealed", "the box is not Base64 of at most " + std::to_string(max) + " characters");
+                bad(aw() + ".sealed", "the box is not Base64 of at most " + std::to_string(max) + " characters");
         } else {
-            check_text(a.value, aw + ".value", 0, limits.max_value_bytes, Text::FreeText);
+            check_text(a.value, in_answer("value"), 0, limits.max_value_bytes, Text::FreeText);
         }
-        check_timestamp(a.answered_at, aw + ".answered_at");
-        if (a.sealed.empty() && !seen.emplace(a.question_id, a.value).second)
-            bad(aw, "the same question_id and value appear twice");
+        check_timestamp(a.answered_at, in_answer("answered_at"));
+        if (!a.sealed.empty()) continue;
+        bool twice = false;
+        if (r.answers.size() <= kFew) {
+            for (std::size_t j = 0; j < k && !twice; ++j)
+                twice = r.answers[j].sealed.empty() && r.answers[j].question_id == a.question_id &&
+                        r.answers[j].value == a.value;
+        } else {
+            twice = !seen.emplace(a.question_id, a.value).second;
+        }
+        if (twice) bad(aw(), "the same question_id and value appear twice");
     }
 }
 
@@ -539,81 +852,6 @@ std::string encode_batch(const Batch& b) {
     return out;
 }
 
-Batch decode_batch(const json& body, const Limits& limits) {
-    if (!body.is_object()) bad("body", std::string("must be a JSON object, not ") + type_name(body));
-    // The version first: a body from a newer protocol may differ in everything else.
-    const json& version = member(body, "protocol", "");
-    if (!version.is_number_integer())
-        bad("protocol", std::string("must be an integer (digits only), not ") + type_name(version));
-    const bool supported = version.is_number_unsigned()
-                               ? version.get<std::uint64_t>() == static_cast<std::uint64_t>(kProtocolVersion)
-                               : version.get<std::int64_t>() == kProtocolVersion;
-    if (!supported)
-        throw ProtocolError(400, "unsupported_protocol",
-                            "protocol: version " + version.dump() + " is not supported; this collector speaks version " +
-                                std::to_string(kProtocolVersion));
-    only_keys(body, {"protocol", "batch_id", "device_id", "responses", "health"}, "");
-    Batch b;
-    if (auto h = body.find("health"); h != body.end()) b.health = decode_health(*h, "health");
-    b.batch_id = string_at(body, "batch_id", "");
-    check_uuid(b.batch_id, "batch_id");
-    b.device_id = string_at(body, "device_id", "");
-    check_uuid(b.device_id, "device_id");
-    const json& responses = array_at(body, "responses", "", limits.max_responses, 413);
-    if (responses.empty()) bad("responses", "must have at least 1 item(s)");
-    std::set<std::string> seen;
-    b.responses.reserve(responses.size());
-    for (std::size_t i = 0; i < responses.size(); ++i) {
-        const std::string where = "responses[" + std::to_string(i) + "]";
-        const json& rj = responses[i];
-        if (!rj.is_object()) bad(where, std::string("must be an object, not ") + type_name(rj));
-        only_keys(rj, {"id", "survey_id", "survey_version", "language", "status", "started_at", "finished_at", "site",
-                       "event", "flagged", "answers", "survey_hash"},
-                  where);
-        Response r;
-        r.id = string_at(rj, "id", where);
-        r.survey_id = string_at(rj, "survey_id", where);
-        r.survey_version = integer_at(rj, "survey_version", where, 0, kMaxSurveyVersion);
-        r.language = string_at(rj, "language", where);
-        r.status = string_at(rj, "status", where);
-        r.started_at = string_at(rj, "started_at", where);
-        if (!member(rj, "finished_at", where).is_null()) {
-            r.finished_at = string_at(rj, "finished_at", where);
-            if (r.finished_at.empty()) bad(where + ".finished_at", "must be a time or null, not \"\"");
-        }
-        r.site = string_at(rj, "site", where);
-        r.event = string_at(rj, "event", where);
-        if (rj.contains("survey_hash")) {
-            r.survey_hash = string_at(rj, "survey_hash", where);
-            if (r.survey_hash.empty()) bad(where + ".survey_hash", "must be 64 lowercase hex digits, not \"\" (leave it out)");
-        }
-        const json& flagged = member(rj, "flagged", where);
-        if (!flagged.is_boolean()) bad(where + ".flagged", std::string("must be true or false, not ") + type_name(flagged));
-        r.flagged = flagged.get<bool>();
-        const json& answers = array_at(rj, "answers", where, limits.max_answers, 400);
-        r.answers.reserve(answers.size());
-        for (std::size_t k = 0; k < answers.size(); ++k) {
-            const std::string aw = where + ".answers[" + std::to_string(k) + "]";
-            const json& aj = answers[k];
-            if (!aj.is_object()) bad(aw, std::string("must be an object, not ") + type_name(aj));
-            if (aj.contains("sealed")) {
-                // A sealed answer carries `sealed` instead of `value` (PROTOCOL.md, "Sealed answers").
-                only_keys(aj, {"question_id", "sealed", "answered_at"}, aw);
-                r.answers.push_back({string_at(aj, "question_id", aw), "", string_at(aj, "answered_at", aw),
-                                     string_at(aj, "sealed", aw)});
-            } else {
-                only_keys(aj, {"question_id", "value", "answered_at"}, aw);
-                r.answers.push_back({string_at(aj, "question_id", aw), string_at(aj, "value", aw),
-                                     string_at(aj, "answered_at", aw)});
-            }
-        }
-        validate_response(r, limits, where);
-        if (!seen.insert(r.id).second) bad(where + ".id", quote(r.id) + " appears twice in the batch");
-        b.responses.push_back(std::move(r));
-    }
-    return b;
-}
-
 bool has_sealed(const Batch& b) {
     for (const auto& r : b.responses)
         for (const auto& a : r.answers)
@@ -645,8 +883,8 @@ void open_sealed(Batch& b, const SealKeyring& keys, const Limits& limits) {
     }
 }
 
-json parse_json(std::string_view text) {
-    Reader reader;
+namespace {
+void run_parser(std::string_view text, Reader& reader) {
     try {
         json::sax_parse(text.begin(), text.end(), &reader, json::input_format_t::json, true, false);
     } catch (const json::exception& e) {
@@ -655,10 +893,51 @@ json parse_json(std::string_view text) {
                                                      json(std::string(e.what())).dump(-1, ' ', true,
                                                                                       json::error_handler_t::replace));
     }
+}
+}  // namespace
+
+json parse_json(std::string_view text) {
+    Reader reader;
+    run_parser(text, reader);
     return std::move(reader.root);
 }
 
-Batch parse_batch(std::string_view json_text, const Limits& limits) { return decode_batch(parse_json(json_text), limits); }
+Batch parse_batch(std::string_view json_text, const Limits& limits) {
+    BatchDraft draft;
+    draft.limits = &limits;
+    Reader reader(&draft);
+    run_parser(json_text, reader);
+    // The envelope, from the tree (where "responses", when it is an array, stays empty).
+    const json& body = reader.root;
+    if (!body.is_object()) bad("body", std::string("must be a JSON object, not ") + type_name(body));
+    // The version first: a body from a newer protocol may differ in everything else.
+    const json& version = member(body, "protocol", "");
+    if (!version.is_number_integer())
+        bad("protocol", std::string("must be an integer (digits only), not ") + type_name(version));
+    const bool supported = version.is_number_unsigned()
+                               ? version.get<std::uint64_t>() == static_cast<std::uint64_t>(kProtocolVersion)
+                               : version.get<std::int64_t>() == kProtocolVersion;
+    if (!supported)
+        throw ProtocolError(400, "unsupported_protocol",
+                            "protocol: version " + version.dump() + " is not supported; this collector speaks version " +
+                                std::to_string(kProtocolVersion));
+    only_keys(body, {"protocol", "batch_id", "device_id", "responses", "health"}, "");
+    Batch b;
+    if (auto h = body.find("health"); h != body.end()) b.health = decode_health(*h, "health");
+    b.batch_id = string_at(body, "batch_id", "");
+    check_uuid(b.batch_id, "batch_id");
+    b.device_id = string_at(body, "device_id", "");
+    check_uuid(b.device_id, "device_id");
+    const json& responses = member(body, "responses", "");
+    if (!responses.is_array()) bad("responses", std::string("must be an array, not ") + type_name(responses));
+    if (draft.count > limits.max_responses)
+        throw ProtocolError(413, "too_large", "responses: has " + std::to_string(draft.count) +
+                                                  " items, more than the limit of " + std::to_string(limits.max_responses));
+    if (draft.count == 0) bad("responses", "must have at least 1 item(s)");
+    if (draft.error) throw *draft.error;
+    b.responses = std::move(draft.responses);
+    return b;
+}
 
 namespace {
 // The JSON text of a request body as it came off the wire (gunzipped, trailer checked).

@@ -127,9 +127,8 @@ std::string encode_batch(const Batch& b);
 // number beyond a double's range (1e400), nesting deeper than 8 levels, and anything that
 // is not JSON. Never throws anything but ProtocolError.
 nlohmann::json parse_json(std::string_view text);
-// Validates every field of a parsed request body against `limits`; throws ProtocolError.
-Batch decode_batch(const nlohmann::json& body, const Limits& limits);
-// parse_json() then decode_batch(): the (already gunzipped) JSON text of a request.
+// The (already gunzipped) JSON text of a request, read by parse_json()'s rules and every
+// field checked against `limits` (400 or 413 naming the field); throws ProtocolError.
 Batch parse_batch(std::string_view json_text, const Limits& limits);
 // A POST /v1/batches body exactly as it came off the wire, with its Content-Encoding
 // ("gzip", or "" / "identity" for plain JSON; anything else is 415): gunzip() (trailer and

@@ -42,38 +42,38 @@ TEST_CASE("protocol: decode names the field that is wrong", "[protocol]") {
     auto j = to_json(make_batch(3, 2));
     SECTION("wrong type") {
         j["responses"][2]["survey_version"] = "3";
-        CHECK(message_of([&] { decode_batch(j, Limits{}); }) ==
+        CHECK(message_of([&] { parse_batch(j.dump(), Limits{}); }) ==
               "responses[2].survey_version: must be an integer (digits only), not a string");
     }
     SECTION("missing") {
         j["responses"][1].erase("answers");
-        CHECK(message_of([&] { decode_batch(j, Limits{}); }) == "responses[1].answers: missing");
+        CHECK(message_of([&] { parse_batch(j.dump(), Limits{}); }) == "responses[1].answers: missing");
     }
     SECTION("not a uuid") {
         j["responses"][0]["id"] = "123";
-        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::Contains("responses[0].id: \"123\" is not a UUID"));
+        CHECK_THAT(message_of([&] { parse_batch(j.dump(), Limits{}); }), Catch::Contains("responses[0].id: \"123\" is not a UUID"));
     }
     SECTION("a bad time") {
         j["responses"][0]["answers"][1]["answered_at"] = "2026-13-01T00:00:00Z";
-        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }),
+        CHECK_THAT(message_of([&] { parse_batch(j.dump(), Limits{}); }),
                    Catch::StartsWith("responses[0].answers[1].answered_at:"));
     }
     SECTION("in progress is not sent") {
         j["responses"][0]["status"] = "in_progress";
-        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::Contains("not a finished status"));
+        CHECK_THAT(message_of([&] { parse_batch(j.dump(), Limits{}); }), Catch::Contains("not a finished status"));
     }
     SECTION("unknown field") {
         j["responses"][0]["name"] = "Matti";
-        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::StartsWith("responses[0].name: unknown field"));
+        CHECK_THAT(message_of([&] { parse_batch(j.dump(), Limits{}); }), Catch::StartsWith("responses[0].name: unknown field"));
     }
     SECTION("the same response twice") {
         j["responses"][1]["id"] = j["responses"][0]["id"];
-        CHECK_THAT(message_of([&] { decode_batch(j, Limits{}); }), Catch::Contains("appears twice"));
+        CHECK_THAT(message_of([&] { parse_batch(j.dump(), Limits{}); }), Catch::Contains("appears twice"));
     }
     SECTION("another protocol version") {
         j["protocol"] = 2;
         try {
-            decode_batch(j, Limits{});
+            parse_batch(j.dump(), Limits{});
             FAIL("accepted");
         } catch (const ProtocolError& e) {
             CHECK(e.status() == 400);
@@ -84,7 +84,7 @@ TEST_CASE("protocol: decode names the field that is wrong", "[protocol]") {
         Limits small;
         small.max_responses = 2;
         try {
-            decode_batch(j, small);
+            parse_batch(j.dump(), small);
             FAIL("accepted");
         } catch (const ProtocolError& e) {
             CHECK(e.status() == 413);
