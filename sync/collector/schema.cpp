@@ -174,6 +174,26 @@ INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, sour
     R"sql(
 CREATE INDEX responses_by_batch ON responses(batch_id);
 )sql",
+    // 8 (issue #11, speed): answers kept by their primary key alone (WITHOUT ROWID: one
+    // B-tree entry per answer, where a row and an index entry copying every value were
+    // two), and without the foreign key to responses (its check looked each answer's
+    // response up again, although the one statement that inserts answers joins each to a
+    // response this batch stored, and the collector deletes no response; PostgreSQL's
+    // went in step 7). SQLite changes neither in place: the table is rebuilt, once, when a
+    // collector of this version first opens the database.
+    R"sql(
+CREATE TABLE answers_v8 (
+    response_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    answered_at TEXT NOT NULL,
+    PRIMARY KEY (response_id, question_id, value)
+) WITHOUT ROWID;
+INSERT INTO answers_v8(response_id, question_id, value, answered_at)
+    SELECT response_id, question_id, value, answered_at FROM answers;
+DROP TABLE answers;
+ALTER TABLE answers_v8 RENAME TO answers;
+)sql",
 };
 
 const std::vector<const char*> kPostgresql = {
@@ -318,10 +338,15 @@ INSERT INTO survey_definitions(hash, survey_id, survey_version, definition, sour
     // (And no foreign key from answers to responses: its trigger looked each answer's
     // response up again, with a row lock, although the one statement that inserts answers
     // joins each to a response this batch stored, and the collector deletes no response.
-    // SQLite keeps its declaration: dropping it there means rebuilding the table.)
+    // SQLite's went with the rebuild of its step 8.)
     R"sql(
 CREATE INDEX responses_by_batch ON responses(batch_id);
 ALTER TABLE answers DROP CONSTRAINT IF EXISTS answers_response_id_fkey;
+)sql",
+    // 8: nothing (PostgreSQL keeps a table's rows in a heap whatever its keys, so there is
+    // no WITHOUT ROWID to change to; its foreign key went in step 7).
+    R"sql(
+SELECT 1;
 )sql",
 };
 

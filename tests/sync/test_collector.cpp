@@ -6,6 +6,9 @@
 
 #include <zlib.h>
 
+#include "collector/schema.hpp"  // (kiosk/core has a schema.hpp too)
+#include "sqlite.hpp"
+#include "storage.hpp"
 #include "sync_support.hpp"
 
 using namespace kohtaamo;
@@ -235,4 +238,58 @@ TEST_CASE("collector: a gzip body without its trailer, with half of it, or in zl
         CHECK(decode_error(r.body).first == "invalid_gzip");
     }
     CHECK(col.count("SELECT count(*) FROM batches") == 0);
+}
+
+TEST_CASE("collector: a SQLite database that a collector of schema 7 left is rebuilt at schema 8 with every answer, and "
+          "stores on",
+          "[collector]") {
+    TempDir dir;
+    const auto file = dir.path() / "collector.sqlite";
+    // The database as the previous collector left it: the real steps 1 to 7, and the rows
+    // its store() wrote for one batch (written here with the same columns).
+    const Batch old = make_batch(4, 31);
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+        const auto& steps = schema_steps(sql::Dialect::Sqlite);
+        REQUIRE(steps.size() == 8);
+        for (std::size_t i = 0; i < 7; ++i) sqlite_exec(db, steps[i]);
+        sqlite_exec(db, "PRAGMA user_version = 7");
+        Statement r(db, "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
+                        " site, event, flagged, device_id, device_name, batch_id, received_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'k1', ?, '2026-12-01T10:00:00.000Z')");
+        Statement a(db, "INSERT INTO answers(response_id, question_id, value, answered_at) VALUES (?, ?, ?, ?)");
+        for (const Response& x : old.responses) {
+            r.bind(1, x.id).bind(2, x.survey_id).bind(3, x.survey_version).bind(4, x.language).bind(5, x.status);
+            r.bind(6, x.started_at).bind(7, x.finished_at).bind(8, x.site).bind(9, x.event).bind(10, old.device_id);
+            r.bind(11, old.batch_id).run();
+            for (const Answer& y : x.answers) a.bind(1, x.id).bind(2, y.question_id).bind(3, y.value).bind(4, y.answered_at).run();
+        }
+        sqlite3_close(db);
+    }
+    const std::string answers = "SELECT response_id, question_id, value, answered_at FROM answers ORDER BY 1, 2, 3";
+    const Rows before = query(file, answers);
+    REQUIRE(before.size() >= 4);
+
+    auto storage = Storage::open(DatabaseConfig::sqlite(file));
+    CHECK(query(file, "PRAGMA user_version") == Rows{{"8"}});
+    CHECK(query(file, answers) == before);
+    CHECK_THAT(query(file, "SELECT sql FROM sqlite_master WHERE name = 'answers'").at(0).at(0),
+               Catch::Contains("WITHOUT ROWID"));
+    CHECK(query(file, "SELECT count(*) FROM pragma_foreign_key_list('answers')") == Rows{{"0"}});
+
+    // It stores on: a new batch, and the old batch's responses again in another batch (kept once).
+    const Batch next = make_batch(3, 32);
+    StoreOutcome o = storage->store(next, "k1", "blake2b:next");
+    CHECK(o.status == 200);
+    CHECK(o.reply.stored.size() == 3);
+    Batch again = old;
+    again.batch_id = "0b0b0b0b-0000-4000-8000-000000000000";
+    o = storage->store(again, "k1", "blake2b:again");
+    CHECK(o.status == 200);
+    CHECK(o.reply.duplicate.size() == 4);
+    std::size_t next_answers = 0;
+    for (const Response& x : next.responses) next_answers += x.answers.size();
+    CHECK(query(file, "SELECT count(*) FROM answers") == Rows{{std::to_string(before.size() + next_answers)}});
+    CHECK(query(file, "SELECT count(*) FROM responses") == Rows{{"7"}});
 }
