@@ -98,25 +98,40 @@ void Outbox::definition_refused(const std::string& hash, const std::string& reas
     Statement(db_, "UPDATE survey_definitions SET send_error = ? WHERE hash = ?").bind(1, reason).bind(2, hash).run();
 }
 
-Outbox::~Outbox() { sqlite3_close(db_); }
+Outbox::~Outbox() {
+    reader_.reset();  // (every statement finalized before the connection closes)
+    statements_.clear();
+    sqlite3_close(db_);
+}
 
-namespace {
+ResponseReader& Outbox::reader() {
+    if (!reader_) reader_ = std::make_unique<ResponseReader>(db_, hashes_);
+    return *reader_;
+}
 
-// The two statements that read one response, prepared once per batch (preparing them for
-// every response cost more than running them).
-// With `hashes` (a database of schema 7 or later), a response's survey_hash goes along
-// once the collector has acknowledged its definition (PROTOCOL.md, "Survey definitions").
+Statement& Outbox::prepared(const std::string& sql) {
+    auto& s = statements_[sql];
+    if (!s) s = std::make_unique<Statement>(db_, sql.c_str());
+    s->reset();
+    return *s;
+}
+
+// Reading responses: the columns of one (and its survey's hash, once the collector has
+// acknowledged the definition: PROTOCOL.md, "Survey definitions"; NULL in a database from
+// before schema 7), and the statement for its answers, prepared once per Outbox.
 struct ResponseReader {
+    // "SELECT <columns> FROM <from>" reads a response from column 0 on (r: responses).
+    std::string columns, from;
     Statement response, answers;
     // (A sealed answer's value is the Base64 of its box and answers.seal_key its key id
     // (kiosk schema step 8); it travels as "sealed": "KEYID:BASE64", never opened here.)
     ResponseReader(sqlite3* db, bool hashes)
-        : response(db,
-                   hashes ? "SELECT r.id, r.survey_id, r.survey_version, r.language, r.status, r.started_at, r.finished_at,"
-                            " r.site, r.event, r.flagged, d.hash FROM responses r LEFT JOIN survey_definitions d"
-                            " ON d.hash = r.survey_hash AND d.sent_at IS NOT NULL WHERE r.id = ?"
-                          : "SELECT id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
-                            " flagged, NULL FROM responses WHERE id = ?"),
+        : columns(std::string("r.id, r.survey_id, r.survey_version, r.language, r.status, r.started_at, r.finished_at,"
+                              " r.site, r.event, r.flagged, ") +
+                  (hashes ? "d.hash" : "NULL")),
+          from(hashes ? "responses r LEFT JOIN survey_definitions d ON d.hash = r.survey_hash AND d.sent_at IS NOT NULL"
+                      : "responses r"),
+          response(db, ("SELECT " + columns + " FROM " + from + " WHERE r.id = ?").c_str()),
           answers(db, has_seal_column(db)
                           ? "SELECT question_id, value, answered_at, seal_key FROM answers WHERE response_id = ?"
                             " ORDER BY question_id, value"
@@ -126,13 +141,8 @@ struct ResponseReader {
         Statement s(db, "SELECT 1 FROM pragma_table_info('answers') WHERE name = 'seal_key'");
         return s.step();
     }
-    Response read(const std::string& id) {
-        Statement& s = response;
-        s.bind(1, id);
-        if (!s.step()) {
-            s.reset();
-            throw std::runtime_error("sync: response " + id + " vanished");
-        }
+    // The response in the current row of `s` (its `columns` first), with its answers.
+    Response from_row(const Statement& s) {
         Response r;
         r.id = s.text(0);
         r.survey_id = s.text(1);
@@ -145,8 +155,7 @@ struct ResponseReader {
         r.event = s.text(8);
         r.flagged = s.integer(9) != 0;
         r.survey_hash = s.optional_text(10).value_or("");
-        s.reset();
-        answers.bind(1, id);
+        answers.bind(1, r.id);
         while (answers.step()) {
             if (answers.is_null(3))
                 r.answers.push_back({answers.text(0), answers.text(1), answers.text(2)});
@@ -156,6 +165,24 @@ struct ResponseReader {
         answers.reset();
         return r;
     }
+    Response read(const std::string& id) {
+        response.bind(1, id);
+        if (!response.step()) {
+            response.reset();
+            throw std::runtime_error("sync: response " + id + " vanished");
+        }
+        Response r = from_row(response);
+        response.reset();
+        return r;
+    }
+};
+
+namespace {
+
+// A statement of Outbox::prepared(), reset (its read of the database ended) when this goes.
+struct Resetting {
+    Statement& s;
+    ~Resetting() { s.reset(); }
 };
 
 // The length of to_json(r).dump() without building it: the strings with nlohmann's
@@ -192,7 +219,7 @@ OutgoingBatch Outbox::load_batch(const std::string& id, int* set_aside_count) {
     Batch b;
     b.batch_id = id;
     b.device_id = device_id_;
-    ResponseReader reader(db_, hashes_);
+    ResponseReader& reader = this->reader();
     for (const auto& rid : ids) {
         Response r = reader.read(rid);
         // (A batch formed by an older uploader may hold what the rules refuse.)
@@ -227,7 +254,8 @@ void Outbox::note_rejections(const std::string& last_reason) {
 }
 
 std::int64_t Outbox::batches_acked() {
-    Statement s(db_, "SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'batches_acked'");
+    Statement& s = prepared("SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'batches_acked'");
+    Resetting done{s};
     return s.step() ? s.integer(0) : 0;
 }
 
@@ -239,10 +267,14 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
     for (std::size_t i = 0; i < in_flight.size(); ++i) open_sql += i == 0 ? " AND id NOT IN (?" : ", ?";
     open_sql += in_flight.empty() ? " ORDER BY created_at, rowid LIMIT 1" : ") ORDER BY created_at, rowid LIMIT 1";
     for (;;) {
-        Statement open(db_, open_sql.c_str());
-        for (std::size_t i = 0; i < in_flight.size(); ++i) open.bind(static_cast<int>(i + 1), in_flight[i]);
-        if (!open.step()) break;
-        std::string id = open.text(0);
+        std::string id;
+        {
+            Statement& open = prepared(open_sql);
+            Resetting done{open};
+            for (std::size_t i = 0; i < in_flight.size(); ++i) open.bind(static_cast<int>(i + 1), in_flight[i]);
+            if (!open.step()) break;
+            id = open.text(0);
+        }
         OutgoingBatch b = load_batch(id, set_aside_count);
         if (!b.response_ids.empty()) {
             tx.commit();
@@ -253,31 +285,38 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
         close.bind(1, now_iso()).bind(2, id).run();
     }
     // 2. A new batch from the queue, oldest first; deferred responses only when nothing
-    //    else waits, and then one alone, the longest deferred first.
-    const std::string queued = "SELECT id FROM responses WHERE synced_at IS NULL AND batch_id IS NULL AND"
-                               " sync_rejected IS NULL AND " + status_filter_;
-    const std::string fresh_sql = queued + " AND sync_deferred = 0 ORDER BY rowid LIMIT ?";
-    const std::string deferred_sql = queued + " AND sync_deferred > 0 ORDER BY sync_deferred, rowid LIMIT 1";
+    //    else waits, and then one alone, the longest deferred first. The candidates come
+    //    with their columns and row ids (read once, marked by row id).
+    ResponseReader& reader = this->reader();
+    const std::string queued = "SELECT " + reader.columns + ", r.rowid FROM " + reader.from +
+                               " WHERE r.synced_at IS NULL AND r.batch_id IS NULL AND r.sync_rejected IS NULL AND r." +
+                               status_filter_;
+    const std::string fresh_sql = queued + " AND r.sync_deferred = 0 ORDER BY r.rowid LIMIT ?";
+    const std::string deferred_sql = queued + " AND r.sync_deferred > 0 ORDER BY r.sync_deferred, r.rowid LIMIT 1";
     Batch batch;
-    ResponseReader reader(db_, hashes_);
+    std::vector<std::int64_t> rows;  // the members' row ids
     for (const std::string* sql : {&fresh_sql, &deferred_sql}) {
         for (;;) {
-            Statement candidates(db_, sql->c_str());
-            if (sql == &fresh_sql) candidates.bind(1, static_cast<std::int64_t>(max_responses));
             std::size_t bytes = 200;  // the envelope
             int refused = 0;
             std::vector<std::pair<std::string, std::string>> refusals;
-            while (candidates.step()) {
-                Response r = reader.read(candidates.text(0));
-                if (auto problem = response_problem(r, Limits{})) {
-                    refusals.emplace_back(r.id, "not sent: " + *problem);
-                    ++refused;
-                    continue;
+            {
+                Statement& candidates = prepared(*sql);
+                Resetting done{candidates};
+                if (sql == &fresh_sql) candidates.bind(1, static_cast<std::int64_t>(max_responses));
+                while (candidates.step()) {
+                    Response r = reader.from_row(candidates);
+                    if (auto problem = response_problem(r, Limits{})) {
+                        refusals.emplace_back(r.id, "not sent: " + *problem);
+                        ++refused;
+                        continue;
+                    }
+                    std::size_t size = json_size(r) + 1;
+                    if (!batch.responses.empty() && bytes + size > max_bytes) break;
+                    bytes += size;
+                    rows.push_back(candidates.integer(11));
+                    batch.responses.push_back(std::move(r));
                 }
-                std::size_t size = json_size(r) + 1;
-                if (!batch.responses.empty() && bytes + size > max_bytes) break;
-                bytes += size;
-                batch.responses.push_back(std::move(r));
             }
             for (const auto& [rid, reason] : refusals) set_aside(rid, reason);
             if (set_aside_count) *set_aside_count += refused;
@@ -290,20 +329,20 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
         tx.commit();
         return std::nullopt;
     }
+    batch.batch_id = new_uuid();
+    batch.device_id = device_id_;
+    prepared("INSERT INTO sync_batches(id, state, created_at) VALUES (?, 'open', ?)")
+        .bind(1, batch.batch_id)
+        .bind(2, now_iso())
+        .run();
+    Statement& assign = prepared("UPDATE responses SET batch_id = ? WHERE rowid = ?");
+    for (std::int64_t row : rows) assign.bind(1, batch.batch_id).bind(2, row).run();
     // Members in id order: the body a resend builds (load_batch) is then the same bytes.
     std::sort(batch.responses.begin(), batch.responses.end(),
               [](const Response& a, const Response& b) { return a.id < b.id; });
-    batch.batch_id = new_uuid();
-    batch.device_id = device_id_;
-    Statement ins(db_, "INSERT INTO sync_batches(id, state, created_at) VALUES (?, 'open', ?)");
-    ins.bind(1, batch.batch_id).bind(2, now_iso()).run();
-    Statement assign(db_, "UPDATE responses SET batch_id = ? WHERE id = ?");
     OutgoingBatch out;
     out.id = batch.batch_id;
-    for (const auto& r : batch.responses) {
-        assign.bind(1, batch.batch_id).bind(2, r.id).run();
-        out.response_ids.push_back(r.id);
-    }
+    for (const auto& r : batch.responses) out.response_ids.push_back(r.id);
     out.json = encode_batch(batch);
     tx.commit();
     return out;
@@ -316,7 +355,7 @@ std::vector<Batch> Outbox::delivery(std::size_t max_responses, int* left_out) {
         const std::string sql = "SELECT id FROM responses WHERE synced_at IS NULL AND sync_rejected IS NULL AND " +
                                 status_filter_ + " ORDER BY id";
         Statement ids(db_, sql.c_str());
-        ResponseReader reader(db_, hashes_);
+        ResponseReader& reader = this->reader();
         while (ids.step()) {
             Response r = reader.read(ids.text(0));
             if (response_problem(r, Limits{})) {  // what next_batch() would set aside: left out
@@ -347,33 +386,33 @@ AckResult Outbox::acknowledge(const std::string& batch_id, const Reply& reply) {
     nlohmann::json listed = nlohmann::json::array();
     for (const auto* list : {&reply.stored, &reply.duplicate})
         for (const auto& id : *list) listed.push_back(id);
-    Statement mark(db_,
-                   "UPDATE responses SET synced_at = ? WHERE batch_id = ? AND synced_at IS NULL"
-                   " AND id IN (SELECT value FROM json_each(?))");
-    mark.bind(1, now).bind(2, batch_id).bind(3, listed.dump()).run();
+    // (Each statement prepared once per Outbox: an acknowledgement follows every batch.)
+    prepared("UPDATE responses SET synced_at = ? WHERE batch_id = ? AND synced_at IS NULL"
+             " AND id IN (SELECT value FROM json_each(?))")
+        .bind(1, now)
+        .bind(2, batch_id)
+        .bind(3, listed.dump())
+        .run();
     out.acknowledged += sqlite3_changes(db_);
     // A member the reply leaves out failed in a batch the collector otherwise took: evidence
     // for the poison rule, should it keep failing alone.
-    Statement unlisted(db_,
-                       "UPDATE responses SET sync_failed_acks = ? WHERE batch_id = ? AND synced_at IS NULL"
-                       " AND sync_failed_acks IS NULL");
-    unlisted.bind(1, batches_acked()).bind(2, batch_id).run();
-    Statement release(db_, "UPDATE responses SET batch_id = NULL WHERE batch_id = ? AND synced_at IS NULL");
-    release.bind(1, batch_id).run();
+    prepared("UPDATE responses SET sync_failed_acks = ? WHERE batch_id = ? AND synced_at IS NULL"
+             " AND sync_failed_acks IS NULL")
+        .bind(1, batches_acked())
+        .bind(2, batch_id)
+        .run();
+    prepared("UPDATE responses SET batch_id = NULL WHERE batch_id = ? AND synced_at IS NULL").bind(1, batch_id).run();
     out.released = sqlite3_changes(db_);
-    Statement close(db_, "UPDATE sync_batches SET state = 'acked', closed_at = ? WHERE id = ?");
-    close.bind(1, now).bind(2, batch_id).run();
-    Statement state(db_, "INSERT OR REPLACE INTO sync_state(key, value) VALUES ('last_success_at', ?)");
-    state.bind(1, now).run();
+    prepared("UPDATE sync_batches SET state = 'acked', closed_at = ? WHERE id = ?").bind(1, now).bind(2, batch_id).run();
+    prepared("INSERT OR REPLACE INTO sync_state(key, value) VALUES ('last_success_at', ?)").bind(1, now).run();
     // The collector works: deferred responses take their turn again ("Poison", uploader.cpp).
     // (A scan of every response, so only while this outbox may have deferred some: at the
     // first acknowledgement after opening, and after fail() deferred one.)
     if (may_have_deferred_) sqlite_exec(db_, "UPDATE responses SET sync_deferred = 0 WHERE sync_deferred > 0", "sync");
-    sqlite_exec(db_,
-                "INSERT INTO sync_state(key, value) VALUES ('batches_acked', '1') ON CONFLICT(key)"
-                " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                "sync");
-    sqlite_exec(db_, "DELETE FROM sync_state WHERE key IN ('last_error', 'last_error_at', 'auth_failed')", "sync");
+    prepared("INSERT INTO sync_state(key, value) VALUES ('batches_acked', '1') ON CONFLICT(key)"
+             " DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        .run();
+    prepared("DELETE FROM sync_state WHERE key IN ('last_error', 'last_error_at', 'auth_failed')").run();
     tx.commit();
     may_have_deferred_ = false;
     return out;

@@ -7,15 +7,22 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol.hpp"
 
 struct sqlite3;
+namespace kohtaamo {
+class Statement;  // sqlite.hpp
+}
 
 namespace kohtaamo::sync {
+
+struct ResponseReader;  // outbox.cpp
 
 struct OutgoingBatch {
     std::string id;
@@ -106,6 +113,10 @@ public:
     void save_state(const std::map<std::string, std::string>& values);
 
 private:
+    // The statement for `sql`, prepared at its first use and kept (reset) for the next:
+    // the uploader forms a batch and acknowledges one with the same dozen statements.
+    Statement& prepared(const std::string& sql);
+    ResponseReader& reader();
     OutgoingBatch load_batch(const std::string& id, int* set_aside);
     // Inside a transaction: sets the response aside with `reason` and notes it in sync_state.
     void set_aside(const std::string& response_id, const std::string& reason);
@@ -121,6 +132,8 @@ private:
     bool may_have_deferred_ = true;
     std::string device_id_;
     std::string status_filter_;
+    std::unique_ptr<ResponseReader> reader_;
+    std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
 };
 
 // Opens the database read-only and returns the saved sync state plus the current
