@@ -92,6 +92,57 @@ TEST_CASE("protocol: decode names the field that is wrong", "[protocol]") {
     }
 }
 
+TEST_CASE("protocol: a body with several faults is refused for the same one wherever they stand in the text",
+          "[protocol]") {
+    // The collector reads responses as they stream by: an error in one is kept and given
+    // only after the JSON as a whole and the envelope have been checked.
+    auto j = to_json(make_batch(3, 4));
+    auto refused = [](const std::string& text, Limits limits = {}) {
+        try {
+            parse_batch(text, limits);
+        } catch (const ProtocolError& e) {
+            return std::to_string(e.status()) + " " + e.code() + " " + e.what();
+        }
+        return std::string("accepted");
+    };
+    j["responses"][0]["status"] = "in_progress";
+    SECTION("the protocol version, written after the responses, comes first") {
+        j["protocol"] = 2;
+        std::string text = j.dump();
+        const std::string version = ",\"protocol\":2";
+        text.erase(text.find(version), version.size());
+        text.insert(text.size() - 1, version);
+        REQUIRE(text.find("\"protocol\"") > text.find("\"responses\""));
+        CHECK_THAT(refused(text), Catch::StartsWith("400 unsupported_protocol protocol: version 2"));
+    }
+    SECTION("an error of the JSON in a later response comes before a field's in an earlier one") {
+        std::string text = j.dump();
+        const std::string flag = "\"flagged\":false";
+        const auto third = text.find(flag, text.find(flag, text.find(flag) + 1) + 1);
+        REQUIRE(third != std::string::npos);
+        text.insert(third + flag.size(), ",\"flagged\":true");
+        CHECK(refused(text) == "400 invalid_json responses[2].flagged: appears twice in the same object");
+    }
+    SECTION("too many responses comes before a field of one") {
+        Limits small;
+        small.max_responses = 2;
+        CHECK_THAT(refused(j.dump(), small), Catch::StartsWith("413 too_large responses: has 3 items"));
+    }
+    SECTION("the envelope's ids come before a response's field") {
+        j["batch_id"] = "not-a-uuid";
+        CHECK_THAT(refused(j.dump()), Catch::StartsWith("400 invalid_body batch_id: \"not-a-uuid\" is not a UUID"));
+    }
+    SECTION("the first response at fault is named, and in it an unknown field before a wrong value") {
+        j["responses"][1]["answers"][0] = 5;
+        j["responses"][0]["zz"] = 1;
+        CHECK_THAT(refused(j.dump()), Catch::StartsWith("400 invalid_body responses[0].zz: unknown field"));
+        j["responses"][0].erase("zz");
+        CHECK_THAT(refused(j.dump()), Catch::StartsWith("400 invalid_body responses[0].status: \"in_progress\""));
+        j["responses"][0]["status"] = "complete";
+        CHECK(refused(j.dump()) == "400 invalid_body responses[1].answers[0]: must be an object, not an integer");
+    }
+}
+
 TEST_CASE("protocol: a reply counts only when it is the collector's and echoes the batch id", "[protocol]") {
     std::string why;
     Reply r{"11111111-2222-3333-4444-555555555555", {"a"}, {"b"}};
