@@ -98,24 +98,6 @@ void Outbox::definition_refused(const std::string& hash, const std::string& reas
     Statement(db_, "UPDATE survey_definitions SET send_error = ? WHERE hash = ?").bind(1, reason).bind(2, hash).run();
 }
 
-Outbox::~Outbox() {
-    reader_.reset();  // (every statement finalized before the connection closes)
-    statements_.clear();
-    sqlite3_close(db_);
-}
-
-ResponseReader& Outbox::reader() {
-    if (!reader_) reader_ = std::make_unique<ResponseReader>(db_, hashes_);
-    return *reader_;
-}
-
-Statement& Outbox::prepared(const std::string& sql) {
-    auto& s = statements_[sql];
-    if (!s) s = std::make_unique<Statement>(db_, sql.c_str());
-    s->reset();
-    return *s;
-}
-
 // Reading responses: the columns of one (and its survey's hash, once the collector has
 // acknowledged the definition: PROTOCOL.md, "Survey definitions"; NULL in a database from
 // before schema 7), and the statement for its answers, prepared once per Outbox.
@@ -208,6 +190,39 @@ std::size_t json_size(const Response& r) {
 }
 
 }  // namespace
+
+Outbox::~Outbox() {
+    reader_.reset();  // (every statement finalized before the connection closes)
+    statements_.clear();
+    sqlite3_close(db_);
+}
+
+// Kept while the database's schema stays as it was: a kiosk that migrates its database
+// (survey_hash at step 7, seal_key at step 8) while this outbox is open gets a reader of
+// the new columns at the next batch, not the old statements re-prepared on new tables.
+ResponseReader& Outbox::reader() {
+    std::int64_t schema = 0, version = 0;
+    {
+        Statement& s = prepared("SELECT schema_version, user_version FROM pragma_schema_version, pragma_user_version");
+        Resetting done{s};
+        s.step();
+        schema = s.integer(0);
+        version = s.integer(1);
+    }
+    if (!reader_ || schema != reader_schema_) {
+        hashes_ = version >= kHashSchemaVersion;
+        reader_ = std::make_unique<ResponseReader>(db_, hashes_);
+        reader_schema_ = schema;
+    }
+    return *reader_;
+}
+
+Statement& Outbox::prepared(const std::string& sql) {
+    auto& s = statements_[sql];
+    if (!s) s = std::make_unique<Statement>(db_, sql.c_str());
+    s->reset();
+    return *s;
+}
 
 OutgoingBatch Outbox::load_batch(const std::string& id, int* set_aside_count) {
     OutgoingBatch out;

@@ -133,6 +133,7 @@ private:
     std::string device_id_;
     std::string status_filter_;
     std::unique_ptr<ResponseReader> reader_;
+    std::int64_t reader_schema_ = 0;  // PRAGMA schema_version when reader_ was made
     std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
 };
 

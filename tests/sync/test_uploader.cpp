@@ -9,6 +9,9 @@
 #include <sqlite3.h>
 
 #include "clock.hpp"
+#include "outbox.hpp"
+#include "schema.hpp"
+#include "sqlite.hpp"
 #include "store.hpp"
 #include "sync_support.hpp"
 #include "uploader.hpp"
@@ -272,4 +275,55 @@ TEST_CASE("uploader: kohtaamo-demo-data's database syncs to the collector comple
                          "--from", "2026-01-01", "--days", "181", "--fast"})
                 .exit_code == 0);
     CHECK(query(db, "SELECT id FROM responses ORDER BY id") == query(again, "SELECT id FROM responses ORDER BY id"));
+}
+
+TEST_CASE("uploader: an outbox open while the kiosk migrates its database reads the new columns at its next batch",
+          "[uploader]") {
+    TempDir dir;
+    const auto file = dir.path() / "kiosk.sqlite";
+    // A kiosk database of schema 7 (before sealed answers), with one finished response.
+    const auto& steps = schema_migrations();
+    REQUIRE(steps.size() == 8);
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+        sqlite_exec(db, "PRAGMA journal_mode = WAL");
+        for (std::size_t v = 0; v < 7; ++v) {
+            sqlite_exec(db, steps[v]);
+            sqlite_exec(db, ("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
+        }
+        Statement(db, "INSERT INTO device(key, value) VALUES ('device_id', ?)").bind(1, new_uuid()).run();
+        sqlite3_close(db);
+    }
+    auto add_response = [&](const char* value, const char* seal_key) {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+        const std::string id = new_uuid();
+        Statement(db, "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at)"
+                      " VALUES (?, 'child', 1, 'fi', 'complete', '2026-12-03T09:00:00.000Z', '2026-12-03T09:00:30.000Z')")
+            .bind(1, id)
+            .run();
+        Statement a(db, seal_key ? "INSERT INTO answers(response_id, question_id, value, answered_at, seal_key)"
+                                   " VALUES (?, 'feeling', ?, '2026-12-03T09:00:10.000Z', ?)"
+                                 : "INSERT INTO answers(response_id, question_id, value, answered_at)"
+                                   " VALUES (?, 'feeling', ?, '2026-12-03T09:00:10.000Z')");
+        a.bind(1, id).bind(2, value);
+        if (seal_key) a.bind(3, seal_key);
+        a.run();
+        sqlite3_close(db);
+    };
+    add_response("4", nullptr);
+    Outbox box(file, false);
+    auto first = box.next_batch(200, 1 << 20);
+    REQUIRE(first);
+    CHECK_THAT(first->json, Catch::Contains("\"value\":\"4\""));
+    box.acknowledge(first->id, Reply{first->id, first->response_ids, {}});
+
+    // The kiosk's new version starts: the database goes to schema 8, and its answers are sealed.
+    { Store store(file, Clock().wall_ms()); }
+    add_response("QUJDREVGR0g=", "k1");
+    auto second = box.next_batch(200, 1 << 20);
+    REQUIRE(second);
+    CHECK_THAT(second->json, Catch::Contains("\"sealed\":\"k1:QUJDREVGR0g=\""));
+    CHECK_THAT(second->json, !Catch::Contains("\"value\":\"QUJDREVGR0g=\""));
 }
