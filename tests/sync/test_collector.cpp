@@ -277,6 +277,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     CHECK_THAT(query(file, "SELECT sql FROM sqlite_master WHERE name = 'answers'").at(0).at(0),
                Catch::Contains("WITHOUT ROWID"));
     CHECK(query(file, "SELECT count(*) FROM pragma_foreign_key_list('answers')") == Rows{{"0"}});
+    CHECK(query(file, "SELECT count(*) FROM sqlite_master WHERE name = 'responses_by_batch'") == Rows{{"0"}});
 
     // It stores on: a new batch, and the old batch's responses again in another batch (kept once).
     const Batch next = make_batch(3, 32);
