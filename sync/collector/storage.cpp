@@ -767,8 +767,10 @@ private:
     // their results say. Phase one (plan_batch) needs no result of another statement, so a
     // driver can send it all at once: the new responses (ON CONFLICT DO NOTHING RETURNING
     // id), the answers of exactly those (joined on this batch id and this transaction's
-    // received_at, so a response that another batch stored keeps its first answers), the
-    // batch row (ON CONFLICT DO NOTHING) and the batch's stored body hash. Then:
+    // received_at, so a response that another batch stored keeps its first answers; on
+    // SQLite, which runs in process, right after phase one: the answers of the ids it
+    // returned, plan_answers), the batch row (ON CONFLICT DO NOTHING) and the batch's
+    // stored body hash. Then:
     //   batch row inserted now            → 200, the returned ids stored, the rest duplicate
     //   batch row there, the same hash    → 200, every response duplicate (a retried batch:
     //                                       its responses were there, nothing was inserted)
@@ -787,8 +789,10 @@ private:
         std::string heard_at;
     };
 
+    // (`joined_answers`: the answers go in phase one, each joined to its response; false:
+    // the caller plans them with plan_answers() once phase one has run.)
     static void plan_batch(PendingBatch& p, const Batch& batch, const std::string& device_name,
-                           const std::string& body_hash, std::vector<sql::Step>& steps) {
+                           const std::string& body_hash, std::vector<sql::Step>& steps, bool joined_answers) {
         p.batch = &batch;
         p.received_at = iso8601_utc(wall_ms());
         p.order.clear();
@@ -825,28 +829,7 @@ private:
             };
             steps.push_back(std::move(st));
         }
-        std::vector<std::pair<const Response*, const Answer*>> all;
-        for (const Response* r : p.order)
-            for (const auto& a : r->answers) all.emplace_back(r, &a);
-        for (std::size_t first = 0, rows = 0; first < all.size(); first += rows) {
-            rows = rows_per_statement(kAnswersPerInsert, all.size() - first);
-            sql::Step answers;
-            answers.sql = "INSERT INTO answers(response_id, question_id, value, answered_at)"
-                          " SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES " +
-                          values_list(rows, 4) +
-                          ") AS v JOIN responses r ON r.id = v.column1 WHERE r.batch_id = ? AND r.received_at = ?"
-                          " ON CONFLICT DO NOTHING";
-            answers.params.reserve(rows * 4 + 2);
-            for (std::size_t i = first; i < first + rows; ++i) {
-                const auto& [r, a] = all[i];
-                answers.params.insert(answers.params.end(),
-                                      {std::string_view(r->id), std::string_view(a->question_id),
-                                       std::string_view(a->value), std::string_view(a->answered_at)});
-            }
-            answers.params.insert(answers.params.end(),
-                                  {std::string_view(batch.batch_id), std::string_view(p.received_at)});
-            steps.push_back(std::move(answers));
-        }
+        if (joined_answers) plan_answers(p, true, steps);
         sql::Step row;
         row.sql = "INSERT INTO batches(id, device_id, device_name, body_hash, received_at, responses, stored)"
                   " VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING";
@@ -861,6 +844,41 @@ private:
         PendingBatch* pp = &p;
         seen.rows = [pp](const sql::Row& r) { pp->seen_hash = r.text(0); };
         steps.push_back(std::move(seen));
+    }
+
+    // The answers of the responses this batch stores. `joined` (PostgreSQL, whose phase one
+    // goes in one round trip before any result is known): every answer of the batch,
+    // joined on the responses stored with this batch id and this transaction's received_at.
+    // Otherwise (SQLite, in process, after phase one has run): the answers of the
+    // responses phase one returned, as plain rows (no VALUES materialized and joined).
+    static void plan_answers(PendingBatch& p, bool joined, std::vector<sql::Step>& steps) {
+        const Batch& batch = *p.batch;
+        std::vector<std::pair<const Response*, const Answer*>> all;
+        for (const Response* r : p.order)
+            if (joined || p.stored.count(r->id))
+                for (const auto& a : r->answers) all.emplace_back(r, &a);
+        for (std::size_t first = 0, rows = 0; first < all.size(); first += rows) {
+            rows = rows_per_statement(kAnswersPerInsert, all.size() - first);
+            sql::Step answers;
+            answers.sql = joined ? "INSERT INTO answers(response_id, question_id, value, answered_at)"
+                                   " SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES " +
+                                       values_list(rows, 4) +
+                                       ") AS v JOIN responses r ON r.id = v.column1 WHERE r.batch_id = ? AND"
+                                       " r.received_at = ? ON CONFLICT DO NOTHING"
+                                 : "INSERT INTO answers(response_id, question_id, value, answered_at) VALUES " +
+                                       values_list(rows, 4) + " ON CONFLICT DO NOTHING";
+            answers.params.reserve(rows * 4 + 2);
+            for (std::size_t i = first; i < first + rows; ++i) {
+                const auto& [r, a] = all[i];
+                answers.params.insert(answers.params.end(),
+                                      {std::string_view(r->id), std::string_view(a->question_id),
+                                       std::string_view(a->value), std::string_view(a->answered_at)});
+            }
+            if (joined)
+                answers.params.insert(answers.params.end(),
+                                      {std::string_view(batch.batch_id), std::string_view(p.received_at)});
+            steps.push_back(std::move(answers));
+        }
     }
 
     // After phase one: the outcome, and (when the batch row is new) phase two's statement.
@@ -889,7 +907,7 @@ private:
         steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
         for (std::size_t i = 0; i < group.size(); ++i) {
             pending[i] = PendingBatch{};
-            plan_batch(pending[i], *group[i]->batch, *group[i]->device_name, *group[i]->body_hash, steps);
+            plan_batch(pending[i], *group[i]->batch, *group[i]->device_name, *group[i]->body_hash, steps, true);
         }
         bool alone = false;
         try {
@@ -971,9 +989,16 @@ private:
                     std::vector<sql::Step> steps;
                     if (i == 0) steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
                     if (savepoints) steps.push_back({"SAVEPOINT batch", {}, {}, nullptr});
-                    plan_batch(pending[i], *j->batch, *j->device_name, *j->body_hash, steps);
+                    // (SQLite: the answers after the responses' INSERT has said which it stored.)
+                    const bool joined = c.dialect() == Dialect::Postgresql;
+                    plan_batch(pending[i], *j->batch, *j->device_name, *j->body_hash, steps, joined);
                     try {
                         c.run_all(steps);
+                        if (!joined) {
+                            std::vector<sql::Step> answers;
+                            plan_answers(pending[i], false, answers);
+                            c.run_all(answers);
+                        }
                     } catch (const sql::Error& e) {
                         if (e.kind() != ErrorKind::Other || !savepoints) throw;
                         c.exec("ROLLBACK TO batch");
