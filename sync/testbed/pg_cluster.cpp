@@ -4,7 +4,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstdint>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -26,16 +28,25 @@ namespace kohtaamo::testbed {
 
 namespace {
 
+// A free port for a server started later (PostgreSQL, nginx), below the kernel's range for
+// outgoing connections (32768-60999 by default): a port from that range, free while its
+// server restarts, can be taken meanwhile as the source port of any connection, even one to
+// itself (a collector reconnecting to a PostgreSQL that is restarting), and the server then
+// cannot bind it again.
 int any_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
+    static std::mt19937 pick(std::random_device{}());
+    for (int tries = 0; tries < 1000; ++tries) {
+        const int port = std::uniform_int_distribution<int>(20000, 32000)(pick);
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        if (free) return port;
+    }
+    throw std::runtime_error("no free port between 20000 and 32000 on 127.0.0.1");
 }
 
 std::string slurp(const std::filesystem::path& f) {
