@@ -89,8 +89,12 @@ inline void Connection::run_all(const std::vector<Step>& steps) {
 }
 
 // A SQLite file (created when missing, unless read-only): WAL, synchronous=FULL, a 10 s
-// busy timeout.
-std::unique_ptr<Connection> open_sqlite(const std::string& file, bool read_only);
+// busy timeout, the WAL checkpointed beside the commits (driver_sqlite.cpp, Checkpointer).
+struct SqliteOptions {
+    int checkpoint_wake_pages = 10000;      // a commit leaving this much in the WAL wakes the checkpointer
+    int checkpoint_backstop_pages = 50000;  // ... this much: the commit checkpoints itself
+};
+std::unique_ptr<Connection> open_sqlite(const std::string& file, bool read_only, const SqliteOptions& options = {});
 // A PostgreSQL server by libpq connection URI (postgresql://user@host:port/db?...).
 std::unique_ptr<Connection> open_postgresql(const std::string& url);
 // The URI without its password, for messages and logs.

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "collector/schema.hpp"  // (kiosk/core has a schema.hpp too)
+#include "collector/sql.hpp"
 #include "sqlite.hpp"
 #include "storage.hpp"
 #include "sync_support.hpp"
@@ -293,4 +294,51 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     for (const Response& x : next.responses) next_answers += x.answers.size();
     CHECK(query(file, "SELECT count(*) FROM answers") == Rows{{std::to_string(before.size() + next_answers)}});
     CHECK(query(file, "SELECT count(*) FROM responses") == Rows{{"7"}});
+}
+
+TEST_CASE("collector: SQLite's WAL is copied into the database file beside the commits, and a commit copies it only "
+          "when the copying falls behind",
+          "[collector]") {
+    using namespace std::chrono_literals;
+    TempDir dir;
+    constexpr std::uintmax_t frame = 4096 + 24;  // a page in the WAL, with its header
+    const auto size = [](const std::filesystem::path& p) {
+        std::error_code ec;
+        const auto n = std::filesystem::file_size(p, ec);
+        return ec ? std::uintmax_t{0} : n;
+    };
+    const auto fill = [](sql::Connection& c, int commits) {
+        for (int i = 0; i < commits; ++i)
+            c.exec("BEGIN; INSERT INTO t(v) VALUES (randomblob(4000)), (randomblob(4000)); COMMIT");
+    };
+    const auto rows = [](const std::filesystem::path& p) {
+        std::int64_t n = -1;
+        sql::open_sqlite(p.string(), true)->query("SELECT count(*) FROM t", {},
+                                                  [&](const sql::Row& r) { n = r.integer(0); });
+        return n;
+    };
+    SECTION("the checkpointer's thread copies it: no commit does") {
+        const auto file = dir.path() / "beside.sqlite";
+        sql::SqliteOptions o;
+        o.checkpoint_wake_pages = 100;
+        o.checkpoint_backstop_pages = 1000000;
+        auto c = sql::open_sqlite(file.string(), false, o);
+        c->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+        fill(*c, 200);  // ~400 pages: the checkpointer woken from the 50th commit on
+        // Then no commit at all: what reaches the file is the thread's copy of the WAL.
+        CHECK(wait_until([&] { return size(file) >= 200 * 8000; }, 20s));
+        CHECK(rows(file) == 400);
+    }
+    SECTION("past the backstop a commit copies what is left itself, so the WAL stays bounded") {
+        const auto file = dir.path() / "backstop.sqlite";
+        sql::SqliteOptions o;
+        o.checkpoint_wake_pages = 1000000;  // the thread never woken: as if it could not keep up
+        o.checkpoint_backstop_pages = 300;
+        auto c = sql::open_sqlite(file.string(), false, o);
+        c->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+        fill(*c, 1500);  // ~3,000 pages: twelve MiB in a WAL left alone
+        CHECK(size(std::filesystem::path(file.string() + "-wal")) <= (300 + 10) * frame);
+        CHECK(size(file) >= 1500 * 8000);
+        CHECK(rows(file) == 3000);
+    }
 }
