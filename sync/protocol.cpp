@@ -939,8 +939,6 @@ Batch parse_batch(std::string_view json_text, const Limits& limits) {
     return b;
 }
 
-namespace {
-// The JSON text of a request body as it came off the wire (gunzipped, trailer checked).
 std::string body_text(std::string_view raw, std::string_view content_encoding, const Limits& limits) {
     std::string encoding(content_encoding);
     std::transform(encoding.begin(), encoding.end(), encoding.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -952,7 +950,6 @@ std::string body_text(std::string_view raw, std::string_view content_encoding, c
                                                   std::to_string(limits.max_uncompressed_bytes));
     return std::string(raw);
 }
-}  // namespace
 
 Batch read_batch_body(std::string_view raw, std::string_view content_encoding, const Limits& limits) {
     return parse_batch(body_text(raw, content_encoding, limits), limits);

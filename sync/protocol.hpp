@@ -130,6 +130,10 @@ nlohmann::json parse_json(std::string_view text);
 // The (already gunzipped) JSON text of a request, read by parse_json()'s rules and every
 // field checked against `limits` (400 or 413 naming the field); throws ProtocolError.
 Batch parse_batch(std::string_view json_text, const Limits& limits);
+// The JSON text of a request body exactly as it came off the wire, with its
+// Content-Encoding ("gzip", or "" / "identity" for plain JSON; anything else is 415):
+// gunzipped (trailer and all checked; 413 past max_uncompressed_bytes). Throws ProtocolError.
+std::string body_text(std::string_view raw, std::string_view content_encoding, const Limits& limits);
 // A POST /v1/batches body exactly as it came off the wire, with its Content-Encoding
 // ("gzip", or "" / "identity" for plain JSON; anything else is 415): gunzip() (trailer and
 // all checked; 413 past max_uncompressed_bytes), then parse_batch(). What the collector's

@@ -27,6 +27,7 @@
 
 #include <sodium.h>
 
+#include "batch_reader.hpp"
 #include "clock.hpp"
 #include "config_error.hpp"
 #include "http.hpp"
@@ -357,10 +358,11 @@ struct Collector::Impl : http::Handler {
     http::Response batch(http::Request& req) {
         Batch parsed;
         // Decoding what the client sent: every failure here is the client's (4xx). The body
-        // is as it came off the wire; read_batch_body gunzips it (trailer checked).
+        // is as it came off the wire; read_batch gunzips it (trailer checked) and reads it
+        // (batch_reader.hpp: simdjson for a well-formed body, parse_batch for the rest).
         try {
             // (The field rules refuse a NUL anywhere, which PostgreSQL's text cannot hold.)
-            parsed = read_batch_body(req.body, req.header("content-encoding"), config.limits);
+            parsed = read_batch(req.body, req.header("content-encoding"), config.limits);
             // Sealed answers are opened on arrival and stored clear (PROTOCOL.md, "Sealed answers").
             if (has_sealed(parsed)) open_sealed(parsed, config.seal_keys, config.limits);
         } catch (const ProtocolError& e) {
