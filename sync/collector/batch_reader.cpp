@@ -123,7 +123,13 @@ std::optional<Batch> read_batch_fast(std::string& text_in, const Limits& limits)
     // simdjson reads up to SIMDJSON_PADDING bytes past the end (within the allocation).
     if (text_in.capacity() < text_in.size() + simdjson::SIMDJSON_PADDING)
         text_in.reserve(text_in.size() + simdjson::SIMDJSON_PADDING);
-    thread_local dom::parser parser;
+    // A parser keeps buffers sized for the largest document it has read (about 13 bytes
+    // per byte of JSON): each worker thread keeps one for bodies up to kKeptBytes, and a
+    // larger body gets a parser of its own, freed when it has been read. So a client that
+    // posts large bodies to every thread leaves no memory behind.
+    thread_local dom::parser kept;
+    std::optional<dom::parser> own;
+    dom::parser& parser = text_in.size() <= kKeptBytes ? kept : own.emplace();
     dom::element root;
     if (parser.parse(text_in.data(), text_in.size(), false).get(root)) return std::nullopt;
     dom::object obj;
