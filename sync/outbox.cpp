@@ -350,8 +350,14 @@ std::optional<OutgoingBatch> Outbox::next_batch(std::size_t max_responses, std::
         .bind(1, batch.batch_id)
         .bind(2, now_iso())
         .run();
-    Statement& assign = prepared("UPDATE responses SET batch_id = ? WHERE rowid = ?");
-    for (std::int64_t row : rows) assign.bind(1, batch.batch_id).bind(2, row).run();
+    // The members marked in one statement (their row ids as a JSON array), not one each.
+    std::string members = "[";
+    for (std::int64_t row : rows) members.append(members.size() > 1 ? "," : "").append(std::to_string(row));
+    members += "]";
+    prepared("UPDATE responses SET batch_id = ? WHERE rowid IN (SELECT value FROM json_each(?))")
+        .bind(1, batch.batch_id)
+        .bind(2, members)
+        .run();
     // Members in id order: the body a resend builds (load_batch) is then the same bytes.
     std::sort(batch.responses.begin(), batch.responses.end(),
               [](const Response& a, const Response& b) { return a.id < b.id; });
