@@ -161,7 +161,7 @@ std::optional<Batch> read_batch_fast(std::string& text_in, const Limits& limits)
         for (const Response& r : b.responses)
             if (!ids.insert(r.id).second) return std::nullopt;
         return b;
-    } catch (const ProtocolError&) {
+    } catch (const std::exception&) {  // a refusal (ProtocolError) or anything else: parse_batch's to say
         return std::nullopt;
     }
 }
