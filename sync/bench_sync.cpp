@@ -257,11 +257,11 @@ std::int64_t count_responses(const std::string& sqlite_file, const std::string& 
 // ---------------------------------------------------------------------------------------
 // Many kiosks at once.
 
-// A batch body as a kiosk sends it (gzip of the canonical JSON), `n` new responses.
-std::string batch_body(int n, std::mt19937& rng, std::int64_t t) {
+// A batch body as kiosk `device_id` sends it (gzip of the canonical JSON), `n` new responses.
+std::string batch_body(const std::string& device_id, int n, std::mt19937& rng, std::int64_t t) {
     sync::Batch b;
     b.batch_id = new_uuid();
-    b.device_id = new_uuid();
+    b.device_id = device_id;
     for (int i = 0; i < n; ++i) {
         sync::Response r;
         r.id = new_uuid();
@@ -298,9 +298,10 @@ LoadResult load(const std::string& endpoint, const std::string& token, const std
     std::vector<std::vector<std::string>> bodies(static_cast<std::size_t>(kiosks));
     for (int k = 0; k < kiosks; ++k) {
         std::mt19937 rng(static_cast<unsigned>(k + 1));
+        const std::string device_id = new_uuid();  // one per kiosk, as a kiosk has
         for (int i = 0; i < batches_each; ++i)
             bodies[static_cast<std::size_t>(k)].push_back(
-                batch_body(batch, rng, 1'790'000'000'000 + (k * 1000 + i) * 10'000'000LL));
+                batch_body(device_id, batch, rng, 1'790'000'000'000 + (k * 1000 + i) * 10'000'000LL));
     }
     LoadResult out;
     std::mutex m;
