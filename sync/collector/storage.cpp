@@ -860,9 +860,9 @@ private:
     // and PostgreSQL's check for a conflict before each row (a lookup and a speculative
     // insertion lock) was most of what storing an answer cost (one kiosk: 11,400-11,700
     // -> 15,000-16,200 responses/s). answers_key still refuses a second copy; when it
-    // does (the same value twice once sealed answers are opened, an md5 collision, a
-    // copy of the batch stored by another collector in the same millisecond), the group
-    // is rolled back and runs again guarded (run_group).
+    // does (a copy of the batch stored by another collector in the same millisecond, an
+    // md5 collision; the same value twice in a response is refused before, sealed or not),
+    // the group is rolled back and runs again guarded (run_group).
     static void plan_answers(PendingBatch& p, bool joined, bool guarded, std::vector<sql::Step>& steps) {
         const Batch& batch = *p.batch;
         std::vector<std::pair<const Response*, const Answer*>> all;
