@@ -8,6 +8,7 @@
 
 #include <zlib.h>
 
+#include "collector.hpp"
 #include "collector/schema.hpp"  // (kiosk/core has a schema.hpp too)
 #include "collector/sql.hpp"
 #include "sqlite.hpp"
@@ -196,6 +197,42 @@ TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds se
     Batch next = make_batch(2, 32);
     REQUIRE(post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(next))).status == 200);
     CHECK(col.count("SELECT count(*) FROM answers") == 15);
+}
+
+TEST_CASE("collector: a batch's identity is the same digest as the collectors before computed (a resend after an "
+          "upgrade is a duplicate, not a 409)",
+          "[collector]") {
+    // The digest below comes from outside this code: Python's hashlib.blake2b(digest_size=32)
+    // over the layout collector.cpp describes (each field as its 8-byte little-endian length
+    // and its bytes; numbers in decimal; survey_hash only when present).
+    Batch b;
+    b.batch_id = "11111111-2222-4333-8444-555555555555";
+    b.device_id = "66666666-7777-4888-9999-aaaaaaaaaaaa";
+    Response r1;
+    r1.id = "0b0b0b0b-0000-4000-8000-000000000001";
+    r1.survey_id = "lapset";
+    r1.survey_version = 3;
+    r1.language = "fi";
+    r1.status = "complete";
+    r1.started_at = "2026-11-30T09:15:00.000Z";
+    r1.finished_at = "2026-11-30T09:16:10.500Z";
+    r1.site = "espoo-leppavaara";
+    r1.flagged = true;
+    r1.answers = {{"mood", "4", "2026-11-30T09:15:20.000Z"}, {"wish", "Äiti ja minä 🦔", "2026-11-30T09:16:00.000Z"}};
+    Response r2;
+    r2.id = "0b0b0b0b-0000-4000-8000-000000000002";
+    r2.survey_id = "lapset";
+    r2.survey_version = 1;
+    r2.language = "fi";
+    r2.status = "abandoned";
+    r2.started_at = "2026-11-30T10:00:00.000Z";
+    r2.event = "syysjuhla";
+    r2.survey_hash = std::string(32 * 2, 'a');
+    for (std::size_t i = 1; i < r2.survey_hash.size(); i += 2) r2.survey_hash[i] = 'b';
+    b.responses = {r1, r2};
+    CHECK(batch_identity(b) == "blake2b:4e5648438a0363ffe33557c118637232a23807f911808311a6f617c7dfd4036a");
+    b.responses[1].survey_hash.clear();  // another batch: another identity
+    CHECK(batch_identity(b) != "blake2b:4e5648438a0363ffe33557c118637232a23807f911808311a6f617c7dfd4036a");
 }
 
 TEST_CASE("collector: a batch id reused with another body is 409 and a response sent in two batches is kept once",
