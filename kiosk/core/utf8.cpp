@@ -1,6 +1,8 @@
 #include "utf8.hpp"
 
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace kohtaamo {
 
@@ -51,6 +53,14 @@ std::optional<std::vector<std::string>> utf8_split(std::string_view s) {
 
 std::optional<std::size_t> utf8_invalid_at(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
+        // Eight ASCII bytes at a time (no byte with its high bit set): most of what the
+        // kiosk and the collector check is ids, timestamps and short ASCII values.
+        std::uint64_t word = 0;
+        if (i + sizeof word <= s.size() &&
+            (std::memcpy(&word, s.data() + i, sizeof word), (word & 0x8080808080808080ULL) == 0)) {
+            i += sizeof word;
+            continue;
+        }
         char32_t cp = 0;
         const std::size_t len = sequence_at(s, i, cp);
         if (len == 0) return i;

@@ -191,6 +191,16 @@ TEST_CASE("text: only well-formed UTF-8 passes, and control characters are found
     CHECK(utf8_invalid_at("\xe2\x82") == 0u);          // cut off
     CHECK(utf8_invalid_at("\x80") == 0u);              // a lone continuation byte
     CHECK_FALSE(utf8_decode("\xed\xa0\x80"));
+    // (ASCII is skipped eight bytes at a time: what follows a run of any length is still
+    // checked, a character across the eighth byte too.)
+    for (std::size_t n = 0; n <= 17; ++n) {
+        INFO("after " << n << " ASCII bytes");
+        const std::string run(n, 'a');
+        CHECK(utf8_invalid_at(run + "\xff" + "bcdefghijk") == n);
+        CHECK(utf8_invalid_at(run + "\xe2\x82") == n);  // cut off at the end
+        CHECK_FALSE(utf8_invalid_at(run + "€" + std::string(9, 'b') + "😀"));
+        CHECK(utf8_invalid_at(run + "é" + run + "\x80" + "0123456789") == 2 * n + 2);
+    }
 
     CHECK_FALSE(first_control("Hyvä paikka — kiitos!"));
     CHECK(first_control("a\tb") == U'\t');
