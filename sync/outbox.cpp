@@ -418,9 +418,9 @@ AckResult Outbox::acknowledge(const std::string& batch_id, const Reply& reply) {
         .bind(3, listed.dump())
         .run();
     out.acknowledged += sqlite3_changes(db_);
-    // Every response of the batch just marked (its rows in the batch's index, counted from
-    // the index alone, are as many as were marked): none left to release, and the two
-    // statements below, each a walk through every member's row, are skipped.
+    // When the batch's rows (counted from its index alone) are as many as were just marked,
+    // none is left to release: the two statements below, each a walk through every
+    // member's row, would change nothing and are skipped.
     std::int64_t in_batch = 0;
     {
         Statement& count = prepared("SELECT count(*) FROM responses WHERE batch_id = ?");
