@@ -207,8 +207,8 @@ Run run(const fs::path& dir, const fs::path& kiosk_db, int batch, int n, const s
                                        sync::hash_token(token), g_threads);
     {
         std::ofstream k(dir / "kiosk.toml");
-        k << "[sync]\nendpoint = \"http://127.0.0.1:" << col.port << "\"\ntoken = \"" << token
-          << "\"\nbatch_max_responses = " << batch << "\n";
+        k << "[sync]\nendpoint = \"http://127.0.0.1:" << col.port << "\"\ntoken = \"" << token << "\"\n";
+        if (batch > 0) k << "batch_max_responses = " << batch << "\n";  // 0: the kiosk's default
     }
     // Fresh queue: nothing sent yet.
     {
@@ -476,11 +476,13 @@ int main(int argc, char** argv) {
     CLI::App app{"Sync benchmark: N queued responses over loopback, batched vs one request per response"};
     int n = 100000;
     int single = 100000;
-    int batch = 200;
+    int batch = 0;  // one kiosk: the kiosk's default (kohtaamo-sync's RAMP); --kiosks: 200
     std::string dir_arg;
     app.add_option("--responses", n, "queued responses (default 100000)");
     app.add_option("--single", single, "responses for the one-request-per-response run (default: all; 0 skips it)");
-    app.add_option("--batch", batch, "batch_max_responses for the batched run (default 200)");
+    app.add_option("--batch", batch,
+                   "batch_max_responses for the batched run (default: the kiosk's own, batches growing from 200 to 1000;"
+                   " with --kiosks, 200)");
     app.add_option("--dir", dir_arg, "work folder (default: a new one under /tmp, removed afterwards)");
     std::string driver = "sqlite", setup = "sqlite", collector_bin = KOHTAAMO_COLLECTOR_BIN;
     int kiosks = 0, batches_each = 0;
@@ -512,6 +514,7 @@ int main(int argc, char** argv) {
             return rc;
         }
         if (kiosks > 0) {
+            if (batch <= 0) batch = 200;
             if (batches_each <= 0) batches_each = std::max(1, 20000 / (kiosks * batch));
             const int rc = run_kiosks(dir, setup, kiosks, batch, batches_each, collector_bin);
             if (dir_arg.empty()) fs::remove_all(dir);
@@ -535,7 +538,8 @@ int main(int argc, char** argv) {
                         r.uploader_cpu * 1e6 / count, r.collector_cpu * 1e6 / count);
         };
         Run batched = run(dir, kiosk, batch, n, collector_bin, pg_database());
-        report(("batched (" + std::to_string(batch) + " per request)").c_str(), n, batched);
+        report(batch > 0 ? ("batched (" + std::to_string(batch) + " per request)").c_str() : "batched (200 growing to 1000)",
+               n, batched);
         if (single > 0) {
             if (single < n) {
                 // Only the first `single` responses stay queued (the rest marked as sent).

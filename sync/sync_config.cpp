@@ -103,7 +103,8 @@ SyncConfig load_sync_config(const TomlReader& r) {
     auto seconds = [&](const char* key, Millis fallback) {
         return Millis(positive(key, fallback.count() / 1000) * 1000);
     };
-    c.batch_max_responses = static_cast<std::size_t>(positive("batch_max_responses", 200));
+    c.batch_max_responses =
+        static_cast<std::size_t>(positive("batch_max_responses", static_cast<std::int64_t>(c.batch_max_responses)));
     c.batch_max_bytes = static_cast<std::size_t>(positive("batch_max_bytes", 1 << 20));
     c.interval = seconds("interval_seconds", c.interval);
     c.connect_timeout = seconds("connect_timeout_seconds", c.connect_timeout);

@@ -29,7 +29,9 @@ struct SyncConfig {
     std::string bundle_key;
     bool send_abandoned = true;  // also send responses the visitor walked away from
 
-    std::size_t batch_max_responses = 200;
+    // A backlog's batches grow to this from 200 (uploader.cpp, RAMP); the protocol's
+    // max_responses is 1000.
+    std::size_t batch_max_responses = 1000;
     std::size_t batch_max_bytes = 1 << 20;  // JSON before gzip
 
     Millis interval{60'000};  // how often an idle uploader looks for new responses

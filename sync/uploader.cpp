@@ -99,6 +99,16 @@
 //  status says so, and until a cycle has sent everything, batches go one at a time, so
 //  the next such failure is judged alone (windowed_).
 //
+//  RAMP: a cycle's first batch takes at most kFirstBatch (200) responses, or
+//  batch_max_responses if that is less; each batch that was full and was acknowledged in
+//  full doubles the bound of the next ones, up to batch_max_responses (default 1000, the
+//  protocol's max_responses) and below batch_ceiling_: half of any batch a 413 refused (a
+//  collector or a proxy configured lower), for as long as the uploader runs. So a kiosk
+//  with a few responses sends them as before; one with a backlog on a working network
+//  sends it in batches of 1000 from the sixth on (200, 200, 200, 400, 800, 1000, …: a
+//  fifth of the requests, commits and fsyncs per response of batches of 200;
+//  docs/performance.md); a failure ends the cycle, and the next begins small again.
+//
 //  How each reply is read (cycle()):
 //   2xx with a protocol body echoing the batch id → acknowledge() the listed ids
 //     ... listing none of them, or ids not in the batch → fail() (POISON 3), WAITING
@@ -156,6 +166,8 @@ std::string describe_http(const HttpResult& r) {
 
 // How many batches may be in flight at once (WINDOW).
 constexpr std::size_t kWindow = 3;
+// The bound of a cycle's first batch (RAMP).
+constexpr std::size_t kFirstBatch = 200;
 
 struct Uploader::Parts {
     std::unique_ptr<Outbox> outbox;
@@ -438,6 +450,8 @@ Uploader::CycleResult Uploader::cycle() {
         std::future<HttpResult> reply;
     };
     std::deque<InFlight> window;
+    // RAMP: the most responses the next batch may take.
+    std::size_t limit = std::min({kFirstBatch, config_.batch_max_responses, batch_ceiling_});
     // The collector's acknowledgement of `batch` in a 2xx, or nullopt and why (`own`: it is
     // the collector's reply to this batch, but a wrong one).
     auto read_ack = [](const HttpResult& r, const OutgoingBatch& batch, std::string& why,
@@ -482,7 +496,7 @@ Uploader::CycleResult Uploader::cycle() {
         std::vector<std::string> in_flight;
         for (const InFlight& f : window) in_flight.push_back(f.batch.id);
         std::optional<OutgoingBatch> batch =
-            box.next_batch(config_.batch_max_responses, config_.batch_max_bytes, &set_aside, in_flight);
+            box.next_batch(limit, config_.batch_max_bytes, &set_aside, in_flight);
         if (!batch) return false;
         InFlight f;
         // The health rides in the batch (not part of its identity: PROTOCOL.md, "Health").
@@ -495,7 +509,7 @@ Uploader::CycleResult Uploader::cycle() {
                 f.conn = c;
                 break;
             }
-        f.full = batch->response_ids.size() >= config_.batch_max_responses ||
+        f.full = batch->response_ids.size() >= limit ||
                  json.size() * 10 >= config_.batch_max_bytes * 9;
         // Compressed on the request's own thread: the kiosk's thread goes on to the next.
         f.reply = std::async(std::launch::async, [conn = f.conn, &url, &headers, json = std::move(batch->json),
@@ -606,7 +620,10 @@ Uploader::CycleResult Uploader::cycle() {
                     return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
                 }
                 last_contact_mono_ms_ = Clock().mono_ms();
-                acknowledged(box.acknowledge(batch->id, *reply));
+                const AckResult ack = box.acknowledge(batch->id, *reply);
+                acknowledged(ack);
+                if (cur.full && ack.released == 0)  // RAMP
+                    limit = std::min({limit * 2, config_.batch_max_responses, batch_ceiling_});
                 continue;
             }
             auto [code, message] = decode_error(r.body);
@@ -633,6 +650,10 @@ Uploader::CycleResult Uploader::cycle() {
             }
             if (r.status == 413 || (r.status == 400 && !code.empty() && code != "unsupported_protocol")) {
                 // The batch cannot be taken as it is: halve it until the culprit is alone.
+                if (r.status == 413 && count > 1) {  // RAMP: never this large again
+                    batch_ceiling_ = std::min(batch_ceiling_, count / 2);
+                    limit = std::min(limit, batch_ceiling_);
+                }
                 if (box.split(batch->id)) continue;
                 box.reject(batch->id, describe_http(r));
                 out.rejected += static_cast<int>(count);

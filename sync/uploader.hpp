@@ -150,6 +150,8 @@ private:
     // Several batches may be in flight (WINDOW, uploader.cpp); false after a failure with
     // several in flight, until a cycle sends everything one batch at a time.
     bool windowed_ = true;
+    // Half of the smallest batch a 413 refused: no batch is formed larger (RAMP, uploader.cpp).
+    std::size_t batch_ceiling_ = SIZE_MAX;
     // The collector has no PUT /v1/surveys (404/405: one from before it): responses then go
     // without survey_hash, until a restart.
     bool definitions_unsupported_ = false;

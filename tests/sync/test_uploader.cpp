@@ -154,6 +154,55 @@ TEST_CASE("uploader: a batch over the collector's size limit gets 413 and is spl
     check_same_content(k, col);
 }
 
+TEST_CASE("uploader: a backlog goes in batches growing from 200 to batch_max_responses while the collector takes them",
+          "[uploader][db]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 3000, 12);
+    SyncConfig cfg = fast_config(col.url(), col.token(0));
+    cfg.batch_max_responses = SyncConfig{}.batch_max_responses;
+    CHECK(cfg.batch_max_responses == 1000);  // the default (sync/README.md)
+    cfg.batch_max_bytes = 8 << 20;           // (bounded by count alone here)
+    Uploader up(k.path, cfg);
+    SyncReport r = up.sync_once();
+    CHECK(r.complete);
+    // In the order formed (RAMP, uploader.cpp): three of 200 in flight at once; each
+    // acknowledgement of a full one doubles the next, up to 1000; the rest.
+    std::vector<std::string> sizes;
+    for (const auto& row : query(k.path, "SELECT count(*) FROM sync_batches b JOIN responses r ON r.batch_id = b.id"
+                                         " GROUP BY b.rowid ORDER BY b.rowid"))
+        sizes.push_back(row[0]);
+    CHECK(sizes == std::vector<std::string>{"200", "200", "200", "400", "800", "1000", "200"});
+    CHECK(col.count("SELECT count(*) FROM responses") == 3000);
+    CHECK(col.count("SELECT max(responses) FROM batches") == 1000);
+    check_same_content(k, col);
+}
+
+TEST_CASE("uploader: after a 413 its batches stay under half the refused one, however well the rest goes",
+          "[uploader][db]") {
+    TempDir dir;
+    Limits limits;
+    limits.max_responses = 300;  // a collector configured below the kiosk's 1000
+    TestCollector col(dir.path(), limits);
+    KioskDb k = make_kiosk_db(dir / "k.sqlite", 4000, 13);
+    SyncConfig cfg = fast_config(col.url(), col.token(0));
+    cfg.batch_max_responses = 1000;
+    cfg.batch_max_bytes = 8 << 20;
+    Uploader up(k.path, cfg);
+    SyncReport r = up.sync_once();
+    CHECK(r.complete);
+    CHECK(col.count("SELECT count(*) FROM responses") == 4000);
+    CHECK(col.count("SELECT max(responses) FROM batches") <= 300);
+    // Formed before the first refusal: 200, 200, 200, 400, 800, 1000. The three largest get
+    // 413 and are split (400 into 200s; 800 and 1000 into 400s and 500s, each split once
+    // more): seven splits. Every batch from the queue after them takes 200, the most half
+    // of the first refused one allows, although each is acknowledged in full: the other
+    // 1200 responses go in six batches of 200 and nothing more is refused. (Ramping up
+    // again, 1000 of them would be refused and split three times over.)
+    CHECK(count(k.path, "SELECT count(*) FROM sync_batches WHERE state = 'split'") == 7);
+    check_same_content(k, col);
+}
+
 TEST_CASE("uploader: a response the collector refuses stays in the kiosk and is reported while the rest arrive", "[uploader][db]") {
     TempDir dir;
     Limits limits;
