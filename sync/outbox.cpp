@@ -401,22 +401,36 @@ std::vector<Batch> Outbox::delivery(std::size_t max_responses, int* left_out) {
     return out;
 }
 
-AckResult Outbox::acknowledge(const std::string& batch_id, const Reply& reply) {
+AckResult Outbox::acknowledge(const OutgoingBatch& batch, const Reply& reply) {
     AckResult out;
+    const std::string& batch_id = batch.id;
     const std::string now = now_iso();
     Transaction tx(db_);
-    // The listed ids, as one JSON array: one statement marks every listed member (through
-    // the batch's index), where a statement per id cost more than the marking itself.
-    nlohmann::json listed = nlohmann::json::array();
-    for (const auto* list : {&reply.stored, &reply.duplicate})
-        for (const auto& id : *list) listed.push_back(id);
     // (Each statement prepared once per Outbox: an acknowledgement follows every batch.)
-    prepared("UPDATE responses SET synced_at = ? WHERE batch_id = ? AND synced_at IS NULL"
-             " AND id IN (SELECT value FROM json_each(?))")
-        .bind(1, now)
-        .bind(2, batch_id)
-        .bind(3, listed.dump())
-        .run();
+    std::vector<std::string_view> listed;
+    listed.reserve(reply.stored.size() + reply.duplicate.size());
+    for (const auto* list : {&reply.stored, &reply.duplicate}) listed.insert(listed.end(), list->begin(), list->end());
+    std::sort(listed.begin(), listed.end());
+    if (std::equal(listed.begin(), listed.end(), batch.response_ids.begin(), batch.response_ids.end())) {
+        // The usual reply: every member listed, once. They are the batch's unsynced rows
+        // (its members as formed; only this outbox moves them), so the batch's index alone
+        // finds them, without looking each listed id up.
+        prepared("UPDATE responses SET synced_at = ? WHERE batch_id = ? AND synced_at IS NULL")
+            .bind(1, now)
+            .bind(2, batch_id)
+            .run();
+    } else {
+        // The listed ids, as one JSON array: one statement marks every listed member
+        // (through the batch's index), where a statement per id cost more than the marking.
+        nlohmann::json ids = nlohmann::json::array();
+        for (std::string_view id : listed) ids.push_back(id);
+        prepared("UPDATE responses SET synced_at = ? WHERE batch_id = ? AND synced_at IS NULL"
+                 " AND id IN (SELECT value FROM json_each(?))")
+            .bind(1, now)
+            .bind(2, batch_id)
+            .bind(3, ids.dump())
+            .run();
+    }
     out.acknowledged += sqlite3_changes(db_);
     // When the batch's rows (counted from its index alone) are as many as were just marked,
     // none is left to release: the two statements below, each a walk through every

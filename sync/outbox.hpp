@@ -72,9 +72,9 @@ public:
     std::optional<OutgoingBatch> next_batch(std::size_t max_responses, std::size_t max_bytes, int* set_aside = nullptr,
                                             const std::vector<std::string>& in_flight = {});
 
-    // The collector's reply to `batch_id`: its listed members become synced, the others
-    // go back to the queue, the batch closes. One transaction.
-    AckResult acknowledge(const std::string& batch_id, const Reply& reply);
+    // The collector's reply to `batch` (as next_batch() returned it): its listed members
+    // become synced, the others go back to the queue, the batch closes. One transaction.
+    AckResult acknowledge(const OutgoingBatch& batch, const Reply& reply);
     // Replaces an open batch with two halves under new ids (413, or 400 on a batch of
     // several responses). Returns false when it has one response (nothing to split).
     bool split(const std::string& batch_id);

@@ -487,7 +487,7 @@ Uploader::CycleResult Uploader::cycle() {
             bool own = false;
             if (auto reply = read_ack(r, f.batch, why, own)) {
                 last_contact_mono_ms_ = Clock().mono_ms();
-                acknowledged(box.acknowledge(f.batch.id, *reply));
+                acknowledged(box.acknowledge(f.batch, *reply));
             }
         }
     };
@@ -620,7 +620,7 @@ Uploader::CycleResult Uploader::cycle() {
                     return fail(Outcome::Transient, "HTTP " + std::to_string(r.status) + ", but " + why);
                 }
                 last_contact_mono_ms_ = Clock().mono_ms();
-                const AckResult ack = box.acknowledge(batch->id, *reply);
+                const AckResult ack = box.acknowledge(*batch, *reply);
                 acknowledged(ack);
                 if (cur.full && ack.released == 0)  // RAMP
                     limit = std::min({limit * 2, config_.batch_max_responses, batch_ceiling_});

@@ -371,7 +371,7 @@ TEST_CASE("uploader: an outbox open while the kiosk migrates its database reads 
     auto first = box.next_batch(200, 1 << 20);
     REQUIRE(first);
     CHECK_THAT(first->json, Catch::Contains("\"value\":\"4\""));
-    box.acknowledge(first->id, Reply{first->id, first->response_ids, {}});
+    box.acknowledge(*first, Reply{first->id, first->response_ids, {}});
 
     // The kiosk's new version starts: the database goes to schema 8, and its answers are sealed.
     { Store store(file, Clock().wall_ms()); }
