@@ -17,7 +17,8 @@
 
 struct sqlite3;
 namespace kohtaamo {
-class Statement;  // sqlite.hpp
+class Statement;        // sqlite.hpp
+class WalCheckpointer;  // wal_checkpointer.hpp
 }
 
 namespace kohtaamo::sync {
@@ -135,6 +136,7 @@ private:
     std::unique_ptr<ResponseReader> reader_;
     std::int64_t reader_schema_ = 0;  // PRAGMA schema_version when reader_ was made
     std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 // Opens the database read-only and returns the saved sync state plus the current

@@ -4,15 +4,17 @@
 // the collector replies), foreign keys on, a 10 s busy timeout (another process writing),
 // and a page cache, WAL checkpoints and temporary storage sized for random-key inserts.
 //
-// WAL checkpoints run beside the writer, not in its commits (Checkpointer below).
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+// WAL checkpoints run beside the writer, not in its commits (wal_checkpointer.hpp): under
+// 50 kiosks posting batches of 200 (scripts/bench-sync) the p99 was 270-310 ms with
+// SQLite's own, whose commit copied and synced ~40 MiB while every batch queued behind it
+// waited, and 194-247 ms with no checkpoint at all.
+#include <memory>
 #include <unordered_map>
 
 #include <sqlite3.h>
 
 #include "sql.hpp"
+#include "wal_checkpointer.hpp"
 
 namespace kohtaamo::sync::sql {
 
@@ -31,77 +33,6 @@ public:
 
 private:
     sqlite3_stmt* s_;
-};
-
-// Copies the WAL into the database file on a thread and a connection of its own.
-// SQLite's automatic checkpoint runs inside the COMMIT that crosses its threshold, so every
-// batch queued behind that commit waited while ~40 MiB were copied and synced: under 50
-// kiosks posting batches of 200 (scripts/bench-sync) the p99 was 270-310 ms with it and
-// 194-247 ms with no checkpoint at all. Here a commit that leaves more than `wake_pages`
-// in the WAL only wakes this thread, which checkpoints PASSIVE (it waits for no reader and
-// no writer, and the writer never waits for it). SQLite starts the WAL over at the first
-// write after a checkpoint that copied all of it.
-//   idle ─(commit: WAL ≥ wake_pages)─▶ copying ─(done)─▶ idle (again at once if woken meanwhile)
-// If it falls behind (the WAL past `backstop_pages`, say while the disk is slow), the commit
-// checkpoints what is left itself, as SQLite would have, so the WAL stays bounded; by then
-// most of it is copied already.
-class Checkpointer {
-public:
-    Checkpointer(std::string file, int wake_pages, int backstop_pages)
-        : file_(std::move(file)), wake_pages_(wake_pages), backstop_pages_(backstop_pages) {}
-    ~Checkpointer() {
-        {
-            std::lock_guard lock(mutex_);
-            stop_ = true;
-        }
-        wake_.notify_one();
-        if (thread_.joinable()) thread_.join();
-    }
-
-    // sqlite3_wal_hook's callback: after each commit, on the committing thread.
-    static int on_commit(void* self, sqlite3* db, const char* schema, int pages) {
-        auto* c = static_cast<Checkpointer*>(self);
-        if (pages >= c->backstop_pages_) {
-            sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        } else if (pages >= c->wake_pages_) {
-            std::lock_guard lock(c->mutex_);
-            c->wanted_ = true;
-            if (!c->thread_.joinable()) c->thread_ = std::thread([c] { c->run(); });
-            c->wake_.notify_one();
-        }
-        return SQLITE_OK;
-    }
-
-private:
-    void run() {
-        sqlite3* db = nullptr;
-        if (sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-            sqlite3_close(db);
-            return;  // the commits' backstop checkpoints instead
-        }
-        std::unique_lock lock(mutex_);
-        for (;;) {
-            wake_.wait(lock, [this] { return wanted_ || stop_; });
-            if (stop_) break;
-            wanted_ = false;
-            lock.unlock();
-            // (A connection opens its WAL at its first read: until then a checkpoint does
-            // nothing. A failure, such as a full disk, is left for the next wake or the
-            // backstop.)
-            sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
-            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-            lock.lock();
-        }
-        lock.unlock();
-        sqlite3_close(db);
-    }
-
-    const std::string file_;
-    const int wake_pages_, backstop_pages_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool wanted_ = false, stop_ = false;
-    std::thread thread_;
 };
 
 class SqliteConnection : public Connection {
@@ -130,22 +61,20 @@ public:
             // Checkpoint the WAL every ~40 MiB instead of every 4 MiB: an index page that
             // many batches change (random ids again) is copied into the file once per
             // checkpoint, not once per few batches (a batch of 200 stores ~25 % faster).
-            // On the Checkpointer's thread (sql.hpp's SqliteOptions: ~40 MiB, and the
+            // On the WalCheckpointer's thread (sql.hpp's SqliteOptions: ~40 MiB, and the
             // commits themselves past ~200 MiB).
-            if (!read_only) {
-                checkpointer_ = std::make_unique<Checkpointer>(file, options.checkpoint_wake_pages,
-                                                               options.checkpoint_backstop_pages);
-                sqlite3_wal_hook(db_, &Checkpointer::on_commit, checkpointer_.get());
-            }
+            if (!read_only)
+                checkpointer_ = std::make_unique<WalCheckpointer>(db_, file, options.checkpoint_wake_pages,
+                                                                  options.checkpoint_backstop_pages);
             exec("PRAGMA foreign_keys = ON");
         } catch (...) {
+            checkpointer_.reset();
             sqlite3_close(db_);
             throw;
         }
     }
     ~SqliteConnection() override {
         for (auto& [sql, s] : cache_) sqlite3_finalize(s);
-        sqlite3_wal_hook(db_, nullptr, nullptr);
         checkpointer_.reset();  // its connection closed first: the last one to close checkpoints
         sqlite3_close_v2(db_);
     }
@@ -226,7 +155,7 @@ private:
     std::string file_;
     sqlite3* db_ = nullptr;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
-    std::unique_ptr<Checkpointer> checkpointer_;  // read-write connections only
+    std::unique_ptr<WalCheckpointer> checkpointer_;  // read-write connections only
 };
 
 }  // namespace

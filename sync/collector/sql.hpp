@@ -93,7 +93,7 @@ inline void Connection::run_all(const std::vector<Step>& steps) {
 }
 
 // A SQLite file (created when missing, unless read-only): WAL, synchronous=FULL, a 10 s
-// busy timeout, the WAL checkpointed beside the commits (driver_sqlite.cpp, Checkpointer).
+// busy timeout, the WAL checkpointed beside the commits (driver_sqlite.cpp; wal_checkpointer.hpp).
 struct SqliteOptions {
     int checkpoint_wake_pages = 10000;      // a commit leaving this much in the WAL wakes the checkpointer
     int checkpoint_backstop_pages = 50000;  // ... this much: the commit checkpoints itself
