@@ -1,5 +1,7 @@
 #include "wal_checkpointer.hpp"
 
+#include <utility>
+
 #include <sqlite3.h>
 
 namespace kohtaamo {
