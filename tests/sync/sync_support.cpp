@@ -31,7 +31,10 @@ using namespace kohtaamo::sync;
 namespace {
 const char* kFreeTexts[] = {
     "Hyvä paikka, kiitos!", "Lapset \"tykkäsivät\", mutta jonotettiin, pitkään", "rad ett\nrad två",
-    "Åäö ÅÄÖ — €", "", "ok"};
+    "Åäö ÅÄÖ — €", "", "ok",
+    // (Backslashes, braces, a comma, quotes and the word NULL: what a layer quoting values for
+    // SQL, JSON or an array literal could get wrong.)
+    "C:\\kansio\\{uusi}, \\\"", "NULL"};
 }
 
 KioskDb make_kiosk_db(const std::filesystem::path& file, int finished, unsigned seed) {
