@@ -116,6 +116,47 @@ std::string values_list(std::size_t rows, std::size_t columns) {
 constexpr std::size_t kResponsesPerInsert = 64;  // 14 parameters each
 constexpr std::size_t kAnswersPerInsert = 256;   // 4 parameters each
 
+// PostgreSQL, a batch of kArrayResponses or more (a backlog's: RAMP in sync/uploader.cpp):
+// its rows go as one array per column, unnest()ed in one statement, not as multi-row
+// VALUES lists, for which PostgreSQL sets up every row's expressions anew as it reads them
+// (ExecInitExprList: a fifth of its server's CPU in a profile of one kiosk's backlog; one
+// kiosk 25,400-28,700 -> 39,300-41,500 responses/s, docs/performance.md). Such a statement
+// is planned for its parameters at every run (Step::plan_each_time): a plan made once for
+// unknown ones guessed a few rows for the unnest and joined the answers by rescanning it for
+// every response (fifty kiosks' batches of 200 at half the rate). Smaller batches keep the
+// prepared VALUES form, which was as fast or faster for them (batches of 5: a third
+// faster). An array literal of texts: each element quoted, its backslashes and double
+// quotes escaped (array_in's rules), NULL for a missing one. Each goes as a text parameter
+// (the driver sends text as is) and is cast in the statement: ?::text::text[].
+constexpr std::size_t kArrayResponses = 500;
+class ArrayLiteral {
+public:
+    void text(std::string_view v) {
+        comma();
+        out_ += '"';
+        for (char c : v) {
+            if (c == '"' || c == '\\') out_ += '\\';
+            out_ += c;
+        }
+        out_ += '"';
+    }
+    void null() {
+        comma();
+        out_ += "NULL";
+    }
+    void integer(std::int64_t v) {
+        comma();
+        out_ += std::to_string(v);
+    }
+    std::string finish() { return std::move(out_) + "}"; }
+
+private:
+    void comma() {
+        if (out_.size() > 1) out_ += ',';
+    }
+    std::string out_ = "{";
+};
+
 // How many rows the next multi-row INSERT takes of `left`: `most`, or the largest power of
 // two below what is left. So a batch's statements come in a few sizes only, each prepared
 // once and kept by the driver's cache (a statement of every remainder cost a parse of its
@@ -790,6 +831,7 @@ private:
         StoreOutcome out;
         std::int64_t heard_ms = 0;  // for the device's health, kept in the same transaction
         std::string heard_at;
+        std::deque<std::string> arrays;  // PostgreSQL: the array literals its statements' parameters view
     };
 
     // (`joined_answers`: the answers go in phase one, each joined to its response; false:
@@ -802,36 +844,40 @@ private:
         p.order.clear();
         for (const auto& r : batch.responses) p.order.push_back(&r);
         std::sort(p.order.begin(), p.order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
-        for (std::size_t first = 0, n = 0; first < p.order.size(); first += n) {
-            n = rows_per_statement(kResponsesPerInsert, p.order.size() - first);
-            sql::Step st;
-            st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
-                     " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash) VALUES " +
-                     values_list(n, 15) + " ON CONFLICT (id) DO NOTHING RETURNING id";
-            st.params.reserve(n * 15);
-            for (std::size_t i = first; i < first + n; ++i) {
-                const Response& r = *p.order[i];
-                st.params.insert(
-                    st.params.end(),
-                    {std::string_view(r.id), std::string_view(r.survey_id), r.survey_version,
-                     std::string_view(r.language), std::string_view(r.status), std::string_view(r.started_at),
-                     r.finished_at.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.finished_at)),
-                     std::string_view(r.site), std::string_view(r.event), std::int64_t{r.flagged ? 1 : 0},
-                     std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
-                     std::string_view(p.received_at),
-                     r.survey_hash.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.survey_hash))});
+        if (joined_answers && p.order.size() >= kArrayResponses) {
+            plan_responses_as_arrays(p, batch, device_name, steps);
+        } else {
+            for (std::size_t first = 0, n = 0; first < p.order.size(); first += n) {
+                n = rows_per_statement(kResponsesPerInsert, p.order.size() - first);
+                sql::Step st;
+                st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
+                         " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash) VALUES " +
+                         values_list(n, 15) + " ON CONFLICT (id) DO NOTHING RETURNING id";
+                st.params.reserve(n * 15);
+                for (std::size_t i = first; i < first + n; ++i) {
+                    const Response& r = *p.order[i];
+                    st.params.insert(
+                        st.params.end(),
+                        {std::string_view(r.id), std::string_view(r.survey_id), r.survey_version,
+                         std::string_view(r.language), std::string_view(r.status), std::string_view(r.started_at),
+                         r.finished_at.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.finished_at)),
+                         std::string_view(r.site), std::string_view(r.event), std::int64_t{r.flagged ? 1 : 0},
+                         std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
+                         std::string_view(p.received_at),
+                         r.survey_hash.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.survey_hash))});
+                }
+                PendingBatch* pp = &p;
+                st.rows = [pp, first, n](const sql::Row& row) {
+                    // The set keeps views into the batch, not into the row.
+                    const std::string_view id = row.text(0);
+                    for (std::size_t i = first; i < first + n; ++i)
+                        if (pp->order[i]->id == id) {
+                            pp->stored.insert(pp->order[i]->id);
+                            break;
+                        }
+                };
+                steps.push_back(std::move(st));
             }
-            PendingBatch* pp = &p;
-            st.rows = [pp, first, n](const sql::Row& row) {
-                // The set keeps views into the batch, not into the row.
-                const std::string_view id = row.text(0);
-                for (std::size_t i = first; i < first + n; ++i)
-                    if (pp->order[i]->id == id) {
-                        pp->stored.insert(pp->order[i]->id);
-                        break;
-                    }
-            };
-            steps.push_back(std::move(st));
         }
         if (joined_answers) plan_answers(p, true, guarded, steps);
         sql::Step row;
@@ -848,6 +894,52 @@ private:
         PendingBatch* pp = &p;
         seen.rows = [pp](const sql::Row& r) { pp->seen_hash = r.text(0); };
         steps.push_back(std::move(seen));
+    }
+
+    // PostgreSQL (ArrayLiteral): the batch's responses in one INSERT of unnest()ed arrays,
+    // in id order as the rows of the VALUES form are.
+    static void plan_responses_as_arrays(PendingBatch& p, const Batch& batch, const std::string& device_name,
+                                         std::vector<sql::Step>& steps) {
+        ArrayLiteral id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged,
+            survey_hash;
+        for (const Response* r : p.order) {
+            id.text(r->id);
+            survey_id.text(r->survey_id);
+            survey_version.integer(r->survey_version);
+            language.text(r->language);
+            status.text(r->status);
+            started_at.text(r->started_at);
+            r->finished_at.empty() ? finished_at.null() : finished_at.text(r->finished_at);
+            site.text(r->site);
+            event.text(r->event);
+            flagged.integer(r->flagged ? 1 : 0);
+            r->survey_hash.empty() ? survey_hash.null() : survey_hash.text(r->survey_hash);
+        }
+        sql::Step st;
+        st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
+                 " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash)"
+                 " SELECT u.id, u.survey_id, u.survey_version, u.language, u.status, u.started_at, u.finished_at,"
+                 " u.site, u.event, u.flagged, ?, ?, ?, ?, u.survey_hash"
+                 " FROM unnest(?::text::text[], ?::text::text[], ?::text::bigint[], ?::text::text[],"
+                 " ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[],"
+                 " ?::text::integer[], ?::text::text[])"
+                 " AS u(id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
+                 " flagged, survey_hash) ON CONFLICT (id) DO NOTHING RETURNING id";
+        st.params = {std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
+                     std::string_view(p.received_at)};
+        for (ArrayLiteral* a : {&id, &survey_id, &survey_version, &language, &status, &started_at, &finished_at, &site,
+                                &event, &flagged, &survey_hash})
+            st.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
+        PendingBatch* pp = &p;
+        st.rows = [pp](const sql::Row& row) {
+            // The set keeps views into the batch, not into the row.
+            const std::string_view rid = row.text(0);
+            auto it = std::lower_bound(pp->order.begin(), pp->order.end(), rid,
+                                       [](const Response* r, std::string_view v) { return r->id < v; });
+            if (it != pp->order.end() && (*it)->id == rid) pp->stored.insert((*it)->id);
+        };
+        st.plan_each_time = true;
+        steps.push_back(std::move(st));
     }
 
     // The answers of the responses this batch stores. `joined` (PostgreSQL, whose phase one
@@ -869,6 +961,32 @@ private:
         for (const Response* r : p.order)
             if (joined || p.stored.count(r->id))
                 for (const auto& a : r->answers) all.emplace_back(r, &a);
+        if (joined && p.order.size() >= kArrayResponses) {
+            // (PostgreSQL, a large batch: in one statement of unnest()ed arrays, ArrayLiteral.)
+            if (all.empty()) return;
+            ArrayLiteral response_id, question_id, value, answered_at;
+            for (const auto& [r, a] : all) {
+                response_id.text(r->id);
+                question_id.text(a->question_id);
+                value.text(a->value);
+                answered_at.text(a->answered_at);
+            }
+            sql::Step answers;
+            answers.sql = std::string("INSERT INTO answers(response_id, question_id, value, answered_at)"
+                                      " SELECT v.response_id, v.question_id, v.value, v.answered_at"
+                                      " FROM unnest(?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[])"
+                                      " AS v(response_id, question_id, value, answered_at)"
+                                      " JOIN responses r ON r.id = v.response_id WHERE r.batch_id = ? AND"
+                                      " r.received_at = ?") +
+                          (guarded ? " ON CONFLICT DO NOTHING" : "");
+            for (ArrayLiteral* a : {&response_id, &question_id, &value, &answered_at})
+                answers.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
+            answers.params.insert(answers.params.end(),
+                                  {std::string_view(batch.batch_id), std::string_view(p.received_at)});
+            answers.plan_each_time = true;
+            steps.push_back(std::move(answers));
+            return;
+        }
         for (std::size_t first = 0, rows = 0; first < all.size(); first += rows) {
             rows = rows_per_statement(kAnswersPerInsert, all.size() - first);
             sql::Step answers;

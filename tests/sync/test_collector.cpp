@@ -164,13 +164,16 @@ TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[
 // PostgreSQL stores a batch's answers without ON CONFLICT first (storage.cpp,
 // plan_answers); when answers_key already holds one of them (two collectors storing one
 // batch in the same millisecond, an md5 collision), the group must go again guarded. Here
-// the answer is put there by hand beforehand.
+// the answer is put there by hand beforehand. Both forms of the statements: a small batch's
+// VALUES lists, and a large one's arrays (storage.cpp, kArrayResponses).
 TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds sends the batch again guarded: stored "
           "whole, each answer once, 200",
           "[collector][postgresql]") {
+    const int n = GENERATE(3, 600);
+    INFO(n << " responses");
     TempDir dir;
     TestCollector col(dir.path());
-    Batch batch = make_batch(3, 31);
+    Batch batch = make_batch(n, 31);
     const Response& r = batch.responses[1];
     const Answer& a = r.answers[1];
     PGconn* pg = PQconnectdb(col.database().url().c_str());
@@ -187,16 +190,16 @@ TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds se
     std::string why;
     auto ack = decode_reply(reply.body, batch.batch_id, why);
     REQUIRE(ack);
-    CHECK(ack->stored.size() == 3);
-    CHECK(col.count("SELECT count(*) FROM responses") == 3);
-    CHECK(col.count("SELECT count(*) FROM answers") == 9);
+    CHECK(ack->stored.size() == static_cast<std::size_t>(n));
+    CHECK(col.count("SELECT count(*) FROM responses") == n);
+    CHECK(col.count("SELECT count(*) FROM answers") == 3 * n);
     CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + r.id + "'") == 3);
     CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + r.id + "' AND question_id = '" +
                     a.question_id + "' AND value = '" + a.value + "'") == 1);
     // The next batch goes unguarded again and is stored as usual.
     Batch next = make_batch(2, 32);
     REQUIRE(post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(next))).status == 200);
-    CHECK(col.count("SELECT count(*) FROM answers") == 15);
+    CHECK(col.count("SELECT count(*) FROM answers") == 3 * n + 6);
 }
 
 TEST_CASE("collector: a batch's identity is the same digest as the collectors before computed (a resend after an "
