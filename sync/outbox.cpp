@@ -418,7 +418,9 @@ AckResult Outbox::acknowledge(const OutgoingBatch& batch, const Reply& reply) {
     listed.reserve(reply.stored.size() + reply.duplicate.size());
     for (const auto* list : {&reply.stored, &reply.duplicate}) listed.insert(listed.end(), list->begin(), list->end());
     std::sort(listed.begin(), listed.end());
-    if (std::equal(listed.begin(), listed.end(), batch.response_ids.begin(), batch.response_ids.end())) {
+    const bool every_member =
+        std::equal(listed.begin(), listed.end(), batch.response_ids.begin(), batch.response_ids.end());
+    if (every_member) {
         // The usual reply: every member listed, once. They are the batch's unsynced rows
         // (its members as formed; only this outbox moves them), so the batch's index alone
         // finds them, without looking each listed id up.
@@ -439,11 +441,12 @@ AckResult Outbox::acknowledge(const OutgoingBatch& batch, const Reply& reply) {
             .run();
     }
     out.acknowledged += sqlite3_changes(db_);
-    // When the batch's rows (counted from its index alone) are as many as were just marked,
-    // none is left to release: the two statements below, each a walk through every
-    // member's row, would change nothing and are skipped.
-    std::int64_t in_batch = 0;
-    {
+    // Nothing is left to release when every member was listed (each unsynced row of the batch
+    // was just marked), or when the batch's rows (counted from its index alone) are as many as
+    // were just marked: the two statements below, each a walk through every member's row,
+    // would change nothing and are skipped.
+    std::int64_t in_batch = out.acknowledged;
+    if (!every_member) {
         Statement& count = prepared("SELECT count(*) FROM responses WHERE batch_id = ?");
         Resetting done{count};
         count.bind(1, batch_id).step();

@@ -834,6 +834,9 @@ private:
         std::deque<std::string> arrays;  // PostgreSQL: the array literals its statements' parameters view
     };
 
+    // PostgreSQL and a large batch: its statements in the arrays' form (ArrayLiteral).
+    static bool as_arrays(const PendingBatch& p, bool joined) { return joined && p.order.size() >= kArrayResponses; }
+
     // (`joined_answers`: the answers go in phase one, each joined to its response; false:
     // the caller plans them with plan_answers() once phase one has run.)
     static void plan_batch(PendingBatch& p, const Batch& batch, const std::string& device_name,
@@ -844,7 +847,7 @@ private:
         p.order.clear();
         for (const auto& r : batch.responses) p.order.push_back(&r);
         std::sort(p.order.begin(), p.order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
-        if (joined_answers && p.order.size() >= kArrayResponses) {
+        if (as_arrays(p, joined_answers)) {
             plan_responses_as_arrays(p, batch, device_name, steps);
         } else {
             for (std::size_t first = 0, n = 0; first < p.order.size(); first += n) {
@@ -961,7 +964,7 @@ private:
         for (const Response* r : p.order)
             if (joined || p.stored.count(r->id))
                 for (const auto& a : r->answers) all.emplace_back(r, &a);
-        if (joined && p.order.size() >= kArrayResponses) {
+        if (as_arrays(p, joined)) {
             // (PostgreSQL, a large batch: in one statement of unnest()ed arrays, ArrayLiteral.)
             if (all.empty()) return;
             ArrayLiteral response_id, question_id, value, answered_at;
