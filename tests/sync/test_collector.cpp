@@ -162,18 +162,23 @@ TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[
 }
 
 // PostgreSQL stores a batch's answers without ON CONFLICT first (storage.cpp,
-// plan_answers); when answers_key already holds one of them (two collectors storing one
-// batch in the same millisecond, an md5 collision), the group must go again guarded. Here
+// plan_answers); when one of answers' unique keys already holds one of them (two
+// collectors storing one batch in the same millisecond, an md5 collision), the group must
+// go again guarded. Here
 // the answer is put there by hand beforehand. Both forms of the statements: a small batch's
 // VALUES lists, and a large one's arrays (storage.cpp, kArrayResponses).
 TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds sends the batch again guarded: stored "
           "whole, each answer once, 200",
           "[collector][postgresql]") {
     const int n = GENERATE(3, 600);
-    INFO(n << " responses");
+    // The answer already there: a short value (answers_key holds it whole) or a long one
+    // (by its start and md5: schema.cpp, step 9).
+    const bool long_value = GENERATE(false, true);
+    INFO(n << " responses, " << (long_value ? "a long" : "a short") << " value");
     TempDir dir;
     TestCollector col(dir.path());
     Batch batch = make_batch(n, 31);
+    if (long_value) batch.responses[1].answers[1].value = std::string(65, 'x') + "ä \\ \"{NULL}\"";
     const Response& r = batch.responses[1];
     const Answer& a = r.answers[1];
     PGconn* pg = PQconnectdb(col.database().url().c_str());
@@ -195,7 +200,7 @@ TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds se
     CHECK(col.count("SELECT count(*) FROM answers") == 3 * n);
     CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + r.id + "'") == 3);
     CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + r.id + "' AND question_id = '" +
-                    a.question_id + "' AND value = '" + a.value + "'") == 1);
+                    a.question_id + "' AND md5(value) = md5('" + a.value + "')") == 1);
     // The next batch goes unguarded again and is stored as usual.
     Batch next = make_batch(2, 32);
     REQUIRE(post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(next))).status == 200);
@@ -321,7 +326,7 @@ TEST_CASE("collector: a gzip body without its trailer, with half of it, or in zl
 }
 
 TEST_CASE("collector: a SQLite database that a collector of schema 7 left is rebuilt at schema 8 with every answer, and "
-          "stores on",
+          "stores on at schema 9",
           "[collector]") {
     TempDir dir;
     const auto file = dir.path() / "collector.sqlite";
@@ -332,7 +337,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
         const auto& steps = schema_steps(sql::Dialect::Sqlite);
-        REQUIRE(steps.size() == 8);
+        REQUIRE(steps.size() == 9);
         for (std::size_t i = 0; i < 7; ++i) sqlite_exec(db, steps[i]);
         sqlite_exec(db, "PRAGMA user_version = 7");
         Statement r(db, "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
@@ -352,7 +357,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     REQUIRE(before.size() >= 4);
 
     auto storage = Storage::open(DatabaseConfig::sqlite(file));
-    CHECK(query(file, "PRAGMA user_version") == Rows{{"8"}});
+    CHECK(query(file, "PRAGMA user_version") == Rows{{"9"}});
     CHECK(query(file, answers) == before);
     CHECK_THAT(query(file, "SELECT sql FROM sqlite_master WHERE name = 'answers'").at(0).at(0),
                Catch::Contains("WITHOUT ROWID"));
@@ -373,6 +378,76 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     for (const Response& x : next.responses) next_answers += x.answers.size();
     CHECK(query(file, "SELECT count(*) FROM answers") == Rows{{std::to_string(before.size() + next_answers)}});
     CHECK(query(file, "SELECT count(*) FROM responses") == Rows{{"7"}});
+}
+
+TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left keeps every answer at schema 9, unique "
+          "by value when short and by its start and md5 when long",
+          "[collector][postgresql]") {
+    TempDir dir;
+    TestDatabase database(dir.path(), DatabaseConfig::Driver::Postgresql);
+    PGconn* pg = PQconnectdb(database.url().c_str());
+    REQUIRE(PQstatus(pg) == CONNECTION_OK);
+    const auto exec = [&](const std::string& sql, std::vector<std::string> params = {}) {
+        std::vector<const char*> p;
+        for (const auto& v : params) p.push_back(v.c_str());
+        PGresult* res = p.empty() ? PQexec(pg, sql.c_str())  // (a step holds several statements)
+                                  : PQexecParams(pg, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+                                                 nullptr, nullptr, 0);
+        const ExecStatusType st = PQresultStatus(res);
+        const std::string state = PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "";
+        PQclear(res);
+        return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? std::string("ok") : state;
+    };
+    // The database as the previous collector left it: the real steps 1 to 8, and one
+    // batch's rows (a long free text among them) with the same columns its store() wrote.
+    const auto& steps = schema_steps(sql::Dialect::Postgresql);
+    REQUIRE(steps.size() == 9);
+    for (std::size_t i = 0; i < 8; ++i) REQUIRE(exec(steps[i]) == "ok");
+    REQUIRE(exec("CREATE TABLE kohtaamo_schema (version INTEGER NOT NULL); INSERT INTO kohtaamo_schema VALUES (8)") == "ok");
+    Batch old = make_batch(4, 33);
+    const std::string long_text = std::string(3000, 'y') + " ä";
+    old.responses[2].answers.push_back({"q9", long_text, old.responses[2].started_at});
+    for (const Response& x : old.responses) {
+        REQUIRE(exec("INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
+                     " device_id, device_name, batch_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'k1', $9,"
+                     " '2026-12-01T10:00:00.000Z')",
+                     {x.id, x.survey_id, std::to_string(x.survey_version), x.language, x.status, x.started_at,
+                      x.finished_at, old.device_id, old.batch_id}) == "ok");
+        for (const Answer& y : x.answers)
+            REQUIRE(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, $2, $3, $4)",
+                         {x.id, y.question_id, y.value, y.answered_at}) == "ok");
+    }
+    const std::string answers = "SELECT response_id, question_id, md5(value), answered_at FROM answers ORDER BY 1, 2, 3";
+    const Rows before = database.query(answers);
+    REQUIRE(before.size() == 13);
+
+    auto storage = Storage::open(database.config());
+    CHECK(database.query("SELECT version FROM kohtaamo_schema") == Rows{{"9"}});
+    CHECK(database.query(answers) == before);
+    CHECK(database.count("SELECT count(*) FROM pg_indexes WHERE tablename = 'answers'") == 1);
+    CHECK_THAT(database.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'answers_key'").at(0).at(0),
+               Catch::Contains("UNIQUE") && Catch::Contains("octet_length(value) <= 64"));
+    // Each key refuses a second copy: a short value, and a long one.
+    const Response& x = old.responses[2];
+    CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, $2, $3, $4)",
+               {x.id, x.answers[0].question_id, x.answers[0].value, x.answers[0].answered_at}) == "23505");
+    CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, 'q9', $2, $3)",
+               {x.id, long_text, x.started_at}) == "23505");
+    // ... and another long value of the same question, beginning as that one does, is a new answer.
+    CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, 'q9', $2, $3)",
+               {x.id, long_text + "!", x.started_at}) == "ok");
+    PQfinish(pg);
+
+    // It stores on: a new batch, and the old batch's responses again in another batch (kept once).
+    const Batch next = make_batch(600, 34);
+    CHECK(storage->store(next, "k1", "blake2b:next").reply.stored.size() == 600);
+    Batch again = old;
+    again.batch_id = "0b0b0b0b-0000-4000-8000-000000000000";
+    const StoreOutcome o = storage->store(again, "k1", "blake2b:again");
+    CHECK(o.status == 200);
+    CHECK(o.reply.duplicate.size() == 4);
+    CHECK(database.count("SELECT count(*) FROM answers") == 14 + 3 * 600);
+    CHECK(database.count("SELECT count(*) FROM responses") == 604);
 }
 
 TEST_CASE("collector: SQLite's WAL is copied into the database file beside the commits, and a commit copies it only "
