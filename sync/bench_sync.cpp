@@ -149,10 +149,11 @@ std::string g_sync_bin = KOHTAAMO_SYNC_BIN;  // --sync: the kohtaamo-sync binary
 // The collector's database in its config: SQLite as [storage] database (read by this
 // collector and by the ones before [database] existed, for before/after runs), or
 // [database] url for PostgreSQL.
-std::string database_toml(const std::string& sqlite_file, const std::string& pg_url) {
+// `connections`: [database] connections (0: the collector's default).
+std::string database_toml(const std::string& sqlite_file, const std::string& pg_url, int connections) {
     if (!pg_url.empty())
         return "[database]\nurl = \"" + pg_url + "\"\n" +
-               (g_connections > 0 ? "connections = " + std::to_string(g_connections) + "\n" : std::string());
+               (connections > 0 ? "connections = " + std::to_string(connections) + "\n" : std::string());
     return "[storage]\ndatabase = \"" + sqlite_file + "\"\n";
 }
 
@@ -203,7 +204,7 @@ Run run(const fs::path& dir, const fs::path& kiosk_db, int batch, int n, const s
     const std::string token = sync::new_token();
     const fs::path cdb = dir / ("collector-" + std::to_string(batch) + ".sqlite");
     fs::remove(cdb);
-    CollectorRun col = start_collector(collector_bin, dir, "collector", database_toml(cdb.string(), pg_url),
+    CollectorRun col = start_collector(collector_bin, dir, "collector", database_toml(cdb.string(), pg_url, g_connections),
                                        sync::hash_token(token), g_threads);
     {
         std::ofstream k(dir / "kiosk.toml");
@@ -390,11 +391,21 @@ int run_kiosks(const fs::path& dir, const std::string& setup, int kiosks, int ba
     const std::string sqlite_file = (dir / "collector.sqlite").string();
     fs::remove(sqlite_file);
     const int instances = setup == "nginx3" ? 3 : 1;
+    // Three collectors share one database server: together about as many connections as
+    // it has cores, as docs/collector-deploy.md says (this machine's cores, at least one
+    // each), unless --connections says otherwise. One collector keeps its default.
+    const int connections =
+        g_connections > 0 || instances == 1
+            ? g_connections
+            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / instances);
+    if (instances > 1)
+        std::printf("%d collectors, [database] connections = %d each\n", instances, connections);
     std::vector<CollectorRun> collectors;
     std::vector<int> ports;
     for (int i = 0; i < instances; ++i) {
         collectors.push_back(start_collector(collector_bin, dir, "collector-" + std::to_string(i + 1),
-                                             database_toml(sqlite_file, pg_url), sync::hash_token(token), g_threads));
+                                             database_toml(sqlite_file, pg_url, connections), sync::hash_token(token),
+                                             g_threads));
         ports.push_back(collectors.back().port);
     }
     std::unique_ptr<testbed::TestCa> ca;
@@ -497,7 +508,9 @@ int main(int argc, char** argv) {
     app.add_option("--export", export_n, "N responses into PostgreSQL, then the long CSV exported (memory stays flat)");
     app.add_option("--sync", g_sync_bin, "the kohtaamo-sync binary (to compare builds)");
     app.add_option("--threads", g_threads, "the collectors' [server] threads (default 16, as collector.toml's)");
-    app.add_option("--connections", g_connections, "PostgreSQL: each collector's [database] connections");
+    app.add_option("--connections", g_connections,
+                   "PostgreSQL: each collector's [database] connections (default: the collector's; nginx3: this "
+                   "machine's cores / 3, at least 1)");
     app.add_option("--pace-ms", g_pace_ms,
                    "with --kiosks: each kiosk posts a batch every N ms, as a kiosk at its interval (default 0: back to back)");
     CLI11_PARSE(app, argc, argv);
