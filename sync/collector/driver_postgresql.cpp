@@ -144,13 +144,6 @@ public:
                     fail_connection(st.sql);
                 continue;
             }
-            if (st.plan_each_time) {
-                Args args(st.params);
-                if (!PQsendQueryParams(pg_, number_placeholders(st.sql).c_str(), static_cast<int>(st.params.size()),
-                                       nullptr, args.values.data(), args.lengths.data(), args.formats.data(), 0))
-                    fail_connection(st.sql);
-                continue;
-            }
             auto it = prepared_.find(st.sql);
             if (it == prepared_.end()) {
                 const std::string name = "k" + std::to_string(++statements_);  // never reused

@@ -366,7 +366,11 @@ SELECT 1;
     // at most 200 bytes, protocol.hpp's max_text_bytes), and a long value's key, of 96 bytes
     // or more, is never a short one's. The index still leads with response_id, for the
     // export's join. INSERT … ON CONFLICT DO NOTHING (no target) answers to it as before.
+    // And step 7's index goes: the answers no longer join the responses by batch (they are
+    // the answers of the ids the responses' INSERT returned: storage.cpp, plan_answers), and
+    // nothing else reads responses by batch.
     R"sql(
+DROP INDEX responses_by_batch;
 DROP INDEX answers_key;
 CREATE UNIQUE INDEX answers_key ON answers(response_id, question_id,
     (CASE WHEN octet_length(value) <= 64 THEN value ELSE left(value, 64) || md5(value) END));

@@ -62,9 +62,6 @@ struct Step {
     Params params;
     RowCallback rows;
     std::int64_t* changed = nullptr;
-    // PostgreSQL: planned for its parameters at every run, never prepared (a plan made for
-    // unknown parameters misjudges one that unnests an array parameter: storage.cpp).
-    bool plan_each_time = false;
 };
 
 class Connection {

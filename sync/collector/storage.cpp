@@ -8,7 +8,7 @@
 //   in a group transaction: BEGIN; for each batch SAVEPOINT, plan_batch()'s statements,
 //   finish_batch(), RELEASE; the batches' UPDATEs and COMMIT (SQLite). On PostgreSQL the
 //   group's statements go in one pipeline without savepoints (run_pipelined_group): a
-//   round trip for them all, one for the UPDATEs and COMMIT
+//   round trip for them all, one for the answers of what they stored, the UPDATEs and COMMIT
 //     ├─ COMMIT ok ─────────────────────────────▶ done: the outcome goes back to its caller
 //     ├─ Retry (busy, deadlock, serialisation) ─▶ ROLLBACK, the whole group again (≤ 5 times)
 //     ├─ an answer already in answers_key ───────▶ ROLLBACK, the group again, its answers
@@ -116,16 +116,16 @@ std::string values_list(std::size_t rows, std::size_t columns) {
 constexpr std::size_t kResponsesPerInsert = 64;  // 14 parameters each
 constexpr std::size_t kAnswersPerInsert = 256;   // 4 parameters each
 
-// PostgreSQL, a batch of kArrayResponses or more (a backlog's: RAMP in sync/uploader.cpp):
-// its rows go as one array per column, unnest()ed in one statement, not as multi-row
-// VALUES lists, for which PostgreSQL sets up every row's expressions anew as it reads them
-// (ExecInitExprList: a fifth of its server's CPU in a profile of one kiosk's backlog; one
-// kiosk 25,400-28,700 -> 39,300-41,500 responses/s, docs/performance.md). Such a statement
-// is planned for its parameters at every run (Step::plan_each_time): a plan made once for
-// unknown ones guessed a few rows for the unnest and joined the answers by rescanning it for
-// every response (fifty kiosks' batches of 200 at half the rate). Smaller batches keep the
-// prepared VALUES form, which was as fast or faster for them (batches of 5: a third
-// faster). An array literal of texts: each element quoted, its backslashes and double
+// PostgreSQL: a batch's answers, and the responses of a batch of kArrayResponses or more (a
+// backlog's: RAMP in sync/uploader.cpp), go as one array per column, unnest()ed in one
+// statement, not as multi-row VALUES lists, for which PostgreSQL sets up every row's
+// expressions anew as it reads them (ExecInitExprList: a fifth of its server's CPU in a
+// profile of one kiosk's backlog; docs/performance.md). No such statement joins anything,
+// so the plan prepared once suits every batch. (The answers were once joined to the
+// responses in phase one; a plan made for unknown parameters rescanned the unnest for
+// every response, and planning each run instead cost what the arrays saved.) A small
+// batch's responses keep the VALUES form: as arrays, fifty kiosks' batches of 5 went 10 %
+// slower. An array literal of texts: each element quoted, its backslashes and double
 // quotes escaped (array_in's rules), NULL for a missing one. Each goes as a text parameter
 // (the driver sends text as is) and is cast in the statement: ?::text::text[].
 constexpr std::size_t kArrayResponses = 500;
@@ -810,11 +810,11 @@ private:
     // One batch's statements inside the caller's transaction (rules 1 and 2), and what
     // their results say. Phase one (plan_batch) needs no result of another statement, so a
     // driver can send it all at once: the new responses (ON CONFLICT DO NOTHING RETURNING
-    // id), the answers of exactly those (joined on this batch id and this transaction's
-    // received_at, so a response that another batch stored keeps its first answers; on
-    // SQLite, which runs in process, right after phase one: the answers of the ids it
-    // returned, plan_answers), the batch row (ON CONFLICT DO NOTHING) and the batch's
-    // stored body hash. Then:
+    // id), the batch row (ON CONFLICT DO NOTHING) and the batch's stored body hash. The
+    // answers of exactly the ids phase one returned follow (plan_answers), so a response
+    // that another batch stored keeps its first answers: on SQLite, which runs in process,
+    // right after phase one; on PostgreSQL in phase two, with the batches' UPDATEs and the
+    // COMMIT, in that round trip. Then:
     //   batch row inserted now            → 200, the returned ids stored, the rest duplicate
     //   batch row there, the same hash    → 200, every response duplicate (a retried batch:
     //                                       its responses were there, nothing was inserted)
@@ -834,20 +834,20 @@ private:
         std::deque<std::string> arrays;  // PostgreSQL: the array literals its statements' parameters view
     };
 
-    // PostgreSQL and a large batch: its statements in the arrays' form (ArrayLiteral).
-    static bool as_arrays(const PendingBatch& p, bool joined) { return joined && p.order.size() >= kArrayResponses; }
+    // PostgreSQL and a large batch: its responses in the arrays' form (ArrayLiteral).
+    static bool as_arrays(Dialect d, const PendingBatch& p) {
+        return d == Dialect::Postgresql && p.order.size() >= kArrayResponses;
+    }
 
-    // (`joined_answers`: the answers go in phase one, each joined to its response; false:
-    // the caller plans them with plan_answers() once phase one has run.)
-    static void plan_batch(PendingBatch& p, const Batch& batch, const std::string& device_name,
-                           const std::string& body_hash, std::vector<sql::Step>& steps, bool joined_answers,
-                           bool guarded) {
+    // Phase one; the caller plans the answers with plan_answers() once it has run.
+    static void plan_batch(Dialect dialect, PendingBatch& p, const Batch& batch, const std::string& device_name,
+                           const std::string& body_hash, std::vector<sql::Step>& steps) {
         p.batch = &batch;
         p.received_at = iso8601_utc(wall_ms());
         p.order.clear();
         for (const auto& r : batch.responses) p.order.push_back(&r);
         std::sort(p.order.begin(), p.order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
-        if (as_arrays(p, joined_answers)) {
+        if (as_arrays(dialect, p)) {
             plan_responses_as_arrays(p, batch, device_name, steps);
         } else {
             for (std::size_t first = 0, n = 0; first < p.order.size(); first += n) {
@@ -882,7 +882,6 @@ private:
                 steps.push_back(std::move(st));
             }
         }
-        if (joined_answers) plan_answers(p, true, guarded, steps);
         sql::Step row;
         row.sql = "INSERT INTO batches(id, device_id, device_name, body_hash, received_at, responses, stored)"
                   " VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING";
@@ -941,32 +940,26 @@ private:
                                        [](const Response* r, std::string_view v) { return r->id < v; });
             if (it != pp->order.end() && (*it)->id == rid) pp->stored.insert((*it)->id);
         };
-        st.plan_each_time = true;
         steps.push_back(std::move(st));
     }
 
-    // The answers of the responses this batch stores. `joined` (PostgreSQL, whose phase one
-    // goes in one round trip before any result is known): every answer of the batch,
-    // joined on the responses stored with this batch id and this transaction's received_at.
-    // Otherwise (SQLite, in process, after phase one has run): the answers of the
-    // responses phase one returned, as plain rows (no VALUES materialized and joined).
-    // `guarded`: ON CONFLICT DO NOTHING. The joined form goes without it first: the
-    // responses it joins were inserted by this transaction, so their answers are new,
-    // and PostgreSQL's check for a conflict before each row (a lookup and a speculative
-    // insertion lock) was most of what storing an answer cost (one kiosk: 11,400-11,700
-    // -> 15,000-16,200 responses/s). answers_key still refuses a second copy; when it
-    // does (a copy of the batch stored by another collector in the same millisecond, an
-    // md5 collision; the same value twice in a response is refused before, sealed or not),
-    // the group is rolled back and runs again guarded (run_group).
-    static void plan_answers(PendingBatch& p, bool joined, bool guarded, std::vector<sql::Step>& steps) {
-        const Batch& batch = *p.batch;
+    // The answers of the responses phase one stored (the ids it returned). SQLite: plain
+    // rows, ON CONFLICT DO NOTHING. PostgreSQL: one statement of unnest()ed arrays
+    // (ArrayLiteral), prepared once (without a join, one plan suits every batch), and
+    // `guarded` or not. Unguarded, it has no ON CONFLICT: the responses were inserted by this
+    // transaction, so their answers are new, and PostgreSQL's check for a conflict before
+    // each row (a lookup and a speculative insertion lock) was most of what storing an
+    // answer cost (one kiosk: 11,400-11,700 -> 15,000-16,200 responses/s). answers_key still
+    // refuses a second copy; when it does (an md5 collision of two long values; the same
+    // value twice in a response is refused before, sealed or not), the group is rolled back
+    // and runs again guarded (run_group).
+    static void plan_answers(Dialect dialect, PendingBatch& p, bool guarded, std::vector<sql::Step>& steps) {
         std::vector<std::pair<const Response*, const Answer*>> all;
         for (const Response* r : p.order)
-            if (joined || p.stored.count(r->id))
+            if (p.stored.count(r->id))
                 for (const auto& a : r->answers) all.emplace_back(r, &a);
-        if (as_arrays(p, joined)) {
-            // (PostgreSQL, a large batch: in one statement of unnest()ed arrays, ArrayLiteral.)
-            if (all.empty()) return;
+        if (all.empty()) return;
+        if (dialect == Dialect::Postgresql) {
             ArrayLiteral response_id, question_id, value, answered_at;
             for (const auto& [r, a] : all) {
                 response_id.text(r->id);
@@ -976,41 +969,26 @@ private:
             }
             sql::Step answers;
             answers.sql = std::string("INSERT INTO answers(response_id, question_id, value, answered_at)"
-                                      " SELECT v.response_id, v.question_id, v.value, v.answered_at"
-                                      " FROM unnest(?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[])"
-                                      " AS v(response_id, question_id, value, answered_at)"
-                                      " JOIN responses r ON r.id = v.response_id WHERE r.batch_id = ? AND"
-                                      " r.received_at = ?") +
+                                      " SELECT * FROM unnest(?::text::text[], ?::text::text[], ?::text::text[],"
+                                      " ?::text::text[])") +
                           (guarded ? " ON CONFLICT DO NOTHING" : "");
             for (ArrayLiteral* a : {&response_id, &question_id, &value, &answered_at})
                 answers.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
-            answers.params.insert(answers.params.end(),
-                                  {std::string_view(batch.batch_id), std::string_view(p.received_at)});
-            answers.plan_each_time = true;
             steps.push_back(std::move(answers));
             return;
         }
         for (std::size_t first = 0, rows = 0; first < all.size(); first += rows) {
             rows = rows_per_statement(kAnswersPerInsert, all.size() - first);
             sql::Step answers;
-            answers.sql = joined ? "INSERT INTO answers(response_id, question_id, value, answered_at)"
-                                   " SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES " +
-                                       values_list(rows, 4) +
-                                       ") AS v JOIN responses r ON r.id = v.column1 WHERE r.batch_id = ? AND"
-                                       " r.received_at = ?" +
-                                       (guarded ? " ON CONFLICT DO NOTHING" : "")
-                                 : "INSERT INTO answers(response_id, question_id, value, answered_at) VALUES " +
-                                       values_list(rows, 4) + " ON CONFLICT DO NOTHING";
-            answers.params.reserve(rows * 4 + 2);
+            answers.sql = "INSERT INTO answers(response_id, question_id, value, answered_at) VALUES " +
+                          values_list(rows, 4) + " ON CONFLICT DO NOTHING";
+            answers.params.reserve(rows * 4);
             for (std::size_t i = first; i < first + rows; ++i) {
                 const auto& [r, a] = all[i];
                 answers.params.insert(answers.params.end(),
                                       {std::string_view(r->id), std::string_view(a->question_id),
                                        std::string_view(a->value), std::string_view(a->answered_at)});
             }
-            if (joined)
-                answers.params.insert(answers.params.end(),
-                                      {std::string_view(batch.batch_id), std::string_view(p.received_at)});
             steps.push_back(std::move(answers));
         }
     }
@@ -1042,8 +1020,7 @@ private:
         steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
         for (std::size_t i = 0; i < group.size(); ++i) {
             pending[i] = PendingBatch{};
-            plan_batch(pending[i], *group[i]->batch, *group[i]->device_name, *group[i]->body_hash, steps, true,
-                       guarded);
+            plan_batch(c.dialect(), pending[i], *group[i]->batch, *group[i]->device_name, *group[i]->body_hash, steps);
         }
         bool alone = false;
         try {
@@ -1058,14 +1035,21 @@ private:
             group[i]->out = pending[i].out;
             group[i]->error = nullptr;
             if (group[i]->out.status == 409) alone = true;
+            else plan_answers(c.dialect(), pending[i], guarded, after);
         }
-        if (alone) {
-            c.exec("ROLLBACK");
-            for (Job* j : group) run_group(c, {j}, guarded);
-            return false;
+        if (!alone) {
+            try {
+                commit_with_health(c, group, pending, after);
+                return true;
+            } catch (const sql::Error& e) {
+                // An answer answers_key holds goes back to run_group (the group again,
+                // guarded); any other failure of the group's own statements: each alone.
+                if (e.kind() != ErrorKind::Other || e.unique_violation()) throw;
+            }
         }
-        commit_with_health(c, group, pending, after);
-        return true;
+        c.exec("ROLLBACK");
+        for (Job* j : group) run_group(c, {j}, guarded);
+        return false;
     }
 
     // The group's last statements (`after`: phase two of its batches), then the health of
@@ -1097,9 +1081,14 @@ private:
             c.run_all(after);
         } catch (const sql::Error& e) {
             if (e.kind() != ErrorKind::Other) throw;
-            // Where it failed is not known: if before the savepoint, this throws too (no
-            // such savepoint) and the group fails as it would have.
-            c.exec("ROLLBACK TO SAVEPOINT health");
+            // Where it failed is not known: if before the savepoint (the group's own
+            // statements), there is no such savepoint, and the first failure goes on.
+            const std::exception_ptr first = std::current_exception();
+            try {
+                c.exec("ROLLBACK TO SAVEPOINT health");
+            } catch (const sql::Error&) {
+                std::rethrow_exception(first);
+            }
             c.exec("COMMIT");
         }
     }
@@ -1125,14 +1114,15 @@ private:
                     std::vector<sql::Step> steps;
                     if (i == 0) steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
                     if (savepoints) steps.push_back({"SAVEPOINT batch", {}, {}, nullptr});
-                    // (SQLite: the answers after the responses' INSERT has said which it stored.)
-                    const bool joined = c.dialect() == Dialect::Postgresql;
-                    plan_batch(pending[i], *j->batch, *j->device_name, *j->body_hash, steps, joined, guarded);
+                    // The answers once the responses' INSERT has said which it stored: SQLite
+                    // (in process) here, PostgreSQL with phase two (no round trip of their own).
+                    const bool in_process = c.dialect() == Dialect::Sqlite;
+                    plan_batch(c.dialect(), pending[i], *j->batch, *j->device_name, *j->body_hash, steps);
                     try {
                         c.run_all(steps);
-                        if (!joined) {
+                        if (in_process) {
                             std::vector<sql::Step> answers;
-                            plan_answers(pending[i], false, true, answers);
+                            plan_answers(c.dialect(), pending[i], true, answers);
                             c.run_all(answers);
                         }
                     } catch (const sql::Error& e) {
@@ -1144,6 +1134,7 @@ private:
                     }
                     finish_batch(pending[i], *j->body_hash, after);
                     j->out = pending[i].out;
+                    if (!in_process && j->out.status != 409) plan_answers(c.dialect(), pending[i], guarded, after);
                     if (j->out.status == 409) {
                         if (savepoints) {
                             c.exec("ROLLBACK TO batch");

@@ -162,11 +162,10 @@ TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[
 }
 
 // PostgreSQL stores a batch's answers without ON CONFLICT first (storage.cpp,
-// plan_answers); when one of answers' unique keys already holds one of them (two
-// collectors storing one batch in the same millisecond, an md5 collision), the group must
-// go again guarded. Here
-// the answer is put there by hand beforehand. Both forms of the statements: a small batch's
-// VALUES lists, and a large one's arrays (storage.cpp, kArrayResponses).
+// plan_answers); when answers_key already holds one of them (an md5 collision of two long
+// values), the group must go again guarded. Here the answer is put there by hand
+// beforehand. Both forms of the responses' statement: a small batch's VALUES lists, and a
+// large one's arrays (storage.cpp, kArrayResponses).
 TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds sends the batch again guarded: stored "
           "whole, each answer once, 200",
           "[collector][postgresql]") {
@@ -253,16 +252,27 @@ TEST_CASE("collector: a batch id reused with another body is 409 and a response 
     HttpReply r = post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(changed)));
     CHECK(r.status == 409);
     CHECK(decode_error(r.body).first == "batch_conflict");
+    // The same responses in another batch, one of them now with other answers, beside a
+    // new one: the first copy is kept with its own answers, the new one with its.
+    const Rows first = col.query("SELECT response_id, question_id, value FROM answers ORDER BY 1, 2, 3");
+    REQUIRE(first.size() == 9);
     Batch again = a;
     again.batch_id = "0a0a0a0a-0000-4000-8000-000000000000";
+    again.responses[0].answers[0].value = "5" + again.responses[0].answers[0].value;
+    again.responses[0].answers.push_back({"q3", "late", again.responses[0].started_at});
+    again.responses.push_back(make_batch(1, 22).responses[0]);
     r = post(col.url() + kBatchesPath, headers_for(col.token(1)), gzip(encode_batch(again)));
     REQUIRE(r.status == 200);
     std::string why;
     auto reply = decode_reply(r.body, again.batch_id, why);
     REQUIRE(reply);
     CHECK(reply->duplicate.size() == 3);
-    CHECK(col.count("SELECT count(*) FROM responses") == 3);
+    CHECK(reply->stored == std::vector<std::string>{again.responses[3].id});
+    CHECK(col.count("SELECT count(*) FROM responses") == 4);
     CHECK(col.count("SELECT count(*) FROM responses WHERE device_name = 'k1'") == 3);
+    CHECK(col.query("SELECT response_id, question_id, value FROM answers WHERE response_id <> '" +
+                    again.responses[3].id + "' ORDER BY 1, 2, 3") == first);
+    CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + again.responses[3].id + "'") == 3);
 }
 
 TEST_CASE("collector: every malformed body gets its 4xx over HTTP, with the code and the field named, never a 5xx",
@@ -425,6 +435,7 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
     CHECK(database.query("SELECT version FROM kohtaamo_schema") == Rows{{"9"}});
     CHECK(database.query(answers) == before);
     CHECK(database.count("SELECT count(*) FROM pg_indexes WHERE tablename = 'answers'") == 1);
+    CHECK(database.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'responses_by_batch'") == 0);
     CHECK_THAT(database.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'answers_key'").at(0).at(0),
                Catch::Contains("UNIQUE") && Catch::Contains("octet_length(value) <= 64"));
     // Each key refuses a second copy: a short value, and a long one.
