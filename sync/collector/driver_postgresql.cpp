@@ -269,8 +269,7 @@ private:
         if (code == "40001" || code == "40P01") kind = ErrorKind::Retry;
         else if (code.rfind("08", 0) == 0 || code.rfind("57P0", 0) == 0 || PQstatus(pg_) != CONNECTION_OK)
             kind = ErrorKind::Unavailable;
-        throw Error(kind, "postgresql: " + msg + (code.empty() ? "" : " [" + code + "]") + " in: " + sql.substr(0, 80),
-                    code == "23505");
+        throw Error(kind, "postgresql: " + msg + (code.empty() ? "" : " [" + code + "]") + " in: " + sql.substr(0, 80));
     }
 
     std::string url_;

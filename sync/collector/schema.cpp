@@ -8,9 +8,8 @@
 // the kiosk's export code reads either. Differences, and why:
 //  - PostgreSQL text is COLLATE "C": ORDER BY compares bytes, as SQLite does, so an
 //    export is the same file from either database.
-//  - PostgreSQL cannot index a free-text value (a B-tree entry holds ~2.7 KB; a value may
-//    be 16 KiB): answers are unique by (response_id, question_id, value) there for a value
-//    of up to 64 bytes, and a longer one by its first 64 characters and its md5 (step 9).
+//  - PostgreSQL keeps a response's answers in its own row, as three arrays, and `answers`
+//    is a view of them with the table's columns (step 10); SQLite keeps them as rows.
 //  - Timestamps stay ISO 8601 text in UTC on both, exactly as the kiosk sent them.
 #include "schema.hpp"
 
@@ -203,6 +202,11 @@ ALTER TABLE answers_v8 RENAME TO answers;
     R"sql(
 SELECT 1;
 )sql",
+    // 10: nothing (PostgreSQL's answers move into their response's row; SQLite's answers
+    // stay rows of their own, as the kiosk's are).
+    R"sql(
+SELECT 1;
+)sql",
 };
 
 const std::vector<const char*> kPostgresql = {
@@ -374,6 +378,48 @@ DROP INDEX responses_by_batch;
 DROP INDEX answers_key;
 CREATE UNIQUE INDEX answers_key ON answers(response_id, question_id,
     (CASE WHEN octet_length(value) <= 64 THEN value ELSE left(value, 64) || md5(value) END));
+)sql",
+    // 10 (issue #11, speed): a response's answers are three arrays in its own row, in the
+    // order the kiosk sent them: question ids, values, times, the i-th element of each one
+    // answer. An answer was a heap tuple and a B-tree entry of its own, so a response of
+    // four answers was five tuples, seven index entries and ~1.7 KB of WAL; storing an
+    // answer was half of what the server spent on a batch (1,000 responses: 23.4-27.8 ->
+    // 12.0-12.7 ms in psql, docs/performance.md). Nothing is lost by it: an answer is
+    // stored only with its response, in one statement (storage.cpp, plan_batch), never
+    // changed, and a response's answers are unique already (protocol.cpp refuses a value
+    // twice for one question). `answers` becomes a view with the table's columns, so every
+    // query that read the table (a DBA's, the tests', migrate's check) reads the same rows;
+    // the export reads the arrays directly (storage.cpp, answers_join).
+    // An answer without its response (there is no foreign key since step 7, and the
+    // collector inserts none) would stop the step rather than be dropped with the table.
+    R"sql(
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM answers a WHERE NOT EXISTS (SELECT 1 FROM responses r WHERE r.id = a.response_id)) THEN
+        RAISE EXCEPTION 'schema step 10: the answers table holds answers of a response that is not in responses; '
+                        'nothing was changed (SELECT * FROM answers a WHERE NOT EXISTS (SELECT 1 FROM responses r '
+                        'WHERE r.id = a.response_id) lists them)';
+    END IF;
+END
+$$;
+ALTER TABLE responses
+    ADD COLUMN answer_question_ids TEXT[] COLLATE "C" NOT NULL DEFAULT '{}',
+    ADD COLUMN answer_values       TEXT[] COLLATE "C" NOT NULL DEFAULT '{}',
+    ADD COLUMN answer_times        TEXT[] COLLATE "C" NOT NULL DEFAULT '{}';
+UPDATE responses r SET answer_question_ids = a.q, answer_values = a.v, answer_times = a.t
+    FROM (SELECT response_id, array_agg(question_id ORDER BY question_id, value) AS q,
+                 array_agg(value ORDER BY question_id, value) AS v,
+                 array_agg(answered_at ORDER BY question_id, value) AS t
+            FROM answers GROUP BY response_id) a
+    WHERE r.id = a.response_id;
+ALTER TABLE responses ADD CONSTRAINT responses_answers_aligned
+    CHECK (cardinality(answer_values) = cardinality(answer_question_ids)
+           AND cardinality(answer_times) = cardinality(answer_question_ids));
+DROP TABLE answers;
+CREATE VIEW answers AS
+    SELECT r.id AS response_id, a.question_id, a.value, a.answered_at
+      FROM responses r
+     CROSS JOIN LATERAL unnest(r.answer_question_ids, r.answer_values, r.answer_times) AS a(question_id, value, answered_at);
 )sql",
 };
 

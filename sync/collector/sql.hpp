@@ -31,15 +31,11 @@ enum class ErrorKind { Retry, Unavailable, Other };
 
 class Error : public std::runtime_error {
 public:
-    Error(ErrorKind kind, const std::string& what, bool unique_violation = false)
-        : std::runtime_error(what), kind_(kind), unique_violation_(unique_violation) {}
+    Error(ErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
     ErrorKind kind() const { return kind_; }
-    // A row a unique index already holds (PostgreSQL's 23505; kind Other).
-    bool unique_violation() const { return unique_violation_; }
 
 private:
     ErrorKind kind_;
-    bool unique_violation_;
 };
 
 // One result row, valid during the callback only.

@@ -8,12 +8,9 @@
 //   in a group transaction: BEGIN; for each batch SAVEPOINT, plan_batch()'s statements,
 //   finish_batch(), RELEASE; the batches' UPDATEs and COMMIT (SQLite). On PostgreSQL the
 //   group's statements go in one pipeline without savepoints (run_pipelined_group): a
-//   round trip for them all, one for the answers of what they stored, the UPDATEs and COMMIT
+//   round trip for them all (the responses with their answers), one for the UPDATEs and COMMIT
 //     ├─ COMMIT ok ─────────────────────────────▶ done: the outcome goes back to its caller
 //     ├─ Retry (busy, deadlock, serialisation) ─▶ ROLLBACK, the whole group again (≤ 5 times)
-//     ├─ an answer already in answers_key ───────▶ ROLLBACK, the group again, its answers
-//     │  (PostgreSQL, whose answers go unguarded     guarded (ON CONFLICT DO NOTHING)
-//     │  first: plan_answers)
 //     ├─ Unavailable (connection/server gone) ──▶ ROLLBACK, reconnect, the group again once;
 //     │                                            then StorageUnavailable for each batch
 //     ├─ Other, inside one batch ───────────────▶ ROLLBACK TO its savepoint: that batch fails
@@ -24,6 +21,7 @@
 #include "storage.hpp"
 
 #include <algorithm>
+#include <array>
 #include <initializer_list>
 #include <condition_variable>
 #include <deque>
@@ -81,7 +79,6 @@ std::size_t group_size(Dialect d) { return d == Dialect::Sqlite ? 64 : 16; }
 // holds its locks and its WAL for milliseconds, not seconds.
 constexpr std::size_t kGroupResponses = 1000;
 
-// "(?, ?, ?), (?, ?, ?)" for `rows` rows of `columns` columns.
 std::string to_base64(std::string_view bytes) {
     std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
     sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
@@ -100,10 +97,8 @@ std::string from_base64(std::string_view text) {
     return out;
 }
 
-std::string values_list(std::size_t rows, std::size_t columns) {
-    std::string one = "(";
-    for (std::size_t c = 0; c < columns; ++c) one += c ? ", ?" : "?";
-    one += ")";
+// "(one), (one)" for `rows` rows of the row `one`.
+std::string rows_of(std::size_t rows, const std::string& one) {
     std::string out;
     out.reserve(rows * (one.size() + 2));
     for (std::size_t r = 0; r < rows; ++r) {
@@ -113,12 +108,19 @@ std::string values_list(std::size_t rows, std::size_t columns) {
     return out;
 }
 
-constexpr std::size_t kResponsesPerInsert = 64;  // 14 parameters each
+// "(?, ?, ?), (?, ?, ?)" for `rows` rows of `columns` columns.
+std::string values_list(std::size_t rows, std::size_t columns) {
+    std::string one = "(";
+    for (std::size_t c = 0; c < columns; ++c) one += c ? ", ?" : "?";
+    return rows_of(rows, one + ")");
+}
+
+constexpr std::size_t kResponsesPerInsert = 64;  // 15 parameters each (PostgreSQL: 18)
 constexpr std::size_t kAnswersPerInsert = 256;   // 4 parameters each
 
-// PostgreSQL: a batch's answers, and the responses of a batch of kArrayResponses or more (a
-// backlog's: RAMP in sync/uploader.cpp), go as one array per column, unnest()ed in one
-// statement, not as multi-row VALUES lists, for which PostgreSQL sets up every row's
+// PostgreSQL: the responses of a batch of kArrayResponses or more (a backlog's: RAMP in
+// sync/uploader.cpp) go as one array per column, unnest()ed in one statement, not as
+// multi-row VALUES lists, for which PostgreSQL sets up every row's
 // expressions anew as it reads them (ExecInitExprList: a fifth of its server's CPU in a
 // profile of one kiosk's backlog; docs/performance.md). No such statement joins anything,
 // so the plan prepared once suits every batch. (The answers were once joined to the
@@ -127,7 +129,9 @@ constexpr std::size_t kAnswersPerInsert = 256;   // 4 parameters each
 // batch's responses keep the VALUES form: as arrays, fifty kiosks' batches of 5 went 10 %
 // slower. An array literal of texts: each element quoted, its backslashes and double
 // quotes escaped (array_in's rules), NULL for a missing one. Each goes as a text parameter
-// (the driver sends text as is) and is cast in the statement: ?::text::text[].
+// (the driver sends text as is) and is cast in the statement: ?::text::text[]. A
+// response's answers are three such arrays of its own row (schema.cpp, step 10) in either
+// form: in the arrays' form, an array of those literals, each element cast again.
 constexpr std::size_t kArrayResponses = 500;
 class ArrayLiteral {
 public:
@@ -810,11 +814,11 @@ private:
     // One batch's statements inside the caller's transaction (rules 1 and 2), and what
     // their results say. Phase one (plan_batch) needs no result of another statement, so a
     // driver can send it all at once: the new responses (ON CONFLICT DO NOTHING RETURNING
-    // id), the batch row (ON CONFLICT DO NOTHING) and the batch's stored body hash. The
-    // answers of exactly the ids phase one returned follow (plan_answers), so a response
-    // that another batch stored keeps its first answers: on SQLite, which runs in process,
-    // right after phase one; on PostgreSQL in phase two, with the batches' UPDATEs and the
-    // COMMIT, in that round trip. Then:
+    // id), the batch row (ON CONFLICT DO NOTHING) and the batch's stored body hash. A
+    // response that another batch stored keeps its first answers: on PostgreSQL they are
+    // in the response's row, which ON CONFLICT leaves as it was; SQLite's, rows of their
+    // own, are inserted right after phase one (in process), for exactly the ids it returned
+    // (plan_answers). Then:
     //   batch row inserted now            → 200, the returned ids stored, the rest duplicate
     //   batch row there, the same hash    → 200, every response duplicate (a retried batch:
     //                                       its responses were there, nothing was inserted)
@@ -839,7 +843,7 @@ private:
         return d == Dialect::Postgresql && p.order.size() >= kArrayResponses;
     }
 
-    // Phase one; the caller plans the answers with plan_answers() once it has run.
+    // Phase one; on SQLite the caller plans the answers with plan_answers() once it has run.
     static void plan_batch(Dialect dialect, PendingBatch& p, const Batch& batch, const std::string& device_name,
                            const std::string& body_hash, std::vector<sql::Step>& steps) {
         p.batch = &batch;
@@ -847,16 +851,22 @@ private:
         p.order.clear();
         for (const auto& r : batch.responses) p.order.push_back(&r);
         std::sort(p.order.begin(), p.order.end(), [](const Response* a, const Response* b) { return a->id < b->id; });
+        const bool pg = dialect == Dialect::Postgresql;
         if (as_arrays(dialect, p)) {
             plan_responses_as_arrays(p, batch, device_name, steps);
         } else {
             for (std::size_t first = 0, n = 0; first < p.order.size(); first += n) {
                 n = rows_per_statement(kResponsesPerInsert, p.order.size() - first);
                 sql::Step st;
-                st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
-                         " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash) VALUES " +
-                         values_list(n, 15) + " ON CONFLICT (id) DO NOTHING RETURNING id";
-                st.params.reserve(n * 15);
+                st.sql = std::string("INSERT INTO responses(id, survey_id, survey_version, language, status, started_at,"
+                                     " finished_at, site, event, flagged, device_id, device_name, batch_id, received_at,"
+                                     " survey_hash") +
+                         (pg ? ", answer_question_ids, answer_values, answer_times) VALUES " +
+                                   rows_of(n, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text::text[],"
+                                              " ?::text::text[], ?::text::text[])")
+                             : ") VALUES " + values_list(n, 15)) +
+                         " ON CONFLICT (id) DO NOTHING RETURNING id";
+                st.params.reserve(n * (pg ? 18 : 15));
                 for (std::size_t i = first; i < first + n; ++i) {
                     const Response& r = *p.order[i];
                     st.params.insert(
@@ -868,6 +878,9 @@ private:
                          std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
                          std::string_view(p.received_at),
                          r.survey_hash.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.survey_hash))});
+                    if (pg)
+                        for (std::string& a : answer_arrays(r))
+                            st.params.emplace_back(std::string_view(p.arrays.emplace_back(std::move(a))));
                 }
                 PendingBatch* pp = &p;
                 st.rows = [pp, first, n](const sql::Row& row) {
@@ -903,8 +916,12 @@ private:
     static void plan_responses_as_arrays(PendingBatch& p, const Batch& batch, const std::string& device_name,
                                          std::vector<sql::Step>& steps) {
         ArrayLiteral id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged,
-            survey_hash;
+            survey_hash, question_ids, values, times;
         for (const Response* r : p.order) {
+            const auto answers = answer_arrays(*r);
+            question_ids.text(answers[0]);
+            values.text(answers[1]);
+            times.text(answers[2]);
             id.text(r->id);
             survey_id.text(r->survey_id);
             survey_version.integer(r->survey_version);
@@ -919,18 +936,20 @@ private:
         }
         sql::Step st;
         st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
-                 " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash)"
+                 " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash,"
+                 " answer_question_ids, answer_values, answer_times)"
                  " SELECT u.id, u.survey_id, u.survey_version, u.language, u.status, u.started_at, u.finished_at,"
-                 " u.site, u.event, u.flagged, ?, ?, ?, ?, u.survey_hash"
+                 " u.site, u.event, u.flagged, ?, ?, ?, ?, u.survey_hash, u.question_ids::text[], u.answer_values::text[],"
+                 " u.times::text[]"
                  " FROM unnest(?::text::text[], ?::text::text[], ?::text::bigint[], ?::text::text[],"
                  " ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[],"
-                 " ?::text::integer[], ?::text::text[])"
+                 " ?::text::integer[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[])"
                  " AS u(id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
-                 " flagged, survey_hash) ON CONFLICT (id) DO NOTHING RETURNING id";
+                 " flagged, survey_hash, question_ids, answer_values, times) ON CONFLICT (id) DO NOTHING RETURNING id";
         st.params = {std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
                      std::string_view(p.received_at)};
         for (ArrayLiteral* a : {&id, &survey_id, &survey_version, &language, &status, &started_at, &finished_at, &site,
-                                &event, &flagged, &survey_hash})
+                                &event, &flagged, &survey_hash, &question_ids, &values, &times})
             st.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
         PendingBatch* pp = &p;
         st.rows = [pp](const sql::Row& row) {
@@ -943,40 +962,25 @@ private:
         steps.push_back(std::move(st));
     }
 
-    // The answers of the responses phase one stored (the ids it returned). SQLite: plain
-    // rows, ON CONFLICT DO NOTHING. PostgreSQL: one statement of unnest()ed arrays
-    // (ArrayLiteral), prepared once (without a join, one plan suits every batch), and
-    // `guarded` or not. Unguarded, it has no ON CONFLICT: the responses were inserted by this
-    // transaction, so their answers are new, and PostgreSQL's check for a conflict before
-    // each row (a lookup and a speculative insertion lock) was most of what storing an
-    // answer cost (one kiosk: 11,400-11,700 -> 15,000-16,200 responses/s). answers_key still
-    // refuses a second copy; when it does (an md5 collision of two long values; the same
-    // value twice in a response is refused before, sealed or not), the group is rolled back
-    // and runs again guarded (run_group).
-    static void plan_answers(Dialect dialect, PendingBatch& p, bool guarded, std::vector<sql::Step>& steps) {
+    // PostgreSQL: a response's answers as the three array literals of its row (question
+    // ids, values, times; schema.cpp, step 10), in the order the kiosk sent them.
+    static std::array<std::string, 3> answer_arrays(const Response& r) {
+        ArrayLiteral question_ids, values, times;
+        for (const auto& a : r.answers) {
+            question_ids.text(a.question_id);
+            values.text(a.value);
+            times.text(a.answered_at);
+        }
+        return {question_ids.finish(), values.finish(), times.finish()};
+    }
+
+    // SQLite: the answers of the responses phase one stored (the ids it returned), as plain
+    // rows, ON CONFLICT DO NOTHING. (PostgreSQL's went in phase one, in their responses' rows.)
+    static void plan_answers(PendingBatch& p, std::vector<sql::Step>& steps) {
         std::vector<std::pair<const Response*, const Answer*>> all;
         for (const Response* r : p.order)
             if (p.stored.count(r->id))
                 for (const auto& a : r->answers) all.emplace_back(r, &a);
-        if (all.empty()) return;
-        if (dialect == Dialect::Postgresql) {
-            ArrayLiteral response_id, question_id, value, answered_at;
-            for (const auto& [r, a] : all) {
-                response_id.text(r->id);
-                question_id.text(a->question_id);
-                value.text(a->value);
-                answered_at.text(a->answered_at);
-            }
-            sql::Step answers;
-            answers.sql = std::string("INSERT INTO answers(response_id, question_id, value, answered_at)"
-                                      " SELECT * FROM unnest(?::text::text[], ?::text::text[], ?::text::text[],"
-                                      " ?::text::text[])") +
-                          (guarded ? " ON CONFLICT DO NOTHING" : "");
-            for (ArrayLiteral* a : {&response_id, &question_id, &value, &answered_at})
-                answers.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
-            steps.push_back(std::move(answers));
-            return;
-        }
         for (std::size_t first = 0, rows = 0; first < all.size(); first += rows) {
             rows = rows_per_statement(kAnswersPerInsert, all.size() - first);
             sql::Step answers;
@@ -1014,8 +1018,7 @@ private:
     // without savepoints (a savepoint's fate needs a round trip). If any batch of it is a
     // conflict or fails, the group is rolled back and each batch runs alone. Returns
     // false when it did that.
-    bool run_pipelined_group(sql::Connection& c, const std::vector<Job*>& group, std::vector<PendingBatch>& pending,
-                             bool guarded) {
+    bool run_pipelined_group(sql::Connection& c, const std::vector<Job*>& group, std::vector<PendingBatch>& pending) {
         std::vector<sql::Step> steps;
         steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
         for (std::size_t i = 0; i < group.size(); ++i) {
@@ -1035,20 +1038,17 @@ private:
             group[i]->out = pending[i].out;
             group[i]->error = nullptr;
             if (group[i]->out.status == 409) alone = true;
-            else plan_answers(c.dialect(), pending[i], guarded, after);
         }
         if (!alone) {
             try {
                 commit_with_health(c, group, pending, after);
                 return true;
             } catch (const sql::Error& e) {
-                // An answer answers_key holds goes back to run_group (the group again,
-                // guarded); any other failure of the group's own statements: each alone.
-                if (e.kind() != ErrorKind::Other || e.unique_violation()) throw;
+                if (e.kind() != ErrorKind::Other) throw;  // a failure of the group's own statements: each alone
             }
         }
         c.exec("ROLLBACK");
-        for (Job* j : group) run_group(c, {j}, guarded);
+        for (Job* j : group) run_group(c, {j});
         return false;
     }
 
@@ -1093,7 +1093,7 @@ private:
         }
     }
 
-    void run_group(sql::Connection& c, const std::vector<Job*>& group, bool guarded = false) {
+    void run_group(sql::Connection& c, const std::vector<Job*>& group) {
         const bool pipelined = group.size() > 1 && c.dialect() == Dialect::Postgresql;
         const bool savepoints = group.size() > 1 && !pipelined;
         std::string failure;
@@ -1102,7 +1102,7 @@ private:
         for (int attempt = 0; attempt < 6; ++attempt) {
             try {
                 if (pipelined) {
-                    run_pipelined_group(c, group, pending, guarded);
+                    run_pipelined_group(c, group, pending);
                     return;
                 }
                 std::vector<sql::Step> after;  // phase two of every batch, then COMMIT
@@ -1114,15 +1114,14 @@ private:
                     std::vector<sql::Step> steps;
                     if (i == 0) steps.push_back({begin_write(c.dialect()), {}, {}, nullptr});
                     if (savepoints) steps.push_back({"SAVEPOINT batch", {}, {}, nullptr});
-                    // The answers once the responses' INSERT has said which it stored: SQLite
-                    // (in process) here, PostgreSQL with phase two (no round trip of their own).
-                    const bool in_process = c.dialect() == Dialect::Sqlite;
+                    // SQLite: the answers once the responses' INSERT has said which it stored
+                    // (PostgreSQL's are in the responses' rows).
                     plan_batch(c.dialect(), pending[i], *j->batch, *j->device_name, *j->body_hash, steps);
                     try {
                         c.run_all(steps);
-                        if (in_process) {
+                        if (c.dialect() == Dialect::Sqlite) {
                             std::vector<sql::Step> answers;
-                            plan_answers(c.dialect(), pending[i], true, answers);
+                            plan_answers(pending[i], answers);
                             c.run_all(answers);
                         }
                     } catch (const sql::Error& e) {
@@ -1134,7 +1133,6 @@ private:
                     }
                     finish_batch(pending[i], *j->body_hash, after);
                     j->out = pending[i].out;
-                    if (!in_process && j->out.status != 409) plan_answers(c.dialect(), pending[i], guarded, after);
                     if (j->out.status == 409) {
                         if (savepoints) {
                             c.exec("ROLLBACK TO batch");
@@ -1160,12 +1158,6 @@ private:
                 }
                 if (e.kind() == ErrorKind::Retry) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(5 << attempt));
-                    continue;
-                }
-                // An answer that answers_key already holds, in the unguarded statement
-                // (plan_answers): the group again, guarded.
-                if (e.unique_violation() && !guarded) {
-                    guarded = true;
                     continue;
                 }
                 if (e.kind() == ErrorKind::Unavailable && !reconnected) {
@@ -1257,6 +1249,64 @@ void each_row(sql::Connection& c, const Table& t, const sql::RowCallback& row) {
     c.query(std::string("SELECT ") + t.columns + " FROM " + t.name + " ORDER BY " + t.key, {}, row);
 }
 
+// Into PostgreSQL, whose answers are arrays in their responses' rows (schema.cpp, step 10):
+// each response's answers, read in the table's key order, set on its row (copied before)
+// in one UPDATE per 200 responses. A row that has answers already keeps them (as ON
+// CONFLICT DO NOTHING keeps a row); the check after the copy finds any difference.
+void copy_answers_into_rows(sql::Connection& source, sql::Connection& target,
+                            const std::function<void(const std::string&)>& say) {
+    constexpr std::size_t kResponsesPerUpdate = 200;
+    std::int64_t copied = 0, since_commit = 0;
+    std::string current;  // the response whose answers are being gathered
+    ArrayLiteral question_ids, values, times;
+    ArrayLiteral ids, all_question_ids, all_values, all_times;
+    std::size_t responses = 0;
+    auto end_response = [&] {
+        if (current.empty()) return;
+        ids.text(current);
+        all_question_ids.text(question_ids.finish());
+        all_values.text(values.finish());
+        all_times.text(times.finish());
+        question_ids = values = times = ArrayLiteral{};
+        ++responses;
+    };
+    auto flush = [&] {
+        if (responses == 0) return;
+        const std::string a = ids.finish(), b = all_question_ids.finish(), c = all_values.finish(), d = all_times.finish();
+        ids = all_question_ids = all_values = all_times = ArrayLiteral{};
+        target.run("UPDATE responses SET answer_question_ids = u.q::text[], answer_values = u.v::text[],"
+                   " answer_times = u.t::text[]"
+                   " FROM unnest(?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[]) AS u(id, q, v, t)"
+                   " WHERE responses.id = u.id AND cardinality(responses.answer_question_ids) = 0",
+                   {std::string_view(a), std::string_view(b), std::string_view(c), std::string_view(d)});
+        responses = 0;
+        if (since_commit >= 10'000) {
+            target.exec("COMMIT");
+            say("answers: " + std::to_string(copied) + " rows copied");
+            target.exec(begin_write(target.dialect()));
+            since_commit = 0;
+        }
+    };
+    target.exec(begin_write(target.dialect()));
+    source.query("SELECT response_id, question_id, value, answered_at FROM answers ORDER BY response_id, question_id, value",
+                 {}, [&](const sql::Row& r) {
+                     if (r.text(0) != current) {
+                         end_response();
+                         if (responses == kResponsesPerUpdate) flush();
+                         current = std::string(r.text(0));
+                     }
+                     question_ids.text(r.text(1));
+                     values.text(r.text(2));
+                     times.text(r.text(3));
+                     ++copied;
+                     ++since_commit;
+                 });
+    end_response();
+    flush();
+    target.exec("COMMIT");
+    say("answers: " + std::to_string(copied) + " rows copied");
+}
+
 std::string digest_of(sql::Connection& c, const Table& t, std::int64_t& rows) {
     crypto_generichash_state st;
     crypto_generichash_init(&st, nullptr, 0, 32);
@@ -1298,6 +1348,10 @@ std::string copy_database(Storage& from_storage, Storage& to_storage, const std:
         auto target = to.connect(false);
         source->exec(begin_snapshot(source->dialect()));  // one consistent picture of the source
         for (const Table& t : kTables) {
+            if (std::string_view(t.name) == "answers" && target->dialect() == Dialect::Postgresql) {
+                copy_answers_into_rows(*source, *target, say);
+                continue;
+            }
             constexpr std::size_t kRowsPerInsert = 200, kRowsPerCommit = 10'000;
             std::vector<std::vector<std::optional<std::string>>> pending;
             std::int64_t copied = 0;

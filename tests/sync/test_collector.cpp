@@ -161,33 +161,26 @@ TEST_CASE("collector: the same batch posted 50 times at once is stored once", "[
     CHECK(col.count("SELECT count(*) FROM batches") == 1);
 }
 
-// PostgreSQL stores a batch's answers without ON CONFLICT first (storage.cpp,
-// plan_answers); when answers_key already holds one of them (an md5 collision of two long
-// values), the group must go again guarded. Here the answer is put there by hand
-// beforehand. Both forms of the responses' statement: a small batch's VALUES lists, and a
-// large one's arrays (storage.cpp, kArrayResponses).
-TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds sends the batch again guarded: stored "
-          "whole, each answer once, 200",
+// PostgreSQL keeps a response's answers as three arrays in its row (schema.cpp, step 10),
+// written as array literals, and in a large batch as an array of those (storage.cpp,
+// kArrayResponses): what array_in treats specially must come back as it was sent, read
+// through the `answers` view as rows. Both forms of the responses' statement.
+TEST_CASE("collector: on PostgreSQL, every answer comes back exactly as sent through its response's arrays, whatever "
+          "its characters, in both statement forms",
           "[collector][postgresql]") {
     const int n = GENERATE(3, 600);
-    // The answer already there: a short value (answers_key holds it whole) or a long one
-    // (by its start and md5: schema.cpp, step 9).
-    const bool long_value = GENERATE(false, true);
-    INFO(n << " responses, " << (long_value ? "a long" : "a short") << " value");
+    INFO(n << " responses");
     TempDir dir;
     TestCollector col(dir.path());
     Batch batch = make_batch(n, 31);
-    if (long_value) batch.responses[1].answers[1].value = std::string(65, 'x') + "ä \\ \"{NULL}\"";
-    const Response& r = batch.responses[1];
-    const Answer& a = r.answers[1];
-    PGconn* pg = PQconnectdb(col.database().url().c_str());
-    REQUIRE(PQstatus(pg) == CONNECTION_OK);
-    const char* params[] = {r.id.c_str(), a.question_id.c_str(), a.value.c_str(), a.answered_at.c_str()};
-    PGresult* res = PQexecParams(pg, "INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, $2, $3, $4)",
-                                 4, nullptr, params, nullptr, nullptr, 0);
-    CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
-    PQclear(res);
-    PQfinish(pg);
+    const std::vector<std::string> awkward = {
+        "", "NULL", "null", "{}", "{\"a\",\"b\"}", "a,b", "\"", "\\", "\\\"{", " leading and trailing ", "rivi 1\r\nrivi\t2\n",
+        "ä ö å ✓ 😀", "ٱلسَّلَامُ", std::string(65, 'x') + "ä \\ \"{NULL}\"", std::string(3000, 'y') + "}"};
+    Response& r = batch.responses[1];
+    r.answers.clear();
+    for (std::size_t i = 0; i < awkward.size(); ++i)
+        r.answers.push_back({"q" + std::to_string(10 + i) + (i % 2 ? "\"{," : ""), awkward[i], r.started_at});
+    batch.responses[2].answers.clear();  // a response without answers
 
     HttpReply reply = post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(batch)));
     REQUIRE(reply.status == 200);
@@ -196,14 +189,16 @@ TEST_CASE("collector: on PostgreSQL, an answer its unique index already holds se
     REQUIRE(ack);
     CHECK(ack->stored.size() == static_cast<std::size_t>(n));
     CHECK(col.count("SELECT count(*) FROM responses") == n);
-    CHECK(col.count("SELECT count(*) FROM answers") == 3 * n);
-    CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + r.id + "'") == 3);
-    CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + r.id + "' AND question_id = '" +
-                    a.question_id + "' AND md5(value) = md5('" + a.value + "')") == 1);
-    // The next batch goes unguarded again and is stored as usual.
-    Batch next = make_batch(2, 32);
-    REQUIRE(post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(next))).status == 200);
-    CHECK(col.count("SELECT count(*) FROM answers") == 3 * n + 6);
+    CHECK(col.count("SELECT count(*) FROM answers") == 3 * (n - 2) + static_cast<std::int64_t>(awkward.size()));
+    CHECK(col.count("SELECT count(*) FROM answers WHERE response_id = '" + batch.responses[2].id + "'") == 0);
+    Rows want;
+    for (const Answer& a : r.answers) want.push_back({a.question_id, a.value, a.answered_at});
+    std::sort(want.begin(), want.end());
+    CHECK(col.database().query("SELECT question_id, value, answered_at FROM answers WHERE response_id = '" + r.id +
+                               "' ORDER BY question_id, value") == want);
+    // In its row, in the order sent.
+    CHECK(col.count("SELECT count(*) FROM responses WHERE id = '" + r.id + "' AND answer_values[1] = '' AND "
+                    "answer_values[2] = 'NULL' AND cardinality(answer_values) = " + std::to_string(awkward.size())) == 1);
 }
 
 TEST_CASE("collector: a batch's identity is the same digest as the collectors before computed (a resend after an "
@@ -336,7 +331,7 @@ TEST_CASE("collector: a gzip body without its trailer, with half of it, or in zl
 }
 
 TEST_CASE("collector: a SQLite database that a collector of schema 7 left is rebuilt at schema 8 with every answer, and "
-          "stores on at schema 9",
+          "stores on at schema 10",
           "[collector]") {
     TempDir dir;
     const auto file = dir.path() / "collector.sqlite";
@@ -347,7 +342,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
         const auto& steps = schema_steps(sql::Dialect::Sqlite);
-        REQUIRE(steps.size() == 9);
+        REQUIRE(steps.size() == 10);
         for (std::size_t i = 0; i < 7; ++i) sqlite_exec(db, steps[i]);
         sqlite_exec(db, "PRAGMA user_version = 7");
         Statement r(db, "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
@@ -367,7 +362,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     REQUIRE(before.size() >= 4);
 
     auto storage = Storage::open(DatabaseConfig::sqlite(file));
-    CHECK(query(file, "PRAGMA user_version") == Rows{{"9"}});
+    CHECK(query(file, "PRAGMA user_version") == Rows{{"10"}});
     CHECK(query(file, answers) == before);
     CHECK_THAT(query(file, "SELECT sql FROM sqlite_master WHERE name = 'answers'").at(0).at(0),
                Catch::Contains("WITHOUT ROWID"));
@@ -390,8 +385,8 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     CHECK(query(file, "SELECT count(*) FROM responses") == Rows{{"7"}});
 }
 
-TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left keeps every answer at schema 9, unique "
-          "by value when short and by its start and md5 when long",
+TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left keeps every answer at schema 10, in its "
+          "response's row, and the answers view shows them as the table did",
           "[collector][postgresql]") {
     TempDir dir;
     TestDatabase database(dir.path(), DatabaseConfig::Driver::Postgresql);
@@ -408,15 +403,29 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
         PQclear(res);
         return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? std::string("ok") : state;
     };
+    // Read without a Storage (TestDatabase::query opens one, which would migrate first).
+    const auto rows = [&](const std::string& sql) {
+        PGresult* res = PQexec(pg, sql.c_str());
+        Rows out;
+        for (int i = 0; i < PQntuples(res); ++i) {
+            out.emplace_back();
+            for (int j = 0; j < PQnfields(res); ++j) out.back().push_back(PQgetvalue(res, i, j));
+        }
+        PQclear(res);
+        return out;
+    };
     // The database as the previous collector left it: the real steps 1 to 8, and one
-    // batch's rows (a long free text among them) with the same columns its store() wrote.
+    // batch's rows (a long free text and array_in's special characters among them, a
+    // response without answers) with the same columns its store() wrote.
     const auto& steps = schema_steps(sql::Dialect::Postgresql);
-    REQUIRE(steps.size() == 9);
+    REQUIRE(steps.size() == 10);
     for (std::size_t i = 0; i < 8; ++i) REQUIRE(exec(steps[i]) == "ok");
     REQUIRE(exec("CREATE TABLE kohtaamo_schema (version INTEGER NOT NULL); INSERT INTO kohtaamo_schema VALUES (8)") == "ok");
     Batch old = make_batch(4, 33);
     const std::string long_text = std::string(3000, 'y') + " ä";
     old.responses[2].answers.push_back({"q9", long_text, old.responses[2].started_at});
+    old.responses[2].answers.push_back({"q9", "{\"NULL\", \\}", old.responses[2].started_at});
+    old.responses[3].answers.clear();
     for (const Response& x : old.responses) {
         REQUIRE(exec("INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
                      " device_id, device_name, batch_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'k1', $9,"
@@ -427,37 +436,41 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
             REQUIRE(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, $2, $3, $4)",
                          {x.id, y.question_id, y.value, y.answered_at}) == "ok");
     }
-    const std::string answers = "SELECT response_id, question_id, md5(value), answered_at FROM answers ORDER BY 1, 2, 3";
-    const Rows before = database.query(answers);
-    REQUIRE(before.size() == 13);
+    const std::string answers = "SELECT response_id, question_id, value, answered_at FROM answers ORDER BY 1, 2, 3";
+    const Rows before = rows(answers);
+    REQUIRE(before.size() == 11);
+    REQUIRE(rows("SELECT table_type FROM information_schema.tables WHERE table_name = 'answers'") == Rows{{"BASE TABLE"}});
+
+    // An answer whose response is not there stops the step, and nothing changes.
+    REQUIRE(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ('gone', 'q1', '3', $1)",
+                 {old.responses[0].started_at}) == "ok");
+    CHECK_THROWS_WITH(Storage::open(database.config()),
+                      Catch::Contains("schema step 10") && Catch::Contains("not in responses"));
+    CHECK(rows("SELECT version FROM kohtaamo_schema") == Rows{{"8"}});
+    CHECK(rows("SELECT count(*) FROM answers") == Rows{{"12"}});
+    REQUIRE(exec("DELETE FROM answers WHERE response_id = 'gone'") == "ok");
 
     auto storage = Storage::open(database.config());
-    CHECK(database.query("SELECT version FROM kohtaamo_schema") == Rows{{"9"}});
-    CHECK(database.query(answers) == before);
-    CHECK(database.count("SELECT count(*) FROM pg_indexes WHERE tablename = 'answers'") == 1);
-    CHECK(database.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'responses_by_batch'") == 0);
-    CHECK_THAT(database.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'answers_key'").at(0).at(0),
-               Catch::Contains("UNIQUE") && Catch::Contains("octet_length(value) <= 64"));
-    // Each key refuses a second copy: a short value, and a long one.
-    const Response& x = old.responses[2];
-    CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, $2, $3, $4)",
-               {x.id, x.answers[0].question_id, x.answers[0].value, x.answers[0].answered_at}) == "23505");
-    CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, 'q9', $2, $3)",
-               {x.id, long_text, x.started_at}) == "23505");
-    // ... and another long value of the same question, beginning as that one does, is a new answer.
-    CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, 'q9', $2, $3)",
-               {x.id, long_text + "!", x.started_at}) == "ok");
+    CHECK(rows("SELECT version FROM kohtaamo_schema") == Rows{{"10"}});
+    CHECK(rows(answers) == before);
+    CHECK(rows("SELECT table_type FROM information_schema.tables WHERE table_name = 'answers'") == Rows{{"VIEW"}});
+    CHECK(database.count("SELECT count(*) FROM responses WHERE id = '" + old.responses[3].id +
+                         "' AND answer_values = '{}'") == 1);
+    // The three arrays stay aligned: a row whose arrays differ in length is refused.
+    CHECK(exec("UPDATE responses SET answer_times = '{}' WHERE id = $1", {old.responses[0].id}) == "23514");
     PQfinish(pg);
 
-    // It stores on: a new batch, and the old batch's responses again in another batch (kept once).
+    // It stores on: a new batch, and the old batch's responses again in another batch (kept
+    // once, with their first answers).
     const Batch next = make_batch(600, 34);
     CHECK(storage->store(next, "k1", "blake2b:next").reply.stored.size() == 600);
     Batch again = old;
     again.batch_id = "0b0b0b0b-0000-4000-8000-000000000000";
+    again.responses[0].answers.push_back({"q8", "another", again.responses[0].started_at});
     const StoreOutcome o = storage->store(again, "k1", "blake2b:again");
     CHECK(o.status == 200);
     CHECK(o.reply.duplicate.size() == 4);
-    CHECK(database.count("SELECT count(*) FROM answers") == 14 + 3 * 600);
+    CHECK(database.count("SELECT count(*) FROM answers") == 11 + 3 * 600);
     CHECK(database.count("SELECT count(*) FROM responses") == 604);
 }
 
