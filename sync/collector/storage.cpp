@@ -938,19 +938,18 @@ private:
         st.sql = "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
                  " site, event, flagged, device_id, device_name, batch_id, received_at, survey_hash,"
                  " answer_question_ids, answer_values, answer_times)"
-                 " SELECT unnest(?::text::text[]), unnest(?::text::text[]), unnest(?::text::bigint[]),"
-                 " unnest(?::text::text[]), unnest(?::text::text[]), unnest(?::text::text[]), unnest(?::text::text[]),"
-                 " unnest(?::text::text[]), unnest(?::text::text[]), unnest(?::text::integer[]), ?, ?, ?, ?,"
-                 " unnest(?::text::text[]), unnest(?::text::text[])::text[], unnest(?::text::text[])::text[],"
-                 " unnest(?::text::text[])::text[]"
-                 " ON CONFLICT (id) DO NOTHING RETURNING id";
+                 " SELECT u.id, u.survey_id, u.survey_version, u.language, u.status, u.started_at, u.finished_at,"
+                 " u.site, u.event, u.flagged, ?, ?, ?, ?, u.survey_hash, u.question_ids::text[], u.answer_values::text[],"
+                 " u.times::text[]"
+                 " FROM unnest(?::text::text[], ?::text::text[], ?::text::bigint[], ?::text::text[],"
+                 " ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[],"
+                 " ?::text::integer[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[])"
+                 " AS u(id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
+                 " flagged, survey_hash, question_ids, answer_values, times) ON CONFLICT (id) DO NOTHING RETURNING id";
+        st.params = {std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
+                     std::string_view(p.received_at)};
         for (ArrayLiteral* a : {&id, &survey_id, &survey_version, &language, &status, &started_at, &finished_at, &site,
-                                &event, &flagged})
-            st.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
-        for (std::string_view v : {std::string_view(batch.device_id), std::string_view(device_name),
-                                   std::string_view(batch.batch_id), std::string_view(p.received_at)})
-            st.params.emplace_back(v);
-        for (ArrayLiteral* a : {&survey_hash, &question_ids, &values, &times})
+                                &event, &flagged, &survey_hash, &question_ids, &values, &times})
             st.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
         PendingBatch* pp = &p;
         st.rows = [pp](const sql::Row& row) {
