@@ -571,7 +571,7 @@ struct Collector::Impl : http::Handler {
             storage->check();
             return json_reply(200, json{{"status", "ok"}, {"protocol", kProtocolVersion}}.dump());
         } catch (const std::exception& e) {
-            http::Response r = error_reply(503, "unavailable", std::string("the database cannot be read: ") + e.what());
+            http::Response r = error_reply(503, "unavailable", std::string("the database cannot be used: ") + e.what());
             r.headers.emplace_back("Retry-After", "5");
             return r;
         }

@@ -9,7 +9,8 @@
 //  - PostgreSQL text is COLLATE "C": ORDER BY compares bytes, as SQLite does, so an
 //    export is the same file from either database.
 //  - PostgreSQL keeps a response's answers in its own row, as three arrays, and `answers`
-//    is a view of them with the table's columns (step 10); SQLite keeps them as rows.
+//    is a view of them with the table's columns (step 10), which takes a collector of
+//    the previous release's inserts (step 11); SQLite keeps them as rows.
 //  - Timestamps stay ISO 8601 text in UTC on both, exactly as the kiosk sent them.
 #include "schema.hpp"
 
@@ -204,6 +205,11 @@ SELECT 1;
 )sql",
     // 10: nothing (PostgreSQL's answers move into their response's row; SQLite's answers
     // stay rows of their own, as the kiosk's are).
+    R"sql(
+SELECT 1;
+)sql",
+    // 11: nothing (PostgreSQL's answers view takes the inserts of a collector of the
+    // previous release; one SQLite collector has no such neighbour).
     R"sql(
 SELECT 1;
 )sql",
@@ -421,6 +427,39 @@ CREATE VIEW answers AS
     SELECT r.id AS response_id, a.question_id, a.value, a.answered_at
       FROM responses r
      CROSS JOIN LATERAL unnest(r.answer_question_ids, r.answer_values, r.answer_times) AS a(question_id, value, answered_at);
+)sql",
+    // 11 (issue #11, a rolling update): the answers view takes an INSERT, as the table did.
+    // Several collectors on one database are updated one machine at a time; the first to
+    // start applies step 10 (and this one), and the others, still of the previous release,
+    // insert each stored response's answers into `answers` (after the response, in the
+    // same transaction). A view refused that ("cannot insert into view"), so every batch that reached one of
+    // them was a 500, which a kiosk counts against the batch and may set its responses
+    // aside for (PROTOCOL.md, "poison"). The trigger appends the answer to its response's
+    // arrays, unless the response has it already (which answers_key's ON CONFLICT DO
+    // NOTHING skipped), and refuses an answer without its response, rather than lose it.
+    // This release never inserts into the view.
+    R"sql(
+CREATE FUNCTION kohtaamo_answers_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE responses
+       SET answer_question_ids = answer_question_ids || NEW.question_id,
+           answer_values = answer_values || NEW.value,
+           answer_times = answer_times || NEW.answered_at
+     WHERE id = NEW.response_id
+       AND NOT EXISTS (SELECT 1 FROM unnest(answer_question_ids, answer_values) AS a(question_id, value)
+                        WHERE a.question_id = NEW.question_id AND a.value = NEW.value);
+    IF FOUND THEN
+        RETURN NEW;
+    END IF;
+    IF EXISTS (SELECT 1 FROM responses WHERE id = NEW.response_id) THEN
+        RETURN NULL;  -- the response has this answer already: nothing, as ON CONFLICT DO NOTHING did
+    END IF;
+    RAISE EXCEPTION 'an answer of response % which is not in responses', NEW.response_id
+        USING ERRCODE = 'foreign_key_violation';
+END
+$$;
+CREATE TRIGGER answers_insert INSTEAD OF INSERT ON answers
+    FOR EACH ROW EXECUTE FUNCTION kohtaamo_answers_insert();
 )sql",
 };
 

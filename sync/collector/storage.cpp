@@ -17,6 +17,8 @@
 //     │                                           alone, the others commit
 //     └─ a batch is a conflict (409) ───────────▶ ROLLBACK TO its savepoint (or ROLLBACK, alone;
 //                                                 a pipelined group: ROLLBACK, each batch alone)
+//   and a batch that failed (Other) while the database's schema is newer than this
+//   collector's (a newer collector updated it) gets StorageUnavailable instead: 503, not 500.
 // Nothing is replied before COMMIT returns, so a 200 is durable.
 #include "storage.hpp"
 
@@ -210,6 +212,33 @@ void migrate(sql::Connection& c, const std::string& name) {
     }
 }
 
+// When the database's schema is newer than this collector knows, what to say: a collector
+// of a newer release updated it (several collectors are updated one machine at a time).
+// Nothing when it is not, or when the version cannot be read. Outside a transaction.
+std::optional<std::string> newer_schema(sql::Connection& c) {
+    std::int64_t version = 0;
+    try {
+        c.query(c.dialect() == Dialect::Sqlite ? "PRAGMA user_version" : "SELECT version FROM kohtaamo_schema", {},
+                [&](const sql::Row& r) { version = r.integer(0); });
+    } catch (const sql::Error&) {
+        return std::nullopt;
+    }
+    const auto known = static_cast<std::int64_t>(schema_steps(c.dialect()).size());
+    if (version <= known) return std::nullopt;
+    return "the database's schema is version " + std::to_string(version) + ", newer than this collector's (" +
+           std::to_string(known) + "): a collector of a newer release updated it; update this one too";
+}
+
+bool is_unavailable(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const StorageUnavailable&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 // A snapshot for one export: its own connection, one read transaction.
 class SnapshotDatabase : public ExportDatabase {
 public:
@@ -310,6 +339,7 @@ public:
                 }
                 lock.unlock();
                 run_group(*writer, group);
+                newer_schema_is_unavailable(*writer, group);
                 lock.lock();
                 free_writers_.push_back(std::move(writer));
                 for (Job* j : group) j->done = true;
@@ -380,7 +410,10 @@ public:
     }
 
     void check() override {
-        control([&](sql::Connection& c) { c.query("SELECT count(*) FROM export_slots", {}, [](const sql::Row&) {}); });
+        control([&](sql::Connection& c) {
+            c.query("SELECT count(*) FROM export_slots", {}, [](const sql::Row&) {});
+            if (auto newer = newer_schema(c)) throw StorageUnavailable(*newer);
+        });
     }
 
     bool publish_tokens(const CollectorTokens& tokens) override {
@@ -1090,6 +1123,27 @@ private:
                 std::rethrow_exception(first);
             }
             c.exec("COMMIT");
+        }
+    }
+
+    // A batch that failed on a database whose schema is newer than this collector's failed
+    // for that, not for its content: 503, so its kiosk waits and sends it again (to this
+    // collector once updated, or to another behind the proxy), never counting it against
+    // the batch (a 500 may set its responses aside: PROTOCOL.md, "poison").
+    static void newer_schema_is_unavailable(sql::Connection& c, const std::vector<Job*>& group) {
+        if (std::none_of(group.begin(), group.end(), [](const Job* j) { return j->error && !is_unavailable(j->error); }))
+            return;
+        const auto newer = newer_schema(c);
+        if (!newer) return;
+        for (Job* j : group) {
+            if (!j->error || is_unavailable(j->error)) continue;
+            std::string why;
+            try {
+                std::rethrow_exception(j->error);
+            } catch (const std::exception& e) {
+                why = e.what();
+            }
+            j->error = std::make_exception_ptr(StorageUnavailable(*newer + " (" + why + ")"));
         }
     }
 

@@ -21,7 +21,8 @@
 //     the export slots are rows, so several collectors on one PostgreSQL agree on them.
 //  5. Busy, deadlock and serialisation failures are retried here; a database that is
 //     gone is StorageUnavailable (the HTTP layer answers 503 with Retry-After) and the
-//     next call reconnects.
+//     next call reconnects. So is a batch that fails on a database whose schema a collector
+//     of a newer release has updated (and check() then says so).
 #pragma once
 #include <chrono>
 #include <cstdint>

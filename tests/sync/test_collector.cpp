@@ -40,6 +40,21 @@ void still_serves(TestCollector& col, unsigned seed) {
     CHECK(get(col.url() + kHealthPath).status == 200);
 }
 
+// One statement (or, without parameters, several) on a raw libpq connection, as a collector
+// of another release would send it: "ok", or the SQLSTATE it failed with.
+std::string pg_exec(PGconn* pg, const std::string& sql, const std::vector<std::string>& params) {
+    std::vector<const char*> p;
+    for (const auto& v : params) p.push_back(v.c_str());
+    PGresult* res = p.empty() ? PQexec(pg, sql.c_str())  // (a schema step holds several statements)
+                              : PQexecParams(pg, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr,
+                                             nullptr, 0);
+    const ExecStatusType st = PQresultStatus(res);
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const std::string out = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? "ok" : state ? state : "";
+    PQclear(res);
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("collector: health check answers", "[collector][db]") {
@@ -331,7 +346,7 @@ TEST_CASE("collector: a gzip body without its trailer, with half of it, or in zl
 }
 
 TEST_CASE("collector: a SQLite database that a collector of schema 7 left is rebuilt at schema 8 with every answer, and "
-          "stores on at schema 10",
+          "stores on at schema 11",
           "[collector]") {
     TempDir dir;
     const auto file = dir.path() / "collector.sqlite";
@@ -342,7 +357,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
         const auto& steps = schema_steps(sql::Dialect::Sqlite);
-        REQUIRE(steps.size() == 10);
+        REQUIRE(steps.size() == 11);
         for (std::size_t i = 0; i < 7; ++i) sqlite_exec(db, steps[i]);
         sqlite_exec(db, "PRAGMA user_version = 7");
         Statement r(db, "INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
@@ -362,7 +377,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     REQUIRE(before.size() >= 4);
 
     auto storage = Storage::open(DatabaseConfig::sqlite(file));
-    CHECK(query(file, "PRAGMA user_version") == Rows{{"10"}});
+    CHECK(query(file, "PRAGMA user_version") == Rows{{"11"}});
     CHECK(query(file, answers) == before);
     CHECK_THAT(query(file, "SELECT sql FROM sqlite_master WHERE name = 'answers'").at(0).at(0),
                Catch::Contains("WITHOUT ROWID"));
@@ -385,7 +400,7 @@ TEST_CASE("collector: a SQLite database that a collector of schema 7 left is reb
     CHECK(query(file, "SELECT count(*) FROM responses") == Rows{{"7"}});
 }
 
-TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left keeps every answer at schema 10, in its "
+TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left keeps every answer at schema 11, in its "
           "response's row, and the answers view shows them as the table did",
           "[collector][postgresql]") {
     TempDir dir;
@@ -393,15 +408,7 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
     PGconn* pg = PQconnectdb(database.url().c_str());
     REQUIRE(PQstatus(pg) == CONNECTION_OK);
     const auto exec = [&](const std::string& sql, std::vector<std::string> params = {}) {
-        std::vector<const char*> p;
-        for (const auto& v : params) p.push_back(v.c_str());
-        PGresult* res = p.empty() ? PQexec(pg, sql.c_str())  // (a step holds several statements)
-                                  : PQexecParams(pg, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
-                                                 nullptr, nullptr, 0);
-        const ExecStatusType st = PQresultStatus(res);
-        const std::string state = PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "";
-        PQclear(res);
-        return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? std::string("ok") : state;
+        return pg_exec(pg, sql, params);
     };
     // Read without a Storage (TestDatabase::query opens one, which would migrate first).
     const auto rows = [&](const std::string& sql) {
@@ -418,7 +425,7 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
     // batch's rows (a long free text and array_in's special characters among them, a
     // response without answers) with the same columns its store() wrote.
     const auto& steps = schema_steps(sql::Dialect::Postgresql);
-    REQUIRE(steps.size() == 10);
+    REQUIRE(steps.size() == 11);
     for (std::size_t i = 0; i < 8; ++i) REQUIRE(exec(steps[i]) == "ok");
     REQUIRE(exec("CREATE TABLE kohtaamo_schema (version INTEGER NOT NULL); INSERT INTO kohtaamo_schema VALUES (8)") == "ok");
     Batch old = make_batch(4, 33);
@@ -451,7 +458,7 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
     REQUIRE(exec("DELETE FROM answers WHERE response_id = 'gone'") == "ok");
 
     auto storage = Storage::open(database.config());
-    CHECK(rows("SELECT version FROM kohtaamo_schema") == Rows{{"10"}});
+    CHECK(rows("SELECT version FROM kohtaamo_schema") == Rows{{"11"}});
     CHECK(rows(answers) == before);
     CHECK(rows("SELECT table_type FROM information_schema.tables WHERE table_name = 'answers'") == Rows{{"VIEW"}});
     CHECK(database.count("SELECT count(*) FROM responses WHERE id = '" + old.responses[3].id +
@@ -472,6 +479,126 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
     CHECK(o.reply.duplicate.size() == 4);
     CHECK(database.count("SELECT count(*) FROM answers") == 11 + 3 * 600);
     CHECK(database.count("SELECT count(*) FROM responses") == 604);
+}
+
+TEST_CASE("collector: on PostgreSQL, a collector of the previous release still serving during a rolling update "
+          "stores its answers through the answers view, each once, and never an answer without its response",
+          "[collector][postgresql]") {
+    TempDir dir;
+    TestDatabase database(dir.path(), DatabaseConfig::Driver::Postgresql);
+    auto storage = Storage::open(database.config());  // this release's steps, 10 and 11 among them
+    PGconn* pg = PQconnectdb(database.url().c_str());
+    REQUIRE(PQstatus(pg) == CONNECTION_OK);
+    const auto exec = [&](const std::string& sql, std::vector<std::string> params = {}) {
+        return pg_exec(pg, sql, params);
+    };
+    // A batch stored exactly as the previous release's collector (schema 9) stored it: its
+    // responses without the arrays, then, in the same transaction, their answers as one
+    // INSERT of unnest()ed arrays; awkward characters and a long text among them.
+    Batch old = make_batch(3, 35);
+    old.responses[0].answers.push_back({"q9", std::string(3000, 'y') + " ä", old.responses[0].started_at});
+    old.responses[1].answers.push_back({"q9", "{\"NULL\", \\}", old.responses[1].started_at});
+    old.responses[2].answers.clear();
+    const auto literal = [](const std::vector<std::string>& v) {
+        std::string out = "{";
+        for (const auto& x : v) {
+            if (out.size() > 1) out += ',';
+            out += '"';
+            for (char c : x) {
+                if (c == '"' || c == '\\') out += '\\';
+                out += c;
+            }
+            out += '"';
+        }
+        return out + "}";
+    };
+    const auto store_as_previous_release = [&](const Batch& b, bool twice) {
+        std::vector<std::string> rid, qid, value, at;
+        for (const Response& x : b.responses)
+            for (int n = 0; n < (twice ? 2 : 1); ++n)
+                for (const Answer& y : x.answers) {
+                    rid.push_back(x.id);
+                    qid.push_back(y.question_id);
+                    value.push_back(y.value);
+                    at.push_back(y.answered_at);
+                }
+        REQUIRE(exec("BEGIN") == "ok");
+        for (const Response& x : b.responses)
+            REQUIRE(exec("INSERT INTO responses(id, survey_id, survey_version, language, status, started_at, finished_at,"
+                         " device_id, device_name, batch_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'k1',"
+                         " $9, '2026-12-07T10:00:00.000Z') ON CONFLICT (id) DO NOTHING",
+                         {x.id, x.survey_id, std::to_string(x.survey_version), x.language, x.status, x.started_at,
+                          x.finished_at, b.device_id, b.batch_id}) == "ok");
+        const std::string st = exec("INSERT INTO answers(response_id, question_id, value, answered_at)"
+                                    " SELECT * FROM unnest($1::text::text[], $2::text::text[], $3::text::text[],"
+                                    " $4::text::text[])",
+                                    {literal(rid), literal(qid), literal(value), literal(at)});
+        REQUIRE(exec(st == "ok" ? "COMMIT" : "ROLLBACK") == "ok");
+        return st;
+    };
+    CHECK(store_as_previous_release(old, false) == "ok");
+    const std::string answers = "SELECT response_id, question_id, value, answered_at FROM answers ORDER BY 1, 2, 3";
+    Rows expected;
+    for (const Response& x : old.responses)
+        for (const Answer& y : x.answers) expected.push_back({x.id, y.question_id, y.value, y.answered_at});
+    std::sort(expected.begin(), expected.end());
+    CHECK(expected.size() == old.responses[0].answers.size() + old.responses[1].answers.size());
+    CHECK(database.query(answers) == expected);
+    // An answer the response has already is skipped, as answers_key's ON CONFLICT did.
+    Batch again = old;
+    again.batch_id = "0c0c0c0c-0000-4000-8000-000000000000";
+    CHECK(store_as_previous_release(again, true) == "ok");
+    CHECK(database.query(answers) == expected);
+    // An answer without its response is refused, and nothing of its statement stays.
+    Batch orphan = make_batch(1, 36);
+    orphan.batch_id = "0d0d0d0d-0000-4000-8000-000000000000";
+    REQUIRE(exec("BEGIN") == "ok");
+    CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, 'q1', '3', $2)",
+               {orphan.responses[0].id, orphan.responses[0].started_at}) == "23503");
+    REQUIRE(exec("ROLLBACK") == "ok");
+    CHECK(database.count("SELECT count(*) FROM responses") == 3);
+    PQfinish(pg);
+
+    // And this release reads what it stored: the export's rows, and the responses as duplicates.
+    const StoreOutcome o = storage->store(old, "k1", "blake2b:old");
+    CHECK(o.status == 200);
+    CHECK(o.reply.duplicate.size() == 3);
+    CHECK(database.query(answers) == expected);
+}
+
+TEST_CASE("collector: a batch that fails on a database a collector of a newer release has updated is 503 with "
+          "Retry-After, which a kiosk waits out, not a 500 it counts against the batch, and the health check says why",
+          "[collector][db]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    still_serves(col, 37);
+    // What a newer release might do: a schema version past this one's, and a rule this
+    // release's INSERT breaks.
+    const DatabaseConfig& config = col.database().config();
+    const bool pg = config.driver == DatabaseConfig::Driver::Postgresql;
+    const std::string newer = std::to_string(schema_steps(pg ? sql::Dialect::Postgresql : sql::Dialect::Sqlite).size() + 1);
+    auto c = pg ? sql::open_postgresql(config.url) : sql::open_sqlite(config.file.string(), false);
+    if (pg) {
+        c->exec("UPDATE kohtaamo_schema SET version = " + newer);
+        c->exec("ALTER TABLE responses ADD CONSTRAINT from_a_newer_release CHECK (false) NOT VALID");
+    } else {
+        c->exec("PRAGMA user_version = " + newer);
+        c->exec("CREATE TRIGGER from_a_newer_release BEFORE INSERT ON responses"
+                " BEGIN SELECT RAISE(ABORT, 'a newer release''s rule'); END");
+    }
+    const Batch b = make_batch(4, 38);
+    const HttpReply r = post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(b)));
+    CHECK(r.status == 503);
+    CHECK(r.headers.count("retry-after") == 1);
+    CHECK_THAT(r.body, Catch::Contains("\"error\":\"unavailable\"") &&
+                           Catch::Contains("schema is version " + newer + ", newer than this collector's") &&
+                           Catch::Contains("update this one too"));
+    std::int64_t responses = -1;  // (a Storage of this release would refuse to open it)
+    c->query("SELECT count(*) FROM responses", {}, [&](const sql::Row& row) { responses = row.integer(0); });
+    CHECK(responses == 3);
+    const HttpReply health = get(col.url() + kHealthPath);
+    CHECK(health.status == 503);
+    CHECK_THAT(health.body, Catch::Contains("newer than this collector's"));
 }
 
 TEST_CASE("collector: SQLite's WAL is copied into the database file beside the commits, and a commit copies it only "
