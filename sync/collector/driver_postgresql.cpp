@@ -265,9 +265,16 @@ private:
         const std::string code = state ? state : "";
         std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(pg_);
         while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+        // Unavailable: the server is gone (08, 57P0x), or it cannot store now whatever it
+        // is sent: insufficient resources (53: a full disk, memory, connections), a system
+        // or I/O error (58), damaged data (XX001, XX002), or a read-only server (25006: a
+        // standby, as after a failover; the reconnect finds the primary with
+        // target_session_attrs=read-write). Nothing a client sent is to blame (503).
         ErrorKind kind = ErrorKind::Other;
+        const auto is = [&](const char* prefix) { return code.rfind(prefix, 0) == 0; };
         if (code == "40001" || code == "40P01") kind = ErrorKind::Retry;
-        else if (code.rfind("08", 0) == 0 || code.rfind("57P0", 0) == 0 || PQstatus(pg_) != CONNECTION_OK)
+        else if (is("08") || is("57P0") || is("53") || is("58") || code == "XX001" || code == "XX002" ||
+                 code == "25006" || PQstatus(pg_) != CONNECTION_OK)
             kind = ErrorKind::Unavailable;
         throw Error(kind, "postgresql: " + msg + (code.empty() ? "" : " [" + code + "]") + " in: " + sql.substr(0, 80));
     }

@@ -145,8 +145,12 @@ private:
 
     [[noreturn]] void fail(int rc, const std::string& msg) const {
         const int primary = rc & 0xff;
+        // The file cannot be used now (gone, unreadable, a full disk, read-only, damaged):
+        // nothing a client sent is to blame, so the client comes back later (503).
         const ErrorKind kind = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? ErrorKind::Retry
-                               : primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_NOTADB
+                               : primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_NOTADB ||
+                                       primary == SQLITE_FULL || primary == SQLITE_READONLY ||
+                                       primary == SQLITE_CORRUPT || primary == SQLITE_NOMEM
                                    ? ErrorKind::Unavailable
                                    : ErrorKind::Other;
         throw Error(kind, "sqlite " + file_ + ": " + msg);

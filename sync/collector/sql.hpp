@@ -10,7 +10,9 @@
 //    (SQLite steps; PostgreSQL's single-row mode), so memory stays flat.
 //  - Errors become sql::Error with a kind the storage acts on: Retry (busy, deadlock,
 //    serialisation failure: run the transaction again), Unavailable (the connection or the
-//    server is gone: reconnect, tell the client to come back), Other (a bug or a full disk).
+//    server is gone, or it cannot store anything now: a full disk, a read-only standby, an
+//    I/O error; reconnect, tell the client to come back), Other (what the database refused
+//    in this statement: a bug, or a rule of a newer schema).
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -55,6 +55,24 @@ std::string pg_exec(PGconn* pg, const std::string& sql, const std::vector<std::s
     return out;
 }
 
+// The collector asks the kiosk to wait (503 unavailable with Retry-After, the message
+// naming `why`), then, once `fix` has run, stores the same body in full.
+void unavailable_then_stored(TestCollector& col, const Batch& b, const std::string& why,
+                             const std::function<void()>& fix) {
+    const std::string body = gzip(encode_batch(b));
+    const HttpReply refused = post(col.url() + kBatchesPath, headers_for(col.token(0)), body);
+    CHECK(refused.status == 503);
+    CHECK(refused.headers.count("retry-after") == 1);
+    CHECK_THAT(refused.body, Catch::Contains("\"error\":\"unavailable\"") && Catch::Contains(why));
+    fix();
+    const HttpReply again = post(col.url() + kBatchesPath, headers_for(col.token(0)), body);
+    REQUIRE(again.status == 200);
+    std::string reason;
+    const auto reply = decode_reply(again.body, b.batch_id, reason);
+    REQUIRE(reply);
+    CHECK(reply->stored.size() == b.responses.size());
+}
+
 }  // namespace
 
 TEST_CASE("collector: health check answers", "[collector][db]") {
@@ -599,6 +617,43 @@ TEST_CASE("collector: a batch that fails on a database a collector of a newer re
     const HttpReply health = get(col.url() + kHealthPath);
     CHECK(health.status == 503);
     CHECK_THAT(health.body, Catch::Contains("newer than this collector's"));
+}
+
+TEST_CASE("collector: a full disk under its SQLite database is 503 with Retry-After, which a kiosk waits out, and the "
+          "same batch is stored once there is space again",
+          "[collector]") {
+    SmallDisk disk(2 * 1024 * 1024);  // a real tmpfs holds the collector's database
+    TestCollector col(disk.path());
+    REQUIRE(col.database().config().driver == DatabaseConfig::Driver::Sqlite);
+    still_serves(col, 51);
+    disk.fill();
+    // 500 responses: their WAL frames need space the disk has not.
+    unavailable_then_stored(col, make_batch(500, 52), "full", [&] { disk.unfill(); });
+    CHECK(col.count("SELECT count(*) FROM responses") == 503);
+}
+
+TEST_CASE("collector: on PostgreSQL, a server that has become read-only (a standby, as after a failover) is 503 with "
+          "Retry-After, and once it takes writes again the same batch is stored",
+          "[collector][postgresql]") {
+    TempDir dir;
+    TestCollector col(dir.path());
+    REQUIRE(col.database().config().driver == DatabaseConfig::Driver::Postgresql);
+    still_serves(col, 53);
+    PGconn* pg = PQconnectdb(col.database().url().c_str());
+    REQUIRE(PQstatus(pg) == CONNECTION_OK);
+    const auto exec = [&](const std::string& sql) { return pg_exec(pg, sql, {}); };
+    const auto read_only = [&](bool on) {
+        REQUIRE(exec(std::string("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I ") +
+                     (on ? "SET default_transaction_read_only = on" : "RESET default_transaction_read_only") +
+                     "', current_database()); END $$") == "ok");
+        // The collector's sessions end, as at a failover; the ones it opens next take the setting.
+        REQUIRE(exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE datname = current_database() AND pid <> pg_backend_pid()") == "ok");
+    };
+    read_only(true);
+    unavailable_then_stored(col, make_batch(20, 54), "read-only", [&] { read_only(false); });
+    PQfinish(pg);
+    CHECK(col.count("SELECT count(*) FROM responses") == 23);
 }
 
 TEST_CASE("collector: SQLite's WAL is copied into the database file beside the commits, and a commit copies it only "
