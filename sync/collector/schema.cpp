@@ -432,12 +432,12 @@ CREATE VIEW answers AS
     // Several collectors on one database are updated one machine at a time; the first to
     // start applies step 10 (and this one), and the others, still of the previous release,
     // insert each stored response's answers into `answers` (after the response, in the
-    // same transaction). A view refused that ("cannot insert into view"), so every batch that reached one of
-    // them was a 500, which a kiosk counts against the batch and may set its responses
-    // aside for (PROTOCOL.md, "poison"). The trigger appends the answer to its response's
-    // arrays, unless the response has it already (which answers_key's ON CONFLICT DO
-    // NOTHING skipped), and refuses an answer without its response, rather than lose it.
-    // This release never inserts into the view.
+    // same transaction). A view refused that ("cannot insert into view"), so every batch
+    // that reached one of them was a 500, which a kiosk counts against the batch and may
+    // set its responses aside for (PROTOCOL.md, "poison"). The trigger appends the answer
+    // to its response's arrays, unless the response has it already (which answers_key's
+    // ON CONFLICT DO NOTHING skipped), and refuses an answer without its response, rather
+    // than lose it. This release never inserts into the view.
     R"sql(
 CREATE FUNCTION kohtaamo_answers_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -174,25 +174,30 @@ std::size_t rows_per_statement(std::size_t most, std::size_t left) {
     return n;
 }
 
+// The database's schema version (SQLite: PRAGMA user_version; PostgreSQL: the row of
+// kohtaamo_schema, nothing while it has none).
+std::optional<std::int64_t> schema_version(sql::Connection& c) {
+    std::optional<std::int64_t> version;
+    c.query(c.dialect() == Dialect::Sqlite ? "PRAGMA user_version" : "SELECT version FROM kohtaamo_schema", {},
+            [&](const sql::Row& r) { version = r.integer(0); });
+    return version;
+}
+
 // The schema to this collector's version, in one transaction.
 void migrate(sql::Connection& c, const std::string& name) {
     const auto& steps = schema_steps(c.dialect());
     std::int64_t version = 0;
     c.exec(begin_write(c.dialect()));
     try {
-        if (c.dialect() == Dialect::Sqlite) {
-            c.query("PRAGMA user_version", {}, [&](const sql::Row& r) { version = r.integer(0); });
-        } else {
+        if (c.dialect() == Dialect::Postgresql) {
             // Collectors starting together: the first migrates, the others wait here.
             c.exec("SELECT pg_advisory_xact_lock(8470001)");
             c.exec("CREATE TABLE IF NOT EXISTS kohtaamo_schema (version INTEGER NOT NULL)");
-            bool found = false;
-            c.query("SELECT version FROM kohtaamo_schema", {}, [&](const sql::Row& r) {
-                version = r.integer(0);
-                found = true;
-            });
-            if (!found) c.exec("INSERT INTO kohtaamo_schema(version) VALUES (0)");
         }
+        if (const auto v = schema_version(c))
+            version = *v;
+        else
+            c.exec("INSERT INTO kohtaamo_schema(version) VALUES (0)");
         if (version > static_cast<std::int64_t>(steps.size()))
             throw std::runtime_error("collector: " + name + " has schema version " + std::to_string(version) +
                                      ", newer than this collector knows (" + std::to_string(steps.size()) +
@@ -214,15 +219,9 @@ void migrate(sql::Connection& c, const std::string& name) {
 
 // When the database's schema is newer than this collector knows, what to say: a collector
 // of a newer release updated it (several collectors are updated one machine at a time).
-// Nothing when it is not, or when the version cannot be read. Outside a transaction.
+// Nothing when it is not. Outside a transaction; a failure to read it is the driver's error.
 std::optional<std::string> newer_schema(sql::Connection& c) {
-    std::int64_t version = 0;
-    try {
-        c.query(c.dialect() == Dialect::Sqlite ? "PRAGMA user_version" : "SELECT version FROM kohtaamo_schema", {},
-                [&](const sql::Row& r) { version = r.integer(0); });
-    } catch (const sql::Error&) {
-        return std::nullopt;
-    }
+    const std::int64_t version = schema_version(c).value_or(0);
     const auto known = static_cast<std::int64_t>(schema_steps(c.dialect()).size());
     if (version <= known) return std::nullopt;
     return "the database's schema is version " + std::to_string(version) + ", newer than this collector's (" +
@@ -410,8 +409,8 @@ public:
     }
 
     void check() override {
+        // One read proves the database answers, and says whether this collector knows its schema.
         control([&](sql::Connection& c) {
-            c.query("SELECT count(*) FROM export_slots", {}, [](const sql::Row&) {});
             if (auto newer = newer_schema(c)) throw StorageUnavailable(*newer);
         });
     }
@@ -1133,7 +1132,12 @@ private:
     static void newer_schema_is_unavailable(sql::Connection& c, const std::vector<Job*>& group) {
         if (std::none_of(group.begin(), group.end(), [](const Job* j) { return j->error && !is_unavailable(j->error); }))
             return;
-        const auto newer = newer_schema(c);
+        std::optional<std::string> newer;
+        try {
+            newer = newer_schema(c);
+        } catch (const sql::Error&) {
+            return;  // the batches keep their own errors
+        }
         if (!newer) return;
         for (Job* j : group) {
             if (!j->error || is_unavailable(j->error)) continue;

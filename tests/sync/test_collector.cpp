@@ -40,6 +40,14 @@ void still_serves(TestCollector& col, unsigned seed) {
     CHECK(get(col.url() + kHealthPath).status == 200);
 }
 
+// A raw libpq connection to `url`, as a collector of another release (or a DBA) has one;
+// closed however the test ends.
+std::unique_ptr<PGconn, decltype(&PQfinish)> connect_pg(const std::string& url) {
+    std::unique_ptr<PGconn, decltype(&PQfinish)> pg(PQconnectdb(url.c_str()), &PQfinish);
+    REQUIRE(PQstatus(pg.get()) == CONNECTION_OK);
+    return pg;
+}
+
 // One statement (or, without parameters, several) on a raw libpq connection, as a collector
 // of another release would send it: "ok", or the SQLSTATE it failed with.
 std::string pg_exec(PGconn* pg, const std::string& sql, const std::vector<std::string>& params) {
@@ -423,14 +431,13 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
           "[collector][postgresql]") {
     TempDir dir;
     TestDatabase database(dir.path(), DatabaseConfig::Driver::Postgresql);
-    PGconn* pg = PQconnectdb(database.url().c_str());
-    REQUIRE(PQstatus(pg) == CONNECTION_OK);
+    auto pg = connect_pg(database.url());
     const auto exec = [&](const std::string& sql, std::vector<std::string> params = {}) {
-        return pg_exec(pg, sql, params);
+        return pg_exec(pg.get(), sql, params);
     };
     // Read without a Storage (TestDatabase::query opens one, which would migrate first).
     const auto rows = [&](const std::string& sql) {
-        PGresult* res = PQexec(pg, sql.c_str());
+        PGresult* res = PQexec(pg.get(), sql.c_str());
         Rows out;
         for (int i = 0; i < PQntuples(res); ++i) {
             out.emplace_back();
@@ -483,7 +490,7 @@ TEST_CASE("collector: a PostgreSQL database that a collector of schema 8 left ke
                          "' AND answer_values = '{}'") == 1);
     // The three arrays stay aligned: a row whose arrays differ in length is refused.
     CHECK(exec("UPDATE responses SET answer_times = '{}' WHERE id = $1", {old.responses[0].id}) == "23514");
-    PQfinish(pg);
+    pg.reset();
 
     // It stores on: a new batch, and the old batch's responses again in another batch (kept
     // once, with their first answers).
@@ -505,10 +512,9 @@ TEST_CASE("collector: on PostgreSQL, a collector of the previous release still s
     TempDir dir;
     TestDatabase database(dir.path(), DatabaseConfig::Driver::Postgresql);
     auto storage = Storage::open(database.config());  // this release's steps, 10 and 11 among them
-    PGconn* pg = PQconnectdb(database.url().c_str());
-    REQUIRE(PQstatus(pg) == CONNECTION_OK);
+    auto pg = connect_pg(database.url());
     const auto exec = [&](const std::string& sql, std::vector<std::string> params = {}) {
-        return pg_exec(pg, sql, params);
+        return pg_exec(pg.get(), sql, params);
     };
     // A batch stored exactly as the previous release's collector (schema 9) stored it: its
     // responses without the arrays, then, in the same transaction, their answers as one
@@ -568,14 +574,13 @@ TEST_CASE("collector: on PostgreSQL, a collector of the previous release still s
     CHECK(store_as_previous_release(again, true) == "ok");
     CHECK(database.query(answers) == expected);
     // An answer without its response is refused, and nothing of its statement stays.
-    Batch orphan = make_batch(1, 36);
-    orphan.batch_id = "0d0d0d0d-0000-4000-8000-000000000000";
+    const Batch orphan = make_batch(1, 36);
     REQUIRE(exec("BEGIN") == "ok");
     CHECK(exec("INSERT INTO answers(response_id, question_id, value, answered_at) VALUES ($1, 'q1', '3', $2)",
                {orphan.responses[0].id, orphan.responses[0].started_at}) == "23503");
     REQUIRE(exec("ROLLBACK") == "ok");
     CHECK(database.count("SELECT count(*) FROM responses") == 3);
-    PQfinish(pg);
+    pg.reset();
 
     // And this release reads what it stored: the export's rows, and the responses as duplicates.
     const StoreOutcome o = storage->store(old, "k1", "blake2b:old");
@@ -639,9 +644,8 @@ TEST_CASE("collector: on PostgreSQL, a server that has become read-only (a stand
     TestCollector col(dir.path());
     REQUIRE(col.database().config().driver == DatabaseConfig::Driver::Postgresql);
     still_serves(col, 53);
-    PGconn* pg = PQconnectdb(col.database().url().c_str());
-    REQUIRE(PQstatus(pg) == CONNECTION_OK);
-    const auto exec = [&](const std::string& sql) { return pg_exec(pg, sql, {}); };
+    auto pg = connect_pg(col.database().url());
+    const auto exec = [&](const std::string& sql) { return pg_exec(pg.get(), sql, {}); };
     const auto read_only = [&](bool on) {
         REQUIRE(exec(std::string("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I ") +
                      (on ? "SET default_transaction_read_only = on" : "RESET default_transaction_read_only") +
@@ -652,7 +656,6 @@ TEST_CASE("collector: on PostgreSQL, a server that has become read-only (a stand
     };
     read_only(true);
     unavailable_then_stored(col, make_batch(20, 54), "read-only", [&] { read_only(false); });
-    PQfinish(pg);
     CHECK(col.count("SELECT count(*) FROM responses") == 23);
 }
 
