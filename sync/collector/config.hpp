@@ -60,7 +60,8 @@ struct ServerLimits {
                                       // connection opening or the previous reply (idle keep-alive too)
     int body_timeout_seconds = 60;    // the body complete within this of its headers
     int read_timeout_seconds = 30;    // no byte moving either way for this long ends a connection
-    int max_connections = 512;        // open connections (more are refused at accept)
+    int max_connections = 512;        // open connections (past it, a new one pushes out the one
+                                      // idle longest; http.hpp)
 };
 
 // [sites.ID]: a meeting point's name on the web page and in the report, and the hours its

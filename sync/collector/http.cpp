@@ -2,12 +2,14 @@
 // connection states).
 #include "http.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -15,6 +17,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,6 +99,46 @@ private:
     std::vector<std::thread> threads_;
 };
 
+// libmicrohttpd's messages, one per event: a flood of connections would be a flood of the
+// same few lines. Each distinct message is written the first time in a window of 10 s, and
+// its repeats are counted and written as one line when the window ends (flush, from the
+// reaper). At most 32 distinct messages are told apart in a window; others are counted
+// together.
+class LogThrottle {
+public:
+    // The line to write now, or "" (a repeat, counted).
+    std::string admit(const std::string& line) {
+        std::lock_guard lock(m_);
+        auto it = seen_.find(line);
+        if (it != seen_.end()) {
+            ++it->second;
+            return {};
+        }
+        if (seen_.size() >= 32) {
+            ++others_;
+            return {};
+        }
+        seen_.emplace(line, 0);
+        return line;
+    }
+    // The window's repeats, one line each, and a new window.
+    std::vector<std::string> flush() {
+        std::lock_guard lock(m_);
+        std::vector<std::string> out;
+        for (const auto& [line, repeats] : seen_)
+            if (repeats) out.push_back(line + " (and " + std::to_string(repeats) + " more times in 10 s)");
+        if (others_) out.push_back("http: " + std::to_string(others_) + " more messages in 10 s, of other kinds");
+        seen_.clear();
+        others_ = 0;
+        return out;
+    }
+
+private:
+    std::mutex m_;
+    std::map<std::string, std::uint64_t> seen_;
+    std::uint64_t others_ = 0;
+};
+
 }  // namespace
 
 std::string Request::header(std::string_view name) const {
@@ -163,6 +206,10 @@ struct Server::Impl {
     std::unique_ptr<WorkerPool> workers;
     std::mutex conns_mutex;
     std::set<ConnInfo*> conns;
+    int live = 0;                 // in `conns` and not cut yet (under conns_mutex)
+    std::uint64_t pushed_out = 0;  // made room for a new connection, since the last log line
+    std::uint64_t turned_away = 0; // a new connection closed: every other one was being served
+    LogThrottle mhd_log;
     std::thread reaper;
     std::atomic<bool> stopping{false};
     std::mutex stop_mutex;
@@ -178,24 +225,75 @@ struct Server::Impl {
         c->since = Clock::now();
     }
 
-    // Every 200 ms: a connection past its deadline is shut down (libmicrohttpd then
-    // sees the end of the stream and closes it). The socket is still open while it is in
-    // `conns`: libmicrohttpd closes it only after notify_connection(CLOSED), which waits
-    // for this lock.
+    // Ends a connection (under conns_mutex): libmicrohttpd then sees the end of the stream
+    // and closes it. The socket is still open while it is in `conns`: libmicrohttpd closes
+    // it only after notify_connection(CLOSED), which waits for this lock.
+    void cut(ConnInfo* c) {
+        ::shutdown(c->fd, SHUT_RDWR);
+        c->fd = -1;  // once
+        --live;
+    }
+
+    // Room for a new connection (under conns_mutex). At `max_connections`, the one that has
+    // waited longest for a request (idle after its reply, or its headers unfinished) goes:
+    // a flood of connections that never send a request cannot hold every place, since
+    // each new one pushes out the oldest of them, and a kiosk's request, complete within
+    // milliseconds of its connection, is served. A connection whose request is in (its
+    // body coming, on a worker, its reply going) is never pushed out: only when every
+    // other connection is one of those is the new one closed.
+    void make_room(ConnInfo* fresh) {
+        if (live <= options.max_connections) return;
+        ConnInfo* oldest = nullptr;
+        for (ConnInfo* c : conns)
+            if (c != fresh && c->fd >= 0 && c->phase == Phase::Waiting && (!oldest || c->since < oldest->since))
+                oldest = c;
+        if (oldest) {
+            cut(oldest);
+            ++pushed_out;
+        } else if (fresh->fd >= 0) {
+            cut(fresh);
+            ++turned_away;
+        }
+    }
+
+    // What happened at the limit and libmicrohttpd's repeated messages since the last
+    // time: a few lines, not one per connection (every 10 s, and at the stop).
+    void tell() {
+        for (const auto& line : mhd_log.flush()) handler.log(line);
+        std::uint64_t pushed = 0, turned = 0;
+        {
+            std::lock_guard lock(conns_mutex);
+            std::swap(pushed, pushed_out);
+            std::swap(turned, turned_away);
+        }
+        if (pushed || turned)
+            handler.log("at max_connections (" + std::to_string(options.max_connections) + "): closed " +
+                        std::to_string(pushed) +
+                        " connection(s) that had sent no request, to make room for new ones, and turned away " +
+                        std::to_string(turned) + " new one(s) while every other was being served");
+    }
+
+    // Every 200 ms: a connection past its deadline is cut; every 10 s, tell().
     void reap() {
+        auto told = Clock::now();
         while (!stopping) {
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
             const auto now = Clock::now();
-            std::lock_guard lock(conns_mutex);
-            for (ConnInfo* c : conns) {
-                const bool late = (c->phase == Phase::Waiting && now - c->since > options.header_timeout) ||
-                                  (c->phase == Phase::Body && now - c->since > options.body_timeout);
-                if (!late || c->fd < 0) continue;
-                if (c->phase == Phase::Body)
-                    handler.log("closed a connection whose request body was not complete within " +
-                                std::to_string(options.body_timeout.count()) + " s of its headers");
-                ::shutdown(c->fd, SHUT_RDWR);
-                c->fd = -1;  // once
+            {
+                std::lock_guard lock(conns_mutex);
+                for (ConnInfo* c : conns) {
+                    const bool late = (c->phase == Phase::Waiting && now - c->since > options.header_timeout) ||
+                                      (c->phase == Phase::Body && now - c->since > options.body_timeout);
+                    if (!late || c->fd < 0) continue;
+                    if (c->phase == Phase::Body)
+                        handler.log("closed a connection whose request body was not complete within " +
+                                    std::to_string(options.body_timeout.count()) + " s of its headers");
+                    cut(c);
+                }
+            }
+            if (now - told >= std::chrono::seconds(10)) {
+                tell();
+                told = now;
             }
         }
     }
@@ -209,12 +307,15 @@ struct Server::Impl {
             c->fd = info ? info->connect_fd : -1;
             std::lock_guard lock(self->conns_mutex);
             self->conns.insert(c);
+            if (c->fd >= 0) ++self->live;
             *socket_context = c;
+            self->make_room(c);
         } else {
             auto* c = static_cast<ConnInfo*>(*socket_context);
             if (!c) return;
             {
                 std::lock_guard lock(self->conns_mutex);
+                if (c->fd >= 0) --self->live;
                 self->conns.erase(c);
             }
             delete c;
@@ -236,7 +337,9 @@ struct Server::Impl {
         std::vsnprintf(buf, sizeof buf, fmt, ap);
         std::string line = buf;
         while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-        static_cast<Impl*>(cls)->handler.log("http: " + printable(line));
+        auto* self = static_cast<Impl*>(cls);
+        const std::string admitted = self->mhd_log.admit("http: " + printable(line));
+        if (!admitted.empty()) self->handler.log(admitted);
     }
 
     MHD_Result queue(MHD_Connection* connection, RequestState* rq, const Response& r) {
@@ -353,8 +456,39 @@ Server::~Server() {
     if (impl_->listen_fd >= 0) ::close(impl_->listen_fd);
 }
 
+namespace {
+
+// Past max_connections, libmicrohttpd still accepts this many more, so that a new
+// connection can push out an old one (Impl::make_room) before the old one's close is
+// processed; at this limit libmicrohttpd itself closes a new connection at once.
+int accept_limit(const Options& o) { return o.max_connections + std::max(64, o.max_connections / 4); }
+
+// Every connection is a descriptor, and so are the listening socket, the database's
+// connections, an export's files and the SQLite files: a process that runs out of them
+// fails accept() and open() in ways a client sees as a hang. So the limit is checked at
+// the start, against RLIMIT_NOFILE (raised to its hard limit if that is enough).
+void check_open_files(const Options& o) {
+    const rlim_t needed = static_cast<rlim_t>(accept_limit(o)) + 64 + 4 * static_cast<rlim_t>(o.workers);
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= needed) return;
+    if (lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= needed) {
+        rlimit raised = lim;
+        raised.rlim_cur = needed;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+    }
+    throw LimitError("[server] max_connections = " + std::to_string(o.max_connections) +
+                             " needs up to " + std::to_string(needed) + " open files with " +
+                             std::to_string(o.workers) + " threads, and this process may open " +
+                             std::to_string(lim.rlim_cur) +
+                             " (ulimit -n; LimitNOFILE= in the collector's systemd unit): raise that, or lower "
+                             "max_connections");
+}
+
+}  // namespace
+
 int Server::bind() {
     auto& o = impl_->options;
+    check_open_files(o);
     addrinfo hints{}, *found = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -387,11 +521,12 @@ void Server::start() {
     s.workers = std::make_unique<WorkerPool>(s.options.workers);
     s.daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, nullptr,
-        nullptr, &Impl::on_request, &s, MHD_OPTION_LISTEN_SOCKET, s.listen_fd, MHD_OPTION_CONNECTION_TIMEOUT,
+        nullptr, &Impl::on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, &Impl::on_log, &s,  // first: every message
+        MHD_OPTION_LISTEN_SOCKET, s.listen_fd, MHD_OPTION_CONNECTION_TIMEOUT,
         static_cast<unsigned>(s.options.read_timeout.count()), MHD_OPTION_CONNECTION_LIMIT,
-        static_cast<unsigned>(s.options.max_connections), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        static_cast<unsigned>(accept_limit(s.options)), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         static_cast<size_t>(64 * 1024), MHD_OPTION_NOTIFY_CONNECTION, &Impl::on_connection, &s,
-        MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, &s, MHD_OPTION_EXTERNAL_LOGGER, &Impl::on_log, &s,
+        MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, &s,
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (!s.daemon) throw std::runtime_error("collector: the HTTP server (libmicrohttpd) did not start");
     s.reaper = std::thread([&s] { s.reap(); });
@@ -418,6 +553,7 @@ void Server::stop() {
         s.daemon = nullptr;
     }
     if (s.reaper.joinable()) s.reaper.join();
+    s.tell();
     s.stopped_cv.notify_all();
 }
 

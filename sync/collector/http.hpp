@@ -13,7 +13,13 @@
 //  - deadlines: a request's headers must be complete `header_timeout` after the
 //    connection opened or its previous reply went (this is also the idle keep-alive
 //    limit); its body `body_timeout` after its headers; no byte moving either way for
-//    `read_timeout` ends the connection; at most `max_connections` are open;
+//    `read_timeout` ends the connection;
+//  - at most `max_connections` are open: past it, a new connection pushes out the one that
+//    has waited longest for a request (idle, or its headers unfinished), so a flood of
+//    connections that send nothing cannot take every place; one whose request is in is
+//    never pushed out (Impl::make_room). The process's open-file limit is checked against
+//    it at bind();
+//  - libmicrohttpd's messages are written once per kind and 10 s, then counted;
 //  - HTTP hygiene before any handler: two Content-Length headers, or Content-Length
 //    with Transfer-Encoding, are 400 (request smuggling), as are malformed headers
 //    (libmicrohttpd's strict mode);
@@ -27,11 +33,13 @@
 //   Body ─(the handler answered from the headers alone)─▶ Replying (then closed)
 //   Replying ─(reply sent: notify_completed)─▶ Waiting
 //   Waiting or Body past its deadline ─(the reaper: shutdown(2))─▶ closed
+//   Waiting, the oldest, when a new connection is one past max_connections ─(shutdown(2))─▶ closed
 #pragma once
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,6 +95,12 @@ struct Options {
     int max_connections = 512;
 };
 
+// What Options ask for and this machine does not give (Server::bind): the message names the
+// collector.toml key to change.
+struct LimitError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 class Server {
 public:
     Server(Options options, Handler& handler);
@@ -94,7 +108,8 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
     // Binds and listens; returns the port (the chosen one when options.port is 0). A
-    // client connecting before start() waits in the backlog.
+    // client connecting before start() waits in the backlog. LimitError when the process
+    // may not open enough files for max_connections.
     int bind();
     // Starts serving (bind() first): the event thread, the workers, the reaper.
     void start();

@@ -44,6 +44,7 @@
 #include "delivery.hpp"
 #include "seal.hpp"
 #include "export_cli.hpp"
+#include "http.hpp"
 #include "output.hpp"
 #include "protocol.hpp"
 #include "publish.hpp"
@@ -77,7 +78,12 @@ int serve(const std::string& config_file) {
         if (d.enabled && hashes_equal(d.token_hash, hash_token(kDemoToken)))
             std::cerr << "kohtaamo-collector: WARNING: device \"" << d.name << "\": " << kDemoTokenWarning << "\n";
     Collector collector(config);
-    int port = collector.bind();
+    int port = 0;
+    try {
+        port = collector.bind();
+    } catch (const http::LimitError& e) {
+        throw ConfigError(config_file, 0, 0, e.what());
+    }
     std::cerr << "kohtaamo-collector: listening on http://" << config.listen << ":" << port << " (database "
               << config.database.describe() << ", " << config.devices.size() << " device token(s), "
               << config.export_tokens.size() << " export token(s))" << std::endl;

@@ -169,7 +169,8 @@ public:
     // Reads until the peer closes, `timeout` passes, or a whole reply (headers and
     // Content-Length bytes) is in.
     std::string read_reply(std::chrono::milliseconds timeout);
-    // True when the peer closed the connection within `timeout` (reads and drops bytes).
+    // True when the peer closed the connection within `timeout` (reads and drops bytes;
+    // 0 ms: closed already).
     bool closed_within(std::chrono::milliseconds timeout);
 
 private:

@@ -92,6 +92,109 @@ TEST_CASE("hostile: ten idle and byte-a-second connections do not slow the uploa
     CHECK(logged);
 }
 
+TEST_CASE("hostile: a flood of connections that send no request cannot take every place: uploads are served, and it "
+          "gets a few log lines",
+          "[hostile][db]") {
+    TempDir dir;
+    ServerLimits server = TestCollector::fast_server();
+    server.max_connections = 32;
+    TestCollector col(dir.path(), {}, true, server);
+    // One client keeps 300 connections open, ten times the limit, each with its headers
+    // unfinished, and opens a new one for every one the collector closes.
+    std::atomic<bool> flooding{true};
+    std::atomic<long> opened{0};
+    std::thread flood([&] {
+        std::vector<std::unique_ptr<RawConnection>> held;
+        while (flooding) {
+            std::erase_if(held, [](const auto& c) { return c->closed_within(0ms); });
+            try {
+                while (flooding && held.size() < 300) {
+                    held.push_back(std::make_unique<RawConnection>(col.port()));
+                    held.back()->send("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+                    ++opened;
+                }
+            } catch (const std::exception&) {  // the backlog is full: the next round
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+    });
+    wait_until([&] { return opened >= 600; }, 10s);  // the limit is reached, and passed
+    // Meanwhile a kiosk's real uploader sends 300 responses in 30 batches, and single
+    // requests are answered at once. Before, the 32 places were the flood's until their
+    // header deadline, and then the flood's again: nothing else got in.
+    KioskDb kiosk = make_kiosk_db(dir / "k.sqlite", 300, 5);
+    SyncConfig cfg = fast_config(col.url(), col.token(1));
+    cfg.batch_max_responses = 10;
+    Uploader up(kiosk.path, cfg);
+    const auto started = std::chrono::steady_clock::now();
+    up.start();
+    const bool sent = wait_until(
+        [&] {
+            auto s = up.status();
+            return s.pending == 0 && s.state == SyncState::Idle;
+        },
+        20s);
+    up.stop();
+    const auto upload_time = std::chrono::steady_clock::now() - started;
+    CHECK(sent);
+    CHECK(upload_time < 5s);
+    for (int i = 0; i < 10; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        HttpReply r =
+            post(col.url() + kBatchesPath, batch_headers(col.token(2)), gzip(encode_batch(make_batch(2, 700 + i))));
+        CHECK(r.status == 200);
+        CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+    }
+    flooding = false;
+    flood.join();
+    CHECK(col.count("SELECT count(*) FROM responses") == kiosk.finished + 20);
+    col.collector().stop();
+    // Thousands of connections closed: one line says how many, and libmicrohttpd's message
+    // for each is written once and then counted.
+    const auto log = col.log();
+    bool told = false;
+    std::size_t server_lines = 0;
+    for (const auto& line : log) {
+        told |= line.find("at max_connections (32): closed ") != std::string::npos;
+        server_lines += line.find("http: ") != std::string::npos;
+    }
+    INFO("opened " << opened << " connections; " << log.size() << " log lines, " << server_lines
+                   << " of libmicrohttpd");
+    CHECK(opened > 1000);
+    CHECK(told);
+    CHECK(server_lines < 20);
+}
+
+TEST_CASE("hostile: more connections than the process may open is refused at the start, naming the file and the key",
+          "[hostile]") {
+    TempDir dir;
+    const std::string config = (dir / "collector.toml").string();
+    auto with = [&](const std::string& server) {
+        write_file(config, "[server]\nlisten = \"127.0.0.1\"\nport = 0\n" + server +
+                               "[database]\nurl = \"sqlite:c.sqlite\"\n");
+    };
+    // The collector under `prlimit --nofile=SOFT:HARD`, stopped by timeout's SIGTERM.
+    auto run_with = [&](const std::string& seconds, const std::string& nofile) {
+        return run_program({"/usr/bin/timeout", seconds, "/usr/bin/prlimit", "--nofile=" + nofile,
+                            KOHTAAMO_COLLECTOR_BIN, "--config", config});
+    };
+    // 2,000 connections and the descriptors beside them do not fit in 1,024 open files: a
+    // collector that started would fail accept() and its database's open() under load.
+    with("max_connections = 2000\n");
+    RunResult r = run_with("10", "1024:1024");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(config + ": [server] max_connections = 2000 needs up to") &&
+                          Catch::Contains("this process may open 1024") && Catch::Contains("LimitNOFILE="));
+    CHECK_THAT(r.err, !Catch::Contains("listening on"));
+    // A hard limit that allows it: the collector raises its own soft limit and serves
+    // (until timeout's SIGTERM). And the default, 512, fits systemd's soft limit of 1,024.
+    r = run_with("3", "1024:8192");
+    CHECK_THAT(r.err, Catch::Contains("listening on") && !Catch::Contains("max_connections"));
+    with("");
+    r = run_with("3", "1024:1024");
+    CHECK_THAT(r.err, Catch::Contains("listening on") && !Catch::Contains("max_connections"));
+}
+
 TEST_CASE("hostile: two Content-Length headers, or Content-Length with Transfer-Encoding, are 400", "[hostile][db]") {
     TempDir dir;
     TestCollector col(dir.path());
