@@ -276,7 +276,7 @@ Nginx::Nginx(const std::filesystem::path& dir, const TestCa& ca, const std::vect
     const std::string config =
         std::string(::geteuid() == 0 ? "user root;\n" : "") + "worker_processes 1;\ndaemon off;\npid " +
         (n / "nginx.pid").string() + ";\nerror_log " + (n / "logs/error.log").string() +
-        " warn;\nevents { worker_connections 1024; }\nhttp {\n"
+        " warn;\nworker_rlimit_nofile 40000;\nevents { worker_connections 16384; }\nhttp {\n"
         "    access_log off;\n"
         "    client_body_temp_path " + (n / "body").string() + ";\n"
         "    proxy_temp_path " + (n / "proxy").string() + ";\n"

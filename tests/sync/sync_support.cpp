@@ -247,8 +247,10 @@ std::size_t collect_header(char* p, std::size_t size, std::size_t n, void* user)
     return size * n;
 }
 
-HttpReply perform(const std::string& url, const std::vector<std::string>& headers, const std::string* body) {
+HttpReply perform(const std::string& url, const std::vector<std::string>& headers, const std::string* body,
+                  const std::string& ca_file = "") {
     CURL* c = curl_easy_init();
+    if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
     HttpReply r;
     curl_slist* list = nullptr;
     for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
@@ -281,7 +283,9 @@ HttpReply post(const std::string& url, const std::vector<std::string>& headers, 
     return perform(url, headers, &body);
 }
 
-HttpReply get(const std::string& url, const std::vector<std::string>& headers) { return perform(url, headers, nullptr); }
+HttpReply get(const std::string& url, const std::vector<std::string>& headers, const std::string& ca_file) {
+    return perform(url, headers, nullptr, ca_file);
+}
 
 CollectorProcess::CollectorProcess(const std::filesystem::path& dir, const std::string& config_body,
                                    const std::string& name)

@@ -125,7 +125,8 @@ struct HttpReply {
 };
 // One POST with libcurl. `headers` are added as given ("Content-Encoding: gzip", ...).
 HttpReply post(const std::string& url, const std::vector<std::string>& headers, const std::string& body);
-HttpReply get(const std::string& url, const std::vector<std::string>& headers = {});
+// ca_file: verify the server against this CA (a TLS endpoint of the test CA).
+HttpReply get(const std::string& url, const std::vector<std::string>& headers = {}, const std::string& ca_file = "");
 
 // The real kohtaamo-collector binary as a child process, serving `config_body` (written
 // to dir/collector.toml, or dir/`name`.toml; give it `port = 0`) on an ephemeral loopback
