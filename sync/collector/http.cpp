@@ -269,8 +269,9 @@ struct Server::Impl {
         if (pushed || turned)
             handler.log("at max_connections (" + std::to_string(options.max_connections) + "): closed " +
                         std::to_string(pushed) +
-                        " connection(s) that had sent no request, to make room for new ones, and turned away " +
-                        std::to_string(turned) + " new one(s) while every other was being served");
+                        " connection(s) waiting for a request (idle, or its headers unfinished) to make room for new "
+                        "ones, and turned away " +
+                        std::to_string(turned) + " new one(s) while every other had its request in");
     }
 
     // Every 200 ms: a connection past its deadline is cut; every 10 s, tell().
