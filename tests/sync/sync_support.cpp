@@ -228,6 +228,11 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
     return done();
 }
 
+bool all_sent(const Uploader& up) {
+    const auto s = up.status();
+    return s.pending == 0 && s.state == SyncState::Idle;
+}
+
 namespace {
 std::size_t collect(char* p, std::size_t size, std::size_t n, void* user) {
     static_cast<std::string*>(user)->append(p, size * n);

@@ -112,6 +112,8 @@ private:
 
 // Polls `done` every 10 ms until it is true or `timeout` passes; returns its last value.
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+// The uploader has nothing left to send and is idle.
+bool all_sent(const kohtaamo::sync::Uploader& up);
 
 struct HttpReply {
     long status = 0;  // 0: no HTTP reply (see error)

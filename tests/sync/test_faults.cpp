@@ -37,12 +37,7 @@ struct Rig {
     // Runs the uploader until everything is acknowledged; then the counts must be exact.
     void recover(Uploader& up, std::chrono::milliseconds limit = 30s) {
         up.start();
-        bool done = wait_until(
-            [&] {
-                auto s = up.status();
-                return s.pending == 0 && s.state == SyncState::Idle;
-            },
-            limit);
+        bool done = wait_until([&] { return all_sent(up); }, limit);
         up.stop();
         INFO(errors.all());
         REQUIRE(done);

@@ -59,11 +59,6 @@ std::vector<std::string> queued(const KioskDb& k, int offset, int n) {
     return ids;
 }
 
-bool settled(Uploader& up) {
-    auto s = up.status();
-    return s.pending == 0 && s.state == SyncState::Idle;
-}
-
 int count_status(const FaultProxy& proxy, const std::string& status) {
     int n = 0;
     for (const auto& s : proxy.seen())
@@ -109,7 +104,7 @@ TEST_CASE("poison: one response the collector fails on (500) is set aside and al
     poison_collector(col, poison);
     Uploader up(k.path, cfg);
     up.start();
-    REQUIRE(wait_until([&] { return settled(up) && up.status().rejected == 1; }, 60s));
+    REQUIRE(wait_until([&] { return all_sent(up) && up.status().rejected == 1; }, 60s));
     up.stop();
     check_only_poison_left(k, col, poison,
                            "the collector fails on this response alone and acknowledges others: HTTP 500: the "
@@ -154,7 +149,7 @@ TEST_CASE("poison: one response the collector dies on while other batches travel
     Uploader up(k.path, cfg);
     errors.attach(up);
     up.start();
-    REQUIRE(wait_until([&] { return settled(up) && up.status().rejected == 1; }, 60s));
+    REQUIRE(wait_until([&] { return all_sent(up) && up.status().rejected == 1; }, 60s));
     up.stop();
     check_only_poison_left(k, col, poison,
                            "the collector fails on this response alone and acknowledges others: the collector closed "
@@ -181,7 +176,7 @@ TEST_CASE("poison: an outage of 500s for every batch sets nothing aside, and eve
     proxy.inject(outage);
     Uploader up(k.path, cfg);
     up.start();
-    REQUIRE(wait_until([&] { return settled(up); }, 60s));
+    REQUIRE(wait_until([&] { return all_sent(up); }, 60s));
     up.stop();
     CHECK(proxy.faults_left() == 0);
     CHECK(up.status().rejected == 0);

@@ -39,11 +39,6 @@ void check_same_content(const KioskDb& k, const TestCollector& col) {
     CHECK(kiosk == central);
 }
 
-bool all_sent(Uploader& up) {
-    auto s = up.status();
-    return s.pending == 0 && s.state == SyncState::Idle;
-}
-
 }  // namespace
 
 TEST_CASE("uploader: 10000 responses from 3 kiosks arrive exactly once", "[uploader][db]") {
