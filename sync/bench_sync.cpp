@@ -10,7 +10,9 @@
 //              every --pace-ms, open loop, the kiosks' slots spread over the period) to
 //              --setup sqlite (one SQLite collector), postgresql (one PostgreSQL
 //              collector) or nginx3 (three PostgreSQL collectors behind nginx with TLS):
-//              accepted responses/s, p50 and p99 latency, failed requests, peak memory.
+//              accepted responses/s, p50 and p99 latency of the batches on kept-alive
+//              connections, and apart from them each kiosk's first (it connects),
+//              failed requests, peak memory.
 //  --export N  N responses into PostgreSQL through the collector's storage, then the long
 //              CSV exported from a snapshot: time, and peak memory before and after.
 // Every process it starts is its child with a parent-death signal, and is stopped on
@@ -286,8 +288,14 @@ std::size_t keep(char* p, std::size_t size, std::size_t n, void* out) {
     return size * n;
 }
 
+// Each kiosk's first batch opens its connection (TCP, and behind nginx a TLS handshake),
+// all kiosks in the same instant; its later ones go on that kept-alive connection, as a
+// kiosk's do. Their latencies are kept apart: the target (p99 under 250 ms with
+// keep-alive) is the later ones'.
 struct LoadResult {
-    std::vector<double> latency_ms;
+    std::vector<double> latency_ms;  // every batch
+    std::vector<double> first_ms;    // each kiosk's first
+    std::vector<double> kept_ms;     // the rest
     long long failed = 0, accepted = 0;
     double seconds = 0;
 };
@@ -361,6 +369,10 @@ LoadResult load(const std::string& endpoint, const std::string& token, const std
             curl_easy_cleanup(h);
             std::lock_guard lock(m);
             out.latency_ms.insert(out.latency_ms.end(), lat.begin(), lat.end());
+            if (!lat.empty()) {
+                out.first_ms.push_back(lat.front());
+                out.kept_ms.insert(out.kept_ms.end(), lat.begin() + 1, lat.end());
+            }
             out.failed += failed;
             out.accepted += accepted;
         });
@@ -369,7 +381,7 @@ LoadResult load(const std::string& endpoint, const std::string& token, const std
     go = true;
     for (auto& t : threads) t.join();
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::sort(out.latency_ms.begin(), out.latency_ms.end());
+    for (auto* v : {&out.latency_ms, &out.first_ms, &out.kept_ms}) std::sort(v->begin(), v->end());
     return out;
 }
 
@@ -421,12 +433,18 @@ int run_kiosks(const fs::path& dir, const std::string& setup, int kiosks, int ba
     double peak = 0;
     for (auto& c : collectors) peak = std::max(peak, c.child->reap(true).second);
     const std::int64_t held = count_responses(sqlite_file, pg_url);
-    std::printf("%-10s %3d kiosks x %3d batches of %3d: %8.0f accepted responses/s  p50 %7.1f ms  p99 %7.1f ms  "
+    // The headline latencies are the kept-alive batches' (every batch's when each kiosk
+    // posts only one).
+    const std::vector<double>& kept = r.kept_ms.empty() ? r.latency_ms : r.kept_ms;
+    std::printf("%-10s %3d kiosks x %3d batches of %3d: %8.0f accepted responses/s  kept-alive p50 %7.1f ms  p99 %7.1f ms  "
                 "max %7.1f ms  failed %lld of %zu  peak RSS per collector %6.1f MiB  (held %lld)\n",
                 setup.c_str(), kiosks, batches_each, batch, static_cast<double>(r.accepted) / r.seconds,
-                percentile(r.latency_ms, 0.50), percentile(r.latency_ms, 0.99),
-                r.latency_ms.empty() ? 0.0 : r.latency_ms.back(), r.failed, r.latency_ms.size(), peak,
-                static_cast<long long>(held));
+                percentile(kept, 0.50), percentile(kept, 0.99), kept.empty() ? 0.0 : kept.back(), r.failed,
+                r.latency_ms.size(), peak, static_cast<long long>(held));
+    std::printf("%-10s each kiosk's first batch (connecting%s, all %d at once): p50 %7.1f ms  max %7.1f ms;  "
+                "every batch: p99 %7.1f ms\n",
+                "", setup == "nginx3" ? ", TLS" : "", kiosks, percentile(r.first_ms, 0.50),
+                r.first_ms.empty() ? 0.0 : r.first_ms.back(), percentile(r.latency_ms, 0.99));
     return r.failed == 0 && held == r.accepted ? 0 : 1;
 }
 
