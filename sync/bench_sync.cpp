@@ -55,6 +55,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// "q1", "q2", … (built by append: GCC 12's -Wrestrict misfires on "q" + std::to_string(q)
+// when inlined, its bug 105329).
+std::string question_id(int q) {
+    std::string id = "q";
+    return id.append(std::to_string(q));
+}
+
 int fill(const fs::path& file, int n) {
     { Store store(file, 1'790'000'000'000); }
     sqlite3* db = nullptr;
@@ -74,7 +81,7 @@ int fill(const fs::path& file, int n) {
             for (int q = 1; q <= 5; ++q) {
                 std::string v = q == 5 ? (rng() % 4 ? "" : "Mukava paikka, kiitos!") : std::to_string(1 + rng() % 5);
                 if (q == 5 && v.empty()) continue;
-                a.bind(1, id).bind(2, "q" + std::to_string(q)).bind(3, v).bind(4, iso8601_utc(t + q * 5000)).run();
+                a.bind(1, id).bind(2, question_id(q)).bind(3, v).bind(4, iso8601_utc(t + q * 5000)).run();
                 ++answers;
             }
         }
@@ -276,7 +283,7 @@ std::string batch_body(const std::string& device_id, int n, std::mt19937& rng, s
         r.finished_at = iso8601_utc(t + i * 30'000 + 40'000);
         r.site = "bench";
         for (int q = 1; q <= 4; ++q)
-            r.answers.push_back({"q" + std::to_string(q), std::to_string(1 + rng() % 5), r.started_at});
+            r.answers.push_back({question_id(q), std::to_string(1 + rng() % 5), r.started_at});
         if (rng() % 4 == 0) r.answers.push_back({"q5", "Mukava paikka, kiitos!", r.started_at});
         b.responses.push_back(std::move(r));
     }
@@ -477,7 +484,7 @@ int run_export(const fs::path& dir, int n) {
             r.started_at = iso8601_utc(1'790'000'000'000LL + (k * 1000LL + i) * 60'000LL);
             r.finished_at = r.started_at;
             r.site = "site-" + std::to_string(i % 7);
-            for (int q = 1; q <= 4; ++q) r.answers.push_back({"q" + std::to_string(q), std::to_string(1 + rng() % 5), r.started_at});
+            for (int q = 1; q <= 4; ++q) r.answers.push_back({question_id(q), std::to_string(1 + rng() % 5), r.started_at});
             b.responses.push_back(std::move(r));
         }
         storage->store(b, "bench", "blake2b:" + b.batch_id);
