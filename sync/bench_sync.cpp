@@ -267,23 +267,29 @@ std::int64_t count_responses(const std::string& sqlite_file, const std::string& 
 // ---------------------------------------------------------------------------------------
 // Many kiosks at once.
 
+// A new complete response of the family survey (version 2) at `site`: q1…q4 answered 1–5
+// at its start.
+sync::Response bench_response(std::int64_t started_ms, std::int64_t finished_ms, std::string site, std::mt19937& rng) {
+    sync::Response r;
+    r.id = new_uuid();
+    r.survey_id = "family";
+    r.survey_version = 2;
+    r.language = "fi";
+    r.status = "complete";
+    r.started_at = iso8601_utc(started_ms);
+    r.finished_at = iso8601_utc(finished_ms);
+    r.site = std::move(site);
+    for (int q = 1; q <= 4; ++q) r.answers.push_back({question_id(q), std::to_string(1 + rng() % 5), r.started_at});
+    return r;
+}
+
 // A batch body as kiosk `device_id` sends it (gzip of the canonical JSON), `n` new responses.
 std::string batch_body(const std::string& device_id, int n, std::mt19937& rng, std::int64_t t) {
     sync::Batch b;
     b.batch_id = new_uuid();
     b.device_id = device_id;
     for (int i = 0; i < n; ++i) {
-        sync::Response r;
-        r.id = new_uuid();
-        r.survey_id = "family";
-        r.survey_version = 2;
-        r.language = "fi";
-        r.status = "complete";
-        r.started_at = iso8601_utc(t + i * 30'000);
-        r.finished_at = iso8601_utc(t + i * 30'000 + 40'000);
-        r.site = "bench";
-        for (int q = 1; q <= 4; ++q)
-            r.answers.push_back({question_id(q), std::to_string(1 + rng() % 5), r.started_at});
+        sync::Response r = bench_response(t + i * 30'000, t + i * 30'000 + 40'000, "bench", rng);
         if (rng() % 4 == 0) r.answers.push_back({"q5", "Mukava paikka, kiitos!", r.started_at});
         b.responses.push_back(std::move(r));
     }
@@ -475,17 +481,8 @@ int run_export(const fs::path& dir, int n) {
         b.batch_id = new_uuid();
         b.device_id = new_uuid();
         for (int i = 0; i < 1000 && k * 1000 + i < n; ++i) {
-            sync::Response r;
-            r.id = new_uuid();
-            r.survey_id = "family";
-            r.survey_version = 2;
-            r.language = "fi";
-            r.status = "complete";
-            r.started_at = iso8601_utc(1'790'000'000'000LL + (k * 1000LL + i) * 60'000LL);
-            r.finished_at = r.started_at;
-            r.site = "site-" + std::to_string(i % 7);
-            for (int q = 1; q <= 4; ++q) r.answers.push_back({question_id(q), std::to_string(1 + rng() % 5), r.started_at});
-            b.responses.push_back(std::move(r));
+            const std::int64_t t = 1'790'000'000'000LL + (k * 1000LL + i) * 60'000LL;
+            b.responses.push_back(bench_response(t, t, "site-" + std::to_string(i % 7), rng));
         }
         storage->store(b, "bench", "blake2b:" + b.batch_id);
     }
