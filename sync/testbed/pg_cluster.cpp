@@ -18,6 +18,7 @@
 #include <pwd.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,13 +120,17 @@ int run_as(const RunAs& who, const std::vector<std::string>& argv, const std::fi
 
 }  // namespace
 
-PgCluster::PgCluster(bool fsync) : fsync_(fsync) {
-    const RunAs who = unprivileged();
+void PgCluster::make_dir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "kohtaamo-pg-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
     std::filesystem::create_directories(dir_ / "socket");
-    chown_tree(dir_, who);
+    chown_tree(dir_, unprivileged());
+}
+
+PgCluster::PgCluster(bool fsync) : fsync_(fsync) {
+    const RunAs who = unprivileged();
+    make_dir();
     const auto log = dir_ / "initdb.log";
     // initdb takes a second or two; a copy of a cluster it made before takes a tenth. The
     // template is a folder of files next to the test binary (made once per build, under a
@@ -210,6 +215,83 @@ PgCluster::~PgCluster() {
     stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+}
+
+namespace {
+
+// One statement on `url`; its first value ("" when none). Throws with the server's message.
+std::string query_one(const std::string& url, const std::string& sql) {
+    PGconn* c = PQconnectdb(url.c_str());
+    if (PQstatus(c) != CONNECTION_OK) {
+        std::string msg = PQerrorMessage(c);
+        PQfinish(c);
+        throw std::runtime_error("cannot connect to " + url + ": " + msg);
+    }
+    PGresult* r = PQexec(c, sql.c_str());
+    const auto status = PQresultStatus(r);
+    std::string msg = PQerrorMessage(c);
+    std::string value = status == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+    PQclear(r);
+    PQfinish(c);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw std::runtime_error(sql + ": " + msg);
+    return value;
+}
+
+std::string admin_url(int port) {
+    return "postgresql://kohtaamo@127.0.0.1:" + std::to_string(port) + "/postgres?connect_timeout=2";
+}
+
+}  // namespace
+
+std::unique_ptr<PgCluster> PgCluster::standby_of(const PgCluster& primary, bool synchronous) {
+    std::unique_ptr<PgCluster> s(new PgCluster());
+    s->fsync_ = primary.fsync_;
+    s->make_dir();
+    const auto log = s->dir_ / "basebackup.log";
+    if (run_as(unprivileged(),
+               {(pg_bindir() / "pg_basebackup").string(), "-D", (s->dir_ / "data").string(), "-h", "127.0.0.1", "-p",
+                std::to_string(primary.port_), "-U", "kohtaamo", "-R", "-X", "stream", "-c", "fast", "--no-sync"},
+               log) != 0)
+        throw std::runtime_error("pg_basebackup failed: " + slurp(log));
+    s->port_ = any_port();
+    s->start();
+    if (synchronous) {
+        const std::string p = admin_url(primary.port_);
+        query_one(p, "ALTER SYSTEM SET synchronous_standby_names = '*'");
+        query_one(p, "SELECT pg_reload_conf()");
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (query_one(p, "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") != "1") {
+            if (std::chrono::steady_clock::now() > deadline)
+                throw std::runtime_error("the standby did not become synchronous within 30 s: " + slurp(s->dir_ / "postgres.log"));
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    return s;
+}
+
+void PgCluster::kill() {
+    if (pid_ <= 0) return;
+    // The postmaster leads its own process group (spawn_as); its backends are in it.
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    // Its System V shared memory segment would stay behind (a server started again in
+    // this folder would remove it; this one is not): postmaster.pid's seventh line names
+    // it, "key id".
+    std::ifstream pidfile(dir_ / "data" / "postmaster.pid");
+    std::string line;
+    for (int i = 0; i < 7 && std::getline(pidfile, line); ++i) {
+    }
+    std::istringstream ids(line);
+    long key = 0, id = -1;
+    if (ids >> key >> id && id >= 0) ::shmctl(static_cast<int>(id), IPC_RMID, nullptr);
+}
+
+void PgCluster::promote() {
+    const std::string url = admin_url(port_);
+    query_one(url, "SELECT pg_promote(true, 30)");
+    if (query_one(url, "SELECT pg_is_in_recovery()") != "f") throw std::runtime_error("the standby was not promoted");
 }
 
 std::string PgCluster::create_database() {

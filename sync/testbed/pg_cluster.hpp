@@ -8,6 +8,7 @@
 // removed at exit.
 #pragma once
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,25 @@ public:
     void restart();
     void stop();
     void start();
+    // A streaming standby of `primary` (pg_basebackup -R from it), started on a port of
+    // its own, read-only until promoted. `synchronous`: the primary then waits at every
+    // commit until the standby has it (synchronous_standby_names = '*'), as a failover
+    // that loses nothing acknowledged needs; returns once it does.
+    static std::unique_ptr<PgCluster> standby_of(const PgCluster& primary, bool synchronous);
+    // The server gone at once, as with its machine: SIGKILL to the postmaster and every
+    // backend. It is not started again.
+    void kill();
+    // A standby takes writes (pg_promote()); returns once it does.
+    void promote();
+    // libpq's "host:port" of this server, for a URI that lists several.
+    std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
     ~PgCluster();
 
     // A child process of the cluster's user (for nginx, anything that refuses root).
 private:
+    PgCluster() = default;
+    // A new folder for a cluster, owned by the server's user.
+    void make_dir();
     std::filesystem::path dir_;
     bool fsync_ = false;
     int port_ = 0;

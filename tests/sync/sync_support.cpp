@@ -115,6 +115,9 @@ TestDatabase::TestDatabase(const std::filesystem::path& dir, DatabaseConfig::Dri
                                                            : DatabaseConfig::sqlite(dir / "collector.sqlite");
 }
 
+TestDatabase::TestDatabase(const std::filesystem::path& dir, DatabaseConfig config)
+    : config_(std::move(config)), dir_(dir) {}
+
 TestDatabase::~TestDatabase() = default;
 
 std::string TestDatabase::url() const {

@@ -46,6 +46,8 @@ class TestDatabase {
 public:
     explicit TestDatabase(const std::filesystem::path& dir);
     TestDatabase(const std::filesystem::path& dir, kohtaamo::sync::DatabaseConfig::Driver driver);
+    // A database of the test's own making (a cluster other than this process's).
+    TestDatabase(const std::filesystem::path& dir, kohtaamo::sync::DatabaseConfig config);
     ~TestDatabase();
     const kohtaamo::sync::DatabaseConfig& config() const { return config_; }
     // Its [database] table for a collector.toml.

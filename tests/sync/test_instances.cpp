@@ -2,18 +2,22 @@
 // only): the same batch at two instances at once, token reloads and the export limit
 // across instances, `kohtaamo-collector migrate` from SQLite, and three collector
 // processes behind nginx with TLS (a test CA made here with openssl, verified by the
-// uploader) through a SIGKILL of one collector and a restart of PostgreSQL.
+// uploader) through a SIGKILL of one collector and a restart of PostgreSQL; and a
+// failover of PostgreSQL to its synchronous standby under two collectors.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <thread>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "pg_cluster.hpp"
 #include "sync_support.hpp"
@@ -226,7 +230,84 @@ TEST_CASE("migrate: a SQLite collector database copied into PostgreSQL holds the
 }
 
 // ---------------------------------------------------------------------------------------
-// Three collectors behind nginx with TLS.
+// Real kiosks through faults: three collectors behind nginx, and a failover.
+
+namespace {
+
+// `kiosks` kiosks k1, k2, … with `each` finished responses, their tokens, and the
+// collectors' config for them on `db` (4 threads, 2 connections).
+struct Fleet {
+    std::vector<KioskDb> kiosks;
+    std::vector<std::string> tokens;
+    std::string collector_config;
+    int total = 0, answers = 0;
+    Fleet(const TempDir& dir, const TestDatabase& db, int kiosks_, int each, unsigned seed) {
+        std::string devices;
+        for (int i = 0; i < kiosks_; ++i) {
+            tokens.push_back(new_token());
+            devices += "[[device]]\nname = \"k" + std::to_string(i + 1) + "\"\ntoken_hash = \"" + hash_token(tokens.back()) + "\"\n";
+            kiosks.push_back(make_kiosk_db(dir / ("k" + std::to_string(i) + ".sqlite"), each, seed + static_cast<unsigned>(i)));
+            total += kiosks.back().finished;
+            answers += kiosks.back().answers;
+        }
+        collector_config = "[server]\nlisten = \"127.0.0.1\"\nport = 0\nthreads = 4\n" + db.toml() +
+                           "connections = 2\n[export]\nwork_dir = \"" + dir.path().string() + "\"\n" + devices;
+    }
+};
+
+// A real kohtaamo-sync process per kiosk, posting to `endpoint(i)` (`extra`: more [sync]
+// lines), small batches so that the faults land mid-run; each runs again until it says
+// everything is sent, for at most 100 s.
+struct KioskRuns {
+    std::vector<std::thread> threads;
+    std::atomic<int> finished{0};
+    KioskRuns(const TempDir& dir, const Fleet& fleet, const std::function<std::string(int)>& endpoint,
+              const std::string& extra = "") {
+        for (int i = 0; i < static_cast<int>(fleet.kiosks.size()); ++i) {
+            const auto conf = dir / ("kiosk-" + std::to_string(i) + ".toml");
+            write_file(conf, "[sync]\nendpoint = \"" + endpoint(i) + "\"\ntoken = \"" +
+                                 fleet.tokens[static_cast<std::size_t>(i)] + "\"\n" + extra +
+                                 "batch_max_responses = 15\nconnect_timeout_seconds = 2\nrequest_timeout_seconds = 20\n"
+                                 "backoff_initial_seconds = 1\nbackoff_max_seconds = 2\nretry_after_max_seconds = 1\n");
+            const std::string database = fleet.kiosks[static_cast<std::size_t>(i)].path.string();
+            threads.emplace_back([this, conf, database] {
+                const auto deadline = std::chrono::steady_clock::now() + 100s;
+                while (std::chrono::steady_clock::now() < deadline) {
+                    RunResult r = run_program(
+                        {KOHTAAMO_SYNC_BIN, "--config", conf.string(), "--database", database, "--attempts", "20", "-q"});
+                    if (r.exit_code == 0) {
+                        ++finished;
+                        return;
+                    }
+                }
+            });
+        }
+    }
+    void join() {
+        for (auto& t : threads) t.join();
+    }
+    ~KioskRuns() {
+        for (auto& t : threads)
+            if (t.joinable()) t.join();
+    }
+};
+
+// Every response of every kiosk in the database exactly once with its answers, each
+// kiosk's all marked sent, and every batch a kiosk counts as acknowledged held, once.
+void check_delivered(const TestDatabase& db, const Fleet& fleet) {
+    CHECK(db.count("SELECT count(*) FROM responses") == fleet.total);
+    CHECK(db.count("SELECT count(DISTINCT id) FROM responses") == fleet.total);
+    CHECK(db.count("SELECT count(*) FROM answers") == fleet.answers);
+    for (std::size_t i = 0; i < fleet.kiosks.size(); ++i) {
+        const auto& k = fleet.kiosks[i];
+        CHECK(count(k.path, "SELECT count(*) FROM responses WHERE synced_at IS NOT NULL") == k.finished);
+        CHECK(db.count("SELECT count(*) FROM responses WHERE device_name = 'k" + std::to_string(i + 1) + "'") == k.finished);
+        CHECK(db.count("SELECT count(*) FROM batches WHERE device_id = '" + k.device_id + "'") ==
+              count(k.path, "SELECT count(*) FROM sync_batches WHERE state = 'acked'"));
+    }
+}
+
+}  // namespace
 
 TEST_CASE("instances: three collectors behind nginx with TLS lose nothing and double nothing through a kill -9 "
           "of one and a restart of PostgreSQL",
@@ -234,75 +315,70 @@ TEST_CASE("instances: three collectors behind nginx with TLS lose nothing and do
     TempDir dir;
     TestDatabase db(dir.path(), DatabaseConfig::Driver::Postgresql);
     TestCa ca(dir.path());
-    constexpr int kKiosks = 4, kEach = 600;
-    std::vector<std::string> tokens;
-    std::string devices;
-    for (int i = 0; i < kKiosks; ++i) {
-        tokens.push_back(new_token());
-        devices += "[[device]]\nname = \"k" + std::to_string(i + 1) + "\"\ntoken_hash = \"" + hash_token(tokens.back()) + "\"\n";
-    }
-    const std::string config = "[server]\nlisten = \"127.0.0.1\"\nport = 0\nthreads = 4\n" + db.toml() +
-                               "connections = 2\n[export]\nwork_dir = \"" + dir.path().string() + "\"\n" + devices;
+    const Fleet fleet(dir, db, 4, 600, 70);
     std::vector<std::unique_ptr<CollectorProcess>> collectors;
     for (int i = 0; i < 3; ++i)
-        collectors.push_back(std::make_unique<CollectorProcess>(dir.path(), config, "collector-" + std::to_string(i + 1)));
+        collectors.push_back(
+            std::make_unique<CollectorProcess>(dir.path(), fleet.collector_config, "collector-" + std::to_string(i + 1)));
     Nginx nginx(dir.path(), ca, {collectors[0]->port(), collectors[1]->port(), collectors[2]->port()});
     const std::string endpoint = "https://127.0.0.1:" + std::to_string(nginx.port());
     // Through nginx, with the certificate verified against the test CA.
     HttpReply health = get(endpoint + kHealthPath);
     CHECK(health.status == 0);  // curl here trusts the system CAs only: the test CA is not one
-    std::vector<KioskDb> kiosks;
-    for (int i = 0; i < kKiosks; ++i) kiosks.push_back(make_kiosk_db(dir / ("k" + std::to_string(i) + ".sqlite"), kEach, 70 + i));
-    int total = 0, answers = 0;
-    for (const auto& k : kiosks) {
-        total += k.finished;
-        answers += k.answers;
-    }
-    // Real kohtaamo-sync processes, small batches so that the faults land mid-run; each
-    // runs again until it says everything is sent.
-    std::vector<std::thread> runners;
-    std::atomic<int> finished{0};
-    for (int i = 0; i < kKiosks; ++i) {
-        const auto conf = dir / ("kiosk-" + std::to_string(i) + ".toml");
-        write_file(conf, "[sync]\nendpoint = \"" + endpoint + "\"\ntoken = \"" + tokens[static_cast<std::size_t>(i)] +
-                             "\"\nca_file = \"" + ca.ca.string() +
-                             "\"\nbatch_max_responses = 15\nconnect_timeout_seconds = 2\nrequest_timeout_seconds = 20\n"
-                             "backoff_initial_seconds = 1\nbackoff_max_seconds = 2\nretry_after_max_seconds = 1\n");
-        runners.emplace_back([&, conf, i] {
-            const auto deadline = std::chrono::steady_clock::now() + 100s;
-            while (std::chrono::steady_clock::now() < deadline) {
-                RunResult r = run_program({KOHTAAMO_SYNC_BIN, "--config", conf.string(), "--database",
-                                           kiosks[static_cast<std::size_t>(i)].path.string(), "--attempts", "20", "-q"});
-                if (r.exit_code == 0) {
-                    ++finished;
-                    return;
-                }
-            }
-        });
-    }
+    KioskRuns runs(dir, fleet, [&](int) { return endpoint; }, "ca_file = \"" + ca.ca.string() + "\"\n");
     auto stored = [&] { return db.count("SELECT count(*) FROM responses"); };
     // A third of the way: collector 2 is killed as a crash would.
-    REQUIRE(wait_until([&] { return stored() >= total / 3; }, 60s));
+    REQUIRE(wait_until([&] { return stored() >= fleet.total / 3; }, 60s));
     collectors[1]->kill();
-    CHECK(finished == 0);  // mid-run: nobody is done yet
+    CHECK(runs.finished == 0);  // mid-run: nobody is done yet
     // Two thirds: PostgreSQL restarts under everyone's feet.
-    REQUIRE(wait_until([&] { return stored() >= 2 * total / 3 || finished == kKiosks; }, 60s));
+    REQUIRE(wait_until([&] { return stored() >= 2 * fleet.total / 3 || runs.finished == 4; }, 60s));
     const auto before_restart = stored();
     PgCluster::get().restart();
-    CHECK(before_restart < total);  // mid-run
-    for (auto& t : runners) t.join();
-    CHECK(finished == kKiosks);
-    CHECK(db.count("SELECT count(*) FROM responses") == total);
-    CHECK(db.count("SELECT count(DISTINCT id) FROM responses") == total);
-    CHECK(db.count("SELECT count(*) FROM answers") == answers);
-    for (int i = 0; i < kKiosks; ++i) {
-        const auto& k = kiosks[static_cast<std::size_t>(i)];
-        CHECK(count(k.path, "SELECT count(*) FROM responses WHERE synced_at IS NOT NULL") == k.finished);
-        CHECK(db.count("SELECT count(*) FROM responses WHERE device_name = 'k" + std::to_string(i + 1) + "'") == k.finished);
-        // Every batch the kiosk counts as acknowledged is one the database holds, once.
-        CHECK(db.count("SELECT count(*) FROM batches WHERE device_id = '" + k.device_id + "'") ==
-              count(k.path, "SELECT count(*) FROM sync_batches WHERE state = 'acked'"));
-    }
+    CHECK(before_restart < fleet.total);  // mid-run
+    runs.join();
+    CHECK(runs.finished == 4);
+    check_delivered(db, fleet);
     // The two survivors served after the kill, and all three before it.
     for (int i : {0, 2}) CHECK_THAT(collectors[static_cast<std::size_t>(i)]->log(), Catch::Contains("POST /v1/batches device=k"));
+}
+
+// ---------------------------------------------------------------------------------------
+// A failover: the primary's machine gone, its synchronous standby promoted.
+
+TEST_CASE("instances: PostgreSQL failing over to its synchronous standby mid-run (the primary killed, the standby "
+          "promoted) loses no acknowledged batch and doubles nothing",
+          "[postgresql]") {
+    TempDir dir;
+    PgCluster primary(false);
+    const std::string on_primary = primary.create_database();
+    const std::string name = on_primary.substr(on_primary.rfind('/') + 1);
+    auto standby = PgCluster::standby_of(primary, true);
+    // As docs/collector-deploy.md says: both servers, and only the one that takes writes.
+    const std::string url = "postgresql://kohtaamo@" + primary.host_port() + "," + standby->host_port() + "/" + name +
+                            "?target_session_attrs=read-write&connect_timeout=2";
+    TestDatabase db(dir.path(), DatabaseConfig::postgresql(url));
+    const Fleet fleet(dir, db, 3, 500, 90);
+    CollectorProcess a(dir.path(), fleet.collector_config, "collector-a"),
+        b(dir.path(), fleet.collector_config, "collector-b");
+    // The kiosks split between the two collectors.
+    KioskRuns runs(dir, fleet, [&](int i) { return i % 2 ? b.url() : a.url(); });
+    auto stored = [&] { return db.count("SELECT count(*) FROM responses"); };
+    REQUIRE(wait_until([&] { return stored() >= fleet.total / 3; }, 60s));
+    const auto before_kill = stored();
+    primary.kill();
+    const std::string primary_url = "postgresql://kohtaamo@" + primary.host_port() + "/postgres?connect_timeout=2";
+    CHECK(PQping(primary_url.c_str()) == PQPING_NO_RESPONSE);  // gone
+    CHECK(runs.finished == 0);  // mid-run
+    // A while without a primary, as until someone (or a failover manager) promotes the
+    // standby: the collectors answer 503 and the kiosks wait.
+    std::this_thread::sleep_for(2s);
+    standby->promote();
+    runs.join();
+    CHECK(runs.finished == 3);
+    CHECK(before_kill < fleet.total);
+    // Every batch a kiosk counts as acknowledged is on the new primary, once.
+    check_delivered(db, fleet);
+    // Both collectors were cut off by the failover and came back by themselves.
+    for (const auto* c : {&a, &b}) CHECK_THAT(c->log(), Catch::Contains("unavailable"));
 }
