@@ -184,7 +184,7 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
     if (database) {
         if (!database->is_table()) r.fail(database, "database must be a table ([database])");
         const toml::table& d = *database->as_table();
-        r.only_keys(d, {"url", "connections"}, "database");
+        r.only_keys(d, {"url", "connections", "stalled_after_seconds"}, "database");
         const std::string url = r.string(d, "url", "database");
         try {
             c.database = parse_database_url(url, base);
@@ -192,6 +192,8 @@ CollectorConfig load_collector_config(const std::filesystem::path& file) {
             r.fail(d.get("url"), std::string("database.url ") + e.what());
         }
         c.database.connections = positive_int(r, d, "connections", c.database.connections, "database", 64);
+        c.database.stalled_after_seconds =
+            positive_int(r, d, "stalled_after_seconds", c.database.stalled_after_seconds, "database", 3600);
         if (c.database.driver == DatabaseConfig::Driver::Sqlite && d.get("connections"))
             r.fail(d.get("connections"), "database.connections is for PostgreSQL: SQLite has one writer");
     } else if (storage) {

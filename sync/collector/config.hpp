@@ -39,6 +39,7 @@ struct DatabaseConfig {
     std::filesystem::path file;  // Sqlite
     std::string url;             // Postgresql: a libpq URI, postgresql://user@host:port/db
     int connections = 4;         // Postgresql: connections that store batches at once (docs/performance.md)
+    int stalled_after_seconds = 30;  // GET /v1/health is 503 while a batch has waited this long to be stored
     // The database for messages (a PostgreSQL URI without its password).
     std::string describe() const;
     static DatabaseConfig sqlite(std::filesystem::path file) {

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <initializer_list>
 #include <condition_variable>
 #include <deque>
@@ -322,6 +323,7 @@ public:
         job.body_hash = &body_hash;
         std::unique_lock lock(mutex_);
         queue_.push_back(&job);
+        const auto since = waiting_since_.insert(std::chrono::steady_clock::now());
         while (!job.done) {
             if (!job.taken && !free_writers_.empty()) {
                 auto writer = std::move(free_writers_.back());
@@ -347,6 +349,7 @@ public:
                 done_.wait(lock);
             }
         }
+        waiting_since_.erase(since);
         if (job.error) std::rethrow_exception(job.error);
         return std::move(job.out);
     }
@@ -409,6 +412,18 @@ public:
     }
 
     void check() override {
+        // First what the writers wait for (no database call: it answers while one hangs).
+        {
+            std::lock_guard lock(mutex_);
+            if (!waiting_since_.empty()) {
+                const auto waited = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now() - *waiting_since_.begin());
+                if (waited.count() >= database_.stalled_after_seconds)
+                    throw StorageUnavailable("storing has stalled: a batch has waited " + std::to_string(waited.count()) +
+                                             " s to be stored (database.stalled_after_seconds = " +
+                                             std::to_string(database_.stalled_after_seconds) + ")");
+            }
+        }
         // One read proves the database answers, and says whether this collector knows its schema.
         control([&](sql::Connection& c) {
             if (auto newer = newer_schema(c)) throw StorageUnavailable(*newer);
@@ -1241,6 +1256,7 @@ private:
     std::condition_variable done_;
     std::deque<Job*> queue_;
     std::vector<std::unique_ptr<sql::Connection>> free_writers_;
+    std::multiset<std::chrono::steady_clock::time_point> waiting_since_;  // each store() under way: since when
 
     std::mutex control_mutex_;
     std::unique_ptr<sql::Connection> control_;

@@ -135,7 +135,9 @@ public:
     // Every device heard from, by device name.
     virtual std::vector<DeviceHealth> device_health() = 0;
 
-    // GET /v1/health: throws StorageUnavailable unless the database answers.
+    // GET /v1/health: throws StorageUnavailable unless the database answers, and while a
+    // batch has waited longer than database().stalled_after_seconds to be stored (a
+    // database that answers reads but commits nothing: a synchronous standby away, a lock).
     virtual void check() = 0;
 
     // The token lists every instance serves from. publish_tokens writes `tokens` when they

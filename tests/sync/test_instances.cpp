@@ -382,3 +382,35 @@ TEST_CASE("instances: PostgreSQL failing over to its synchronous standby mid-run
     // Both collectors were cut off by the failover and came back by themselves.
     for (const auto* c : {&a, &b}) CHECK_THAT(c->log(), Catch::Contains("unavailable"));
 }
+
+TEST_CASE("instances: while PostgreSQL's synchronous standby is away a batch waits, GET /v1/health says storing has "
+          "stalled, and the batch is stored when the standby is back",
+          "[postgresql]") {
+    TempDir dir;
+    PgCluster primary(false);
+    const std::string on_primary = primary.create_database();
+    auto standby = PgCluster::standby_of(primary, true);
+    const std::string token = new_token();
+    DatabaseConfig database = DatabaseConfig::postgresql(on_primary);
+    database.stalled_after_seconds = 2;
+    Collector c(config_on(database, {{"k1", hash_token(token), true}}, dir.path()));
+    const std::string url = "http://127.0.0.1:" + std::to_string(c.start());
+    REQUIRE(post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(make_batch(2, 1)))).status == 200);
+    REQUIRE(get(url + kHealthPath).status == 200);
+    standby->stop();
+    std::atomic<int> status{-1};
+    std::thread upload([&] { status = post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(make_batch(2, 2)))).status; });
+    HttpReply health;
+    CHECK(wait_until([&] { return (health = get(url + kHealthPath)).status == 503; }, 15s));
+    CHECK_THAT(decode_error(health.body).second, Catch::Contains("storing has stalled: a batch has waited"));
+    CHECK(health.header("retry-after") == "5");
+    CHECK(status == -1);  // still waiting
+    // Not stored on the primary alone, either.
+    const RunResult on_its_own = run_program({(pg_bindir() / "psql").string(), on_primary, "-Atc", "SELECT count(*) FROM responses"});
+    CHECK(on_its_own.out == "2\n");
+    standby->start();
+    upload.join();
+    CHECK(status == 200);
+    CHECK(get(url + kHealthPath).status == 200);
+    CHECK(TestDatabase(dir.path(), database).count("SELECT count(*) FROM responses") == 4);
+}

@@ -454,10 +454,12 @@ TEST_CASE("protocol: collector config example loads and mistakes name file and l
     write_file(file, "[server]\nport = 8470\n[database]\nurl = \"sqlite:data/c.sqlite\"\n");
     CHECK(load_collector_config(file).database.file == dir / "data/c.sqlite");
     write_file(file, "[server]\nport = 8470\n[database]\nurl = \"postgresql://kohtaamo:secret@db.example:5432/keruu\"\n"
-                     "connections = 6\n");
+                     "connections = 6\nstalled_after_seconds = 45\n");
     CollectorConfig pg = load_collector_config(file);
     CHECK(pg.database.driver == DatabaseConfig::Driver::Postgresql);
     CHECK(pg.database.connections == 6);
+    CHECK(pg.database.stalled_after_seconds == 45);
+    CHECK(old_style.database.stalled_after_seconds == 30);  // the default
     CHECK(pg.database.describe() == "postgresql://kohtaamo:***@db.example:5432/keruu");  // never the password
     write_file(file, "[server]\nport = 8470\n[database]\nurl = \"mysql://x\"\n");
     CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:4") && Catch::Contains("database.url") &&
@@ -467,6 +469,9 @@ TEST_CASE("protocol: collector config example loads and mistakes name file and l
     write_file(file, "[server]\nport = 8470\n[database]\nurl = \"sqlite:c.sqlite\"\nconnections = 3\n");
     CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:5") &&
                                                        Catch::Contains("database.connections is for PostgreSQL"));
+    write_file(file, "[server]\nport = 8470\n[database]\nurl = \"sqlite:c.sqlite\"\nstalled_after_seconds = 0\n");
+    CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:5") &&
+                                                       Catch::Contains("database.stalled_after_seconds"));
     write_file(file, "[server]\nport = 8470\nheader_timeout_seconds = 0\n[database]\nurl = \"sqlite:c.sqlite\"\n");
     CHECK_THROWS_WITH(load_collector_config(file), Catch::Contains("collector.toml:3") &&
                                                        Catch::Contains("server.header_timeout_seconds"));
