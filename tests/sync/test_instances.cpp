@@ -400,6 +400,18 @@ TEST_CASE("instances: while PostgreSQL's synchronous standby is away a batch wai
     standby->stop();
     std::atomic<int> status{-1};
     std::thread upload([&] { status = post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(make_batch(2, 2)))).status; });
+    // Whatever a check below throws: the standby back, so that the upload ends and its
+    // thread is joined (a joinable thread destroyed is std::terminate, and the servers'
+    // folders would stay behind).
+    struct Back {
+        PgCluster& standby;
+        std::thread& upload;
+        ~Back() {
+            if (!upload.joinable()) return;
+            standby.start();
+            upload.join();
+        }
+    } back{*standby, upload};
     HttpReply health;
     CHECK(wait_until([&] { return (health = get(url + kHealthPath)).status == 503; }, 15s));
     CHECK_THAT(decode_error(health.body).second, Catch::Contains("storing has stalled: a batch has waited"));
