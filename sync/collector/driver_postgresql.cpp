@@ -276,6 +276,9 @@ private:
         else if (is("08") || is("57P0") || is("53") || is("58") || code == "XX001" || code == "XX002" ||
                  code == "25006" || PQstatus(pg_) != CONNECTION_OK)
             kind = ErrorKind::Unavailable;
+        if (code == "25006")
+            msg += " (the server is read-only: a standby? [database] url needs target_session_attrs=read-write to find"
+                   " the one that takes writes)";
         throw Error(kind, "postgresql: " + msg + (code.empty() ? "" : " [" + code + "]") + " in: " + sql.substr(0, 80));
     }
 

@@ -229,6 +229,21 @@ std::optional<std::string> newer_schema(sql::Connection& c) {
            std::to_string(known) + "): a collector of a newer release updated it; update this one too";
 }
 
+// PostgreSQL: why this connection's server takes no writes (a standby, as the old primary
+// is after a failover when it comes back first in the url), or nothing when it takes them.
+// Reads work there, so without this GET /v1/health would answer 200 while every batch gets
+// 503. Thrown as Unavailable, so that the control connection reconnects: with
+// target_session_attrs=read-write in the url, to the server that takes writes.
+void check_takes_writes(sql::Connection& c) {
+    if (c.dialect() != Dialect::Postgresql) return;
+    bool read_only = false;
+    c.query("SHOW transaction_read_only", {}, [&](const sql::Row& r) { read_only = r.text(0) == "on"; });
+    if (read_only)
+        throw sql::Error(sql::ErrorKind::Unavailable,
+                         "postgresql: the server is read-only (transaction_read_only = on: a standby?); "
+                         "[database] url needs target_session_attrs=read-write to find the one that takes writes");
+}
+
 bool is_unavailable(const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
@@ -424,9 +439,11 @@ public:
                                              std::to_string(database_.stalled_after_seconds) + ")");
             }
         }
-        // One read proves the database answers, and says whether this collector knows its schema.
+        // One read proves the database answers, and says whether this collector knows its
+        // schema; PostgreSQL's, whether its server takes writes.
         control([&](sql::Connection& c) {
             if (auto newer = newer_schema(c)) throw StorageUnavailable(*newer);
+            check_takes_writes(c);
         });
     }
 

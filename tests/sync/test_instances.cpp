@@ -426,3 +426,58 @@ TEST_CASE("instances: while PostgreSQL's synchronous standby is away a batch wai
     CHECK(get(url + kHealthPath).status == 200);
     CHECK(TestDatabase(dir.path(), database).count("SELECT count(*) FROM responses") == 4);
 }
+
+TEST_CASE("instances: a collector whose url lists a standby first is refused at the start and answers 503 when it "
+          "reconnects to it, and target_session_attrs=read-write finds the primary",
+          "[postgresql]") {
+    // As after a failover, when the old primary comes back as the new one's standby and is
+    // still first in collector.toml's url.
+    TempDir dir;
+    PgCluster primary(false);
+    const std::string on_primary = primary.create_database();
+    const std::string name = on_primary.substr(on_primary.rfind('/') + 1);
+    auto standby = PgCluster::standby_of(primary, false);
+    const std::string hosts = "postgresql://kohtaamo@" + standby->host_port() + "," + primary.host_port() + "/" + name;
+    const std::string token = new_token();
+    auto config = [&](const std::string& options) {
+        return config_on(DatabaseConfig::postgresql(hosts + options), {{"k1", hash_token(token), true}}, dir.path());
+    };
+    auto on_the_primary = [&] {
+        return run_program({(pg_bindir() / "psql").string(), on_primary, "-Atc", "SELECT count(*) FROM responses"}).out;
+    };
+    int n = 0;  // batches made
+    auto upload = [&](const std::string& url) {
+        return post(url + kBatchesPath, batch_headers(token), gzip(encode_batch(make_batch(2, ++n))));
+    };
+    // Started on it: the collector stops at once, saying why.
+    CHECK_THROWS_WITH(Collector(config("?connect_timeout=2")).start(),
+                      Catch::Contains("read-only") && Catch::Contains("target_session_attrs=read-write"));
+    SECTION("without target_session_attrs: 503, and health says so") {
+        // Started while the standby was down, the collector is on the primary; PostgreSQL's
+        // restart sends it to the first server of the url that answers.
+        standby->stop();
+        Collector c(config("?connect_timeout=2"));
+        const std::string url = "http://127.0.0.1:" + std::to_string(c.start());
+        CHECK(upload(url).status == 200);
+        standby->start();
+        primary.restart();
+        const HttpReply refused = upload(url);
+        CHECK(refused.status == 503);
+        CHECK(refused.header("retry-after") == "5");
+        CHECK_THAT(decode_error(refused.body).second, Catch::Contains("read-only"));
+        const HttpReply health = get(url + kHealthPath);
+        CHECK(health.status == 503);
+        CHECK_THAT(decode_error(health.body).second,
+                   Catch::Contains("read-only") && Catch::Contains("target_session_attrs=read-write"));
+        CHECK(on_the_primary() == "2\n");  // the first batch only
+    }
+    SECTION("with it: the primary, before and after the restart") {
+        Collector c(config("?target_session_attrs=read-write&connect_timeout=2"));
+        const std::string url = "http://127.0.0.1:" + std::to_string(c.start());
+        CHECK(upload(url).status == 200);
+        primary.restart();
+        CHECK(upload(url).status == 200);
+        CHECK(get(url + kHealthPath).status == 200);
+        CHECK(on_the_primary() == "4\n");
+    }
+}
