@@ -130,12 +130,69 @@ constexpr std::size_t kAnswersPerInsert = 256;   // 4 parameters each
 // responses in phase one; a plan made for unknown parameters rescanned the unnest for
 // every response, and planning each run instead cost what the arrays saved.) A small
 // batch's responses keep the VALUES form: as arrays, fifty kiosks' batches of 5 went 10 %
-// slower. An array literal of texts: each element quoted, its backslashes and double
-// quotes escaped (array_in's rules), NULL for a missing one. Each goes as a text parameter
-// (the driver sends text as is) and is cast in the statement: ?::text::text[]. A
-// response's answers are three such arrays of its own row (schema.cpp, step 10) in either
-// form: in the arrays' form, an array of those literals, each element cast again.
+// slower. An array parameter goes in PostgreSQL's binary form (BinaryArray): the driver
+// sends a text parameter's bytes as binary, and the statement's cast (?::text[]) makes it
+// an array, read by array_recv without the quoting array_in parses (the server's CPU for a
+// batch of 1000: 15 % less; docs/performance.md). A response's answers are three arrays of
+// its own row (schema.cpp, step 10) in either form: in the arrays' form, a text array of
+// their array literals (ArrayLiteral: each element quoted, backslashes and double quotes
+// escaped, array_in's rules), each cast in the statement, since one array cannot hold
+// arrays of different lengths.
 constexpr std::size_t kArrayResponses = 500;
+class BinaryArray {
+public:
+    static constexpr std::uint32_t kText = 25, kBigint = 20, kInteger = 23;  // pg_type's oids
+    explicit BinaryArray(std::uint32_t element_type) : type_(element_type) {
+        // One dimension: its length and "has nulls" are set by finish().
+        for (std::uint32_t v : {1u, 0u, element_type, 0u, 1u}) put(out_, v);  // ndim, nulls, type, length, lower bound
+    }
+    void text(std::string_view v) {
+        ++count_;
+        put(out_, static_cast<std::uint32_t>(v.size()));
+        out_ += v;
+    }
+    void null() {
+        ++count_;
+        nulls_ = true;
+        put(out_, 0xffffffffu);  // length -1
+    }
+    void bigint(std::int64_t v) {
+        ++count_;
+        put(out_, 8);
+        put(out_, static_cast<std::uint32_t>(static_cast<std::uint64_t>(v) >> 32));
+        put(out_, static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
+    }
+    void integer(std::int32_t v) {
+        ++count_;
+        put(out_, 4);
+        put(out_, static_cast<std::uint32_t>(v));
+    }
+    std::string finish() {
+        if (count_ == 0) {  // no dimensions at all
+            std::string empty;
+            for (std::uint32_t v : {0u, 0u, type_}) put(empty, v);
+            return empty;
+        }
+        patch(4, nulls_ ? 1 : 0);
+        patch(12, count_);
+        return std::move(out_);
+    }
+
+private:
+    static void put(std::string& out, std::uint32_t v) {  // big-endian, as the wire protocol has it
+        for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+    }
+    void patch(std::size_t at, std::uint32_t v) {
+        std::string b;
+        put(b, v);
+        out_.replace(at, 4, b);
+    }
+    std::uint32_t type_;
+    std::string out_;
+    std::uint32_t count_ = 0;
+    bool nulls_ = false;
+};
+
 class ArrayLiteral {
 public:
     void text(std::string_view v) {
@@ -146,14 +203,6 @@ public:
             out_ += c;
         }
         out_ += '"';
-    }
-    void null() {
-        comma();
-        out_ += "NULL";
-    }
-    void integer(std::int64_t v) {
-        comma();
-        out_ += std::to_string(v);
     }
     std::string finish() { return std::move(out_) + "}"; }
 
@@ -902,7 +951,7 @@ private:
         std::deque<std::string> arrays;  // PostgreSQL: the array literals its statements' parameters view
     };
 
-    // PostgreSQL and a large batch: its responses in the arrays' form (ArrayLiteral).
+    // PostgreSQL and a large batch: its responses in the arrays' form (BinaryArray).
     static bool as_arrays(Dialect d, const PendingBatch& p) {
         return d == Dialect::Postgresql && p.order.size() >= kArrayResponses;
     }
@@ -926,8 +975,8 @@ private:
                                      " finished_at, site, event, flagged, device_id, device_name, batch_id, received_at,"
                                      " survey_hash") +
                          (pg ? ", answer_question_ids, answer_values, answer_times) VALUES " +
-                                   rows_of(n, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text::text[],"
-                                              " ?::text::text[], ?::text::text[])")
+                                   rows_of(n, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?::text[],"
+                                              " ?::text[])")
                              : ") VALUES " + values_list(n, 15)) +
                          " ON CONFLICT (id) DO NOTHING RETURNING id";
                 st.params.reserve(n * (pg ? 18 : 15));
@@ -975,20 +1024,27 @@ private:
         steps.push_back(std::move(seen));
     }
 
-    // PostgreSQL (ArrayLiteral): the batch's responses in one INSERT of unnest()ed arrays,
+    // PostgreSQL (BinaryArray): the batch's responses in one INSERT of unnest()ed arrays,
     // in id order as the rows of the VALUES form are.
     static void plan_responses_as_arrays(PendingBatch& p, const Batch& batch, const std::string& device_name,
                                          std::vector<sql::Step>& steps) {
-        ArrayLiteral id, survey_id, survey_version, language, status, started_at, finished_at, site, event, flagged,
-            survey_hash, question_ids, values, times;
+        using A = BinaryArray;
+        A id(A::kText), survey_id(A::kText), survey_version(A::kBigint), language(A::kText), status(A::kText),
+            started_at(A::kText), finished_at(A::kText), site(A::kText), event(A::kText), flagged(A::kInteger),
+            survey_hash(A::kText), question_ids(A::kText), values(A::kText), times(A::kText);
         for (const Response* r : p.order) {
-            const auto answers = answer_arrays(*r);
-            question_ids.text(answers[0]);
-            values.text(answers[1]);
-            times.text(answers[2]);
+            ArrayLiteral q, v, t;
+            for (const auto& a : r->answers) {
+                q.text(a.question_id);
+                v.text(a.value);
+                t.text(a.answered_at);
+            }
+            question_ids.text(q.finish());
+            values.text(v.finish());
+            times.text(t.finish());
             id.text(r->id);
             survey_id.text(r->survey_id);
-            survey_version.integer(r->survey_version);
+            survey_version.bigint(r->survey_version);
             language.text(r->language);
             status.text(r->status);
             started_at.text(r->started_at);
@@ -1005,15 +1061,14 @@ private:
                  " SELECT u.id, u.survey_id, u.survey_version, u.language, u.status, u.started_at, u.finished_at,"
                  " u.site, u.event, u.flagged, ?, ?, ?, ?, u.survey_hash, u.question_ids::text[], u.answer_values::text[],"
                  " u.times::text[]"
-                 " FROM unnest(?::text::text[], ?::text::text[], ?::text::bigint[], ?::text::text[],"
-                 " ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[],"
-                 " ?::text::integer[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[])"
+                 " FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[],"
+                 " ?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[], ?::text[])"
                  " AS u(id, survey_id, survey_version, language, status, started_at, finished_at, site, event,"
                  " flagged, survey_hash, question_ids, answer_values, times) ON CONFLICT (id) DO NOTHING RETURNING id";
         st.params = {std::string_view(batch.device_id), std::string_view(device_name), std::string_view(batch.batch_id),
                      std::string_view(p.received_at)};
-        for (ArrayLiteral* a : {&id, &survey_id, &survey_version, &language, &status, &started_at, &finished_at, &site,
-                                &event, &flagged, &survey_hash, &question_ids, &values, &times})
+        for (A* a : {&id, &survey_id, &survey_version, &language, &status, &started_at, &finished_at, &site, &event,
+                     &flagged, &survey_hash, &question_ids, &values, &times})
             st.params.emplace_back(std::string_view(p.arrays.emplace_back(a->finish())));
         PendingBatch* pp = &p;
         st.rows = [pp](const sql::Row& row) {
@@ -1026,10 +1081,10 @@ private:
         steps.push_back(std::move(st));
     }
 
-    // PostgreSQL: a response's answers as the three array literals of its row (question
-    // ids, values, times; schema.cpp, step 10), in the order the kiosk sent them.
+    // PostgreSQL: a response's answers as the three arrays of its row (question ids,
+    // values, times; schema.cpp, step 10), in the order the kiosk sent them (BinaryArray).
     static std::array<std::string, 3> answer_arrays(const Response& r) {
-        ArrayLiteral question_ids, values, times;
+        BinaryArray question_ids(BinaryArray::kText), values(BinaryArray::kText), times(BinaryArray::kText);
         for (const auto& a : r.answers) {
             question_ids.text(a.question_id);
             values.text(a.value);

@@ -222,6 +222,14 @@ TEST_CASE("collector: on PostgreSQL, every answer comes back exactly as sent thr
     for (std::size_t i = 0; i < awkward.size(); ++i)
         r.answers.push_back({"q" + std::to_string(10 + i) + (i % 2 ? "\"{," : ""), awkward[i], r.started_at});
     batch.responses[2].answers.clear();  // a response without answers
+    // The other columns, each with what is not the common case: NULL, a large number, quotes.
+    Response& odd = batch.responses[0];
+    odd.status = "abandoned";
+    odd.finished_at.clear();  // NULL
+    odd.survey_version = kMaxSurveyVersion;
+    odd.flagged = true;
+    odd.event = "ilta \"{x}\" \\ ä";
+    batch.responses[2].survey_hash = std::string(64, 'a');
 
     HttpReply reply = post(col.url() + kBatchesPath, headers_for(col.token(0)), gzip(encode_batch(batch)));
     REQUIRE(reply.status == 200);
@@ -237,6 +245,11 @@ TEST_CASE("collector: on PostgreSQL, every answer comes back exactly as sent thr
     std::sort(want.begin(), want.end());
     CHECK(col.database().query("SELECT question_id, value, answered_at FROM answers WHERE response_id = '" + r.id +
                                "' ORDER BY question_id, value") == want);
+    CHECK(col.database().query("SELECT status, coalesce(finished_at, 'NULL'), survey_version, flagged, event,"
+                               " coalesce(survey_hash, 'NULL') FROM responses WHERE id IN ('" + odd.id + "', '" +
+                               batch.responses[2].id + "') ORDER BY status") ==
+          Rows{{"abandoned", "NULL", std::to_string(kMaxSurveyVersion), "1", odd.event, "NULL"},
+               {"complete", batch.responses[2].finished_at, std::to_string(batch.responses[2].survey_version), "0", batch.responses[2].event, std::string(64, 'a')}});
     // In its row, in the order sent.
     CHECK(col.count("SELECT count(*) FROM responses WHERE id = '" + r.id + "' AND answer_values[1] = '' AND "
                     "answer_values[2] = 'NULL' AND cardinality(answer_values) = " + std::to_string(awkward.size())) == 1);
