@@ -278,10 +278,10 @@ std::optional<std::string> newer_schema(sql::Connection& c) {
            std::to_string(known) + "): a collector of a newer release updated it; update this one too";
 }
 
-// PostgreSQL: why this connection's server takes no writes (a standby, as the old primary
-// is after a failover when it comes back first in the url), or nothing when it takes them.
-// Reads work there, so without this GET /v1/health would answer 200 while every batch gets
-// 503. Thrown as Unavailable, so that the control connection reconnects: with
+// PostgreSQL: throws when this connection's server takes no writes (a standby, as the old
+// primary is after a failover when it comes back first in the url). Reads work there, so
+// without this GET /v1/health would answer 200 while every batch gets 503. It throws
+// Unavailable, so that the control connection reconnects: with
 // target_session_attrs=read-write in the url, to the server that takes writes.
 void check_takes_writes(sql::Connection& c) {
     if (c.dialect() != Dialect::Postgresql) return;
@@ -948,7 +948,7 @@ private:
         StoreOutcome out;
         std::int64_t heard_ms = 0;  // for the device's health, kept in the same transaction
         std::string heard_at;
-        std::deque<std::string> arrays;  // PostgreSQL: the array literals its statements' parameters view
+        std::deque<std::string> arrays;  // PostgreSQL: the arrays (BinaryArray) its statements' parameters view
     };
 
     // PostgreSQL and a large batch: its responses in the arrays' form (BinaryArray).
