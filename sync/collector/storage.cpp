@@ -992,7 +992,7 @@ private:
                          std::string_view(p.received_at),
                          r.survey_hash.empty() ? sql::Value(nullptr) : sql::Value(std::string_view(r.survey_hash))});
                     if (pg)
-                        for (std::string& a : answer_arrays(r))
+                        for (std::string& a : answer_arrays<BinaryArray>(r, BinaryArray::kText))
                             st.params.emplace_back(std::string_view(p.arrays.emplace_back(std::move(a))));
                 }
                 PendingBatch* pp = &p;
@@ -1033,15 +1033,10 @@ private:
             started_at(A::kText), finished_at(A::kText), site(A::kText), event(A::kText), flagged(A::kInteger),
             survey_hash(A::kText), question_ids(A::kText), values(A::kText), times(A::kText);
         for (const Response* r : p.order) {
-            ArrayLiteral q, v, t;
-            for (const auto& a : r->answers) {
-                q.text(a.question_id);
-                v.text(a.value);
-                t.text(a.answered_at);
-            }
-            question_ids.text(q.finish());
-            values.text(v.finish());
-            times.text(t.finish());
+            const auto answers = answer_arrays<ArrayLiteral>(*r);
+            question_ids.text(answers[0]);
+            values.text(answers[1]);
+            times.text(answers[2]);
             id.text(r->id);
             survey_id.text(r->survey_id);
             survey_version.bigint(r->survey_version);
@@ -1082,9 +1077,12 @@ private:
     }
 
     // PostgreSQL: a response's answers as the three arrays of its row (question ids,
-    // values, times; schema.cpp, step 10), in the order the kiosk sent them (BinaryArray).
-    static std::array<std::string, 3> answer_arrays(const Response& r) {
-        BinaryArray question_ids(BinaryArray::kText), values(BinaryArray::kText), times(BinaryArray::kText);
+    // values, times; schema.cpp, step 10), in the order the kiosk sent them: parameters in
+    // binary form (BinaryArray, made with the element type), or literals (ArrayLiteral) as
+    // the elements of the arrays' form.
+    template <class Array, class... Made>
+    static std::array<std::string, 3> answer_arrays(const Response& r, Made... made) {
+        Array question_ids(made...), values(made...), times(made...);
         for (const auto& a : r.answers) {
             question_ids.text(a.question_id);
             values.text(a.value);

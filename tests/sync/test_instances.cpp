@@ -307,6 +307,23 @@ void check_delivered(const TestDatabase& db, const Fleet& fleet) {
     }
 }
 
+// A primary with a database of its own and its standby (pg_basebackup -R), removed at the end.
+struct Replicated {
+    PgCluster primary{false};
+    std::string on_primary = primary.create_database();  // its url
+    std::string name = on_primary.substr(on_primary.rfind('/') + 1);
+    std::unique_ptr<PgCluster> standby;
+    explicit Replicated(bool synchronous) : standby(PgCluster::standby_of(primary, synchronous)) {}
+    // A url listing both servers, `first` first, as collector.toml's may.
+    std::string url(const PgCluster& first, const PgCluster& second, const std::string& options) const {
+        return "postgresql://kohtaamo@" + first.host_port() + "," + second.host_port() + "/" + name + options;
+    }
+    // What the primary alone holds, asked of it with psql: "2\n" for two responses.
+    std::string responses_on_primary() const {
+        return run_program({(pg_bindir() / "psql").string(), on_primary, "-Atc", "SELECT count(*) FROM responses"}).out;
+    }
+};
+
 }  // namespace
 
 TEST_CASE("instances: three collectors behind nginx with TLS lose nothing and double nothing through a kill -9 "
@@ -350,13 +367,11 @@ TEST_CASE("instances: PostgreSQL failing over to its synchronous standby mid-run
           "promoted) loses no acknowledged batch and doubles nothing",
           "[postgresql]") {
     TempDir dir;
-    PgCluster primary(false);
-    const std::string on_primary = primary.create_database();
-    const std::string name = on_primary.substr(on_primary.rfind('/') + 1);
-    auto standby = PgCluster::standby_of(primary, true);
+    Replicated servers(true);
+    PgCluster& primary = servers.primary;
+    auto& standby = servers.standby;
     // As docs/collector-deploy.md says: both servers, and only the one that takes writes.
-    const std::string url = "postgresql://kohtaamo@" + primary.host_port() + "," + standby->host_port() + "/" + name +
-                            "?target_session_attrs=read-write&connect_timeout=2";
+    const std::string url = servers.url(primary, *standby, "?target_session_attrs=read-write&connect_timeout=2");
     TestDatabase db(dir.path(), DatabaseConfig::postgresql(url));
     const Fleet fleet(dir, db, 3, 500, 90);
     CollectorProcess a(dir.path(), fleet.collector_config, "collector-a"),
@@ -387,11 +402,10 @@ TEST_CASE("instances: while PostgreSQL's synchronous standby is away a batch wai
           "stalled, and the batch is stored when the standby is back",
           "[postgresql]") {
     TempDir dir;
-    PgCluster primary(false);
-    const std::string on_primary = primary.create_database();
-    auto standby = PgCluster::standby_of(primary, true);
+    Replicated servers(true);
+    auto& standby = servers.standby;
     const std::string token = new_token();
-    DatabaseConfig database = DatabaseConfig::postgresql(on_primary);
+    DatabaseConfig database = DatabaseConfig::postgresql(servers.on_primary);
     database.stalled_after_seconds = 2;
     Collector c(config_on(database, {{"k1", hash_token(token), true}}, dir.path()));
     const std::string url = "http://127.0.0.1:" + std::to_string(c.start());
@@ -418,8 +432,7 @@ TEST_CASE("instances: while PostgreSQL's synchronous standby is away a batch wai
     CHECK(health.header("retry-after") == "5");
     CHECK(status == -1);  // still waiting
     // Not stored on the primary alone, either.
-    const RunResult on_its_own = run_program({(pg_bindir() / "psql").string(), on_primary, "-Atc", "SELECT count(*) FROM responses"});
-    CHECK(on_its_own.out == "2\n");
+    CHECK(servers.responses_on_primary() == "2\n");
     standby->start();
     upload.join();
     CHECK(status == 200);
@@ -433,17 +446,13 @@ TEST_CASE("instances: a collector whose url lists a standby first is refused at 
     // As after a failover, when the old primary comes back as the new one's standby and is
     // still first in collector.toml's url.
     TempDir dir;
-    PgCluster primary(false);
-    const std::string on_primary = primary.create_database();
-    const std::string name = on_primary.substr(on_primary.rfind('/') + 1);
-    auto standby = PgCluster::standby_of(primary, false);
-    const std::string hosts = "postgresql://kohtaamo@" + standby->host_port() + "," + primary.host_port() + "/" + name;
+    Replicated servers(false);
+    PgCluster& primary = servers.primary;
+    auto& standby = servers.standby;
     const std::string token = new_token();
     auto config = [&](const std::string& options) {
-        return config_on(DatabaseConfig::postgresql(hosts + options), {{"k1", hash_token(token), true}}, dir.path());
-    };
-    auto on_the_primary = [&] {
-        return run_program({(pg_bindir() / "psql").string(), on_primary, "-Atc", "SELECT count(*) FROM responses"}).out;
+        return config_on(DatabaseConfig::postgresql(servers.url(*standby, primary, options)),
+                         {{"k1", hash_token(token), true}}, dir.path());
     };
     int n = 0;  // batches made
     auto upload = [&](const std::string& url) {
@@ -469,7 +478,7 @@ TEST_CASE("instances: a collector whose url lists a standby first is refused at 
         CHECK(health.status == 503);
         CHECK_THAT(decode_error(health.body).second,
                    Catch::Contains("read-only") && Catch::Contains("target_session_attrs=read-write"));
-        CHECK(on_the_primary() == "2\n");  // the first batch only
+        CHECK(servers.responses_on_primary() == "2\n");  // the first batch only
     }
     SECTION("with it: the primary, before and after the restart") {
         Collector c(config("?target_session_attrs=read-write&connect_timeout=2"));
@@ -478,6 +487,6 @@ TEST_CASE("instances: a collector whose url lists a standby first is refused at 
         primary.restart();
         CHECK(upload(url).status == 200);
         CHECK(get(url + kHealthPath).status == 200);
-        CHECK(on_the_primary() == "4\n");
+        CHECK(servers.responses_on_primary() == "4\n");
     }
 }
